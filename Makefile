@@ -1,0 +1,53 @@
+# Tugboat — see README.md. The two commands: `make demo` and `make test`.
+SHELL := /usr/bin/env bash -o pipefail
+export GONOSUMDB := k8s.io
+export GOFLAGS := -mod=mod
+
+CACHE        ?= $(CURDIR)/.cache
+BIN          ?= $(CURDIR)/bin
+TOOLS        := $(CACHE)/tools
+KUBE_VERSION ?= v1.36.3
+CONTROLLER_GEN_VERSION ?= v0.23.0
+CONTROLLER_GEN := $(TOOLS)/controller-gen-$(CONTROLLER_GEN_VERSION)
+GO_TEST_FLAGS ?= -timeout 20m
+
+.PHONY: all build generate test unit lint demo demo-down testbin clean bench
+
+all: build
+
+build:
+	go build -o $(BIN)/ ./cmd/...
+
+$(CONTROLLER_GEN):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)
+	mv $(TOOLS)/controller-gen $@
+
+## generate: deepcopy methods and CRDs from the API types
+generate: $(CONTROLLER_GEN)
+	$(CONTROLLER_GEN) object paths=./api/...
+	$(CONTROLLER_GEN) crd paths=./api/... output:crd:dir=config/crd/bases
+	gofmt -w api
+
+## testbin: kube-apiserver (built from k8s.io/kubernetes) and etcd for the test clusters
+testbin:
+	@KUBE_VERSION=$(KUBE_VERSION) hack/test-binaries.sh >/dev/null
+
+## test: everything, against real API servers (builds them on first use)
+test: testbin
+	KUBEBUILDER_ASSETS=$$(KUBE_VERSION=$(KUBE_VERSION) hack/test-binaries.sh) \
+	  go test $(GO_TEST_FLAGS) ./...
+
+lint:
+	go vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## demo: a local platform on embedded clusters (see README.md)
+demo: testbin build
+	TUGBOAT_TESTBIN=$$(KUBE_VERSION=$(KUBE_VERSION) hack/test-binaries.sh) hack/demo.sh
+
+demo-down: build
+	$(BIN)/tug dev down
+
+clean:
+	rm -rf $(BIN)

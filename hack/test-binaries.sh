@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds (once per machine) the binaries that the test clusters run:
+#   kube-apiserver  from the k8s.io/kubernetes Go module, in the tools module hack/kube
+#   etcd            from Debian's etcd-server package
+# and puts them side by side in .cache/testbin/<kube-version>/, which is what
+# KUBEBUILDER_ASSETS / the test harness point at. Prints that folder.
+#
+# Re-running is cheap: a cached binary of the right version is kept.
+set -euo pipefail
+
+KUBE_VERSION="${KUBE_VERSION:-v1.36.3}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="${TESTBIN_DIR:-$root/.cache/testbin/$KUBE_VERSION}"
+mkdir -p "$out"
+
+log() { printf 'test-binaries: %s\n' "$*" >&2; }
+
+# --- etcd --------------------------------------------------------------------
+if [ ! -x "$out/etcd" ]; then
+  if ! command -v etcd >/dev/null 2>&1 && [ ! -x /usr/bin/etcd ]; then
+    log "installing etcd-server from Debian"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    # policy-rc.d keeps the package from starting its own etcd service.
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    apt-get install -y -qq etcd-server >&2
+    rm -f /usr/sbin/policy-rc.d
+    systemctl disable --now etcd >/dev/null 2>&1 || true
+  fi
+  ln -sf "$(command -v etcd || echo /usr/bin/etcd)" "$out/etcd"
+fi
+
+# --- kube-apiserver ----------------------------------------------------------
+if [ ! -x "$out/kube-apiserver" ]; then
+  log "building kube-apiserver $KUBE_VERSION from the k8s.io/kubernetes module (a few minutes, once per machine)"
+  minor="${KUBE_VERSION#v1.}"; minor="${minor%%.*}"
+  (
+    cd "$root/hack/kube"
+    export GONOSUMDB=k8s.io GOFLAGS=-mod=mod
+    go build -trimpath -o "$out/kube-apiserver.tmp" \
+      -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean" \
+      k8s.io/kubernetes/cmd/kube-apiserver
+  )
+  mv "$out/kube-apiserver.tmp" "$out/kube-apiserver"
+fi
+
+echo "$out"

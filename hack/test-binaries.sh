@@ -2,15 +2,18 @@
 # Builds (once per machine) the binaries that the test clusters run:
 #   kube-apiserver  from the k8s.io/kubernetes Go module, in the tools module hack/kube
 #   etcd            from Debian's etcd-server package
-# and puts them side by side in .cache/testbin/<kube-version>/, which is what
-# KUBEBUILDER_ASSETS / the test harness point at. Prints that folder.
+# and puts them side by side in $TUGBOAT_CACHE/testbin/<kube-version>/ (default
+# ~/.cache/tugboat, outside the work tree so that every clone on this machine shares
+# one build), which is what KUBEBUILDER_ASSETS / the test harness point at.
+# Prints that folder.
 #
 # Re-running is cheap: a cached binary of the right version is kept.
 set -euo pipefail
 
 KUBE_VERSION="${KUBE_VERSION:-v1.36.3}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-out="${TESTBIN_DIR:-$root/.cache/testbin/$KUBE_VERSION}"
+cache="${TUGBOAT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tugboat}"
+out="${TESTBIN_DIR:-$cache/testbin/$KUBE_VERSION}"
 mkdir -p "$out"
 
 log() { printf 'test-binaries: %s\n' "$*" >&2; }

@@ -4,12 +4,19 @@
 package crd
 
 import (
+	"context"
 	"embed"
 	"fmt"
 	"io/fs"
 	"sort"
+	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 )
 
@@ -36,4 +43,52 @@ func All() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 		crds = append(crds, crd)
 	}
 	return crds, nil
+}
+
+// Install creates or updates every CRD of this build in the cluster behind cfg and
+// waits until the API server serves them.
+func Install(ctx context.Context, cfg *rest.Config) error {
+	crds, err := All()
+	if err != nil {
+		return err
+	}
+	cs, err := apiextensionsclient.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("creating apiextensions client: %w", err)
+	}
+	api := cs.ApiextensionsV1().CustomResourceDefinitions()
+	for _, want := range crds {
+		got, err := api.Get(ctx, want.Name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			if _, err := api.Create(ctx, want, metav1.CreateOptions{}); err != nil {
+				return fmt.Errorf("creating CRD %s: %w", want.Name, err)
+			}
+		case err != nil:
+			return fmt.Errorf("reading CRD %s: %w", want.Name, err)
+		default:
+			want.ResourceVersion = got.ResourceVersion
+			if _, err := api.Update(ctx, want, metav1.UpdateOptions{}); err != nil {
+				return fmt.Errorf("updating CRD %s: %w", want.Name, err)
+			}
+		}
+	}
+	for _, want := range crds {
+		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+			got, err := api.Get(ctx, want.Name, metav1.GetOptions{})
+			if err != nil {
+				return false, nil //nolint:nilerr // keep polling through transient errors
+			}
+			for _, c := range got.Status.Conditions {
+				if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
+					return true, nil
+				}
+			}
+			return false, nil
+		})
+		if err != nil {
+			return fmt.Errorf("waiting for CRD %s to be established: %w", want.Name, err)
+		}
+	}
+	return nil
 }

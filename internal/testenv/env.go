@@ -1,0 +1,424 @@
+// Package testenv runs local Kubernetes control planes — real kube-apiserver
+// processes over a shared real etcd — for tests and for `tug dev up`.
+//
+// No kubelet or controller-manager runs: pods never start, namespaces are never
+// finalized and ownerReferences are not garbage-collected; everything else an API
+// server does (admission, validation, server-side apply, watches, RBAC) is real.
+//
+// The binaries come from hack/test-binaries.sh (kube-apiserver built from the
+// k8s.io/kubernetes module, etcd from Debian); see Options.BinDir.
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/tugboat-dev/tugboat/config/crd"
+)
+
+// Options configures a set of local clusters.
+type Options struct {
+	// Clusters names the clusters to start; the first is the management cluster.
+	Clusters []string
+
+	// BinDir holds kube-apiserver and etcd. Default: $KUBEBUILDER_ASSETS, else the
+	// output of the repository's hack/test-binaries.sh (which builds them once).
+	BinDir string
+
+	// Dir is where data, certificates, logs and kubeconfigs go. Default: a new
+	// temporary folder (under /dev/shm when available), removed by Stop.
+	Dir string
+
+	// InstallCRDs installs Tugboat's CRDs into the management cluster.
+	InstallCRDs bool
+
+	// Log receives the processes' output. Default: a file per process in Dir.
+	Log io.Writer
+}
+
+// Cluster is one running API server.
+type Cluster struct {
+	// Name is the name the cluster was started with.
+	Name string
+	// URL is the API server's address.
+	URL string
+	// Config is an admin client configuration for it.
+	Config *rest.Config
+	// Kubeconfig is a self-contained admin kubeconfig (context named after the cluster).
+	Kubeconfig []byte
+	// KubeconfigPath is where Kubeconfig is written.
+	KubeconfigPath string
+
+	apiserver *process
+}
+
+// Env is a running set of clusters.
+type Env struct {
+	Clusters []*Cluster
+
+	dir      string
+	ownsDir  bool
+	etcd     *process
+	launcher *launcher
+	stopOnce sync.Once
+	logs     []io.Closer
+}
+
+// Start starts etcd and one kube-apiserver per named cluster and waits until all are ready.
+// On error everything already started is stopped.
+func Start(ctx context.Context, opts Options) (env *Env, err error) {
+	if len(opts.Clusters) == 0 {
+		return nil, errors.New("testenv: no clusters named")
+	}
+	binDir, err := resolveBinDir(opts.BinDir)
+	if err != nil {
+		return nil, err
+	}
+	env = &Env{dir: opts.Dir, launcher: newLauncher()}
+	defer func() {
+		if err != nil {
+			env.Stop()
+		}
+	}()
+	if env.dir == "" {
+		base := ""
+		if fileExists("/dev/shm") {
+			base = "/dev/shm"
+		}
+		if env.dir, err = os.MkdirTemp(base, "tugboat-testenv-"); err != nil {
+			return env, fmt.Errorf("testenv: creating work folder: %w", err)
+		}
+		env.ownsDir = true
+	} else if err := os.MkdirAll(env.dir, 0o755); err != nil {
+		return env, fmt.Errorf("testenv: creating %s: %w", env.dir, err)
+	}
+
+	ca, err := newPKI()
+	if err != nil {
+		return env, fmt.Errorf("testenv: creating certificate authority: %w", err)
+	}
+	pkiDir := filepath.Join(env.dir, "pki")
+	if err := os.MkdirAll(pkiDir, 0o700); err != nil {
+		return env, err
+	}
+	caFile := filepath.Join(pkiDir, "ca.crt")
+	if err := os.WriteFile(caFile, ca.caPEM, 0o600); err != nil {
+		return env, err
+	}
+	saKey, saPub, err := writeServiceAccountKey(pkiDir)
+	if err != nil {
+		return env, err
+	}
+	serverCert, serverKey, err := ca.issue("kube-apiserver", nil, true)
+	if err != nil {
+		return env, err
+	}
+	certFile, keyFile := filepath.Join(pkiDir, "apiserver.crt"), filepath.Join(pkiDir, "apiserver.key")
+	if err := os.WriteFile(certFile, serverCert, 0o600); err != nil {
+		return env, err
+	}
+	if err := os.WriteFile(keyFile, serverKey, 0o600); err != nil {
+		return env, err
+	}
+	adminCert, adminKey, err := ca.issue("tugboat-admin", []string{"system:masters"}, false)
+	if err != nil {
+		return env, err
+	}
+
+	etcdURL, err := env.startEtcd(ctx, opts, binDir)
+	if err != nil {
+		return env, err
+	}
+
+	for _, name := range opts.Clusters {
+		port, err := freePort()
+		if err != nil {
+			return env, fmt.Errorf("testenv: finding a port for %s: %w", name, err)
+		}
+		c := &Cluster{Name: name, URL: "https://127.0.0.1:" + strconv.Itoa(port)}
+		c.Config = &rest.Config{
+			Host:            c.URL,
+			TLSClientConfig: rest.TLSClientConfig{CAData: ca.caPEM, CertData: adminCert, KeyData: adminKey},
+			QPS:             200,
+			Burst:           400,
+		}
+		if c.Kubeconfig, err = kubeconfigFor(name, c.URL, ca.caPEM, adminCert, adminKey); err != nil {
+			return env, err
+		}
+		c.KubeconfigPath = filepath.Join(env.dir, name+".kubeconfig")
+		if err := os.WriteFile(c.KubeconfigPath, c.Kubeconfig, 0o600); err != nil {
+			return env, err
+		}
+		args := []string{
+			"--bind-address=127.0.0.1",
+			"--advertise-address=127.0.0.1",
+			"--secure-port=" + strconv.Itoa(port),
+			"--etcd-servers=" + etcdURL,
+			"--etcd-prefix=/clusters/" + name,
+			"--tls-cert-file=" + certFile,
+			"--tls-private-key-file=" + keyFile,
+			"--client-ca-file=" + caFile,
+			"--service-account-key-file=" + saPub,
+			"--service-account-signing-key-file=" + saKey,
+			"--service-account-issuer=https://kubernetes.default.svc",
+			"--service-cluster-ip-range=10.0.0.0/24",
+			"--authorization-mode=RBAC",
+			"--allow-privileged=true",
+			// No controller-manager creates default ServiceAccounts, so pods would be refused.
+			"--disable-admission-plugins=ServiceAccount",
+			"--endpoint-reconciler-type=none",
+			"--enable-priority-and-fairness=false",
+			"--cert-dir=" + filepath.Join(env.dir, name+"-certs"),
+			"--v=0",
+		}
+		log, err := env.logFor(opts, name+"-apiserver")
+		if err != nil {
+			return env, err
+		}
+		if c.apiserver, err = env.launcher.start(name+"/kube-apiserver", log, filepath.Join(binDir, "kube-apiserver"), args...); err != nil {
+			return env, err
+		}
+		env.Clusters = append(env.Clusters, c)
+	}
+
+	var wg sync.WaitGroup
+	errs := make([]error, len(env.Clusters))
+	for i, c := range env.Clusters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = env.waitReady(ctx, c)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return env, err
+	}
+	if opts.InstallCRDs {
+		if err := crd.Install(ctx, env.Clusters[0].Config); err != nil {
+			return env, fmt.Errorf("testenv: installing CRDs into %s: %w", env.Clusters[0].Name, err)
+		}
+	}
+	return env, nil
+}
+
+// Management is the first cluster.
+func (e *Env) Management() *Cluster { return e.Clusters[0] }
+
+// Cluster returns the named cluster, or nil.
+func (e *Env) Cluster(name string) *Cluster {
+	for _, c := range e.Clusters {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Dir is the folder holding the kubeconfigs, logs and data.
+func (e *Env) Dir() string { return e.dir }
+
+// StopCluster stops one API server (its data stays in etcd); tests use it to make
+// a cluster unreachable.
+func (e *Env) StopCluster(name string) error {
+	c := e.Cluster(name)
+	if c == nil {
+		return fmt.Errorf("testenv: no cluster %q", name)
+	}
+	return c.apiserver.stop(10 * time.Second)
+}
+
+// Stop stops every process and removes the work folder if Start created it. Safe to call twice.
+func (e *Env) Stop() {
+	e.stopOnce.Do(func() {
+		var wg sync.WaitGroup
+		for _, c := range e.Clusters {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = c.apiserver.stop(10 * time.Second)
+			}()
+		}
+		wg.Wait()
+		_ = e.etcd.stop(10 * time.Second)
+		e.launcher.close()
+		for _, l := range e.logs {
+			_ = l.Close()
+		}
+		if e.ownsDir {
+			_ = os.RemoveAll(e.dir)
+		}
+	})
+}
+
+func (e *Env) startEtcd(ctx context.Context, opts Options, binDir string) (string, error) {
+	clientPort, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	peerPort, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	clientURL := "http://127.0.0.1:" + strconv.Itoa(clientPort)
+	peerURL := "http://127.0.0.1:" + strconv.Itoa(peerPort)
+	log, err := e.logFor(opts, "etcd")
+	if err != nil {
+		return "", err
+	}
+	e.etcd, err = e.launcher.start("etcd", log, filepath.Join(binDir, "etcd"),
+		"--name=tugboat",
+		"--data-dir="+filepath.Join(e.dir, "etcd"),
+		"--listen-client-urls="+clientURL,
+		"--advertise-client-urls="+clientURL,
+		"--listen-peer-urls="+peerURL,
+		"--initial-advertise-peer-urls="+peerURL,
+		"--initial-cluster=tugboat="+peerURL,
+		"--quota-backend-bytes=8589934592",
+		"--log-level=warn",
+		"--logger=zap",
+	)
+	if err != nil {
+		return "", err
+	}
+	healthURL := clientURL + "/health"
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if done, perr := e.etcd.exited(); done {
+			return "", fmt.Errorf("testenv: etcd exited early (%v); see %s", perr, e.logPath("etcd"))
+		}
+		resp, err := http.Get(healthURL) //nolint:noctx // loopback probe
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return clientURL, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("testenv: etcd not healthy after a minute; see %s", e.logPath("etcd"))
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// waitReady polls /readyz until the API server answers ok.
+func (e *Env) waitReady(ctx context.Context, c *Cluster) error {
+	client, err := rest.HTTPClientFor(c.Config)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	var last string
+	for {
+		if done, perr := c.apiserver.exited(); done {
+			return fmt.Errorf("testenv: kube-apiserver of %s exited (%v); see %s", c.Name, perr, e.logPath(c.Name+"-apiserver"))
+		}
+		resp, err := client.Get(c.URL + "/readyz")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(body))
+		} else {
+			last = err.Error()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("testenv: %s not ready after 2 minutes (last: %s); see %s", c.Name, last, e.logPath(c.Name+"-apiserver"))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func (e *Env) logPath(name string) string { return filepath.Join(e.dir, name+".log") }
+
+func (e *Env) logFor(opts Options, name string) (io.Writer, error) {
+	if opts.Log != nil {
+		return opts.Log, nil
+	}
+	f, err := os.Create(e.logPath(name))
+	if err != nil {
+		return nil, fmt.Errorf("testenv: creating log: %w", err)
+	}
+	e.logs = append(e.logs, f)
+	return f, nil
+}
+
+func kubeconfigFor(name, url string, ca, cert, key []byte) ([]byte, error) {
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters[name] = &clientcmdapi.Cluster{Server: url, CertificateAuthorityData: ca}
+	cfg.AuthInfos[name+"-admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: cert, ClientKeyData: key}
+	cfg.Contexts[name] = &clientcmdapi.Context{Cluster: name, AuthInfo: name + "-admin"}
+	cfg.CurrentContext = name
+	return clientcmd.Write(*cfg)
+}
+
+// resolveBinDir finds the folder with kube-apiserver and etcd.
+func resolveBinDir(dir string) (string, error) {
+	if dir == "" {
+		dir = os.Getenv("KUBEBUILDER_ASSETS")
+	}
+	if dir == "" {
+		root, err := repoRoot()
+		if err != nil {
+			return "", fmt.Errorf("testenv: set KUBEBUILDER_ASSETS to the folder holding kube-apiserver and etcd (make testbin): %w", err)
+		}
+		out, err := exec.Command(filepath.Join(root, "hack", "test-binaries.sh")).Output()
+		if err != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				return "", fmt.Errorf("testenv: hack/test-binaries.sh failed: %s", ee.Stderr)
+			}
+			return "", fmt.Errorf("testenv: running hack/test-binaries.sh: %w", err)
+		}
+		dir = strings.TrimSpace(string(out))
+	}
+	for _, b := range []string{"kube-apiserver", "etcd"} {
+		if !fileExists(filepath.Join(dir, b)) {
+			return "", fmt.Errorf("testenv: %s not found in %s (run make testbin)", b, dir)
+		}
+	}
+	return dir, nil
+}
+
+// repoRoot walks up from the working directory to the folder holding hack/test-binaries.sh.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if fileExists(filepath.Join(dir, "hack", "test-binaries.sh")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the Tugboat repository")
+		}
+		dir = parent
+	}
+}

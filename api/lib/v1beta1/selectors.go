@@ -1,5 +1,10 @@
 package v1beta1
 
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
 // LabelFilterOperation is how a label filter compares.
 // +kubebuilder:validation:Enum=Equal;Different;Has;DoesNotHave
 type LabelFilterOperation string
@@ -49,10 +54,34 @@ type ResourceSelector struct {
 	// LabelFilters are ANDed.
 	// +optional
 	LabelFilters []LabelFilter `json:"labelFilters,omitempty"`
+	// Selector is a standard label selector, ANDed with LabelFilters.
+	// +optional
+	Selector *metav1.LabelSelector `json:"selector,omitempty"`
 	// Evaluate is a Lua script defining function evaluate() that returns {matching=bool, message=string}.
 	// +optional
 	Evaluate string `json:"evaluate,omitempty"`
 	// EvaluateCEL are CEL rules; the resource matches if any is true.
 	// +optional
 	EvaluateCEL []CELRule `json:"evaluateCEL,omitempty"`
+}
+
+// Selector picks clusters by their labels. It embeds a standard label selector, so
+// manifests write matchLabels and matchExpressions directly under the field.
+// Unlike a plain label selector, an empty Selector matches no cluster at all.
+type Selector struct {
+	metav1.LabelSelector `json:",inline"`
+}
+
+// IsEmpty reports whether the selector has neither matchLabels nor matchExpressions.
+func (s *Selector) IsEmpty() bool {
+	return s == nil || (len(s.MatchLabels) == 0 && len(s.MatchExpressions) == 0)
+}
+
+// AsLabelSelector converts the selector for matching. An empty Selector yields
+// labels.Nothing(), following the rule that it selects no cluster.
+func (s *Selector) AsLabelSelector() (labels.Selector, error) {
+	if s.IsEmpty() {
+		return labels.Nothing(), nil
+	}
+	return metav1.LabelSelectorAsSelector(&s.LabelSelector)
 }

@@ -1,0 +1,191 @@
+package v1beta1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+)
+
+// Spec is the spec shared by ClusterProfile and Profile: which clusters to target
+// and what to deploy there. A copy of it travels in each ClusterSummary.
+type Spec struct {
+	// ClusterSelector selects clusters by label (matchLabels / matchExpressions).
+	// An empty selector selects no cluster.
+	// +optional
+	ClusterSelector libv1beta1.Selector `json:"clusterSelector,omitempty"`
+
+	// ClusterRefs lists clusters explicitly; they are added to those selected.
+	// +optional
+	ClusterRefs []corev1.ObjectReference `json:"clusterRefs,omitempty"`
+
+	// SetRefs names ClusterSets (for a ClusterProfile) or Sets in the same namespace
+	// (for a Profile); the clusters they select are added.
+	// +optional
+	SetRefs []string `json:"setRefs,omitempty"`
+
+	// SyncMode says how clusters are kept in line with this spec.
+	// +kubebuilder:default=Continuous
+	// +optional
+	SyncMode libv1beta1.SyncMode `json:"syncMode,omitempty"`
+
+	// StopMatchingBehavior says what happens to deployed objects when a cluster stops
+	// matching or the profile is deleted.
+	// +kubebuilder:default=WithdrawPolicies
+	// +optional
+	StopMatchingBehavior libv1beta1.StopMatchingBehavior `json:"stopMatchingBehavior,omitempty"`
+
+	// Tier orders profiles that want the same object: the lower tier wins.
+	// +kubebuilder:default=100
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	Tier int32 `json:"tier,omitempty"`
+
+	// ContinueOnConflict keeps deploying the rest of a feature after a conflict.
+	// +optional
+	ContinueOnConflict bool `json:"continueOnConflict,omitempty"`
+
+	// ContinueOnError keeps deploying the rest of a feature after an error.
+	// +optional
+	ContinueOnError bool `json:"continueOnError,omitempty"`
+
+	// MaxUpdate is how many matching clusters (a number or a percentage) are updated at
+	// once when the spec changes.
+	// +kubebuilder:default="100%"
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:Pattern="^((100|[0-9]{1,2})%|[0-9]+)$"
+	// +optional
+	MaxUpdate *intstr.IntOrString `json:"maxUpdate,omitempty"`
+
+	// DependsOn names profiles (of the same kind) that must be Provisioned in a cluster
+	// before this one deploys there.
+	// +optional
+	DependsOn []string `json:"dependsOn,omitempty"`
+
+	// TemplateResourceRefs are management-cluster objects made available to templates.
+	// +optional
+	TemplateResourceRefs []libv1beta1.TemplateResourceRef `json:"templateResourceRefs,omitempty"`
+
+	// PolicyRefs are ConfigMaps, Secrets and Flux sources whose objects are deployed.
+	// +optional
+	PolicyRefs []libv1beta1.PolicyRef `json:"policyRefs,omitempty"`
+
+	// HelmCharts are releases to manage, in list order.
+	// +optional
+	HelmCharts []libv1beta1.HelmChart `json:"helmCharts,omitempty"`
+
+	// KustomizationRefs are kustomizations to build and deploy.
+	// +optional
+	KustomizationRefs []libv1beta1.KustomizationRef `json:"kustomizationRefs,omitempty"`
+
+	// Patches are applied to every object this profile deploys that they target.
+	// +optional
+	Patches []libv1beta1.Patch `json:"patches,omitempty"`
+
+	// PatchesFrom are ConfigMaps/Secrets whose data values hold more patches (stored only).
+	// +optional
+	PatchesFrom []libv1beta1.ValueFrom `json:"patchesFrom,omitempty"`
+
+	// DriftExclusions are fields drift detection ignores.
+	// +optional
+	DriftExclusions []libv1beta1.DriftExclusion `json:"driftExclusions,omitempty"`
+
+	// ValidateHealths must pass after deployment for a feature to be Provisioned.
+	// +optional
+	ValidateHealths []libv1beta1.ValidateHealth `json:"validateHealths,omitempty"`
+
+	// ExtraLabels are added to every deployed object.
+	// +optional
+	ExtraLabels map[string]string `json:"extraLabels,omitempty"`
+
+	// ExtraAnnotations are added to every deployed object.
+	// +optional
+	ExtraAnnotations map[string]string `json:"extraAnnotations,omitempty"`
+
+	// Reloader restarts workloads whose mounted ConfigMaps/Secrets changed (stored only).
+	// +optional
+	Reloader bool `json:"reloader,omitempty"`
+
+	// PreDeployChecks must pass in a cluster before anything is deployed there (stored only).
+	// +optional
+	PreDeployChecks []libv1beta1.ValidateHealth `json:"preDeployChecks,omitempty"`
+
+	// PreDeleteChecks must pass before deployed objects are withdrawn (stored only).
+	// +optional
+	PreDeleteChecks []libv1beta1.ValidateHealth `json:"preDeleteChecks,omitempty"`
+
+	// PostDeleteChecks must pass after deployed objects are withdrawn (stored only).
+	// +optional
+	PostDeleteChecks []libv1beta1.ValidateHealth `json:"postDeleteChecks,omitempty"`
+
+	// MaxConsecutiveFailures stops retrying a cluster after this many failures in a
+	// row (stored only).
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	MaxConsecutiveFailures *int32 `json:"maxConsecutiveFailures,omitempty"`
+}
+
+// Clusters is a set of clusters that share an update state, with the hash of the
+// spec they are being brought to.
+type Clusters struct {
+	// Hash of the profile spec this group is being updated to / was updated to.
+	// +optional
+	Hash []byte `json:"hash,omitempty"`
+
+	// Clusters in this group.
+	// +optional
+	Clusters []corev1.ObjectReference `json:"clusters,omitempty"`
+}
+
+// FailedCluster is a cluster where the profile could not be deployed.
+type FailedCluster struct {
+	// ClusterRef is the cluster.
+	ClusterRef corev1.ObjectReference `json:"clusterRef"`
+
+	// FailureMessage says what went wrong.
+	// +optional
+	FailureMessage string `json:"failureMessage,omitempty"`
+
+	// LastFailureTime is when it last went wrong.
+	// +optional
+	LastFailureTime *metav1.Time `json:"lastFailureTime,omitempty"`
+}
+
+// Status is the status shared by ClusterProfile and Profile.
+type Status struct {
+	// MatchingClusterRefs are the clusters the profile currently targets.
+	// +optional
+	MatchingClusterRefs []corev1.ObjectReference `json:"matchingClusters,omitempty"`
+
+	// UpdatingClusters are the clusters being brought to the current spec (at most maxUpdate).
+	// +optional
+	UpdatingClusters *Clusters `json:"updatingClusters,omitempty"`
+
+	// UpdatedClusters are the clusters already at the current spec.
+	// +optional
+	UpdatedClusters *Clusters `json:"updatedClusters,omitempty"`
+
+	// FailedClusters are the clusters where deployment failed.
+	// +optional
+	FailedClusters []FailedCluster `json:"failedClusters,omitempty"`
+
+	// Conditions summarise the profile's state.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// ProfileObject is implemented by ClusterProfile and Profile, so that code can deal
+// with both kinds at once.
+// +kubebuilder:object:generate=false
+type ProfileObject interface {
+	metav1.Object
+	runtime.Object
+	// GetSpec returns the profile's spec (modifiable).
+	GetSpec() *Spec
+	// GetStatus returns the profile's status (modifiable).
+	GetStatus() *Status
+}

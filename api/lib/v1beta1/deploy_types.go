@@ -1,0 +1,510 @@
+package v1beta1
+
+// This file holds the types that describe *what to deploy and how*. They are shared
+// by the profiles of config.projectsveltos.io (ClusterProfile, Profile, ClusterSummary)
+// and by EventTrigger here, which copies them into the ClusterProfiles it generates.
+// config.projectsveltos.io/v1beta1 imports this package; this package never imports it.
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// SyncMode says how a profile keeps clusters in line with its spec.
+// +kubebuilder:validation:Enum=OneTime;Continuous;ContinuousWithDriftDetection;DryRun
+type SyncMode string
+
+const (
+	// SyncModeOneTime deploys once; later changes to the profile are not pushed.
+	SyncModeOneTime SyncMode = "OneTime"
+	// SyncModeContinuous pushes every change of the profile or of what it references.
+	SyncModeContinuous SyncMode = "Continuous"
+	// SyncModeContinuousWithDriftDetection also repairs changes made in the cluster.
+	SyncModeContinuousWithDriftDetection SyncMode = "ContinuousWithDriftDetection"
+	// SyncModeDryRun changes nothing and reports what would change in a ClusterReport.
+	SyncModeDryRun SyncMode = "DryRun"
+)
+
+// StopMatchingBehavior says what happens to deployed objects when a cluster stops
+// matching a profile or the profile is deleted.
+// +kubebuilder:validation:Enum=WithdrawPolicies;LeavePolicies
+type StopMatchingBehavior string
+
+const (
+	// WithdrawPolicies removes what the profile deployed.
+	WithdrawPolicies StopMatchingBehavior = "WithdrawPolicies"
+	// LeavePolicies leaves the objects in place without Tugboat's ownership metadata.
+	LeavePolicies StopMatchingBehavior = "LeavePolicies"
+)
+
+// DeploymentType says which cluster receives the deployed objects.
+// +kubebuilder:validation:Enum=Remote;Local
+type DeploymentType string
+
+const (
+	// DeploymentTypeRemote deploys into the matched (managed) cluster.
+	DeploymentTypeRemote DeploymentType = "Remote"
+	// DeploymentTypeLocal deploys into the management cluster.
+	DeploymentTypeLocal DeploymentType = "Local"
+)
+
+// FeatureID names one of the independently deployed parts of a profile.
+// +kubebuilder:validation:Enum=Resources;Helm;Kustomize
+type FeatureID string
+
+const (
+	// FeatureResources is the objects from policyRefs.
+	FeatureResources FeatureID = "Resources"
+	// FeatureHelm is the releases from helmCharts.
+	FeatureHelm FeatureID = "Helm"
+	// FeatureKustomize is the objects built from kustomizationRefs.
+	FeatureKustomize FeatureID = "Kustomize"
+)
+
+// FeatureStatus is where a deployment stands in one cluster.
+// +kubebuilder:validation:Enum=Provisioning;Provisioned;Failed;FailedNonRetriable;Removing;Removed
+type FeatureStatus string
+
+const (
+	FeatureStatusProvisioning       FeatureStatus = "Provisioning"
+	FeatureStatusProvisioned        FeatureStatus = "Provisioned"
+	FeatureStatusFailed             FeatureStatus = "Failed"
+	FeatureStatusFailedNonRetriable FeatureStatus = "FailedNonRetriable"
+	FeatureStatusRemoving           FeatureStatus = "Removing"
+	FeatureStatusRemoved            FeatureStatus = "Removed"
+)
+
+// Kinds of source a policyRef or kustomizationRef can point at.
+const (
+	ConfigMapReferencedKind     = "ConfigMap"
+	SecretReferencedKind        = "Secret"
+	GitRepositoryReferencedKind = "GitRepository"
+	OCIRepositoryReferencedKind = "OCIRepository"
+	BucketReferencedKind        = "Bucket"
+)
+
+// PolicyRef points at a source of objects to deploy: each data value of a ConfigMap or
+// Secret holds one or more YAML/JSON documents; a Flux source holds files under Path.
+type PolicyRef struct {
+	// Kind of the source.
+	// +kubebuilder:validation:Enum=ConfigMap;Secret;GitRepository;OCIRepository;Bucket
+	Kind string `json:"kind"`
+
+	// Namespace of the source. Empty means the matched cluster's namespace (for a
+	// ClusterProfile) or the profile's namespace (for a Profile). May be a template.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+
+	// Name of the source. May be a template.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+
+	// Path inside a Flux source where the files to deploy are.
+	// +optional
+	Path string `json:"path,omitempty"`
+
+	// DeploymentType is Remote (the matched cluster) or Local (the management cluster).
+	// +kubebuilder:default=Remote
+	// +optional
+	DeploymentType DeploymentType `json:"deploymentType,omitempty"`
+
+	// Optional means a missing source is not an error.
+	// +optional
+	Optional bool `json:"optional,omitempty"`
+
+	// Tier, when set, replaces the profile's tier for the objects from this source
+	// when resolving conflicts. Lower wins. Unset means the profile's tier.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	Tier int32 `json:"tier,omitempty"`
+
+	// SkipNamespaceCreation stops Tugboat from creating the namespaces the objects live in.
+	// +optional
+	SkipNamespaceCreation bool `json:"skipNamespaceCreation,omitempty"`
+
+	// Force deletes and recreates an object when an update fails on an immutable field.
+	// +optional
+	Force bool `json:"force,omitempty"`
+}
+
+// ValueFrom points at a ConfigMap or Secret whose data values are used (as templates).
+type ValueFrom struct {
+	// Kind is ConfigMap or Secret.
+	// +kubebuilder:validation:Enum=ConfigMap;Secret
+	Kind string `json:"kind"`
+
+	// Namespace of the object; empty means the matched cluster's namespace. May be a template.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+
+	// Name of the object. May be a template.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+
+	// Optional means a missing object is not an error.
+	// +optional
+	Optional bool `json:"optional,omitempty"`
+}
+
+// HelmChartAction says whether a chart is to be present or absent.
+// +kubebuilder:validation:Enum=Install;Uninstall
+type HelmChartAction string
+
+const (
+	HelmChartActionInstall   HelmChartAction = "Install"
+	HelmChartActionUninstall HelmChartAction = "Uninstall"
+)
+
+// HelmChart is one Helm release to manage in the matched clusters.
+type HelmChart struct {
+	// RepositoryURL is the chart repository: an http(s) URL or oci:// reference.
+	// +kubebuilder:validation:MinLength=1
+	RepositoryURL string `json:"repositoryURL"`
+
+	// RepositoryName is the local name given to the repository.
+	// +kubebuilder:validation:MinLength=1
+	RepositoryName string `json:"repositoryName"`
+
+	// ChartName is the chart, as <repositoryName>/<chart> for http(s) repositories.
+	// +kubebuilder:validation:MinLength=1
+	ChartName string `json:"chartName"`
+
+	// ChartVersion is the chart version to install.
+	// +kubebuilder:validation:MinLength=1
+	ChartVersion string `json:"chartVersion"`
+
+	// ReleaseName is the name of the Helm release.
+	// +kubebuilder:validation:MinLength=1
+	ReleaseName string `json:"releaseName"`
+
+	// ReleaseNamespace is the namespace the release is installed in.
+	// +kubebuilder:validation:MinLength=1
+	ReleaseNamespace string `json:"releaseNamespace"`
+
+	// Values are chart values in YAML. They are a template rendered per cluster.
+	// +optional
+	Values string `json:"values,omitempty"`
+
+	// ValuesFrom are ConfigMaps/Secrets whose data values hold more chart values
+	// (templates too). Later entries override earlier ones, and Values overrides them all.
+	// +optional
+	ValuesFrom []ValueFrom `json:"valuesFrom,omitempty"`
+
+	// HelmChartAction is Install (default) or Uninstall.
+	// +kubebuilder:default=Install
+	// +optional
+	HelmChartAction HelmChartAction `json:"helmChartAction,omitempty"`
+
+	// Options tune the Helm install, upgrade and uninstall operations.
+	// +optional
+	Options *HelmOptions `json:"options,omitempty"`
+}
+
+// HelmOptions are the knobs of Helm's install, upgrade and uninstall actions.
+type HelmOptions struct {
+	// Wait waits until the release's resources are ready (no effect without kubelets).
+	// +optional
+	Wait bool `json:"wait,omitempty"`
+
+	// WaitForJobs also waits for the release's Jobs to complete.
+	// +optional
+	WaitForJobs bool `json:"waitForJobs,omitempty"`
+
+	// Timeout bounds each Helm operation (e.g. "5m").
+	// +optional
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+
+	// SkipCRDs skips the chart's crds/ folder.
+	// +optional
+	SkipCRDs bool `json:"skipCRDs,omitempty"`
+
+	// Atomic rolls back (or uninstalls) when an install or upgrade fails.
+	// +optional
+	Atomic bool `json:"atomic,omitempty"`
+
+	// DisableHooks skips the chart's hooks.
+	// +optional
+	DisableHooks bool `json:"disableHooks,omitempty"`
+
+	// DisableOpenAPIValidation skips validating the rendered manifests against the server's schema.
+	// +optional
+	DisableOpenAPIValidation bool `json:"disableOpenAPIValidation,omitempty"`
+
+	// DependencyUpdate updates the chart's dependencies before installing.
+	// +optional
+	DependencyUpdate bool `json:"dependencyUpdate,omitempty"`
+
+	// Labels are added to the release record.
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+
+	// EnableClientCache lets Helm cache discovery information between operations.
+	// +optional
+	EnableClientCache bool `json:"enableClientCache,omitempty"`
+
+	// Description is recorded on the release.
+	// +optional
+	Description string `json:"description,omitempty"`
+
+	// InstallOptions apply when the release is first installed.
+	// +optional
+	InstallOptions HelmInstallOptions `json:"installOptions,omitempty"`
+
+	// UpgradeOptions apply when an existing release is upgraded.
+	// +optional
+	UpgradeOptions HelmUpgradeOptions `json:"upgradeOptions,omitempty"`
+
+	// UninstallOptions apply when the release is removed.
+	// +optional
+	UninstallOptions HelmUninstallOptions `json:"uninstallOptions,omitempty"`
+}
+
+// HelmInstallOptions tune a first install.
+type HelmInstallOptions struct {
+	// CreateNamespace creates the release namespace if it is missing. Unset means true.
+	// +kubebuilder:default=true
+	// +optional
+	CreateNamespace *bool `json:"createNamespace,omitempty"`
+
+	// Replace reuses the name of a release that was uninstalled with its history kept.
+	// Unset means true.
+	// +kubebuilder:default=true
+	// +optional
+	Replace *bool `json:"replace,omitempty"`
+}
+
+// CreateNamespaceOrDefault is CreateNamespace, true when unset.
+func (o *HelmInstallOptions) CreateNamespaceOrDefault() bool {
+	return o == nil || o.CreateNamespace == nil || *o.CreateNamespace
+}
+
+// ReplaceOrDefault is Replace, true when unset.
+func (o *HelmInstallOptions) ReplaceOrDefault() bool {
+	return o == nil || o.Replace == nil || *o.Replace
+}
+
+// HelmUpgradeOptions tune an upgrade of an existing release.
+type HelmUpgradeOptions struct {
+	// Force replaces resources that cannot be patched.
+	// +optional
+	Force bool `json:"force,omitempty"`
+
+	// MaxHistory caps the number of release revisions kept. Unset (or 0) means 2.
+	// +kubebuilder:default=2
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	MaxHistory int32 `json:"maxHistory,omitempty"`
+
+	// ResetValues discards the values stored in the release and uses the chart's defaults.
+	// +optional
+	ResetValues bool `json:"resetValues,omitempty"`
+
+	// ReuseValues merges the new values into those stored in the release.
+	// +optional
+	ReuseValues bool `json:"reuseValues,omitempty"`
+
+	// ResetThenReuseValues resets to the chart's defaults, then applies the stored values and the new ones.
+	// +optional
+	ResetThenReuseValues bool `json:"resetThenReuseValues,omitempty"`
+
+	// CleanupOnFail deletes resources created by a failed upgrade.
+	// +optional
+	CleanupOnFail bool `json:"cleanupOnFail,omitempty"`
+
+	// SubNotes renders the notes of subcharts.
+	// +optional
+	SubNotes bool `json:"subNotes,omitempty"`
+
+	// Recreate restarts pods of the release's workloads where applicable.
+	// +optional
+	Recreate bool `json:"recreate,omitempty"`
+}
+
+// DefaultHelmMaxHistory is the number of release revisions kept when MaxHistory is unset.
+const DefaultHelmMaxHistory = 2
+
+// MaxHistoryOrDefault is MaxHistory, DefaultHelmMaxHistory when unset.
+func (o *HelmUpgradeOptions) MaxHistoryOrDefault() int {
+	if o == nil || o.MaxHistory <= 0 {
+		return DefaultHelmMaxHistory
+	}
+	return int(o.MaxHistory)
+}
+
+// HelmUninstallOptions tune the removal of a release.
+type HelmUninstallOptions struct {
+	// KeepHistory keeps the release record after uninstalling.
+	// +optional
+	KeepHistory bool `json:"keepHistory,omitempty"`
+
+	// DeletionPropagation is how dependents of deleted resources are removed.
+	// +kubebuilder:validation:Enum=background;orphan;foreground
+	// +optional
+	DeletionPropagation string `json:"deletionPropagation,omitempty"`
+}
+
+// KustomizationRef points at a kustomization to build and deploy.
+type KustomizationRef struct {
+	// Kind of the source holding the kustomization.
+	// +kubebuilder:validation:Enum=ConfigMap;Secret;GitRepository;OCIRepository;Bucket
+	Kind string `json:"kind"`
+
+	// Namespace of the source; empty means the matched cluster's namespace. May be a template.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+
+	// Name of the source. May be a template.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+
+	// Path of the kustomization inside the source.
+	// +optional
+	Path string `json:"path,omitempty"`
+
+	// TargetNamespace, when set, is the namespace every namespaced output object is put in.
+	// +optional
+	TargetNamespace string `json:"targetNamespace,omitempty"`
+
+	// DeploymentType is Remote (the matched cluster) or Local (the management cluster).
+	// +kubebuilder:default=Remote
+	// +optional
+	DeploymentType DeploymentType `json:"deploymentType,omitempty"`
+
+	// Values are key/value pairs (templates) substituted into the kustomize output.
+	// +optional
+	Values map[string]string `json:"values,omitempty"`
+
+	// ValuesFrom are ConfigMaps/Secrets whose data adds to Values.
+	// +optional
+	ValuesFrom []ValueFrom `json:"valuesFrom,omitempty"`
+
+	// Optional means a missing source is not an error.
+	// +optional
+	Optional bool `json:"optional,omitempty"`
+
+	// Tier, when set, replaces the profile's tier for the objects from this source
+	// when resolving conflicts. Lower wins. Unset means the profile's tier.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	Tier int32 `json:"tier,omitempty"`
+
+	// SkipNamespaceCreation stops Tugboat from creating the namespaces the objects live in.
+	// +optional
+	SkipNamespaceCreation bool `json:"skipNamespaceCreation,omitempty"`
+}
+
+// TemplateResourceRef makes an object of the management cluster available to templates.
+type TemplateResourceRef struct {
+	// Resource names the object (apiVersion, kind, namespace, name). Namespace and name
+	// may be templates; an empty namespace means the matched cluster's namespace.
+	Resource corev1.ObjectReference `json:"resource"`
+
+	// Identifier is how templates refer to the object (e.g. getResource "Id").
+	// +kubebuilder:validation:MinLength=1
+	Identifier string `json:"identifier"`
+
+	// Optional means a missing object is not an error (templates see it as absent).
+	// +optional
+	Optional bool `json:"optional,omitempty"`
+}
+
+// PatchSelector chooses the objects a patch or drift exclusion applies to. Empty
+// fields match anything; name and namespace are regular expressions.
+type PatchSelector struct {
+	// +optional
+	Group string `json:"group,omitempty"`
+	// +optional
+	Version string `json:"version,omitempty"`
+	// +optional
+	Kind string `json:"kind,omitempty"`
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// +optional
+	Name string `json:"name,omitempty"`
+	// AnnotationSelector is a label-selector expression over annotations.
+	// +optional
+	AnnotationSelector string `json:"annotationSelector,omitempty"`
+	// LabelSelector is a label-selector expression over labels.
+	// +optional
+	LabelSelector string `json:"labelSelector,omitempty"`
+}
+
+// Patch is a strategic-merge patch or a JSON 6902 patch (a list of operations),
+// applied to every deployed object its target matches. It is a template.
+type Patch struct {
+	// Patch is the patch document in YAML or JSON.
+	// +kubebuilder:validation:MinLength=1
+	Patch string `json:"patch"`
+
+	// Target chooses the objects; without it a strategic-merge patch applies to the
+	// objects with the kind and name it names.
+	// +optional
+	Target *PatchSelector `json:"target,omitempty"`
+}
+
+// DriftExclusion lists fields drift detection ignores and deployment does not re-apply.
+type DriftExclusion struct {
+	// Paths are JSON pointers (e.g. /spec/replicas).
+	// +kubebuilder:validation:MinItems=1
+	Paths []string `json:"paths"`
+
+	// Target chooses the objects; without it the paths apply to every deployed object.
+	// +optional
+	Target *PatchSelector `json:"target,omitempty"`
+}
+
+// ValidateHealth is a check over deployed resources that must pass before a feature
+// counts as Provisioned.
+type ValidateHealth struct {
+	// Name identifies the check in messages.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+
+	// FeatureID is the feature this check gates.
+	FeatureID FeatureID `json:"featureID"`
+
+	// Group of the resources to check.
+	// +optional
+	Group string `json:"group,omitempty"`
+
+	// Version of the resources to check.
+	Version string `json:"version"`
+
+	// Kind of the resources to check.
+	// +kubebuilder:validation:MinLength=1
+	Kind string `json:"kind"`
+
+	// Namespace restricts the check to one namespace.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+
+	// LabelFilters restrict the resources checked; they are ANDed.
+	// +optional
+	LabelFilters []LabelFilter `json:"labelFilters,omitempty"`
+
+	// Script is a Lua program defining evaluate() that returns {healthy=bool, message=string}.
+	// +optional
+	Script string `json:"script,omitempty"`
+
+	// EvaluateCEL are CEL rules over `resource`; the resource is healthy if any is true.
+	// +optional
+	EvaluateCEL []CELRule `json:"evaluateCEL,omitempty"`
+}
+
+// ClusterInfo is the state of an action (an EventTrigger's, for example) in one cluster.
+type ClusterInfo struct {
+	// Cluster is the cluster this entry is about.
+	Cluster corev1.ObjectReference `json:"cluster"`
+
+	// Hash is the hash of what was last processed successfully for this cluster.
+	// +optional
+	Hash []byte `json:"hash,omitempty"`
+
+	// Status is where processing stands.
+	// +optional
+	Status FeatureStatus `json:"status,omitempty"`
+
+	// FailureMessage says why processing failed.
+	// +optional
+	FailureMessage *string `json:"failureMessage,omitempty"`
+}

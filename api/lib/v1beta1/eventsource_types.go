@@ -1,0 +1,63 @@
+package v1beta1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// EventSourceSpec says which resources, in a cluster, make up an event.
+type EventSourceSpec struct {
+	// ResourceSelectors select the resources to watch. A resource is part of the
+	// event when any selector matches it.
+	// +kubebuilder:validation:MinItems=1
+	ResourceSelectors []ResourceSelector `json:"resourceSelectors"`
+
+	// AggregatedSelection is a Lua program that receives every selected resource and
+	// returns the subset that counts (later wave; stored only).
+	// +optional
+	AggregatedSelection string `json:"aggregatedSelection,omitempty"`
+
+	// CollectResources makes the full matching objects, not only their references,
+	// available to EventTrigger templates (.Resource / .Resources).
+	// +kubebuilder:default=false
+	// +optional
+	CollectResources bool `json:"collectResources,omitempty"`
+}
+
+// EventSourceStatus reports problems with the EventSource itself.
+type EventSourceStatus struct {
+	// Conditions report, for example, selectors whose CEL or Lua does not compile.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// EventSource defines what counts as an event in a cluster: the set of resources
+// matching its selectors. An event happens whenever that set changes (or, with
+// collectResources, whenever the content of a member changes).
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:path=eventsources,scope=Cluster,categories=tugboat
+// +kubebuilder:printcolumn:name="Collect",type="boolean",JSONPath=".spec.collectResources",description="Whether full objects are passed to templates"
+// +kubebuilder:printcolumn:name="Age",type="date",JSONPath=".metadata.creationTimestamp"
+type EventSource struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   EventSourceSpec   `json:"spec,omitempty"`
+	Status EventSourceStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// EventSourceList is a list of EventSources.
+type EventSourceList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []EventSource `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&EventSource{}, &EventSourceList{})
+}

@@ -323,3 +323,31 @@ func TestLoadControlPlaneErrors(t *testing.T) {
 	}
 
 }
+
+// A forge failing after the push: the next run opens the pull request without a new commit.
+func TestPublishRecoversFromForgeFailure(t *testing.T) {
+	ctx := context.Background()
+	s := newSeedRepos(t)
+	fake, gh := newFakeGitHub(t, s.gitops)
+	pub := &Publisher{Cache: s.cache, WorkDir: t.TempDir(), Forge: gh}
+	_, res, repo := render(t, s, "dev")
+
+	fake.failCreate = true
+	out, err := pub.Publish(ctx, "dev", repo, res)
+	if err == nil || !strings.Contains(err.Error(), "upstream down") {
+		t.Fatalf("err %v", err)
+	}
+	pushed := run(t, s.gitops, "rev-parse", out.Branch)
+
+	fake.failCreate = false
+	again, err := pub.Publish(ctx, "dev", repo, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.AlreadyProposed || again.Commit != "" || again.PullRequest == nil || again.PullRequest.Head != out.Branch || fake.created != 1 {
+		t.Fatalf("outcome %+v, created %d", again, fake.created)
+	}
+	if run(t, s.gitops, "rev-parse", out.Branch) != pushed {
+		t.Fatal("branch moved")
+	}
+}

@@ -142,10 +142,11 @@ type fakeGitHub struct {
 	token  string
 	remote string // bare repo: created pull requests must name a pushed head
 
-	mu      sync.Mutex
-	pulls   []*fakePull
-	created int
-	closed  []int
+	mu         sync.Mutex
+	failCreate bool // answer pull request creation with 502 Bad Gateway
+	pulls      []*fakePull
+	created    int
+	closed     []int
 }
 
 type fakePull struct {
@@ -227,6 +228,9 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		_ = json.NewEncoder(w).Encode(out)
+	case r.Method == http.MethodPost && m[3] == "" && f.failCreate:
+		w.WriteHeader(http.StatusBadGateway)
+		fmt.Fprint(w, `{"message":"upstream down"}`)
 	case r.Method == http.MethodPost && m[3] == "":
 		if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 			fail(http.StatusUnsupportedMediaType, "Content-Type %q", ct)

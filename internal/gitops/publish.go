@@ -47,7 +47,7 @@ type Outcome struct {
 	Commit string
 	// Branch is the branch pushed (the environment branch when Direct).
 	Branch string
-	// AlreadyProposed: the same tree was pushed before on Branch; nothing new was done.
+	// AlreadyProposed: the same tree was pushed before on Branch; nothing was committed.
 	AlreadyProposed bool
 	PullRequest     *PullRequest
 	// Superseded are the scheduler's own earlier pull requests closed by this one.
@@ -216,7 +216,8 @@ func (p *Publisher) Diff(ctx context.Context, repo v1alpha1.RepositoryReference,
 // no file changes. Otherwise the tree is committed and either pushed to the branch
 // (Direct) or pushed to deployment/<env>/<tree hash> and proposed as a pull request,
 // closing the scheduler's own earlier pull requests for env (never anyone else's).
-// Pushing a tree that was already proposed does nothing.
+// A tree already pushed is not committed again; its pull request is only opened
+// again when none is open (say, the forge failed after the push).
 func (p *Publisher) Publish(ctx context.Context, env string, repo v1alpha1.RepositoryReference, res *scheduler.Result) (*Outcome, error) {
 	if !p.Direct && p.Forge == nil {
 		return nil, fmt.Errorf("publishing %s: no forge configured for pull requests (use direct push)", env)
@@ -239,48 +240,57 @@ func (p *Publisher) Publish(ctx context.Context, env string, repo v1alpha1.Repos
 		return nil, err
 	}
 	tree = strings.TrimSpace(tree)
+	var open []PullRequest
 	if p.Direct {
 		out.Branch = co.branch
 	} else {
+		// Ask the forge first: a forge that cannot be reached stops before anything is pushed.
+		if open, err = p.Forge.ListOpenPullRequests(ctx, co.branch); err != nil {
+			return nil, fmt.Errorf("listing pull requests: %w", err)
+		}
 		out.Branch = BranchPrefix + env + "/" + tree[:12]
 		heads, err := git(ctx, co.dir, "ls-remote", "--heads", co.url, "refs/heads/"+out.Branch)
 		if err != nil {
 			return nil, err
 		}
-		if strings.TrimSpace(heads) != "" {
-			out.AlreadyProposed = true
-			return out, nil
+		out.AlreadyProposed = strings.TrimSpace(heads) != ""
+	}
+	if !out.AlreadyProposed {
+		args := append(p.identityArgs(), "commit", "-q", "-m", commitMessage(env, changes, res))
+		if _, err := git(ctx, co.dir, args...); err != nil {
+			return nil, err
 		}
-	}
-	args := append(p.identityArgs(), "commit", "-q", "-m", commitMessage(env, changes, res))
-	if _, err := git(ctx, co.dir, args...); err != nil {
-		return nil, err
-	}
-	commit, err := git(ctx, co.dir, "rev-parse", "HEAD")
-	if err != nil {
-		return nil, err
-	}
-	out.Commit = strings.TrimSpace(commit)
-	if _, err := git(ctx, co.dir, "push", "-q", co.url, "HEAD:refs/heads/"+out.Branch); err != nil {
-		return nil, fmt.Errorf("pushing %s: %w", out.Branch, err)
+		commit, err := git(ctx, co.dir, "rev-parse", "HEAD")
+		if err != nil {
+			return nil, err
+		}
+		out.Commit = strings.TrimSpace(commit)
+		if _, err := git(ctx, co.dir, "push", "-q", co.url, "HEAD:refs/heads/"+out.Branch); err != nil {
+			return nil, fmt.Errorf("pushing %s: %w", out.Branch, err)
+		}
 	}
 	if p.Direct {
 		return out, nil
 	}
-	open, err := p.Forge.ListOpenPullRequests(ctx, co.branch)
-	if err != nil {
-		return nil, fmt.Errorf("listing pull requests: %w", err)
+	// The tree is on out.Branch: make sure exactly one open pull request proposes it.
+	for _, o := range open {
+		if o.Head == out.Branch {
+			pr := o
+			out.PullRequest = &pr
+		}
 	}
-	pr, err := p.Forge.CreatePullRequest(ctx, PullRequest{
-		Title: fmt.Sprintf("Tugboat: deploy %s (%s)", env, tree[:12]),
-		Head:  out.Branch,
-		Base:  co.branch,
-		Body:  prBody(env, changes, res),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating pull request: %w", err)
+	if out.PullRequest == nil {
+		pr, err := p.Forge.CreatePullRequest(ctx, PullRequest{
+			Title: fmt.Sprintf("Tugboat: deploy %s (%s)", env, tree[:12]),
+			Head:  out.Branch,
+			Base:  co.branch,
+			Body:  prBody(env, changes, res),
+		})
+		if err != nil {
+			return out, fmt.Errorf("creating pull request for %s: %w", out.Branch, err)
+		}
+		out.PullRequest = &pr
 	}
-	out.PullRequest = &pr
 	for _, o := range open {
 		if o.Head == out.Branch || !IsOwnPullRequest(o, env) {
 			continue

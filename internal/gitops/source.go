@@ -165,13 +165,17 @@ func loadRev(ctx context.Context, mirror, rev, path string) (*scheduler.Manifest
 }
 
 // RepoSource opens the application teams' repositories with git (any URL git
-// accepts: https, ssh, file:// or a local path).
+// accepts: https, ssh, file:// or a local path). A URL that resolves (after
+// InsteadOf) to a local folder which is not a git repository is read as it is.
 type RepoSource struct {
 	Cache *Cache
 }
 
 // Open implements scheduler.WorkloadSource: the tree of ref.Branch.
 func (s RepoSource) Open(ctx context.Context, ref v1alpha1.RepositoryReference) (fs.FS, error) {
+	if loc := s.Cache.Resolve(ref.Repo); !IsRemote(loc) && isDir(loc) && !isGitRepo(loc) {
+		return os.DirFS(loc), nil
+	}
 	mirror, err := s.Cache.Fetch(ctx, ref.Repo)
 	if err != nil {
 		return nil, err

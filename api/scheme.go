@@ -9,6 +9,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	demov1 "github.com/tugboat-dev/tugboat/api/demo/v1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 )
 
@@ -20,5 +21,6 @@ func NewScheme() *runtime.Scheme {
 	utilruntime.Must(apiextensionsv1.AddToScheme(s))
 	utilruntime.Must(libv1beta1.AddToScheme(s))
 	utilruntime.Must(configv1beta1.AddToScheme(s))
+	utilruntime.Must(demov1.AddToScheme(s))
 	return s
 }

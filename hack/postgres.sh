@@ -24,9 +24,12 @@ set -euo pipefail
 log() { printf 'postgres.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
+# PG_LIB_DIR is where Debian puts the server versions (override for tests).
+PG_LIB_DIR="${PG_LIB_DIR:-/usr/lib/postgresql}"
+
 bindir() {
   local d
-  d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+  d="$(ls -d "$PG_LIB_DIR"/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
   if [ -n "$d" ] && [ -x "$d/postgres" ] && [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then
     printf '%s\n' "$d"
     return 0
@@ -38,7 +41,7 @@ install_pg() {
   if bindir >/dev/null; then
     return 0
   fi
-  [ "$(id -u)" = 0 ] || die "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin and not root: install Debian's postgresql package (apt-get install postgresql)"
+  [ "$(id -u)" = 0 ] || die "PostgreSQL server binaries not found under $PG_LIB_DIR/*/bin and not root: install Debian's postgresql package (apt-get install postgresql)"
   command -v apt-get >/dev/null 2>&1 || die "PostgreSQL server binaries not found and apt-get is not available: install PostgreSQL (server) manually"
   log "installing Debian's postgresql"
   export DEBIAN_FRONTEND=noninteractive
@@ -54,7 +57,7 @@ install_pg() {
   apt-get install -y -qq postgresql >&2 || rc=$?
   if [ -n "$own_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
   [ "$rc" = 0 ] || die "apt-get install postgresql failed (exit $rc)"
-  bindir >/dev/null || die "postgresql installed but no server binaries under /usr/lib/postgresql/*/bin"
+  bindir >/dev/null || die "postgresql installed but no server binaries under $PG_LIB_DIR/*/bin"
 }
 
 # as_owner runs a command as the user that owns the server: postgres when we are

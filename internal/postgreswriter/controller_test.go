@@ -19,6 +19,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -600,4 +601,35 @@ func TestRowAlreadyGone(t *testing.T) {
 	f.exec(`DROP TABLE ` + table)
 	f.delete("b")
 	f.waitGone("b")
+}
+
+// TestCRDValidation: the API server refuses what the schema rules out; table
+// names are left to the operator so that it can explain its refusal.
+func TestCRDValidation(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	negative := f.writer("negative", "students", "x", 0, "y")
+	negative.Spec.Age = -1
+	if err := f.c.Create(f.ctx, negative); !apierrors.IsInvalid(err) {
+		t.Errorf("age -1: got %v, want Invalid", err)
+	}
+
+	missing := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "demo.yash.com/v1",
+		"kind":       "PostgresWriter",
+		"metadata":   map[string]any{"namespace": f.ns, "name": "missing"},
+		"spec":       map[string]any{"table": "students", "name": "x"},
+	}}
+	err := f.c.Create(f.ctx, missing)
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "age") || !strings.Contains(err.Error(), "country") {
+		t.Errorf("spec without age and country: got %v, want Invalid naming both", err)
+	}
+
+	noSpec := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "demo.yash.com/v1",
+		"kind":       "PostgresWriter",
+		"metadata":   map[string]any{"namespace": f.ns, "name": "nospec"},
+	}}
+	if err := f.c.Create(f.ctx, noSpec); !apierrors.IsInvalid(err) {
+		t.Errorf("no spec: got %v, want Invalid", err)
+	}
 }

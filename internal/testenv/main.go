@@ -14,16 +14,25 @@ import (
 //
 //	var env *testenv.Env
 //	func TestMain(m *testing.M) { os.Exit(testenv.Main(m, testenv.Options{Clusters: []string{"mgmt", "services"}}, &env)) }
-func Main(m *testing.M, opts Options, env **Env) int {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	started, err := Start(ctx, opts)
+//
+// Each setup function runs after the clusters are up (e.g. to start a manager);
+// its context is cancelled before the clusters stop.
+func Main(m *testing.M, opts Options, env **Env, setup ...func(context.Context, *Env) error) int {
+	started, err := Start(context.Background(), opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	*env = started
 	defer started.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, s := range setup {
+		if err := s(ctx, started); err != nil {
+			fmt.Fprintln(os.Stderr, "testenv: setup:", err)
+			return 1
+		}
+	}
 
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)

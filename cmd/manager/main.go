@@ -1,0 +1,53 @@
+// Command manager runs every Tugboat controller against the management cluster
+// named by --kubeconfig / KUBECONFIG / in-cluster configuration.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/tugboat-dev/tugboat/internal/manager"
+)
+
+func main() {
+	opts := manager.DefaultOptions()
+	var mgmtNamespace, mgmtName string
+	fs := pflag.CommandLine
+	fs.StringVar(&opts.MetricsAddr, "metrics-bind-address", opts.MetricsAddr, "address of the Prometheus metrics endpoint (0 disables it)")
+	fs.StringVar(&opts.ProbeAddr, "health-probe-bind-address", opts.ProbeAddr, "address of /healthz and /readyz (0 disables them)")
+	fs.BoolVar(&opts.LeaderElection, "leader-elect", opts.LeaderElection, "elect one active replica through a Lease")
+	fs.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", opts.LeaderElectionNamespace, "namespace of the leader election Lease")
+	fs.StringVar(&opts.ShardKey, "shard-key", opts.ShardKey, "handle only clusters annotated sharding.projectsveltos.io/key=<key> (empty: the unsharded ones)")
+	fs.StringVar(&mgmtNamespace, "management-cluster-namespace", opts.ManagementCluster.Namespace, "namespace of the SveltosCluster standing for the management cluster")
+	fs.StringVar(&mgmtName, "management-cluster-name", opts.ManagementCluster.Name, "name of the SveltosCluster standing for the management cluster")
+	fs.DurationVar(&opts.ProbeInterval, "cluster-probe-interval", opts.ProbeInterval, "how often healthy clusters are probed")
+	fs.IntVar(&opts.Concurrency, "concurrency", opts.Concurrency, "objects reconciled at once per controller")
+	zapOpts := zap.Options{}
+	zapOpts.BindFlags(flag.CommandLine)
+	fs.AddGoFlagSet(flag.CommandLine) // also brings controller-runtime's --kubeconfig
+	pflag.Parse()
+	opts.ManagementCluster = types.NamespacedName{Namespace: mgmtNamespace, Name: mgmtName}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+
+	ctx := ctrl.SetupSignalHandler()
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "manager: no management cluster configuration:", err)
+		os.Exit(1)
+	}
+	mgr, err := manager.New(ctx, cfg, opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "manager:", err)
+		os.Exit(1)
+	}
+	if err := mgr.Start(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "manager:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,205 @@
+package clusters
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/version"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+)
+
+// kubeconfigSecretIndex indexes SveltosClusters by the name of their kubeconfig Secret.
+const kubeconfigSecretIndex = "tugboat.kubeconfigSecret"
+
+// Reconciler probes every SveltosCluster of its shard and reports readiness,
+// version and connection state in its status and labels.
+type Reconciler struct {
+	// Kubernetes options
+	Client   client.Client
+	Registry *Registry
+	Recorder events.EventRecorder
+
+	// Probe options
+	// ProbeInterval is how often a healthy cluster is probed again (default 60s).
+	ProbeInterval time.Duration
+	// RetryInterval is how soon a failing cluster is probed again (default 10s).
+	RetryInterval time.Duration
+
+	// Sharding options
+	Shard Shard
+
+	// Concurrency is the number of clusters probed at once (default 10).
+	Concurrency int
+}
+
+// SetupWithManager registers the controller: it reacts to SveltosClusters of its
+// shard and to changes of their kubeconfig Secrets.
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if r.ProbeInterval == 0 {
+		r.ProbeInterval = time.Minute
+	}
+	if r.RetryInterval == 0 {
+		r.RetryInterval = 10 * time.Second
+	}
+	if r.Concurrency == 0 {
+		r.Concurrency = 10
+	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &libv1beta1.SveltosCluster{}, kubeconfigSecretIndex,
+		func(o client.Object) []string {
+			return []string{o.(*libv1beta1.SveltosCluster).KubeconfigSecretName()}
+		}); err != nil {
+		return fmt.Errorf("indexing SveltosClusters by kubeconfig Secret: %w", err)
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("sveltoscluster").
+		For(&libv1beta1.SveltosCluster{}, builder.WithPredicates(
+			predicate.NewPredicateFuncs(r.Shard.Owns),
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}),
+		)).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.clustersUsingSecret)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency}).
+		Complete(r)
+}
+
+// clustersUsingSecret maps a Secret to the SveltosClusters whose kubeconfig it holds.
+func (r *Reconciler) clustersUsingSecret(ctx context.Context, o client.Object) []reconcile.Request {
+	list := &libv1beta1.SveltosClusterList{}
+	if err := r.Client.List(ctx, list, client.InNamespace(o.GetNamespace()),
+		client.MatchingFields{kubeconfigSecretIndex: o.GetName()}); err != nil {
+		log.FromContext(ctx).Error(err, "listing SveltosClusters for Secret", "secret", client.ObjectKeyFromObject(o))
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		if r.Shard.Owns(&list.Items[i]) {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+		}
+	}
+	return reqs
+}
+
+// Reconcile probes one cluster.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	logger := log.FromContext(ctx)
+	sc := &libv1beta1.SveltosCluster{}
+	if err := r.Client.Get(ctx, req.NamespacedName, sc); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Registry.Forget(req.NamespacedName)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("reading SveltosCluster %s: %w", req.NamespacedName, err)
+	}
+	if !sc.DeletionTimestamp.IsZero() || !r.Shard.Owns(sc) {
+		r.Registry.Forget(req.NamespacedName)
+		return ctrl.Result{}, nil
+	}
+
+	before := sc.DeepCopy()
+	info, probeErr := r.Registry.Probe(ctx, req.NamespacedName)
+	next := r.ProbeInterval
+	if probeErr == nil {
+		sc.Status.Ready = true
+		sc.Status.ConnectionStatus = libv1beta1.ConnectionHealthy
+		sc.Status.Version = info.GitVersion
+		sc.Status.FailureMessage = nil
+		sc.Status.ConnectionFailures = 0
+		if v, err := version.ParseGeneric(info.GitVersion); err == nil {
+			if sc.Labels == nil {
+				sc.Labels = map[string]string{}
+			}
+			sc.Labels[libv1beta1.K8sVersionLabel] = fmt.Sprintf("v%d.%d.%d", v.Major(), v.Minor(), v.Patch())
+		}
+	} else {
+		next = r.RetryInterval
+		msg := probeErr.Error()
+		sc.Status.FailureMessage = &msg
+		sc.Status.ConnectionFailures++
+		threshold := sc.Spec.ConsecutiveFailureThreshold
+		if threshold < 1 {
+			threshold = 3
+		}
+		// A broken registration will not heal by itself: report it Down at once.
+		if IsConfigError(probeErr) || sc.Status.ConnectionFailures >= threshold {
+			sc.Status.Ready = false
+			sc.Status.ConnectionStatus = libv1beta1.ConnectionDown
+		}
+		logger.Info("cluster probe failed", "failures", sc.Status.ConnectionFailures, "error", msg)
+	}
+
+	if err := r.writeBack(ctx, before, sc); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.recordTransition(before, sc)
+	return ctrl.Result{RequeueAfter: next}, nil
+}
+
+// writeBack patches labels and status, each only when it changed: an unchanged
+// cluster costs no write. Each patch works on its own copy, because a patch
+// overwrites its object with what the server returns.
+func (r *Reconciler) writeBack(ctx context.Context, before, after *libv1beta1.SveltosCluster) error {
+	if before.Labels[libv1beta1.K8sVersionLabel] != after.Labels[libv1beta1.K8sVersionLabel] {
+		if err := r.Client.Patch(ctx, after.DeepCopy(), client.MergeFrom(before)); err != nil {
+			return fmt.Errorf("labelling SveltosCluster %s/%s: %w", after.Namespace, after.Name, err)
+		}
+	}
+	if !statusEqual(before.Status, after.Status) {
+		if err := r.Client.Status().Patch(ctx, after.DeepCopy(), client.MergeFrom(before)); err != nil {
+			return fmt.Errorf("updating status of SveltosCluster %s/%s: %w", after.Namespace, after.Name, err)
+		}
+	}
+	return nil
+}
+
+func statusEqual(a, b libv1beta1.SveltosClusterStatus) bool {
+	am, bm := "", ""
+	if a.FailureMessage != nil {
+		am = *a.FailureMessage
+	}
+	if b.FailureMessage != nil {
+		bm = *b.FailureMessage
+	}
+	return a.Ready == b.Ready && a.Version == b.Version && a.ConnectionStatus == b.ConnectionStatus &&
+		a.ConnectionFailures == b.ConnectionFailures && am == bm && (a.FailureMessage == nil) == (b.FailureMessage == nil)
+}
+
+// recordTransition emits an event when the cluster becomes ready or goes down.
+func (r *Reconciler) recordTransition(before, after *libv1beta1.SveltosCluster) {
+	if r.Recorder == nil {
+		return
+	}
+	switch {
+	case after.Status.Ready && !before.Status.Ready:
+		r.Recorder.Eventf(after, nil, corev1.EventTypeNormal, "ClusterReady", "Probe", "cluster reachable, version %s", after.Status.Version)
+	case after.Status.ConnectionStatus == libv1beta1.ConnectionDown && before.Status.ConnectionStatus != libv1beta1.ConnectionDown:
+		msg := ""
+		if after.Status.FailureMessage != nil {
+			msg = *after.Status.FailureMessage
+		}
+		r.Recorder.Eventf(after, nil, corev1.EventTypeWarning, "ClusterDown", "Probe", "%s", strings.TrimSpace(msg))
+	}
+}
+
+// Ready reports whether a cluster may be targeted: probed ready and not being deleted.
+func Ready(sc *libv1beta1.SveltosCluster) bool {
+	return sc.Status.Ready && sc.DeletionTimestamp.IsZero()
+}
+
+// Ref is the registry key of a SveltosCluster.
+func Ref(sc *libv1beta1.SveltosCluster) types.NamespacedName {
+	return types.NamespacedName{Namespace: sc.Namespace, Name: sc.Name}
+}

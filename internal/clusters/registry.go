@@ -1,0 +1,347 @@
+// Package clusters is Tugboat's cluster registry: it turns a SveltosCluster and its
+// kubeconfig Secret into a connection (client, discovery, shared informer cache)
+// that every controller uses, keeps connections current when kubeconfigs change,
+// and closes them when clusters go away. The SveltosCluster controller in this
+// package probes each cluster and reports its readiness.
+package clusters
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+)
+
+// ConfigError is a problem with how a cluster is registered (missing Secret,
+// missing key, unparsable kubeconfig): retrying without a change will not help.
+type ConfigError struct{ msg string }
+
+func (e *ConfigError) Error() string { return e.msg }
+
+func configErrorf(format string, args ...any) error {
+	return &ConfigError{msg: fmt.Sprintf(format, args...)}
+}
+
+// IsConfigError reports whether err is a registration problem rather than a connection problem.
+func IsConfigError(err error) bool {
+	var ce *ConfigError
+	return errors.As(err, &ce)
+}
+
+// Registry holds one Connection per registered cluster.
+type Registry struct {
+	mgmt   client.Reader
+	scheme *runtime.Scheme
+
+	// The management cluster is reached with the manager's own credentials.
+	managementRef    types.NamespacedName
+	managementConfig *rest.Config
+
+	// probeTimeout bounds one /version call.
+	probeTimeout time.Duration
+
+	mu    sync.Mutex
+	conns map[types.NamespacedName]*Connection
+}
+
+// RegistryOptions configures a Registry.
+type RegistryOptions struct {
+	// Reader reads SveltosClusters and kubeconfig Secrets in the management cluster.
+	Reader client.Reader
+	// Scheme is used by the clients and caches of every connection.
+	Scheme *runtime.Scheme
+	// ManagementCluster is the SveltosCluster that stands for the management
+	// cluster itself; it is reached with ManagementConfig instead of a Secret.
+	ManagementCluster types.NamespacedName
+	ManagementConfig  *rest.Config
+	// ProbeTimeout bounds one probe (default 10s).
+	ProbeTimeout time.Duration
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry(opts RegistryOptions) *Registry {
+	if opts.ProbeTimeout == 0 {
+		opts.ProbeTimeout = 10 * time.Second
+	}
+	return &Registry{
+		mgmt:             opts.Reader,
+		scheme:           opts.Scheme,
+		managementRef:    opts.ManagementCluster,
+		managementConfig: opts.ManagementConfig,
+		probeTimeout:     opts.ProbeTimeout,
+		conns:            map[types.NamespacedName]*Connection{},
+	}
+}
+
+// Connection is how Tugboat talks to one cluster. Its pieces are built on first
+// use and shared by every caller until the kubeconfig changes or the cluster is
+// forgotten, at which point the connection is closed.
+type Connection struct {
+	// Cluster names the SveltosCluster.
+	Cluster types.NamespacedName
+	// Config is the client configuration built from the kubeconfig.
+	Config *rest.Config
+
+	scheme      *runtime.Scheme
+	fingerprint string
+
+	mu       sync.Mutex
+	client   client.Client
+	dynamic  dynamic.Interface
+	mapper   meta.RESTMapper
+	cache    cache.Cache
+	stopFunc context.CancelFunc
+	closed   bool
+}
+
+// Get returns the connection to a cluster, building it (or rebuilding it after
+// a kubeconfig change) from the SveltosCluster and its Secret.
+func (r *Registry) Get(ctx context.Context, cluster types.NamespacedName) (*Connection, error) {
+	cfg, fingerprint, err := r.restConfig(ctx, cluster)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.conns[cluster]; ok {
+		if c.fingerprint == fingerprint {
+			return c, nil
+		}
+		c.close()
+	}
+	c := &Connection{Cluster: cluster, Config: cfg, scheme: r.scheme, fingerprint: fingerprint}
+	r.conns[cluster] = c
+	return c, nil
+}
+
+// Forget closes and drops the connection to a cluster (it was deleted or is no longer ours).
+func (r *Registry) Forget(cluster types.NamespacedName) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.conns[cluster]; ok {
+		c.close()
+		delete(r.conns, cluster)
+	}
+}
+
+// Known lists the clusters with an open connection, sorted.
+func (r *Registry) Known() []types.NamespacedName {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]types.NamespacedName, 0, len(r.conns))
+	for k := range r.conns {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+// IsManagement reports whether the SveltosCluster stands for the management cluster.
+func (r *Registry) IsManagement(cluster types.NamespacedName) bool {
+	return r.managementConfig != nil && cluster == r.managementRef
+}
+
+// Probe reads the cluster's /version through its connection.
+func (r *Registry) Probe(ctx context.Context, cluster types.NamespacedName) (*version.Info, error) {
+	conn, err := r.Get(ctx, cluster)
+	if err != nil {
+		return nil, err
+	}
+	cfg := rest.CopyConfig(conn.Config)
+	cfg.Timeout = r.probeTimeout
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, configErrorf("building a client from the kubeconfig: %v", err)
+	}
+	v, err := dc.ServerVersion()
+	if err != nil {
+		return nil, fmt.Errorf("reading /version from %s: %w", cfg.Host, err)
+	}
+	return v, nil
+}
+
+// restConfig reads the kubeconfig of a cluster and returns the client
+// configuration with a fingerprint of what it was built from.
+func (r *Registry) restConfig(ctx context.Context, cluster types.NamespacedName) (*rest.Config, string, error) {
+	if r.IsManagement(cluster) {
+		return rest.CopyConfig(r.managementConfig), "management", nil
+	}
+	sc := &libv1beta1.SveltosCluster{}
+	if err := r.mgmt.Get(ctx, cluster, sc); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, "", configErrorf("SveltosCluster %s not found", cluster)
+		}
+		return nil, "", fmt.Errorf("reading SveltosCluster %s: %w", cluster, err)
+	}
+	secretName := sc.KubeconfigSecretName()
+	secret := &corev1.Secret{}
+	if err := r.mgmt.Get(ctx, types.NamespacedName{Namespace: cluster.Namespace, Name: secretName}, secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, "", configErrorf("kubeconfig Secret %s/%s not found", cluster.Namespace, secretName)
+		}
+		return nil, "", fmt.Errorf("reading kubeconfig Secret %s/%s: %w", cluster.Namespace, secretName, err)
+	}
+	key, raw, err := kubeconfigData(secret, sc.Spec.KubeconfigKeyName)
+	if err != nil {
+		return nil, "", err
+	}
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(raw)
+	if err != nil {
+		return nil, "", configErrorf("kubeconfig in Secret %s/%s key %q is invalid: %v", cluster.Namespace, secretName, key, err)
+	}
+	if cfg.Host == "" {
+		return nil, "", configErrorf("kubeconfig in Secret %s/%s key %q names no server", cluster.Namespace, secretName, key)
+	}
+	cfg.QPS, cfg.Burst = 100, 200
+	sum := sha256.Sum256(raw)
+	return cfg, hex.EncodeToString(sum[:]), nil
+}
+
+// kubeconfigData picks the kubeconfig out of its Secret: the named key, else
+// "kubeconfig", else the only key (or, with several, the first in name order).
+func kubeconfigData(secret *corev1.Secret, keyName string) (string, []byte, error) {
+	where := secret.Namespace + "/" + secret.Name
+	if keyName != "" {
+		v, ok := secret.Data[keyName]
+		if !ok {
+			return "", nil, configErrorf("kubeconfig Secret %s has no key %q", where, keyName)
+		}
+		return keyName, v, nil
+	}
+	if v, ok := secret.Data[libv1beta1.KubeconfigSecretKey]; ok {
+		return libv1beta1.KubeconfigSecretKey, v, nil
+	}
+	if len(secret.Data) == 0 {
+		return "", nil, configErrorf("kubeconfig Secret %s is empty", where)
+	}
+	keys := make([]string, 0, len(secret.Data))
+	for k := range secret.Data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys[0], secret.Data[keys[0]], nil
+}
+
+// Client returns a client for the cluster (reads go straight to the API server).
+func (c *Connection) Client() (client.Client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, fmt.Errorf("connection to %s is closed", c.Cluster)
+	}
+	if c.client == nil {
+		mapper, err := c.restMapperLocked()
+		if err != nil {
+			return nil, err
+		}
+		cl, err := client.New(c.Config, client.Options{Scheme: c.scheme, Mapper: mapper})
+		if err != nil {
+			return nil, fmt.Errorf("creating client for %s: %w", c.Cluster, err)
+		}
+		c.client = cl
+	}
+	return c.client, nil
+}
+
+// Dynamic returns a dynamic client for the cluster.
+func (c *Connection) Dynamic() (dynamic.Interface, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, fmt.Errorf("connection to %s is closed", c.Cluster)
+	}
+	if c.dynamic == nil {
+		d, err := dynamic.NewForConfig(c.Config)
+		if err != nil {
+			return nil, fmt.Errorf("creating dynamic client for %s: %w", c.Cluster, err)
+		}
+		c.dynamic = d
+	}
+	return c.dynamic, nil
+}
+
+// RESTMapper returns the cluster's (lazily discovered) REST mapper.
+func (c *Connection) RESTMapper() (meta.RESTMapper, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.restMapperLocked()
+}
+
+func (c *Connection) restMapperLocked() (meta.RESTMapper, error) {
+	if c.mapper != nil {
+		return c.mapper, nil
+	}
+	hc, err := rest.HTTPClientFor(c.Config)
+	if err != nil {
+		return nil, fmt.Errorf("creating HTTP client for %s: %w", c.Cluster, err)
+	}
+	m, err := apiutil.NewDynamicRESTMapper(c.Config, hc)
+	if err != nil {
+		return nil, fmt.Errorf("creating REST mapper for %s: %w", c.Cluster, err)
+	}
+	c.mapper = m
+	return m, nil
+}
+
+// Cache returns the cluster's shared informer cache, started on first use. One
+// informer per kind serves every caller; the cache stops when the connection closes.
+func (c *Connection) Cache(ctx context.Context) (cache.Cache, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, fmt.Errorf("connection to %s is closed", c.Cluster)
+	}
+	if c.cache != nil {
+		return c.cache, nil
+	}
+	mapper, err := c.restMapperLocked()
+	if err != nil {
+		return nil, err
+	}
+	ca, err := cache.New(c.Config, cache.Options{Scheme: c.scheme, Mapper: mapper})
+	if err != nil {
+		return nil, fmt.Errorf("creating cache for %s: %w", c.Cluster, err)
+	}
+	// The cache outlives the caller's context: it lives as long as the connection.
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	go func() { _ = ca.Start(runCtx) }()
+	c.cache, c.stopFunc = ca, cancel
+	return ca, nil
+}
+
+// Closed reports whether the connection has been replaced or forgotten.
+func (c *Connection) Closed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+func (c *Connection) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	if c.stopFunc != nil {
+		c.stopFunc()
+	}
+	c.client, c.dynamic, c.mapper, c.cache, c.stopFunc = nil, nil, nil, nil, nil
+}

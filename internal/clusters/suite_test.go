@@ -1,0 +1,119 @@
+package clusters_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	"go.uber.org/zap/zapcore"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/tugboat-dev/tugboat/api"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/manager"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
+)
+
+var (
+	env  *testenv.Env
+	mgmt client.Client // direct (uncached) admin client of the management cluster
+	mgr  *manager.Manager
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(testenv.Main(m, testenv.Options{Clusters: []string{"mgmt", "services", "workload"}, InstallCRDs: true}, &env, runManager))
+}
+
+// runManager starts the Tugboat manager against the management cluster for the whole package.
+func runManager(ctx context.Context, env *testenv.Env) error {
+	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
+	var err error
+	if mgmt, err = client.New(env.Management().Config, client.Options{Scheme: api.NewScheme()}); err != nil {
+		return err
+	}
+	opts := manager.DefaultOptions()
+	opts.MetricsAddr, opts.ProbeAddr, opts.LeaderElection = "0", "0", false
+	if mgr, err = manager.New(ctx, env.Management().Config, opts); err != nil {
+		return err
+	}
+	go func() {
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "manager stopped:", err)
+		}
+	}()
+	return nil
+}
+
+// getCluster reads a SveltosCluster from the API server.
+func getCluster(t *testing.T, namespace, name string) *libv1beta1.SveltosCluster {
+	t.Helper()
+	sc := &libv1beta1.SveltosCluster{}
+	if err := mgmt.Get(context.Background(), types.NamespacedName{Namespace: namespace, Name: name}, sc); err != nil {
+		t.Fatalf("reading SveltosCluster %s/%s: %v", namespace, name, err)
+	}
+	return sc
+}
+
+// waitFor polls a SveltosCluster until check accepts it.
+func waitFor(t *testing.T, namespace, name, what string, check func(*libv1beta1.SveltosCluster) error) *libv1beta1.SveltosCluster {
+	t.Helper()
+	var sc *libv1beta1.SveltosCluster
+	testenv.Eventually(t, fmt.Sprintf("%s/%s %s", namespace, name, what), func() error {
+		sc = &libv1beta1.SveltosCluster{}
+		if err := mgmt.Get(context.Background(), types.NamespacedName{Namespace: namespace, Name: name}, sc); err != nil {
+			return err
+		}
+		return check(sc)
+	})
+	return sc
+}
+
+func isReady(sc *libv1beta1.SveltosCluster) error {
+	if !sc.Status.Ready || sc.Status.ConnectionStatus != libv1beta1.ConnectionHealthy {
+		return fmt.Errorf("ready=%v connection=%q failure=%v", sc.Status.Ready, sc.Status.ConnectionStatus, deref(sc.Status.FailureMessage))
+	}
+	return nil
+}
+
+func isDown(sc *libv1beta1.SveltosCluster) error {
+	if sc.Status.Ready || sc.Status.ConnectionStatus != libv1beta1.ConnectionDown {
+		return fmt.Errorf("ready=%v connection=%q", sc.Status.Ready, sc.Status.ConnectionStatus)
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func zapLevel() zapcore.Level {
+	if os.Getenv("TUGBOAT_TEST_VERBOSE") != "" {
+		return -1
+	}
+	return 2 // errors only
+}
+
+// updateCluster changes a SveltosCluster, retrying when the controller wrote it in between.
+func updateCluster(t *testing.T, namespace, name string, change func(*libv1beta1.SveltosCluster)) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		sc := &libv1beta1.SveltosCluster{}
+		if err := mgmt.Get(context.Background(), types.NamespacedName{Namespace: namespace, Name: name}, sc); err != nil {
+			return err
+		}
+		change(sc)
+		return mgmt.Update(context.Background(), sc)
+	})
+	if err != nil {
+		t.Fatalf("updating SveltosCluster %s/%s: %v", namespace, name, err)
+	}
+}

@@ -1,0 +1,134 @@
+// Package manager assembles every Tugboat controller into one controller-runtime
+// manager: leader-elected, shardable, with metrics and health probes. cmd/manager
+// turns flags into Options; tests and `tug dev up` call New/Run directly.
+package manager
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/tugboat-dev/tugboat/api"
+	"github.com/tugboat-dev/tugboat/internal/clusters"
+)
+
+// Options configures the manager.
+type Options struct {
+	// Serving options
+	// MetricsAddr is where Prometheus metrics are served ("0" disables).
+	MetricsAddr string
+	// ProbeAddr is where /healthz and /readyz are served ("0" disables).
+	ProbeAddr string
+
+	// High-availability options
+	LeaderElection          bool
+	LeaderElectionNamespace string
+	LeaderElectionID        string
+
+	// Fleet options
+	// ManagementCluster is the SveltosCluster that stands for the management cluster.
+	ManagementCluster types.NamespacedName
+	// ShardKey restricts this manager to the clusters annotated with it (empty: the unsharded ones).
+	ShardKey string
+	// ProbeInterval is how often healthy clusters are probed again.
+	ProbeInterval time.Duration
+	// Concurrency is the number of objects each controller reconciles at once.
+	Concurrency int
+}
+
+// DefaultOptions are the defaults of cmd/manager's flags.
+func DefaultOptions() Options {
+	return Options{
+		MetricsAddr:             ":8080",
+		ProbeAddr:               ":8081",
+		LeaderElection:          true,
+		LeaderElectionNamespace: "projectsveltos",
+		LeaderElectionID:        "tugboat-manager",
+		ManagementCluster:       types.NamespacedName{Namespace: "mgmt", Name: "mgmt"},
+		ProbeInterval:           time.Minute,
+		Concurrency:             10,
+	}
+}
+
+// Manager is a configured controller manager with Tugboat's shared pieces.
+type Manager struct {
+	ctrl.Manager
+	Registry *clusters.Registry
+	opts     Options
+	config   *rest.Config
+}
+
+// New creates the manager and registers every controller.
+func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) {
+	scheme := api.NewScheme()
+	if opts.LeaderElection && opts.ShardKey != "" {
+		opts.LeaderElectionID += "-" + opts.ShardKey
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        scheme,
+		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
+		HealthProbeBindAddress:        opts.ProbeAddr,
+		LeaderElection:                opts.LeaderElection,
+		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
+		LeaderElectionID:              opts.LeaderElectionID,
+		LeaderElectionReleaseOnCancel: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, err
+	}
+
+	registry := clusters.NewRegistry(clusters.RegistryOptions{
+		Reader:            mgr.GetClient(),
+		Scheme:            scheme,
+		ManagementCluster: opts.ManagementCluster,
+		ManagementConfig:  cfg,
+	})
+	if err := (&clusters.Reconciler{
+		Client:        mgr.GetClient(),
+		Registry:      registry,
+		Recorder:      mgr.GetEventRecorder("tugboat-cluster-controller"),
+		ProbeInterval: opts.ProbeInterval,
+		Shard:         clusters.Shard{Key: opts.ShardKey},
+		Concurrency:   opts.Concurrency,
+	}).SetupWithManager(ctx, mgr); err != nil {
+		return nil, fmt.Errorf("setting up the cluster controller: %w", err)
+	}
+	return &Manager{Manager: mgr, Registry: registry, opts: opts, config: cfg}, nil
+}
+
+// Start registers the management cluster (when it belongs to this manager's
+// shard) and runs the controllers until ctx ends.
+func (m *Manager) Start(ctx context.Context) error {
+	if m.opts.ShardKey == "" {
+		direct, err := client.New(m.config, client.Options{Scheme: m.GetScheme()})
+		if err != nil {
+			return fmt.Errorf("creating client: %w", err)
+		}
+		if err := clusters.EnsureManagementCluster(ctx, direct, m.opts.ManagementCluster); err != nil {
+			return err
+		}
+	}
+	if m.opts.LeaderElection {
+		direct, err := client.New(m.config, client.Options{Scheme: m.GetScheme()})
+		if err != nil {
+			return fmt.Errorf("creating client: %w", err)
+		}
+		if err := clusters.EnsureNamespace(ctx, direct, m.opts.LeaderElectionNamespace); err != nil {
+			return err
+		}
+	}
+	return m.Manager.Start(ctx)
+}

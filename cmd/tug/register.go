@@ -1,0 +1,110 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/tugboat-dev/tugboat/internal/clusters"
+)
+
+func newRegisterCommand(g *globalOptions) *cobra.Command {
+	var namespace, name, kubeconfigFile, fleetContext, labelList string
+	cluster := &cobra.Command{
+		Use:   "cluster --namespace NS --cluster NAME (--kubeconfig-file FILE | --fleet-cluster-context CTX) [--labels k=v,...]",
+		Short: "Register a cluster: its kubeconfig Secret and its SveltosCluster",
+		Long: `Registers a managed cluster in the management cluster: creates the namespace if
+missing, the Secret <cluster>-sveltos-kubeconfig holding its kubeconfig and the
+SveltosCluster with the given labels. Running it again updates the Secret and labels.
+
+The kubeconfig comes from a file (--kubeconfig-file; --kubeconfig is accepted as in
+sveltosctl when it is given after "cluster") or from a context of your own kubeconfig
+(--fleet-cluster-context), written out self-contained with its credentials embedded.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if namespace == "" || name == "" {
+				return usageError{errors.New("--namespace and --cluster are required")}
+			}
+			if (kubeconfigFile == "") == (fleetContext == "") {
+				return usageError{errors.New("give exactly one of --kubeconfig-file (or --kubeconfig) and --fleet-cluster-context")}
+			}
+			labels, err := clusters.ParseLabels(labelList)
+			if err != nil {
+				return usageError{fmt.Errorf("--labels: %w", err)}
+			}
+			var kubeconfig []byte
+			if kubeconfigFile != "" {
+				if kubeconfig, err = os.ReadFile(kubeconfigFile); err != nil {
+					return fmt.Errorf("reading the cluster's kubeconfig: %w", err)
+				}
+			} else {
+				raw, err := g.rawKubeconfig()
+				if err != nil {
+					return err
+				}
+				if kubeconfig, err = clusters.KubeconfigForContext(raw, fleetContext); err != nil {
+					return err
+				}
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			if _, err := clusters.Register(cmd.Context(), c, clusters.Registration{
+				Namespace: namespace, Name: name, Kubeconfig: kubeconfig, Labels: labels,
+			}); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "cluster %s/%s registered\n", namespace, name)
+			return nil
+		},
+	}
+	f := cluster.Flags()
+	f.StringVar(&namespace, "namespace", "", "namespace of the SveltosCluster")
+	f.StringVar(&name, "cluster", "", "name of the SveltosCluster")
+	f.StringVar(&kubeconfigFile, "kubeconfig-file", "", "kubeconfig file of the cluster to register")
+	f.StringVar(&fleetContext, "fleet-cluster-context", "", "context of your kubeconfig that reaches the cluster to register")
+	f.StringVar(&labelList, "labels", "", "labels of the SveltosCluster, k=v,k2=v2")
+	// sveltosctl's spelling: `register cluster --kubeconfig=FILE` names the cluster's kubeconfig.
+	cluster.PreRunE = func(cmd *cobra.Command, _ []string) error {
+		if fl := cmd.Flags().Lookup("kubeconfig"); fl != nil && fl.Changed && kubeconfigFile == "" && fleetContext == "" {
+			kubeconfigFile, g.kubeconfig = g.kubeconfig, ""
+		}
+		return nil
+	}
+
+	register := &cobra.Command{Use: "register", Short: "Register things with the management cluster"}
+	register.AddCommand(cluster)
+	return register
+}
+
+func newDeregisterCommand(g *globalOptions) *cobra.Command {
+	var namespace, name string
+	cluster := &cobra.Command{
+		Use:   "cluster --namespace NS --cluster NAME",
+		Short: "Remove a cluster's SveltosCluster and kubeconfig Secret",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if namespace == "" || name == "" {
+				return usageError{errors.New("--namespace and --cluster are required")}
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			if err := clusters.Deregister(cmd.Context(), c, types.NamespacedName{Namespace: namespace, Name: name}); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "cluster %s/%s deregistered\n", namespace, name)
+			return nil
+		},
+	}
+	cluster.Flags().StringVar(&namespace, "namespace", "", "namespace of the SveltosCluster")
+	cluster.Flags().StringVar(&name, "cluster", "", "name of the SveltosCluster")
+	deregister := &cobra.Command{Use: "deregister", Short: "Remove things from the management cluster"}
+	deregister.AddCommand(cluster)
+	return deregister
+}

@@ -1,0 +1,333 @@
+package deployer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+)
+
+// ConflictError is returned (possibly joined with others) when another profile
+// keeps an object and the request does not continue on conflict.
+type ConflictError struct{ Conflict Conflict }
+
+func (e *ConflictError) Error() string { return e.Conflict.Message }
+
+// Apply deploys req.Objects in order with server-side apply and, when everything
+// succeeded, deletes the objects of req.Previous that are no longer desired and
+// still carry this owner's metadata. With req.DryRun it changes nothing and fills
+// Result.Report instead. The first error (or conflict, unless ContinueOnConflict)
+// stops the rest unless ContinueOnError; the returned error joins all errors, each
+// naming its object.
+func (d *Deployer) Apply(ctx context.Context, c client.Client, req Request) (Result, error) {
+	if req.Owner.Kind == "" || req.Owner.Name == "" {
+		return Result{}, errors.New("deployer: request has no owner kind and name")
+	}
+	if req.Feature == "" {
+		return Result{}, fmt.Errorf("deployer: request of %s has no feature", req.Owner)
+	}
+	r := &run{d: d, c: c, req: &req, namespaces: map[string]bool{}, desired: map[string]bool{}}
+	var errs []error
+	for i := range req.Objects {
+		if err := r.one(ctx, &req.Objects[i]); err != nil {
+			errs = append(errs, err)
+			if !req.ContinueOnError {
+				break
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return r.res, errors.Join(errs...)
+	}
+	return r.res, r.cleanStale(ctx)
+}
+
+// run is the state of one Apply.
+type run struct {
+	d          *Deployer
+	c          client.Client
+	req        *Request
+	res        Result
+	namespaces map[string]bool // namespace -> exists (or would exist)
+	desired    map[string]bool // ObjectRef.key() of every desired object seen
+}
+
+func (r *run) one(ctx context.Context, want *Desired) error {
+	if want.Object == nil {
+		return errors.New("deployer: nil object")
+	}
+	obj, namespaced, err := r.prepare(want)
+	if err != nil {
+		return err
+	}
+	ref := RefOf(obj)
+	r.desired[ref.key()] = true
+
+	if namespaced && !(want.SkipNamespaceCreation || r.req.SkipNamespaceCreation) {
+		exists, err := r.ensureNamespace(ctx, obj.GetNamespace(), ref)
+		if err != nil {
+			return err
+		}
+		if !exists { // dry run: nothing to compare with, the namespace would be created
+			r.report(ref, configv1beta1.ReportActionCreate, "")
+			return nil
+		}
+	}
+
+	live := &unstructured.Unstructured{}
+	live.SetGroupVersionKind(obj.GroupVersionKind())
+	switch err := r.c.Get(ctx, client.ObjectKeyFromObject(obj), live); {
+	case apierrors.IsNotFound(err):
+		live = nil
+	case err != nil:
+		return fmt.Errorf("reading %s: %w", ref, err)
+	}
+
+	var preempted *Preemption
+	if live != nil {
+		if h, owned := holderOf(live); owned && !h.is(r.req.Owner) {
+			ours := effectiveTier(r.req.Owner, want.Source)
+			if h.tier <= ours {
+				return r.conflict(ref, h, ours)
+			}
+			preempted = &Preemption{Object: ref, Loser: h.owner, Feature: h.feature}
+		} else if owned && !r.req.Reapply && live.GetDeletionTimestamp() == nil &&
+			live.GetAnnotations()[libv1beta1.HashAnnotation] == obj.GetAnnotations()[libv1beta1.HashAnnotation] {
+			r.res.Unchanged++
+			r.res.Deployed = append(r.res.Deployed, ref)
+			r.report(ref, configv1beta1.ReportActionNoAction, "")
+			return nil
+		}
+	}
+
+	if r.req.DryRun {
+		return r.dryRun(ctx, obj, live, preempted)
+	}
+	if err := r.apply(ctx, obj, live, want.Force || r.req.Force); err != nil {
+		return err
+	}
+	r.res.Deployed = append(r.res.Deployed, ref)
+	if preempted != nil {
+		r.res.Preempted = append(r.res.Preempted, *preempted)
+	}
+	return nil
+}
+
+// prepare returns the object to apply: patched, without excluded paths, with the
+// namespace the REST mapping calls for, decorated with ownership metadata and hash.
+func (r *run) prepare(want *Desired) (*unstructured.Unstructured, bool, error) {
+	in := RefOf(want.Object)
+	if in.APIVersion == "" || in.Kind == "" || in.Name == "" {
+		return nil, false, fmt.Errorf("deployer: object %q needs apiVersion, kind and metadata.name", in.String())
+	}
+	obj, err := ApplyPatches(want.Object, r.req.Patches)
+	if err != nil {
+		return nil, false, fmt.Errorf("patching %s: %w", in, err)
+	}
+	if obj, err = ApplyDriftExclusions(obj, r.req.DriftExclusions); err != nil {
+		return nil, false, fmt.Errorf("excluding drift paths of %s: %w", in, err)
+	}
+	cleanDesired(obj)
+	gvk := obj.GroupVersionKind()
+	mapping, err := r.c.RESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: finding its resource in the cluster: %w", in, err)
+	}
+	namespaced := mapping.Scope.Name() == meta.RESTScopeNameNamespace
+	switch {
+	case namespaced && obj.GetNamespace() == "":
+		return nil, false, fmt.Errorf("%s: %s is namespaced but the object has no namespace", in, gvk.Kind)
+	case !namespaced:
+		obj.SetNamespace("")
+	}
+	src := want.Source
+	if err := decorate(obj, r.req, src); err != nil {
+		return nil, false, err
+	}
+	return obj, namespaced, nil
+}
+
+// ensureNamespace creates ns if it is missing (a dry run only notes it) and
+// reports whether it exists.
+func (r *run) ensureNamespace(ctx context.Context, ns string, forRef ObjectRef) (bool, error) {
+	if exists, seen := r.namespaces[ns]; seen {
+		return exists, nil
+	}
+	nsObj := &unstructured.Unstructured{}
+	nsObj.SetAPIVersion("v1")
+	nsObj.SetKind("Namespace")
+	nsObj.SetName(ns)
+	err := r.c.Get(ctx, client.ObjectKey{Name: ns}, nsObj)
+	switch {
+	case err == nil:
+		if nsObj.GetDeletionTimestamp() != nil {
+			return false, fmt.Errorf("deploying %s: namespace %s is being deleted", forRef, ns)
+		}
+		r.namespaces[ns] = true
+		return true, nil
+	case !apierrors.IsNotFound(err):
+		return false, fmt.Errorf("deploying %s: reading namespace %s: %w", forRef, ns, err)
+	}
+	if r.req.DryRun {
+		r.namespaces[ns] = false
+		r.report(ObjectRef{APIVersion: "v1", Kind: "Namespace", Name: ns}, configv1beta1.ReportActionCreate,
+			"created for "+forRef.String())
+		return false, nil
+	}
+	nsObj = &unstructured.Unstructured{}
+	nsObj.SetAPIVersion("v1")
+	nsObj.SetKind("Namespace")
+	nsObj.SetName(ns)
+	r.res.Writes++
+	if err := r.c.Create(ctx, nsObj, client.FieldOwner(r.d.fieldManager())); err != nil && !apierrors.IsAlreadyExists(err) {
+		return false, fmt.Errorf("deploying %s: creating namespace %s: %w", forRef, ns, err)
+	}
+	r.namespaces[ns] = true
+	return true, nil
+}
+
+func (r *run) conflict(ref ObjectRef, h holder, ours int32) error {
+	why := "at equal tiers the first owner keeps it"
+	if h.tier < ours {
+		why = "the lower tier wins"
+	}
+	c := Conflict{
+		Object: ref,
+		Holder: h.owner,
+		Message: fmt.Sprintf("conflict on %s: deployed by %s (tier %d), also wanted by %s (tier %d); %s",
+			ref, h.owner, h.tier, r.req.Owner, ours, why),
+	}
+	r.res.Conflicts = append(r.res.Conflicts, c)
+	r.report(ref, configv1beta1.ReportActionConflict, c.Message)
+	if r.req.ContinueOnConflict || r.req.DryRun {
+		return nil
+	}
+	return &ConflictError{Conflict: c}
+}
+
+// apply server-side applies obj. When force is set and the server rejects the
+// change of an immutable field, the live object is deleted and obj created anew.
+func (r *run) apply(ctx context.Context, obj, live *unstructured.Unstructured, force bool) error {
+	ref := RefOf(obj)
+	err := r.serverSideApply(ctx, obj)
+	if err != nil && force && live != nil && isImmutableError(err) {
+		uid := live.GetUID()
+		r.res.Writes++
+		delErr := r.c.Delete(ctx, live, client.Preconditions{UID: &uid},
+			client.PropagationPolicy(metav1.DeletePropagationBackground))
+		if delErr != nil && !apierrors.IsNotFound(delErr) {
+			return fmt.Errorf("applying %s: %w; deleting it to recreate it: %w", ref, err, delErr)
+		}
+		err = r.serverSideApply(ctx, obj)
+	}
+	if err != nil {
+		return fmt.Errorf("applying %s: %w", ref, err)
+	}
+	return nil
+}
+
+func (r *run) serverSideApply(ctx context.Context, obj *unstructured.Unstructured) error {
+	r.res.Writes++
+	return r.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj.DeepCopy()),
+		client.ForceOwnership, client.FieldOwner(r.d.fieldManager()))
+}
+
+// isImmutableError tells whether the API server refused an update because it
+// changes a field that cannot change.
+func isImmutableError(err error) bool {
+	if !apierrors.IsInvalid(err) && !apierrors.IsForbidden(err) {
+		return false
+	}
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "immutable") || strings.Contains(msg, "may not change") ||
+		strings.Contains(msg, "cannot be changed")
+}
+
+// cleanStale deletes (or, in a dry run, reports) the objects of req.Previous that
+// are no longer desired and still carry this owner's metadata, last first.
+func (r *run) cleanStale(ctx context.Context) error {
+	var errs []error
+	for _, prev := range slices.Backward(r.req.Previous) {
+		if r.desired[prev.key()] {
+			continue
+		}
+		live, err := r.getOwned(ctx, prev)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if live == nil {
+			continue
+		}
+		if r.req.DryRun {
+			r.report(prev, configv1beta1.ReportActionDelete, "no longer desired")
+			continue
+		}
+		uid := live.GetUID()
+		r.res.Writes++
+		err = r.c.Delete(ctx, live, client.Preconditions{UID: &uid}, client.PropagationPolicy(metav1.DeletePropagationBackground))
+		if err != nil && !apierrors.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("deleting stale %s: %w", prev, err))
+			continue
+		}
+		r.res.Removed = append(r.res.Removed, prev)
+	}
+	return errors.Join(errs...)
+}
+
+// getOwned reads ref and returns it when it exists and carries the request's
+// owner and feature; nil otherwise.
+func (r *run) getOwned(ctx context.Context, ref ObjectRef) (*unstructured.Unstructured, error) {
+	return getOwned(ctx, r.c, ref, r.req.Owner, string(r.req.Feature))
+}
+
+func (r *run) report(ref ObjectRef, action configv1beta1.ReportAction, msg string) {
+	if !r.req.DryRun {
+		return
+	}
+	r.res.Report = append(r.res.Report, configv1beta1.ResourceReport{
+		Resource: resourceYAML(ref),
+		Action:   action,
+		Message:  msg,
+	})
+}
+
+func resourceYAML(ref ObjectRef) string {
+	var b strings.Builder
+	b.WriteString("apiVersion: " + ref.APIVersion + "\nkind: " + ref.Kind + "\nmetadata:\n  name: " + strconv.Quote(ref.Name) + "\n")
+	if ref.Namespace != "" {
+		b.WriteString("  namespace: " + strconv.Quote(ref.Namespace) + "\n")
+	}
+	return b.String()
+}
+
+// getOwned reads ref and returns it when it exists and carries owner's metadata
+// (and, unless feature is empty, the feature's reason label); nil otherwise.
+// A kind the cluster no longer serves counts as gone.
+func getOwned(ctx context.Context, c client.Reader, ref ObjectRef, owner Owner, feature string) (*unstructured.Unstructured, error) {
+	live := &unstructured.Unstructured{}
+	live.SetGroupVersionKind(ref.GroupVersionKind())
+	err := c.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, live)
+	switch {
+	case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading %s: %w", ref, err)
+	}
+	h, ok := holderOf(live)
+	if !ok || !h.is(owner) || (feature != "" && string(h.feature) != feature) {
+		return nil, nil
+	}
+	return live, nil
+}

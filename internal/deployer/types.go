@@ -1,0 +1,194 @@
+// Package deployer applies and withdraws the objects one (profile, cluster, feature)
+// deploys into a cluster. It is the single place where Tugboat writes add-ons into
+// managed clusters: server-side apply under one field manager, ownership metadata on
+// every object, conflict arbitration between profiles by tier, hash-based skipping of
+// unchanged objects, stale cleanup, withdraw, and dry runs.
+//
+// Controllers call it; it never calls them. The client passed in must read live
+// state (a plain, non-caching controller-runtime client over the cluster).
+package deployer
+
+import (
+	"fmt"
+	"sort"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+)
+
+// DefaultFieldManager is the server-side apply field manager used when
+// Deployer.FieldManager is empty.
+const DefaultFieldManager = "tugboat"
+
+// DefaultTier is the tier of a profile that does not set one.
+const DefaultTier int32 = 100
+
+// Deployer applies and withdraws objects. The zero value is ready to use.
+type Deployer struct {
+	// FieldManager is the server-side apply field manager; DefaultFieldManager if empty.
+	FieldManager string
+}
+
+func (d *Deployer) fieldManager() string {
+	if d == nil || d.FieldManager == "" {
+		return DefaultFieldManager
+	}
+	return d.FieldManager
+}
+
+// Owner is the profile that deploys: Kind is ClusterProfile or Profile. A Profile's
+// Name should be qualified by its namespace by the caller if two Profiles of the
+// same name can deploy into one cluster.
+type Owner struct {
+	Kind, Name string
+	// Tier is the profile's tier; 0 means DefaultTier.
+	Tier int32
+}
+
+func (o Owner) String() string { return o.Kind + " " + o.Name }
+
+func (o Owner) tier() int32 {
+	if o.Tier <= 0 {
+		return DefaultTier
+	}
+	return o.Tier
+}
+
+// Source is where an object came from: the ConfigMap, Secret, chart or
+// kustomization referenced by the profile.
+type Source struct {
+	Kind, Namespace, Name string
+	// Tier, when set (> 0), replaces the owner's tier for conflicts over objects from
+	// this source.
+	Tier int32
+}
+
+// Desired is one object to deploy.
+type Desired struct {
+	Object *unstructured.Unstructured
+	Source Source
+	// Force deletes and recreates the object when the API server rejects an update
+	// of an immutable field. Request.Force sets it for every object.
+	Force bool
+	// SkipNamespaceCreation leaves a missing namespace missing (the apply then fails).
+	// Request.SkipNamespaceCreation sets it for every object.
+	SkipNamespaceCreation bool
+}
+
+// Request is everything one Apply needs.
+type Request struct {
+	Owner   Owner
+	Feature libv1beta1.FeatureID
+	// Objects are applied in order.
+	Objects []Desired
+	// Previous is what this (owner, feature) deployed last time; those no longer
+	// desired are deleted after a successful apply (stale cleanup).
+	Previous []ObjectRef
+
+	SkipNamespaceCreation bool
+	Force                 bool
+	ContinueOnConflict    bool
+	ContinueOnError       bool
+	// DryRun changes nothing and fills Result.Report.
+	DryRun bool
+	// Reapply applies objects even when the live object carries the desired hash
+	// (used to repair drift). Without it unchanged objects cost no write.
+	Reapply bool
+
+	ExtraLabels, ExtraAnnotations map[string]string
+	// Patches are applied to every object their target selects, in order, before
+	// anything else. They must already be rendered (templates are the caller's job).
+	Patches []libv1beta1.Patch
+	// DriftExclusions remove JSON-pointer paths from what is applied, leaving those
+	// fields to others.
+	DriftExclusions []libv1beta1.DriftExclusion
+}
+
+// ObjectRef names an object in a cluster.
+type ObjectRef struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+}
+
+// String is "Kind namespace/name", or "Kind name" for a cluster-scoped object.
+func (r ObjectRef) String() string {
+	if r.Namespace == "" {
+		return r.Kind + " " + r.Name
+	}
+	return r.Kind + " " + r.Namespace + "/" + r.Name
+}
+
+// GroupVersionKind of the object.
+func (r ObjectRef) GroupVersionKind() schema.GroupVersionKind {
+	return schema.FromAPIVersionAndKind(r.APIVersion, r.Kind)
+}
+
+// key identifies the object independent of its API version.
+func (r ObjectRef) key() string {
+	return r.GroupVersionKind().Group + "/" + r.Kind + "/" + r.Namespace + "/" + r.Name
+}
+
+// RefOf is the ObjectRef of u.
+func RefOf(u *unstructured.Unstructured) ObjectRef {
+	return ObjectRef{APIVersion: u.GetAPIVersion(), Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName()}
+}
+
+// Conflict is an object another profile keeps.
+type Conflict struct {
+	Object ObjectRef
+	// Holder is the profile that owns the object and keeps it.
+	Holder Owner
+	// Message names the object and both profiles.
+	Message string
+}
+
+// Preemption is an object taken from another profile with a higher tier. The caller
+// should requeue Loser so it reports the conflict.
+type Preemption struct {
+	Object  ObjectRef
+	Loser   Owner
+	Feature libv1beta1.FeatureID
+}
+
+// Result is what an Apply did (or, for a dry run, would do).
+type Result struct {
+	// Deployed are the desired objects this owner now owns in the cluster (applied,
+	// or already up to date). On error, stale cleanup is skipped: the caller should
+	// remember Previous as well as Deployed.
+	Deployed []ObjectRef
+	// Removed are stale objects deleted.
+	Removed []ObjectRef
+	// Conflicts are objects another profile keeps.
+	Conflicts []Conflict
+	// Preempted are objects taken from other profiles.
+	Preempted []Preemption
+	// Unchanged counts objects skipped because their hash matched.
+	Unchanged int
+	// Writes counts write requests sent to the API server (creates, applies,
+	// patches, deletes); always 0 for a dry run.
+	Writes int
+	// Report says, for a dry run, what would happen to each object.
+	Report []configv1beta1.ResourceReport
+}
+
+// DeployedGVKs lists the kinds of refs as Kind.version.group (the form of
+// ClusterSummary's deployedGVKs), sorted, without duplicates.
+func DeployedGVKs(refs []ObjectRef) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range refs {
+		gvk := r.GroupVersionKind()
+		s := fmt.Sprintf("%s.%s.%s", gvk.Kind, gvk.Version, gvk.Group)
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

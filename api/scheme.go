@@ -11,6 +11,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	demov1 "github.com/tugboat-dev/tugboat/api/demo/v1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	schedulerv1alpha1 "github.com/tugboat-dev/tugboat/api/scheduler/v1alpha1"
 )
 
 // NewScheme returns a scheme with the Kubernetes built-in types, CRDs and every
@@ -22,5 +23,6 @@ func NewScheme() *runtime.Scheme {
 	utilruntime.Must(libv1beta1.AddToScheme(s))
 	utilruntime.Must(configv1beta1.AddToScheme(s))
 	utilruntime.Must(demov1.AddToScheme(s))
+	utilruntime.Must(schedulerv1alpha1.AddToScheme(s))
 	return s
 }

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/tugboat-dev/tugboat/internal/manager"
+	"github.com/tugboat-dev/tugboat/internal/postgreswriter"
 )
 
 func main() {
@@ -28,11 +29,18 @@ func main() {
 	fs.StringVar(&mgmtName, "management-cluster-name", opts.ManagementCluster.Name, "name of the SveltosCluster standing for the management cluster")
 	fs.DurationVar(&opts.ProbeInterval, "cluster-probe-interval", opts.ProbeInterval, "how often healthy clusters are probed")
 	fs.IntVar(&opts.Concurrency, "concurrency", opts.Concurrency, "objects reconciled at once per controller")
+	var enablePostgresWriter bool
+	pgw := postgreswriter.Options{}
+	fs.BoolVar(&enablePostgresWriter, "enable-postgres-writer", false, "run the example PostgresWriter operator (demo.yash.com/v1)")
+	pgw.BindFlags(fs)
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	fs.AddGoFlagSet(flag.CommandLine) // also brings controller-runtime's --kubeconfig
 	pflag.Parse()
 	opts.ManagementCluster = types.NamespacedName{Namespace: mgmtNamespace, Name: mgmtName}
+	if enablePostgresWriter {
+		opts.PostgresWriter = &pgw
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 
 	ctx := ctrl.SetupSignalHandler()

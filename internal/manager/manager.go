@@ -17,6 +17,7 @@ import (
 
 	"github.com/tugboat-dev/tugboat/api"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/postgreswriter"
 )
 
 // Options configures the manager.
@@ -41,6 +42,10 @@ type Options struct {
 	ProbeInterval time.Duration
 	// Concurrency is the number of objects each controller reconciles at once.
 	Concurrency int
+
+	// Optional controllers
+	// PostgresWriter, when set, runs the example PostgresWriter operator.
+	PostgresWriter *postgreswriter.Options
 }
 
 // DefaultOptions are the defaults of cmd/manager's flags.
@@ -105,6 +110,11 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		Concurrency:   opts.Concurrency,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("setting up the cluster controller: %w", err)
+	}
+	if opts.PostgresWriter != nil {
+		if err := postgreswriter.SetupWithManager(ctx, mgr, *opts.PostgresWriter); err != nil {
+			return nil, fmt.Errorf("setting up the PostgresWriter controller: %w", err)
+		}
 	}
 	return &Manager{Manager: mgr, Registry: registry, opts: opts, config: cfg}, nil
 }

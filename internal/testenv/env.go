@@ -422,3 +422,13 @@ func repoRoot() (string, error) {
 		dir = parent
 	}
 }
+
+// SharedPath is a path inside ../shared beside the repository (the API reference,
+// the tutorials' fixtures and seeds).
+func SharedPath(elem ...string) (string, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(append([]string{filepath.Dir(root), "shared"}, elem...)...), nil
+}

@@ -1,0 +1,176 @@
+package crd_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tugboat-dev/tugboat/config/crd"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) {
+	os.Exit(testenv.Main(m, testenv.Options{Clusters: []string{"mgmt"}, InstallCRDs: true}, &env))
+}
+
+func newClient(t *testing.T) client.Client {
+	t.Helper()
+	c, err := client.New(env.Management().Config, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Every CRD of the build installs and is served (Start already waited for Established).
+func TestAllCRDsInstall(t *testing.T) {
+	crds, err := crd.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(crds) < 10 {
+		t.Fatalf("only %d CRDs embedded", len(crds))
+	}
+	c := newClient(t)
+	for _, d := range crds {
+		list := &unstructured.UnstructuredList{}
+		list.SetAPIVersion(d.Spec.Group + "/" + d.Spec.Versions[0].Name)
+		list.SetKind(d.Spec.Names.ListKind)
+		if err := c.List(context.Background(), list); err != nil {
+			t.Errorf("listing %s: %v", d.Name, err)
+		}
+	}
+}
+
+// The tutorial's manifests are accepted by the API server exactly as published.
+func TestTutorialManifestsApplyUnchanged(t *testing.T) {
+	dir, err := testenv.SharedPath("fixtures", "dbaas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil || len(files) != 4 {
+		t.Fatalf("expected the 4 tutorial manifests in %s, found %v (%v)", dir, files, err)
+	}
+	sort.Strings(files)
+	c := newClient(t)
+	for _, f := range files {
+		for i, obj := range readObjects(t, f) {
+			if err := c.Create(context.Background(), obj); err != nil {
+				t.Errorf("%s document %d (%s %s): %v", filepath.Base(f), i, obj.GetKind(), obj.GetName(), err)
+			}
+		}
+	}
+}
+
+// Invalid manifests are refused by the API server with its validation message.
+func TestInvalidManifestsAreRejected(t *testing.T) {
+	c := newClient(t)
+	for _, tc := range []struct {
+		name, manifest, want string
+	}{
+		{"bad syncMode enum", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: bad-syncmode}
+spec:
+  clusterSelector: {matchLabels: {type: services}}
+  syncMode: Sometimes`, `spec.syncMode: Unsupported value: "Sometimes"`},
+		{"tier below minimum", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: bad-tier}
+spec:
+  tier: 0`, `spec.tier`},
+		{"policyRef kind enum", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: bad-policyref}
+spec:
+  policyRefs:
+  - {kind: Deployment, name: x, namespace: default}`, `spec.policyRefs[0].kind: Unsupported value: "Deployment"`},
+		{"helm action enum", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: bad-helm}
+spec:
+  helmCharts:
+  - {repositoryURL: "https://example.com", repositoryName: r, chartName: r/c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, helmChartAction: Reinstall}`, `Unsupported value: "Reinstall"`},
+		{"EventTrigger without sourceClusterSelector", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: EventTrigger
+metadata: {name: no-source}
+spec:
+  eventSourceName: x`, `spec.sourceClusterSelector: Required value`},
+		{"EventSource label filter operation", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: EventSource
+metadata: {name: bad-op}
+spec:
+  resourceSelectors:
+  - {group: "", version: v1, kind: Secret, labelFilters: [{key: a, operation: Like, value: b}]}`, `Unsupported value: "Like"`},
+		{"EventSource selector without kind", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: EventSource
+metadata: {name: no-kind}
+spec:
+  resourceSelectors:
+  - {group: "", version: v1}`, `spec.resourceSelectors[0].kind: Required value`},
+		{"SveltosCluster failure threshold below minimum", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: SveltosCluster
+metadata: {name: bad-threshold, namespace: default}
+spec:
+  consecutiveFailureThreshold: 0`, `spec.consecutiveFailureThreshold`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			obj := &unstructured.Unstructured{}
+			if err := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(tc.manifest), 4096).Decode(&obj.Object); err != nil {
+				t.Fatal(err)
+			}
+			err := c.Create(context.Background(), obj)
+			if err == nil {
+				t.Fatalf("accepted; want rejection mentioning %q", tc.want)
+			}
+			if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q; want an Invalid error mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// readObjects decodes every document of a YAML file.
+func readObjects(t *testing.T, path string) []*unstructured.Unstructured {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
+	var out []*unstructured.Unstructured
+	for {
+		obj := &unstructured.Unstructured{}
+		if err := dec.Decode(&obj.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out
+			}
+			t.Fatalf("%s: %v", path, err)
+		}
+		if len(obj.Object) > 0 {
+			out = append(out, obj)
+		}
+	}
+}

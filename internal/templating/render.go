@@ -21,6 +21,13 @@ var baseFuncs = sync.OnceValue(func() template.FuncMap {
 	return m
 })
 
+// baseTemplate holds the options and base functions; Render clones it, which
+// copies the function tables instead of checking every function again. It is
+// never modified after creation.
+var baseTemplate = sync.OnceValue(func() *template.Template {
+	return template.New("").Option("missingkey=error").Funcs(baseFuncs())
+})
+
 // BaseFuncs returns a new map with every function available to all templates:
 // sprig's text functions plus toYaml, fromYaml, fromYamlArray, toJson,
 // fromJson, fromJsonArray, toToml and fromToml. The caller may modify it.
@@ -42,11 +49,11 @@ func BaseFuncs() template.FuncMap {
 // SourceName("ConfigMap", "default", "job-to-create-table", "job.yaml");
 // errors start with it and keep text/template's line:column position.
 func Render(name, text string, data any, funcs template.FuncMap) (string, error) {
-	tmpl, err := template.New(name).
-		Option("missingkey=error").
-		Funcs(baseFuncs()).
-		Funcs(funcs).
-		Parse(text)
+	root, err := baseTemplate().Clone()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	tmpl, err := root.New(name).Funcs(funcs).Parse(text)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", name, err)
 	}

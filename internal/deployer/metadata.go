@@ -12,7 +12,6 @@ import (
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 )
 
-
 // effectiveTier is the tier used in conflicts: the source's if set, else the owner's.
 func effectiveTier(owner Owner, src Source) int32 {
 	if src.Tier > 0 {

@@ -64,7 +64,7 @@ func workloadCluster() *libv1beta1.SveltosCluster {
 	return &libv1beta1.SveltosCluster{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: "workload", Namespace: "prod", UID: "0b7c3c1e-1111-2222-3333-444455556666", ResourceVersion: "4711",
-			Labels: map[string]string{"postgres": "required", "type": "app", libv1beta1.K8sVersionLabel: "v1.33.1"},
+			Labels:        map[string]string{"postgres": "required", "type": "app", libv1beta1.K8sVersionLabel: "v1.33.1"},
 			ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationUpdate}},
 		},
 		Spec:   libv1beta1.SveltosClusterSpec{Data: map[string]string{"region": "eu-west-1"}},

@@ -75,8 +75,8 @@ func TestRenderErrors(t *testing.T) {
 		want   []string
 	}{
 		{
-			name: "missing key names template, line and column",
-			text: "a: 1\nb: {{ .Cluster.metadata.x }}",
+			name:   "missing key names template, line and column",
+			text:   "a: 1\nb: {{ .Cluster.metadata.x }}",
 			render: func(text string) (string, error) { return profile.Render(name, text) },
 			want: []string{
 				"ConfigMap default/job-to-create-table key job-to-create-table.yaml: template: ConfigMap default/job-to-create-table key job-to-create-table.yaml:2:",
@@ -242,7 +242,9 @@ func TestInstantiateHelpers(t *testing.T) {
 
 	tests := []struct {
 		name string
-		ctx  interface{ Render(string, string) (string, error) }
+		ctx  interface {
+			Render(string, string) (string, error)
+		}
 		text string
 		want string
 	}{

@@ -11,7 +11,7 @@ CONTROLLER_GEN_VERSION ?= v0.23.0
 CONTROLLER_GEN := $(TOOLS)/controller-gen-$(CONTROLLER_GEN_VERSION)
 GO_TEST_FLAGS ?= -timeout 20m
 
-.PHONY: all build generate test unit lint demo demo-down testbin clean bench
+.PHONY: all build generate setup test lint demo demo-down testbin clean bench
 
 all: build
 
@@ -29,12 +29,16 @@ generate: $(CONTROLLER_GEN)
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:dir=config/crd/bases
 	gofmt -w api
 
+## setup: install what this machine lacks (Debian packages) and build the test cluster binaries
+setup:
+	@KUBE_VERSION=$(KUBE_VERSION) hack/setup.sh
+
 ## testbin: kube-apiserver (built from k8s.io/kubernetes) and etcd for the test clusters
 testbin:
 	@KUBE_VERSION=$(KUBE_VERSION) hack/test-binaries.sh >/dev/null
 
-## test: everything, against real API servers (builds them on first use)
-test: testbin
+## test: everything, against real API servers (installs and builds what is missing first)
+test: setup lint
 	KUBEBUILDER_ASSETS=$$(KUBE_VERSION=$(KUBE_VERSION) hack/test-binaries.sh) \
 	  go test $(GO_TEST_FLAGS) ./...
 
@@ -43,7 +47,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 ## demo: a local platform on embedded clusters (see README.md)
-demo: testbin build
+demo: setup build
 	TUGBOAT_TESTBIN=$$(KUBE_VERSION=$(KUBE_VERSION) hack/test-binaries.sh) hack/demo.sh
 
 demo-down: build

@@ -53,6 +53,7 @@ func newRootCommand() *cobra.Command {
 		newDeregisterCommand(g),
 		newVersionCommand(g),
 		newScheduleCommand(),
+		newDevCommand(),
 	)
 	return root
 }

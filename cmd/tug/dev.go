@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tugboat-dev/tugboat/internal/devplatform"
+)
+
+func newDevCommand() *cobra.Command {
+	o := devplatform.Options{Dir: devplatform.DefaultDir(), WorkloadClusters: 1}
+	dev := &cobra.Command{Use: "dev", Short: "Run a local Tugboat platform on this machine"}
+	dev.PersistentFlags().StringVar(&o.Dir, "dir", o.Dir, "folder for kubeconfigs, logs and state ($TUGBOAT_DEV_DIR)")
+	dev.PersistentFlags().StringVar(&o.BinDir, "bin-dir", os.Getenv("KUBEBUILDER_ASSETS"), "folder holding kube-apiserver and etcd (default: built by hack/test-binaries.sh)")
+
+	up := &cobra.Command{
+		Use:   "up [--clusters N]",
+		Short: "Start management, services and workload clusters, the manager, and register the clusters",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			if err := devplatform.Up(cmd.Context(), o, self, cmd.ErrOrStderr()); err != nil {
+				return err
+			}
+			printDevSummary(cmd.OutOrStdout(), o)
+			return nil
+		},
+	}
+	up.Flags().IntVar(&o.WorkloadClusters, "clusters", o.WorkloadClusters, "number of workload clusters")
+
+	down := &cobra.Command{
+		Use:   "down",
+		Short: "Stop everything `tug dev up` started",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := devplatform.Down(o); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "local platform stopped")
+			return nil
+		},
+	}
+
+	serve := &cobra.Command{
+		Use:    "serve",
+		Hidden: true, // the background process behind `dev up`
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return devplatform.Serve(cmd.Context(), o)
+		},
+	}
+	serve.Flags().IntVar(&o.WorkloadClusters, "clusters", o.WorkloadClusters, "number of workload clusters")
+
+	dev.AddCommand(up, down, serve)
+	return dev
+}
+
+func printDevSummary(w io.Writer, o devplatform.Options) {
+	fmt.Fprintf(w, "Tugboat local platform is up (state in %s).\n\n", o.Dir)
+	for _, c := range o.ClusterNames() {
+		fmt.Fprintf(w, "  %-10s kubectl --kubeconfig %s get ns\n", c, o.KubeconfigPath(c))
+	}
+	fmt.Fprintf(w, "\nThe management cluster's registry:\n  kubectl --kubeconfig %s get sveltoscluster -A --show-labels\n", o.KubeconfigPath("mgmt"))
+	fmt.Fprintf(w, "Stop it with: tug dev down\n")
+}

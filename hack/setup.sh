@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks for `make test` and `make demo`, by package
+# name from Debian, then builds the test cluster binaries once per machine:
+#   git                  (when missing)
+#   postgresql           hack/postgres.sh install
+#   etcd-server + kube-apiserver   hack/test-binaries.sh
+# Idempotent and quick when everything is there.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+if ! command -v git >/dev/null 2>&1; then
+  echo "setup: installing git" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq git >&2
+fi
+"$root/hack/postgres.sh" install
+"$root/hack/test-binaries.sh" >/dev/null

@@ -1,0 +1,300 @@
+// Package devplatform runs a local Tugboat platform on this machine: a
+// management cluster and managed clusters (real API servers from internal/testenv),
+// the manager, and the clusters registered as in the tutorial. `tug dev up`
+// starts it in a background process (Serve) and returns when it is ready;
+// `tug dev down` stops that process, which stops everything it started.
+package devplatform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/tugboat-dev/tugboat/api"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/manager"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
+)
+
+// Options describes the local platform.
+type Options struct {
+	// Dir holds the kubeconfigs (<cluster>.kubeconfig), logs and state.
+	Dir string
+	// WorkloadClusters is the number of workload clusters (workload, workload-2, …).
+	WorkloadClusters int
+	// BinDir holds kube-apiserver and etcd (see testenv.Options.BinDir).
+	BinDir string
+}
+
+// DefaultDir is $TUGBOAT_DEV_DIR, else ~/.tugboat/dev.
+func DefaultDir() string {
+	if d := os.Getenv("TUGBOAT_DEV_DIR"); d != "" {
+		return d
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "tugboat-dev")
+	}
+	return filepath.Join(home, ".tugboat", "dev")
+}
+
+// ClusterNames are the clusters of the platform, management first.
+func (o Options) ClusterNames() []string {
+	names := []string{"mgmt", "services", "workload"}
+	for i := 2; i <= o.WorkloadClusters; i++ {
+		names = append(names, "workload-"+strconv.Itoa(i))
+	}
+	return names
+}
+
+func (o Options) pidFile() string   { return filepath.Join(o.Dir, "platform.pid") }
+func (o Options) readyFile() string { return filepath.Join(o.Dir, "platform.ready") }
+func (o Options) logFile() string   { return filepath.Join(o.Dir, "platform.log") }
+
+// KubeconfigPath is where the kubeconfig of a cluster is written.
+func (o Options) KubeconfigPath(cluster string) string {
+	return filepath.Join(o.Dir, cluster+".kubeconfig")
+}
+
+// Running reports the pid of a running platform process, if any.
+func (o Options) Running() (int, bool) {
+	raw, err := os.ReadFile(o.pidFile())
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil || pid <= 0 {
+		return 0, false
+	}
+	if err := syscall.Kill(pid, 0); err != nil {
+		return 0, false
+	}
+	return pid, true
+}
+
+// Up starts the platform in a background process running `self dev serve` and
+// waits until it reports ready. When the platform already runs it does nothing.
+func Up(ctx context.Context, o Options, self string, progress io.Writer) error {
+	if _, ok := o.Running(); ok {
+		if _, err := os.Stat(o.readyFile()); err == nil {
+			return nil
+		}
+	} else {
+		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+			return fmt.Errorf("creating %s: %w", o.Dir, err)
+		}
+		_ = os.Remove(o.readyFile())
+		log, err := os.OpenFile(o.logFile(), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			return fmt.Errorf("creating %s: %w", o.logFile(), err)
+		}
+		defer log.Close()
+		args := []string{"dev", "serve", "--dir", o.Dir, "--clusters", strconv.Itoa(max(o.WorkloadClusters, 1))}
+		if o.BinDir != "" {
+			args = append(args, "--bin-dir", o.BinDir)
+		}
+		cmd := exec.Command(self, args...)
+		cmd.Stdout, cmd.Stderr = log, log
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlives this command
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("starting the platform process: %w", err)
+		}
+		if err := os.WriteFile(o.pidFile(), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644); err != nil {
+			return err
+		}
+		go func() { _ = cmd.Wait() }()
+		fmt.Fprintf(progress, "starting clusters %s (log: %s)\n", strings.Join(o.ClusterNames(), ", "), o.logFile())
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		if _, err := os.Stat(o.readyFile()); err == nil {
+			return nil
+		}
+		if _, ok := o.Running(); !ok {
+			return fmt.Errorf("the platform process stopped; see %s:\n%s", o.logFile(), tail(o.logFile(), 15))
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the platform is not ready after 5 minutes; see %s", o.logFile())
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// Down stops the platform process and waits until it is gone.
+func Down(o Options) error {
+	pid, ok := o.Running()
+	if !ok {
+		_ = os.Remove(o.pidFile())
+		_ = os.Remove(o.readyFile())
+		return nil
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		return fmt.Errorf("stopping platform process %d: %w", pid, err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if syscall.Kill(pid, 0) != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = os.Remove(o.pidFile())
+	_ = os.Remove(o.readyFile())
+	return nil
+}
+
+// Serve runs the platform in this process until ctx ends: clusters, manager,
+// registrations. It writes the ready file once every cluster is Ready.
+func Serve(ctx context.Context, o Options) error {
+	ctrl.SetLogger(zap.New(zap.UseDevMode(false)))
+	state := filepath.Join(o.Dir, "state")
+	_ = os.RemoveAll(state)
+	env, err := testenv.Start(ctx, testenv.Options{Clusters: o.ClusterNames(), BinDir: o.BinDir, Dir: state, InstallCRDs: true})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		env.Stop()
+		_ = os.RemoveAll(state)
+		for _, c := range env.Clusters {
+			_ = os.Remove(o.KubeconfigPath(c.Name))
+		}
+		_ = os.Remove(o.readyFile())
+		_ = os.Remove(o.pidFile())
+	}()
+	for _, c := range env.Clusters {
+		if err := os.WriteFile(o.KubeconfigPath(c.Name), c.Kubeconfig, 0o600); err != nil {
+			return err
+		}
+	}
+
+	mgmtCfg := env.Management().Config
+	opts := manager.DefaultOptions()
+	opts.MetricsAddr, opts.ProbeAddr, opts.LeaderElection = "0", "0", false
+	mgr, err := manager.New(ctx, mgmtCfg, opts)
+	if err != nil {
+		return err
+	}
+	mgrCtx, stopManager := context.WithCancel(ctx)
+	defer stopManager()
+	mgrDone := make(chan error, 1)
+	go func() { mgrDone <- mgr.Start(mgrCtx) }()
+
+	c, err := client.New(mgmtCfg, client.Options{Scheme: api.NewScheme()})
+	if err != nil {
+		return err
+	}
+	if err := register(ctx, c, env, opts.ManagementCluster); err != nil {
+		return err
+	}
+	if err := waitReady(ctx, c, env, opts.ManagementCluster); err != nil {
+		return err
+	}
+	if err := os.WriteFile(o.readyFile(), []byte(time.Now().Format(time.RFC3339)), 0o644); err != nil {
+		return err
+	}
+	fmt.Println("platform ready")
+	select {
+	case <-ctx.Done():
+		stopManager()
+		<-mgrDone
+		return nil
+	case err := <-mgrDone:
+		if err == nil {
+			err = errors.New("manager stopped")
+		}
+		return err
+	}
+}
+
+// register registers the managed clusters as the tutorial does: services with
+// type=services, workload clusters without labels; mgmt/mgmt gets type=mgmt.
+func register(ctx context.Context, c client.Client, env *testenv.Env, mgmtRef types.NamespacedName) error {
+	for _, cl := range env.Clusters[1:] {
+		labels := map[string]string{}
+		if cl.Name == "services" {
+			labels["type"] = "services"
+		}
+		if _, err := clusters.Register(ctx, c, clusters.Registration{Namespace: cl.Name, Name: cl.Name, Kubeconfig: cl.Kubeconfig, Labels: labels}); err != nil {
+			return err
+		}
+	}
+	if err := clusters.EnsureManagementCluster(ctx, c, mgmtRef); err != nil {
+		return err
+	}
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		sc := &libv1beta1.SveltosCluster{}
+		if err := c.Get(ctx, mgmtRef, sc); err != nil {
+			return err
+		}
+		if sc.Labels == nil {
+			sc.Labels = map[string]string{}
+		}
+		sc.Labels["type"] = "mgmt"
+		return c.Update(ctx, sc)
+	})
+}
+
+func waitReady(ctx context.Context, c client.Client, env *testenv.Env, mgmtRef types.NamespacedName) error {
+	refs := []types.NamespacedName{mgmtRef}
+	for _, cl := range env.Clusters[1:] {
+		refs = append(refs, types.NamespacedName{Namespace: cl.Name, Name: cl.Name})
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		pending := 0
+		for _, ref := range refs {
+			sc := &libv1beta1.SveltosCluster{}
+			if err := c.Get(ctx, ref, sc); err != nil || !sc.Status.Ready {
+				pending++
+			}
+		}
+		if pending == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d clusters not ready after 2 minutes", pending)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// tail returns the last n lines of a file.
+func tail(path string, n int) string {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

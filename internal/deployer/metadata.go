@@ -109,8 +109,11 @@ func decorate(obj *unstructured.Unstructured, req *Request, src Source) error {
 // ignoring any hash annotation it already carries.
 func Hash(obj *unstructured.Unstructured) (string, error) {
 	c := obj.DeepCopy()
-	if ann := c.GetAnnotations(); ann[libv1beta1.HashAnnotation] != "" {
+	if ann := c.GetAnnotations(); ann != nil {
 		delete(ann, libv1beta1.HashAnnotation)
+		if len(ann) == 0 {
+			ann = nil
+		}
 		c.SetAnnotations(ann)
 	}
 	raw, err := json.Marshal(c.Object)

@@ -26,7 +26,8 @@ const DefaultFieldManager = "tugboat"
 // DefaultTier is the tier of a profile that does not set one.
 const DefaultTier int32 = 100
 
-// Deployer applies and withdraws objects. The zero value is ready to use.
+// Deployer applies and withdraws objects. The zero value is ready to use; it holds
+// no state between calls and is safe for concurrent use.
 type Deployer struct {
 	// FieldManager is the server-side apply field manager; DefaultFieldManager if empty.
 	FieldManager string
@@ -92,7 +93,8 @@ type Request struct {
 	Force                 bool
 	ContinueOnConflict    bool
 	ContinueOnError       bool
-	// DryRun changes nothing and fills Result.Report.
+	// DryRun changes nothing and fills Result.Report. Conflicts never fail a dry
+	// run; they are reported.
 	DryRun bool
 	// Reapply applies objects even when the live object carries the desired hash
 	// (used to repair drift). Without it unchanged objects cost no write.
@@ -159,7 +161,8 @@ type Preemption struct {
 type Result struct {
 	// Deployed are the desired objects this owner now owns in the cluster (applied,
 	// or already up to date). On error, stale cleanup is skipped: the caller should
-	// remember Previous as well as Deployed.
+	// remember Previous as well as Deployed. In a dry run only objects already up
+	// to date are listed.
 	Deployed []ObjectRef
 	// Removed are stale objects deleted.
 	Removed []ObjectRef

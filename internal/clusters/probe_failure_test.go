@@ -87,3 +87,21 @@ func setKubeconfig(t *testing.T, namespace, name string, data []byte) {
 		t.Fatal(fmt.Errorf("updating Secret: %w", err))
 	}
 }
+
+// A healthy cluster whose API server goes away is found Down by the periodic
+// probe alone (nothing in the management cluster changes).
+func TestPeriodicProbeNoticesOutage(t *testing.T) {
+	ctx := context.Background()
+	if _, err := clusters.Register(ctx, mgmt, clusters.Registration{Namespace: "outage", Name: "ephemeral", Kubeconfig: env.Cluster("ephemeral").Kubeconfig}); err != nil {
+		t.Fatal(err)
+	}
+	updateCluster(t, "outage", "ephemeral", func(sc *libv1beta1.SveltosCluster) { sc.Spec.ConsecutiveFailureThreshold = 1 })
+	waitFor(t, "outage", "ephemeral", "ready", isReady)
+	if err := env.StopCluster("ephemeral"); err != nil {
+		t.Fatal(err)
+	}
+	sc := waitFor(t, "outage", "ephemeral", "down", isDown)
+	if msg := deref(sc.Status.FailureMessage); !strings.Contains(msg, env.Cluster("ephemeral").URL) {
+		t.Errorf("failureMessage %q does not name the server", msg)
+	}
+}

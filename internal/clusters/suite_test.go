@@ -2,6 +2,8 @@ package clusters_test
 
 import (
 	"context"
+	"errors"
+	"time"
 	"fmt"
 	"os"
 	"testing"
@@ -27,7 +29,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.Main(m, testenv.Options{Clusters: []string{"mgmt", "services", "workload"}, InstallCRDs: true}, &env, runManager))
+	os.Exit(testenv.Main(m, testenv.Options{Clusters: []string{"mgmt", "services", "workload", "ephemeral"}, InstallCRDs: true}, &env, runManager))
 }
 
 // runManager starts the Tugboat manager against the management cluster for the whole package.
@@ -39,6 +41,7 @@ func runManager(ctx context.Context, env *testenv.Env) error {
 	}
 	opts := manager.DefaultOptions()
 	opts.MetricsAddr, opts.ProbeAddr, opts.LeaderElection = "0", "0", false
+	opts.ProbeInterval = time.Second // so that the periodic probe shows within a test
 	if mgr, err = manager.New(ctx, env.Management().Config, opts); err != nil {
 		return err
 	}
@@ -117,3 +120,5 @@ func updateCluster(t *testing.T, namespace, name string, change func(*libv1beta1
 		t.Fatalf("updating SveltosCluster %s/%s: %v", namespace, name, err)
 	}
 }
+
+var errNotYet = errors.New("not yet")

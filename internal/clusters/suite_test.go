@@ -3,10 +3,10 @@ package clusters_test
 import (
 	"context"
 	"errors"
-	"time"
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"go.uber.org/zap/zapcore"
 

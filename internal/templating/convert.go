@@ -1,12 +1,13 @@
 package templating
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"text/template"
 
-	"github.com/pelletier/go-toml/v2"
+	"github.com/BurntSushi/toml"
 	"sigs.k8s.io/yaml"
 )
 
@@ -87,12 +88,13 @@ func fromJSONArray(s string) ([]any, error) {
 	return a, nil
 }
 
+// toTOML encodes like Helm's toToml (same encoder), so outputs match.
 func toTOML(v any) (string, error) {
-	b, err := toml.Marshal(v)
-	if err != nil {
+	var b bytes.Buffer
+	if err := toml.NewEncoder(&b).Encode(v); err != nil {
 		return "", fmt.Errorf("toToml: %w", err)
 	}
-	return string(b), nil
+	return b.String(), nil
 }
 
 func fromTOML(s string) (map[string]any, error) {

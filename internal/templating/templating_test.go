@@ -42,8 +42,9 @@ func TestRenderBase(t *testing.T) {
 		{"toJson", `{{ toJson .m }}`, map[string]any{"m": map[string]any{"b": 1, "a": "x"}}, `{"a":"x","b":1}`},
 		{"fromJson", `{{ (fromJson "{\"a\":{\"b\":[1,2]}}").a.b | len }}`, nil, "2"},
 		{"fromJsonArray", `{{ index (fromJsonArray "[\"p\",\"q\"]") 0 }}`, nil, "p"},
-		{"toToml", `{{ toToml .m }}`, map[string]any{"m": map[string]any{"name": "x", "port": 5432}}, "name = 'x'\nport = 5432\n"},
+		{"toToml", `{{ toToml .m }}`, map[string]any{"m": map[string]any{"name": "x", "port": 5432}}, "name = \"x\"\nport = 5432\n"},
 		{"fromToml", `{{ (fromToml "[db]\nport = 5432").db.port }}`, nil, "5432"},
+		{"toToml tables", `{{ toToml .m }}`, map[string]any{"m": map[string]any{"db": map[string]any{"host": "h"}, "debug": true}}, "debug = true\n\n[db]\n  host = \"h\"\n"},
 		{"yaml round trip", `{{ (fromYaml (toYaml .m)).k }}`, map[string]any{"m": map[string]any{"k": "v"}}, "v"},
 	}
 	for _, tt := range tests {

@@ -328,6 +328,7 @@ func TestMissingChartVersion(t *testing.T) {
 	if err == nil {
 		t.Fatal("apply of a missing version succeeded")
 	}
+	t.Logf("missing version: %v", err)
 	if !errors.Is(err, helm.ErrChartVersionNotFound) {
 		t.Fatalf("error does not wrap ErrChartVersionNotFound: %v", err)
 	}
@@ -407,6 +408,50 @@ func TestOneDownloadServesEveryCluster(t *testing.T) {
 	}
 	for _, name := range []string{"services", "services-b"} {
 		if err := c2.Uninstall(context.Background(), env.Cluster(name).Config, "shared", "shared-download", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestOCIRegistry(t *testing.T) {
+	repo := chartrepo.Start(t, chartsDir(t))
+	c, err := helm.New(t.TempDir(), helm.Options{PlainHTTPRegistries: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := libv1beta1.HelmChart{
+		RepositoryURL:    repo.OCIURL,
+		RepositoryName:   "local-oci",
+		ChartName:        "cloudnative-pg",
+		ChartVersion:     "0.27.1",
+		ReleaseName:      "oci",
+		ReleaseNamespace: "oci-install",
+	}
+	for _, name := range []string{"services", "services-b"} {
+		rel := apply(t, c, env.Cluster(name).Config, hc, nil, helm.ActionInstalled)
+		if rel.ChartName != "cloudnative-pg" || rel.ChartVersion != "0.27.1" {
+			t.Fatalf("%s: release %+v", name, rel)
+		}
+		mustExist(t, env.Cluster(name).Config, deploymentGVR, "oci-install", "oci-cloudnative-pg")
+	}
+	if got := repo.OCIPulls("cloudnative-pg", "0.27.1"); got != 1 {
+		t.Fatalf("chart layer pulled %d times for two clusters, want 1", got)
+	}
+
+	hc.ChartVersion = "0.27.2"
+	rel := apply(t, c, env.Cluster("services").Config, hc, nil, helm.ActionUpgraded)
+	if rel.Revision != 2 || rel.ChartVersion != "0.27.2" {
+		t.Fatalf("upgraded release: %+v", rel)
+	}
+
+	hc.ChartVersion = "9.9.9"
+	_, err = c.Apply(context.Background(), env.Cluster("services").Config, hc, nil)
+	if err == nil || !strings.Contains(err.Error(), "9.9.9") || !strings.Contains(err.Error(), "oci-install/oci") {
+		t.Fatalf("missing OCI tag: %v", err)
+	}
+	t.Logf("missing OCI tag: %v", err)
+	for _, name := range []string{"services", "services-b"} {
+		if err := c.Uninstall(context.Background(), env.Cluster(name).Config, "oci", "oci-install", false); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -86,6 +87,9 @@ func Package(srcDir, outDir string) ([]string, error) {
 type Server struct {
 	// URL is the repository URL (http://127.0.0.1:port), usable as repositoryURL.
 	URL string
+	// OCIURL is the same charts as an OCI registry (oci://127.0.0.1:port/charts),
+	// usable as repositoryURL with a bare chartName; plain HTTP only.
+	OCIURL string
 	// Dir holds the archives and index.yaml being served.
 	Dir string
 
@@ -130,12 +134,17 @@ func ServeDir(addr, dir string) (*Server, error) {
 	if _, err := os.Stat(filepath.Join(dir, "index.yaml")); err != nil {
 		return nil, fmt.Errorf("chart repository %s: %w", dir, err)
 	}
+	oci, err := newOCIStore(dir)
+	if err != nil {
+		return nil, fmt.Errorf("chart repository %s as OCI registry: %w", dir, err)
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("chart repository listen on %s: %w", addr, err)
 	}
 	s := &Server{
 		URL:      "http://" + ln.Addr().String(),
+		OCIURL:   "oci://" + ln.Addr().String() + "/" + OCINamespace,
 		Dir:      dir,
 		listener: ln,
 		done:     make(chan error, 1),
@@ -146,6 +155,10 @@ func ServeDir(addr, dir string) (*Server, error) {
 		s.mu.Lock()
 		s.requests[r.URL.Path]++
 		s.mu.Unlock()
+		if r.URL.Path == "/v2" || strings.HasPrefix(r.URL.Path, "/v2/") {
+			oci.serve(w, r)
+			return
+		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			http.Error(w, "read-only chart repository", http.StatusMethodNotAllowed)
 			return
@@ -181,6 +194,16 @@ func (s *Server) Requests(path string) int {
 // Downloads is how many times the archive of chart/version was requested.
 func (s *Server) Downloads(chart, version string) int {
 	return s.Requests("/" + chart + "-" + version + ".tgz")
+}
+
+// OCIPulls is how many times the chart layer of chart/version was fetched
+// from the OCI side.
+func (s *Server) OCIPulls(chart, version string) int {
+	data, err := os.ReadFile(filepath.Join(s.Dir, chart+"-"+version+".tgz"))
+	if err != nil {
+		return 0
+	}
+	return s.Requests("/v2/" + OCINamespace + "/" + chart + "/blobs/" + digestOf(data))
 }
 
 // Close stops serving and removes the folder Serve created. Later calls return

@@ -456,3 +456,75 @@ func TestOCIRegistry(t *testing.T) {
 		}
 	}
 }
+
+func TestFailedUpgradeKeepsDeployedObjects(t *testing.T) {
+	repo := chartrepo.Start(t, chartsDir(t))
+	cfg := env.Cluster("services").Config
+	c := newClient(t)
+	hc := fixtureChart(t, repo.URL)
+	hc.ReleaseName, hc.ReleaseNamespace = "broken", "failed-upgrade"
+
+	apply(t, c, cfg, hc, nil, helm.ActionInstalled)
+	_, err := c.Apply(context.Background(), cfg, hc, map[string]any{"replicaCount": "many"})
+	if err == nil {
+		t.Fatal("upgrade with an invalid replica count succeeded")
+	}
+	t.Logf("invalid values: %v", err)
+	for _, want := range []string{"failed-upgrade/broken", "cloudnative-pg", "upgrade"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	dep := mustExist(t, cfg, deploymentGVR, "failed-upgrade", "broken-cloudnative-pg")
+	if r, _, _ := unstructured.NestedInt64(dep.Object, "spec", "replicas"); r != 1 {
+		t.Fatalf("deployment replicas %d after failed upgrade, want 1", r)
+	}
+	hist, err := c.History(context.Background(), cfg, "broken", "failed-upgrade")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 2 || hist[0].Status != "deployed" || hist[1].Status != "failed" {
+		t.Fatalf("history after failed upgrade: %+v", hist)
+	}
+
+	// The failed revision is retried even with the very same chart and values as
+	// the deployed one.
+	rel := apply(t, c, cfg, hc, nil, helm.ActionUpgraded)
+	if rel.Revision != 3 || rel.Status != "deployed" {
+		t.Fatalf("recovered release: revision %d status %s", rel.Revision, rel.Status)
+	}
+	apply(t, c, cfg, hc, nil, helm.ActionUnchanged)
+	if err := c.Uninstall(context.Background(), cfg, "broken", "failed-upgrade", false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSkipCRDs deletes the chart's CRD, so it runs last.
+func TestSkipCRDs(t *testing.T) {
+	repo := chartrepo.Start(t, chartsDir(t))
+	cfg := env.Cluster("services-b").Config
+	c := newClient(t)
+	if err := dyn(t, cfg).Resource(crdGVR).Delete(context.Background(), "clusters.postgresql.cnpg.io", metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
+	mustBeGone(t, cfg, crdGVR, "", "clusters.postgresql.cnpg.io")
+
+	hc := fixtureChart(t, repo.URL)
+	hc.ReleaseName, hc.ReleaseNamespace = "nocrds", "skip-crds"
+	hc.Options = &libv1beta1.HelmOptions{SkipCRDs: true}
+	apply(t, c, cfg, hc, nil, helm.ActionInstalled)
+	mustExist(t, cfg, deploymentGVR, "skip-crds", "nocrds-cloudnative-pg")
+	if _, err := get(t, cfg, crdGVR, "", "clusters.postgresql.cnpg.io"); !apierrors.IsNotFound(err) {
+		t.Fatalf("CRD with skipCRDs: %v", err)
+	}
+
+	// Without the option, a fresh install brings the CRD back.
+	hc.ReleaseName, hc.ReleaseNamespace, hc.Options = "withcrds", "with-crds", nil
+	apply(t, c, cfg, hc, nil, helm.ActionInstalled)
+	mustExist(t, cfg, crdGVR, "", "clusters.postgresql.cnpg.io")
+	for _, r := range [][2]string{{"nocrds", "skip-crds"}, {"withcrds", "with-crds"}} {
+		if err := c.Uninstall(context.Background(), cfg, r[0], r[1], false); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -12,6 +12,7 @@
 package helm
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -22,6 +23,7 @@ import (
 	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"helm.sh/helm/v4/pkg/action"
@@ -452,11 +454,7 @@ func (c *Client) History(ctx context.Context, restConfig *rest.Config, name, nam
 }
 
 func sortByRevision(rs []*Release) {
-	for i := 1; i < len(rs); i++ {
-		for j := i; j > 0 && rs[j].Revision < rs[j-1].Revision; j-- {
-			rs[j], rs[j-1] = rs[j-1], rs[j]
-		}
-	}
+	slices.SortFunc(rs, func(a, b *Release) int { return cmp.Compare(a.Revision, b.Revision) })
 }
 
 // actionConfig is a Helm configuration for one operation in one cluster, storing

@@ -150,7 +150,11 @@ func Build(files map[string][]byte, opts Options) ([]*unstructured.Unstructured,
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
 	resMap, err := k.Run(fs, target)
 	if err != nil {
-		return nil, fail("build: %s", strings.ReplaceAll(err.Error(), srcRoot+"/", ""))
+		// Paths in kustomize's errors are inside the in-memory tree: show them
+		// relative to the source.
+		msg := strings.ReplaceAll(err.Error(), srcRoot+"/", "")
+		msg = strings.ReplaceAll(msg, strings.TrimPrefix(srcRoot, "/")+"/", "")
+		return nil, fail("build: %s", msg)
 	}
 	out, err := resMap.AsYaml()
 	if err != nil {

@@ -11,8 +11,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -104,6 +106,9 @@ type Connection struct {
 
 	scheme      *runtime.Scheme
 	fingerprint string
+	// writes counts the write requests (anything but GET, LIST, WATCH) sent
+	// through this connection: the cost measure of "unchanged costs nothing".
+	writes atomic.Int64
 
 	mu       sync.Mutex
 	client   client.Client
@@ -129,7 +134,8 @@ func (r *Registry) Get(ctx context.Context, cluster types.NamespacedName) (*Conn
 		}
 		c.close()
 	}
-	c := &Connection{Cluster: cluster, Config: cfg, scheme: r.scheme, fingerprint: fingerprint}
+	c := &Connection{Cluster: cluster, scheme: r.scheme, fingerprint: fingerprint}
+	c.Config = countingConfig(cfg, &c.writes)
 	r.conns[cluster] = c
 	return c, nil
 }
@@ -328,6 +334,27 @@ func (c *Connection) Cache(ctx context.Context) (cache.Cache, error) {
 	c.cache, c.stopFunc = ca, cancel
 	return ca, nil
 }
+
+// Writes is the number of write requests sent to the cluster through this connection.
+func (c *Connection) Writes() int64 { return c.writes.Load() }
+
+// countingConfig returns a copy of cfg whose transport counts write requests.
+func countingConfig(cfg *rest.Config, writes *atomic.Int64) *rest.Config {
+	out := rest.CopyConfig(cfg)
+	out.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			if req.Method != http.MethodGet && req.Method != http.MethodHead {
+				writes.Add(1)
+			}
+			return rt.RoundTrip(req)
+		})
+	})
+	return out
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
 
 // Closed reports whether the connection has been replaced or forgotten.
 func (c *Connection) Closed() bool {

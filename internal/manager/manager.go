@@ -16,7 +16,10 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/tugboat-dev/tugboat/api"
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/deployer"
+	"github.com/tugboat-dev/tugboat/internal/profiles"
 	"github.com/tugboat-dev/tugboat/internal/postgreswriter"
 )
 
@@ -110,6 +113,26 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		Concurrency:   opts.Concurrency,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("setting up the cluster controller: %w", err)
+	}
+	for _, kind := range []string{configv1beta1.ClusterProfileKind, configv1beta1.ProfileKind} {
+		if err := (&profiles.ProfileReconciler{
+			Client:      mgr.GetClient(),
+			Recorder:    mgr.GetEventRecorder("tugboat-profile-controller"),
+			Kind:        kind,
+			Concurrency: opts.Concurrency,
+		}).SetupWithManager(mgr); err != nil {
+			return nil, fmt.Errorf("setting up the %s controller: %w", kind, err)
+		}
+	}
+	if err := (&profiles.SummaryReconciler{
+		Client:            mgr.GetClient(),
+		Recorder:          mgr.GetEventRecorder("tugboat-clustersummary-controller"),
+		Registry:          registry,
+		ManagementCluster: opts.ManagementCluster,
+		Deployer:          &deployer.Deployer{},
+		Concurrency:       opts.Concurrency,
+	}).SetupWithManager(ctx, mgr); err != nil {
+		return nil, fmt.Errorf("setting up the ClusterSummary controller: %w", err)
 	}
 	if opts.PostgresWriter != nil {
 		if err := postgreswriter.SetupWithManager(ctx, mgr, *opts.PostgresWriter); err != nil {

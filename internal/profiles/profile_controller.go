@@ -1,0 +1,282 @@
+// Package profiles runs ClusterProfiles and Profiles: the profile controller keeps
+// one ClusterSummary per matching cluster, and the summary controller deploys the
+// profile into its cluster through the deployer (and withdraws it when the
+// summary goes away).
+package profiles
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/selection"
+)
+
+// ProfileFinalizer keeps a profile until every ClusterSummary it created is gone
+// (withdrawn according to stopMatchingBehavior).
+const ProfileFinalizer = "config.projectsveltos.io/profile"
+
+// Condition types and reasons of profiles.
+const (
+	ConditionClustersSelected = "ClustersSelected"
+	ReasonSelected            = "Selected"
+	ReasonInvalidSelector     = "InvalidSelector"
+)
+
+// ProfileReconciler keeps the ClusterSummaries of one kind of profile
+// (ClusterProfile or Profile) in line with the clusters it matches.
+type ProfileReconciler struct {
+	Client   client.Client
+	Recorder events.EventRecorder
+	// Kind is configv1beta1.ClusterProfileKind or configv1beta1.ProfileKind.
+	Kind        string
+	Concurrency int
+}
+
+func (r *ProfileReconciler) newObject() configv1beta1.ProfileObject {
+	if r.Kind == configv1beta1.ProfileKind {
+		return &configv1beta1.Profile{}
+	}
+	return &configv1beta1.ClusterProfile{}
+}
+
+// SetupWithManager watches profiles, clusters and sets.
+func (r *ProfileReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Concurrency == 0 {
+		r.Concurrency = 10
+	}
+	all := handler.EnqueueRequestsFromMapFunc(r.allProfiles)
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("profile-" + r.Kind).
+		For(r.newObject(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Watches(&libv1beta1.SveltosCluster{}, all, builder.WithPredicates(clusterMatchChanged())).
+		Watches(&libv1beta1.ClusterSet{}, all).
+		Watches(&libv1beta1.Set{}, all).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency}).
+		Complete(r)
+}
+
+// clusterMatchChanged lets through the cluster changes that can change matching:
+// labels, readiness, deletion.
+func clusterMatchChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, n := e.ObjectOld.(*libv1beta1.SveltosCluster), e.ObjectNew.(*libv1beta1.SveltosCluster)
+			return !equalMaps(o.Labels, n.Labels) || selection.Eligible(o) != selection.Eligible(n)
+		},
+	}
+}
+
+func (r *ProfileReconciler) allProfiles(ctx context.Context, _ client.Object) []reconcile.Request {
+	var reqs []reconcile.Request
+	if r.Kind == configv1beta1.ProfileKind {
+		list := &configv1beta1.ProfileList{}
+		if err := r.Client.List(ctx, list); err != nil {
+			return nil
+		}
+		for i := range list.Items {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+		}
+		return reqs
+	}
+	list := &configv1beta1.ClusterProfileList{}
+	if err := r.Client.List(ctx, list); err != nil {
+		return nil
+	}
+	for i := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
+	return reqs
+}
+
+// Reconcile brings the summaries of one profile in line with the clusters it matches.
+func (r *ProfileReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	profile := r.newObject()
+	if err := r.Client.Get(ctx, req.NamespacedName, profile); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !profile.GetDeletionTimestamp().IsZero() {
+		return r.finalize(ctx, profile)
+	}
+	if controllerutil.AddFinalizer(profile, ProfileFinalizer) {
+		if err := r.Client.Update(ctx, profile); err != nil {
+			return ctrl.Result{}, fmt.Errorf("adding finalizer to %s %s: %w", r.Kind, req.NamespacedName, err)
+		}
+	}
+	before := profile.DeepCopyObject().(configv1beta1.ProfileObject)
+
+	matching, err := r.matchingClusters(ctx, profile)
+	if err != nil {
+		// Keep the summaries as they are: the last good state stays deployed.
+		meta.SetStatusCondition(&profile.GetStatus().Conditions, metav1.Condition{
+			Type: ConditionClustersSelected, Status: metav1.ConditionFalse, Reason: ReasonInvalidSelector,
+			Message: err.Error(), ObservedGeneration: profile.GetGeneration(),
+		})
+		r.event(profile, corev1.EventTypeWarning, ReasonInvalidSelector, err.Error())
+		return ctrl.Result{}, r.patchStatus(ctx, before, profile)
+	}
+
+	existing, err := r.summaries(ctx, profile)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	wanted := map[string]bool{}
+	for _, cl := range matching {
+		name := configv1beta1.ClusterSummaryName(r.Kind, profile.GetName(), cl.Name)
+		wanted[cl.Namespace+"/"+name] = true
+		if err := r.ensureSummary(ctx, profile, cl, name); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	for i := range existing {
+		s := &existing[i]
+		if !wanted[s.Namespace+"/"+s.Name] && s.DeletionTimestamp.IsZero() {
+			if err := r.Client.Delete(ctx, s); err != nil && !apierrors.IsNotFound(err) {
+				return ctrl.Result{}, fmt.Errorf("deleting ClusterSummary %s/%s: %w", s.Namespace, s.Name, err)
+			}
+		}
+	}
+
+	status := profile.GetStatus()
+	status.MatchingClusterRefs = matching
+	meta.SetStatusCondition(&status.Conditions, metav1.Condition{
+		Type: ConditionClustersSelected, Status: metav1.ConditionTrue, Reason: ReasonSelected,
+		Message: fmt.Sprintf("%d matching clusters", len(matching)), ObservedGeneration: profile.GetGeneration(),
+	})
+	return ctrl.Result{}, r.patchStatus(ctx, before, profile)
+}
+
+func (r *ProfileReconciler) matchingClusters(ctx context.Context, profile configv1beta1.ProfileObject) ([]corev1.ObjectReference, error) {
+	namespace := profile.GetNamespace()
+	clusterList := &libv1beta1.SveltosClusterList{}
+	if err := r.Client.List(ctx, clusterList, client.InNamespace(namespace)); err != nil {
+		return nil, fmt.Errorf("listing clusters: %w", err)
+	}
+	setSelected := map[string][]corev1.ObjectReference{}
+	if len(profile.GetSpec().SetRefs) > 0 {
+		if r.Kind == configv1beta1.ProfileKind {
+			sets := &libv1beta1.SetList{}
+			if err := r.Client.List(ctx, sets, client.InNamespace(namespace)); err != nil {
+				return nil, fmt.Errorf("listing Sets: %w", err)
+			}
+			for _, s := range sets.Items {
+				setSelected[s.Name] = s.Status.SelectedClusterRefs
+			}
+		} else {
+			sets := &libv1beta1.ClusterSetList{}
+			if err := r.Client.List(ctx, sets); err != nil {
+				return nil, fmt.Errorf("listing ClusterSets: %w", err)
+			}
+			for _, s := range sets.Items {
+				setSelected[s.Name] = s.Status.SelectedClusterRefs
+			}
+		}
+	}
+	scope, _ := selection.ProfileScope(namespace, profile.GetSpec(), setSelected)
+	return selection.MatchingClusters(scope, clusterList.Items)
+}
+
+// ensureSummary creates or updates the summary of the profile in one cluster.
+func (r *ProfileReconciler) ensureSummary(ctx context.Context, profile configv1beta1.ProfileObject, cl corev1.ObjectReference, name string) error {
+	s := &configv1beta1.ClusterSummary{ObjectMeta: metav1.ObjectMeta{Namespace: cl.Namespace, Name: name}}
+	_, err := controllerutil.CreateOrPatch(ctx, r.Client, s, func() error {
+		if s.Labels == nil {
+			s.Labels = map[string]string{}
+		}
+		s.Labels[configv1beta1.ProfileLabel(r.Kind)] = profile.GetName()
+		s.Labels[configv1beta1.ClusterNameLabel] = cl.Name
+		s.Labels[configv1beta1.ClusterTypeLabel] = string(libv1beta1.ClusterTypeSveltos)
+		s.Spec.ClusterNamespace = cl.Namespace
+		s.Spec.ClusterName = cl.Name
+		s.Spec.ClusterType = libv1beta1.ClusterTypeSveltos
+		s.Spec.ClusterProfileSpec = *profile.GetSpec().DeepCopy()
+		s.OwnerReferences = []metav1.OwnerReference{{
+			APIVersion: configv1beta1.GroupVersion.String(), Kind: r.Kind,
+			Name: profile.GetName(), UID: profile.GetUID(),
+		}}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("writing ClusterSummary %s/%s: %w", cl.Namespace, name, err)
+	}
+	return nil
+}
+
+func (r *ProfileReconciler) summaries(ctx context.Context, profile configv1beta1.ProfileObject) ([]configv1beta1.ClusterSummary, error) {
+	list := &configv1beta1.ClusterSummaryList{}
+	opts := []client.ListOption{client.MatchingLabels{configv1beta1.ProfileLabel(r.Kind): profile.GetName()}}
+	if r.Kind == configv1beta1.ProfileKind {
+		opts = append(opts, client.InNamespace(profile.GetNamespace()))
+	}
+	if err := r.Client.List(ctx, list, opts...); err != nil {
+		return nil, fmt.Errorf("listing ClusterSummaries of %s %s: %w", r.Kind, profile.GetName(), err)
+	}
+	return list.Items, nil
+}
+
+// finalize deletes every summary of a deleted profile and lets the profile go
+// once they are all gone (each summary withdraws what it deployed first).
+func (r *ProfileReconciler) finalize(ctx context.Context, profile configv1beta1.ProfileObject) (ctrl.Result, error) {
+	existing, err := r.summaries(ctx, profile)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	for i := range existing {
+		if existing[i].DeletionTimestamp.IsZero() {
+			if err := r.Client.Delete(ctx, &existing[i]); err != nil && !apierrors.IsNotFound(err) {
+				return ctrl.Result{}, fmt.Errorf("deleting ClusterSummary %s/%s: %w", existing[i].Namespace, existing[i].Name, err)
+			}
+		}
+	}
+	if len(existing) > 0 {
+		return ctrl.Result{RequeueAfter: 500 * time.Millisecond}, nil
+	}
+	if controllerutil.RemoveFinalizer(profile, ProfileFinalizer) {
+		if err := r.Client.Update(ctx, profile); err != nil && !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, fmt.Errorf("removing finalizer of %s %s: %w", r.Kind, profile.GetName(), err)
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+func (r *ProfileReconciler) patchStatus(ctx context.Context, before, after configv1beta1.ProfileObject) error {
+	if err := r.Client.Status().Patch(ctx, after, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("updating status of %s %s: %w", r.Kind, after.GetName(), err)
+	}
+	return nil
+}
+
+func (r *ProfileReconciler) event(obj client.Object, kind, reason, msg string) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(obj, nil, kind, reason, "Select", "%s", msg)
+	}
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,242 @@
+package profiles
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/deployer"
+	"github.com/tugboat-dev/tugboat/internal/templating"
+)
+
+// inputs is everything the Resources feature of one summary is built from, read
+// from the management cluster.
+type inputs struct {
+	cluster       map[string]any
+	clusterLabels map[string]string
+	// sources are the referenced ConfigMaps/Secrets, in policyRefs order (absent optional ones skipped).
+	sources []source
+	// mgmtResources are the templateResourceRefs by identifier.
+	mgmtResources map[string]map[string]any
+}
+
+type source struct {
+	ref         libv1beta1.PolicyRef
+	kind        string
+	namespace   string
+	name        string
+	annotations map[string]string
+	data        map[string]string
+}
+
+// renderError is a problem in the user's input (a template, a YAML document, a
+// missing reference): retrying without a change will not help.
+type renderError struct{ error }
+
+func (e renderError) Unwrap() error { return e.error }
+
+// collect reads the referenced objects of a summary. referenceNamespace is where
+// references with an empty namespace resolve (the cluster's namespace for a
+// ClusterProfile, the profile's own for a Profile).
+func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, profileNamespace string) (*inputs, error) {
+	clusterMap, err := templating.ClusterMap(cluster)
+	if err != nil {
+		return nil, err
+	}
+	in := &inputs{cluster: clusterMap, clusterLabels: cluster.Labels, mgmtResources: map[string]map[string]any{}}
+	defaultNS := s.Spec.ClusterNamespace
+	if profileNamespace != "" {
+		defaultNS = profileNamespace
+	}
+	plain := templating.NewProfileContext(clusterMap, nil)
+	renderName := func(what, v string) (string, error) {
+		if !strings.Contains(v, "{{") {
+			return v, nil
+		}
+		out, err := plain.Render(what, v)
+		if err != nil {
+			return "", renderError{err}
+		}
+		return out, nil
+	}
+
+	spec := &s.Spec.ClusterProfileSpec
+	for i, tr := range spec.TemplateResourceRefs {
+		name, err := renderName(fmt.Sprintf("templateResourceRefs[%d].resource.name", i), tr.Resource.Name)
+		if err != nil {
+			return nil, err
+		}
+		ns, err := renderName(fmt.Sprintf("templateResourceRefs[%d].resource.namespace", i), tr.Resource.Namespace)
+		if err != nil {
+			return nil, err
+		}
+		if ns == "" {
+			ns = defaultNS
+		}
+		obj := &unstructured.Unstructured{}
+		obj.SetGroupVersionKind(schema.FromAPIVersionAndKind(tr.Resource.APIVersion, tr.Resource.Kind))
+		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, obj); err != nil {
+			if apierrors.IsNotFound(err) && tr.Optional {
+				continue
+			}
+			if apierrors.IsNotFound(err) {
+				return nil, renderError{fmt.Errorf("templateResourceRef %s: %s %s/%s not found", tr.Identifier, tr.Resource.Kind, ns, name)}
+			}
+			return nil, fmt.Errorf("reading templateResourceRef %s (%s %s/%s): %w", tr.Identifier, tr.Resource.Kind, ns, name, err)
+		}
+		in.mgmtResources[tr.Identifier] = obj.Object
+	}
+
+	for i, ref := range spec.PolicyRefs {
+		name, err := renderName(fmt.Sprintf("policyRefs[%d].name", i), ref.Name)
+		if err != nil {
+			return nil, err
+		}
+		ns, err := renderName(fmt.Sprintf("policyRefs[%d].namespace", i), ref.Namespace)
+		if err != nil {
+			return nil, err
+		}
+		if ns == "" {
+			ns = defaultNS
+		}
+		src := source{ref: ref, kind: ref.Kind, namespace: ns, name: name, data: map[string]string{}}
+		key := types.NamespacedName{Namespace: ns, Name: name}
+		switch ref.Kind {
+		case "ConfigMap":
+			cm := &corev1.ConfigMap{}
+			if err := r.Client.Get(ctx, key, cm); err != nil {
+				if apierrors.IsNotFound(err) {
+					if ref.Optional {
+						continue
+					}
+					return nil, renderError{fmt.Errorf("policyRefs[%d]: ConfigMap %s not found", i, key)}
+				}
+				return nil, fmt.Errorf("reading ConfigMap %s: %w", key, err)
+			}
+			src.annotations = cm.Annotations
+			for k, v := range cm.Data {
+				src.data[k] = v
+			}
+		case "Secret":
+			sec := &corev1.Secret{}
+			if err := r.Client.Get(ctx, key, sec); err != nil {
+				if apierrors.IsNotFound(err) {
+					if ref.Optional {
+						continue
+					}
+					return nil, renderError{fmt.Errorf("policyRefs[%d]: Secret %s not found", i, key)}
+				}
+				return nil, fmt.Errorf("reading Secret %s: %w", key, err)
+			}
+			if sec.Type != libv1beta1.ClusterProfileSecretType {
+				return nil, renderError{fmt.Errorf("policyRefs[%d]: Secret %s has type %q; Secrets holding resources must have type %s", i, key, sec.Type, libv1beta1.ClusterProfileSecretType)}
+			}
+			src.annotations = sec.Annotations
+			for k, v := range sec.Data {
+				src.data[k] = string(v)
+			}
+		default:
+			return nil, renderError{fmt.Errorf("policyRefs[%d]: kind %s is not supported yet (ConfigMap and Secret are)", i, ref.Kind)}
+		}
+		in.sources = append(in.sources, src)
+	}
+	return in, nil
+}
+
+// hash covers everything the Resources feature's result depends on.
+func (in *inputs) hash(spec *configv1beta1.Spec) ([]byte, error) {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	for _, v := range []any{
+		spec.PolicyRefs, spec.TemplateResourceRefs, spec.Tier, spec.ContinueOnConflict, spec.ContinueOnError,
+		spec.Patches, spec.DriftExclusions, spec.ExtraLabels, spec.ExtraAnnotations, spec.SyncMode,
+		in.cluster, in.mgmtResources,
+	} {
+		if err := enc.Encode(v); err != nil {
+			return nil, err
+		}
+	}
+	for _, src := range in.sources {
+		if err := enc.Encode([]any{src.kind, src.namespace, src.name, src.annotations, src.data}); err != nil {
+			return nil, err
+		}
+	}
+	return h.Sum(nil), nil
+}
+
+// render turns the sources into the objects to deploy, split by destination.
+func (in *inputs) render() (remote, local []deployer.Desired, err error) {
+	ctx := templating.NewProfileContext(in.cluster, in.mgmtResources)
+	for _, src := range in.sources {
+		keys := make([]string, 0, len(src.data))
+		for k := range src.data {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			name := templating.SourceName(src.kind, src.namespace, src.name, k)
+			text := src.data[k]
+			if templating.IsTemplate(src.annotations) {
+				if text, err = ctx.Render(name, text); err != nil {
+					return nil, nil, renderError{err}
+				}
+			}
+			objs, err := templating.SplitDocuments(name, text)
+			if err != nil {
+				return nil, nil, renderError{err}
+			}
+			for _, o := range objs {
+				d := deployer.Desired{
+					Object:                o,
+					Source:                deployer.Source{Kind: src.kind, Namespace: src.namespace, Name: src.name, Tier: src.ref.Tier},
+					SkipNamespaceCreation: src.ref.SkipNamespaceCreation,
+					Force:                 src.ref.Force,
+				}
+				if src.ref.DeploymentType == libv1beta1.DeploymentTypeLocal {
+					local = append(local, d)
+				} else {
+					remote = append(remote, d)
+				}
+			}
+		}
+	}
+	return remote, local, nil
+}
+
+// referencedKeys are the ConfigMaps/Secrets a summary reads, as "Kind/namespace/name",
+// for the index that maps their changes back to the summary.
+func referencedKeys(s *configv1beta1.ClusterSummary, profileNamespace string) []string {
+	defaultNS := s.Spec.ClusterNamespace
+	if profileNamespace != "" {
+		defaultNS = profileNamespace
+	}
+	var keys []string
+	add := func(kind, ns, name string) {
+		if strings.Contains(ns+name, "{{") {
+			return // templated names are resolved per cluster; a resync picks them up
+		}
+		if ns == "" {
+			ns = defaultNS
+		}
+		keys = append(keys, kind+"/"+ns+"/"+name)
+	}
+	spec := &s.Spec.ClusterProfileSpec
+	for _, ref := range spec.PolicyRefs {
+		add(ref.Kind, ref.Namespace, ref.Name)
+	}
+	for _, tr := range spec.TemplateResourceRefs {
+		add(tr.Resource.Kind, tr.Resource.Namespace, tr.Resource.Name)
+	}
+	return keys
+}

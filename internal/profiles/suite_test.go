@@ -1,0 +1,165 @@
+package profiles_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+
+	"go.uber.org/zap/zapcore"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/util/retry"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/tugboat-dev/tugboat/api"
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/manager"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
+)
+
+var (
+	env  *testenv.Env
+	mgmt client.Client // direct client of the management cluster
+	mgr  *manager.Manager
+)
+
+// The managed clusters of this package, registered in namespace "fleet".
+var managed = []string{"app-1", "app-2"}
+
+func TestMain(m *testing.M) {
+	os.Exit(testenv.Main(m, testenv.Options{Clusters: append([]string{"mgmt"}, managed...), InstallCRDs: true}, &env, start))
+}
+
+func start(ctx context.Context, env *testenv.Env) error {
+	level := zapcore.Level(2)
+	if os.Getenv("TUGBOAT_TEST_VERBOSE") != "" {
+		level = -1
+	}
+	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(level)))
+	var err error
+	if mgmt, err = client.New(env.Management().Config, client.Options{Scheme: api.NewScheme()}); err != nil {
+		return err
+	}
+	opts := manager.DefaultOptions()
+	opts.MetricsAddr, opts.ProbeAddr, opts.LeaderElection = "0", "0", false
+	if mgr, err = manager.New(ctx, env.Management().Config, opts); err != nil {
+		return err
+	}
+	go func() {
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "manager stopped:", err)
+		}
+	}()
+	for _, name := range managed {
+		if _, err := clusters.Register(ctx, mgmt, clusters.Registration{Namespace: "fleet", Name: name, Kubeconfig: env.Cluster(name).Kubeconfig}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// managedClient is a client of a managed cluster.
+func managedClient(t *testing.T, name string) client.Client {
+	t.Helper()
+	c, err := client.New(env.Cluster(name).Config, client.Options{Scheme: api.NewScheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// setLabels sets (or, with an empty value, removes) labels of a managed cluster's SveltosCluster.
+func setLabels(t *testing.T, cluster string, labels map[string]string) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		sc := &libv1beta1.SveltosCluster{}
+		if err := mgmt.Get(context.Background(), types.NamespacedName{Namespace: "fleet", Name: cluster}, sc); err != nil {
+			return err
+		}
+		if sc.Labels == nil {
+			sc.Labels = map[string]string{}
+		}
+		for k, v := range labels {
+			if v == "" {
+				delete(sc.Labels, k)
+			} else {
+				sc.Labels[k] = v
+			}
+		}
+		return mgmt.Update(context.Background(), sc)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// summary waits for the summary of a ClusterProfile in a cluster and returns it once check accepts it.
+func waitSummary(t *testing.T, profile, cluster string, check func(*configv1beta1.ClusterSummary) error) *configv1beta1.ClusterSummary {
+	t.Helper()
+	var s *configv1beta1.ClusterSummary
+	name := configv1beta1.ClusterSummaryName(configv1beta1.ClusterProfileKind, profile, cluster)
+	testenv.Eventually(t, "ClusterSummary fleet/"+name, func() error {
+		s = &configv1beta1.ClusterSummary{}
+		if err := mgmt.Get(context.Background(), types.NamespacedName{Namespace: "fleet", Name: name}, s); err != nil {
+			return err
+		}
+		return check(s)
+	})
+	return s
+}
+
+func resourcesStatus(want libv1beta1.FeatureStatus) func(*configv1beta1.ClusterSummary) error {
+	return func(s *configv1beta1.ClusterSummary) error {
+		fs := s.FeatureSummary(libv1beta1.FeatureResources)
+		if fs == nil {
+			return errors.New("no Resources feature yet")
+		}
+		if fs.Status != want {
+			msg := ""
+			if fs.FailureMessage != nil {
+				msg = *fs.FailureMessage
+			}
+			return fmt.Errorf("Resources is %s (%s), want %s", fs.Status, msg, want)
+		}
+		return nil
+	}
+}
+
+// applyYAML creates every document of a manifest in the management cluster.
+func applyYAML(t *testing.T, manifest []byte) {
+	t.Helper()
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifest), 4096)
+	for {
+		obj := &unstructured.Unstructured{}
+		if err := dec.Decode(&obj.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			t.Fatal(err)
+		}
+		if len(obj.Object) == 0 {
+			continue
+		}
+		if err := mgmt.Create(context.Background(), obj); err != nil {
+			t.Fatalf("creating %s %s: %v", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+}
+
+func notFound(c client.Client, obj client.Object, key types.NamespacedName) error {
+	if err := c.Get(context.Background(), key, obj); err == nil {
+		return fmt.Errorf("%s still exists", key)
+	} else if client.IgnoreNotFound(err) != nil {
+		return err
+	}
+	return nil
+}

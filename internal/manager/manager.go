@@ -19,8 +19,8 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
-	"github.com/tugboat-dev/tugboat/internal/profiles"
 	"github.com/tugboat-dev/tugboat/internal/postgreswriter"
+	"github.com/tugboat-dev/tugboat/internal/profiles"
 )
 
 // Options configures the manager.

@@ -64,7 +64,7 @@ func (r *ProfileReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	all := handler.EnqueueRequestsFromMapFunc(r.allProfiles)
 	return ctrl.NewControllerManagedBy(mgr).
-		Named("profile-" + r.Kind).
+		Named("profile-"+r.Kind).
 		For(r.newObject(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(&libv1beta1.SveltosCluster{}, all, builder.WithPredicates(clusterMatchChanged())).
 		Watches(&libv1beta1.ClusterSet{}, all).

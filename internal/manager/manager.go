@@ -6,6 +6,8 @@ package manager
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -19,6 +21,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
+	"github.com/tugboat-dev/tugboat/internal/helm"
 	"github.com/tugboat-dev/tugboat/internal/postgreswriter"
 	"github.com/tugboat-dev/tugboat/internal/profiles"
 )
@@ -124,12 +127,17 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 			return nil, fmt.Errorf("setting up the %s controller: %w", kind, err)
 		}
 	}
+	helmClient, err := helm.New(filepath.Join(os.TempDir(), "tugboat-helm"), helm.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("creating the Helm client: %w", err)
+	}
 	if err := (&profiles.SummaryReconciler{
 		Client:            mgr.GetClient(),
 		Recorder:          mgr.GetEventRecorder("tugboat-clustersummary-controller"),
 		Registry:          registry,
 		ManagementCluster: opts.ManagementCluster,
 		Deployer:          &deployer.Deployer{},
+		Helm:              helmClient,
 		Concurrency:       opts.Concurrency,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ClusterSummary controller: %w", err)

@@ -29,6 +29,7 @@ import (
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
+	"github.com/tugboat-dev/tugboat/internal/helm"
 	"github.com/tugboat-dev/tugboat/internal/selection"
 )
 
@@ -55,6 +56,8 @@ type SummaryReconciler struct {
 	// policyRefs with deploymentType Local go.
 	ManagementCluster types.NamespacedName
 	Deployer          *deployer.Deployer
+	// Helm installs the helmCharts releases.
+	Helm *helm.Client
 
 	Concurrency int
 }
@@ -200,7 +203,14 @@ func (r *SummaryReconciler) deploy(ctx context.Context, s *configv1beta1.Cluster
 	if waiting, err := r.dependencies(ctx, s); err != nil || waiting {
 		return ctrl.Result{RequeueAfter: 5 * time.Second}, err
 	}
-	return r.deployResources(ctx, s, cluster, prof)
+	// Features are deployed independently: a failing one does not stop the other.
+	resResult, resErr := r.deployResources(ctx, s, cluster, prof)
+	helmResult, helmErr := r.deployHelm(ctx, s, cluster, prof)
+	result := resResult
+	if helmResult.RequeueAfter > 0 && (result.RequeueAfter == 0 || helmResult.RequeueAfter < result.RequeueAfter) {
+		result.RequeueAfter = helmResult.RequeueAfter
+	}
+	return result, errors.Join(resErr, helmErr)
 }
 
 // dependencies checks dependsOn: every named profile must be Provisioned on this cluster.
@@ -397,6 +407,9 @@ func (r *SummaryReconciler) withdraw(ctx context.Context, s *configv1beta1.Clust
 	err := r.withdrawFrom(ctx, s, owner, types.NamespacedName{Namespace: s.Spec.ClusterNamespace, Name: s.Spec.ClusterName}, leave)
 	if err == nil {
 		err = r.withdrawFrom(ctx, s, owner, r.ManagementCluster, leave)
+	}
+	if err == nil {
+		err = r.withdrawHelm(ctx, s, leave)
 	}
 	if err != nil {
 		if time.Since(s.DeletionTimestamp.Time) < withdrawGrace {

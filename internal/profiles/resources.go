@@ -26,12 +26,12 @@ type inputs struct {
 	cluster       map[string]any
 	clusterLabels map[string]string
 	// sources are the referenced ConfigMaps/Secrets, in policyRefs order (absent optional ones skipped).
-	sources []source
+	sources []policySource
 	// mgmtResources are the templateResourceRefs by identifier.
 	mgmtResources map[string]map[string]any
 }
 
-type source struct {
+type policySource struct {
 	ref         libv1beta1.PolicyRef
 	kind        string
 	namespace   string
@@ -110,7 +110,7 @@ func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.Cluste
 		if ns == "" {
 			ns = defaultNS
 		}
-		src := source{ref: ref, kind: ref.Kind, namespace: ns, name: name, data: map[string]string{}}
+		src := policySource{ref: ref, kind: ref.Kind, namespace: ns, name: name, data: map[string]string{}}
 		key := types.NamespacedName{Namespace: ns, Name: name}
 		switch ref.Kind {
 		case "ConfigMap":

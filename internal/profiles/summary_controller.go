@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -60,6 +61,9 @@ type SummaryReconciler struct {
 	Helm *helm.Client
 
 	Concurrency int
+
+	// drift watches deployed objects of summaries with drift detection.
+	drift *driftWatcher
 }
 
 // SetupWithManager watches summaries, the ConfigMaps/Secrets they reference,
@@ -68,6 +72,7 @@ func (r *SummaryReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 	if r.Concurrency == 0 {
 		r.Concurrency = 10
 	}
+	r.drift = newDriftWatcher(r.Registry)
 	idx := mgr.GetFieldIndexer()
 	if err := idx.IndexField(ctx, &configv1beta1.ClusterSummary{}, referencedIndex, func(o client.Object) []string {
 		s := o.(*configv1beta1.ClusterSummary)
@@ -101,6 +106,7 @@ func (r *SummaryReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 			builder.WithPredicates(predicate.AnnotationChangedPredicate{})).
 		Watches(&configv1beta1.Profile{}, handler.EnqueueRequestsFromMapFunc(r.byProfile(configv1beta1.ProfileKind)),
 			builder.WithPredicates(predicate.AnnotationChangedPredicate{})).
+		WatchesRawSource(source.Channel(r.drift.events, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency}).
 		Complete(r)
 }
@@ -278,7 +284,8 @@ func (r *SummaryReconciler) deployResources(ctx context.Context, s *configv1beta
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if bytes.Equal(fs.Hash, hash) && fs.Status == libv1beta1.FeatureStatusProvisioned {
+	drifted := r.drift.takeDrifted(client.ObjectKeyFromObject(s))
+	if bytes.Equal(fs.Hash, hash) && fs.Status == libv1beta1.FeatureStatusProvisioned && !drifted {
 		return ctrl.Result{}, nil // nothing changed: no call to the managed cluster at all
 	}
 	remote, local, err := in.render()
@@ -293,6 +300,7 @@ func (r *SummaryReconciler) deployResources(ctx context.Context, s *configv1beta
 		DryRun:      spec.SyncMode == libv1beta1.SyncModeDryRun,
 		ExtraLabels: spec.ExtraLabels, ExtraAnnotations: spec.ExtraAnnotations,
 		Patches: spec.Patches, DriftExclusions: spec.DriftExclusions,
+		Reapply: drifted, // a drifted object carries our hash but not our content
 	}
 	var deployed []deployer.ObjectRef
 	var reports []configv1beta1.ResourceReport
@@ -327,6 +335,11 @@ func (r *SummaryReconciler) deployResources(ctx context.Context, s *configv1beta
 		return ctrl.Result{}, r.writeReport(ctx, s, prof, reports)
 	}
 	setDeployedGVKs(s, feature, deployer.DeployedGVKs(deployed))
+	if spec.SyncMode == libv1beta1.SyncModeContinuousWithDriftDetection {
+		if err := r.drift.watch(ctx, types.NamespacedName{Namespace: cluster.Namespace, Name: cluster.Name}, deployedGVKs(s, feature)); err != nil {
+			return r.fail(s, fs, err)
+		}
+	}
 	fs.Status = libv1beta1.FeatureStatusProvisioned
 	fs.Hash = hash
 	fs.FailureMessage = nil

@@ -1,0 +1,171 @@
+package profiles
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/clusters"
+)
+
+// driftWatcher watches, in managed clusters, the objects Tugboat deployed for
+// summaries in ContinuousWithDriftDetection mode, and brings a summary back when
+// one of its objects is changed or deleted by someone else. It needs nothing in
+// the managed cluster: informers run in the manager, filtered by Tugboat's
+// reason label so they cache only Tugboat's objects.
+type driftWatcher struct {
+	registry *clusters.Registry
+	// events feeds the summary controller (a source.Channel).
+	events chan event.GenericEvent
+
+	mu sync.Mutex
+	// factories holds one filtered informer factory per live connection.
+	factories map[*clusters.Connection]*driftFactory
+	// drifted holds the summaries whose objects drifted since their last reconcile.
+	drifted map[types.NamespacedName]bool
+}
+
+type driftFactory struct {
+	factory dynamicinformer.DynamicSharedInformerFactory
+	watched map[schema.GroupVersionKind]bool
+	stop    chan struct{}
+}
+
+func newDriftWatcher(registry *clusters.Registry) *driftWatcher {
+	return &driftWatcher{
+		registry:  registry,
+		events:    make(chan event.GenericEvent, 1024),
+		factories: map[*clusters.Connection]*driftFactory{},
+		drifted:   map[types.NamespacedName]bool{},
+	}
+}
+
+// watch makes sure the kinds are watched in the cluster. Watching is shared by
+// every summary deploying to that cluster; the informers stop when the
+// connection is closed (kubeconfig changed, cluster deleted).
+func (w *driftWatcher) watch(ctx context.Context, cluster types.NamespacedName, gvks []schema.GroupVersionKind) error {
+	conn, err := w.registry.Get(ctx, cluster)
+	if err != nil {
+		return err
+	}
+	mapper, err := conn.RESTMapper()
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for c, f := range w.factories {
+		if c.Closed() {
+			close(f.stop)
+			delete(w.factories, c)
+		}
+	}
+	f, ok := w.factories[conn]
+	if !ok {
+		dyn, err := conn.Dynamic()
+		if err != nil {
+			return err
+		}
+		f = &driftFactory{
+			factory: dynamicinformer.NewFilteredDynamicSharedInformerFactory(dyn, 0, "", func(o *metav1.ListOptions) {
+				o.LabelSelector = libv1beta1.ReasonLabel
+			}),
+			watched: map[schema.GroupVersionKind]bool{},
+			stop:    make(chan struct{}),
+		}
+		w.factories[conn] = f
+	}
+	started := false
+	for _, gvk := range gvks {
+		if f.watched[gvk] {
+			continue
+		}
+		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			return fmt.Errorf("watching %s in cluster %s for drift: %w", gvk.Kind, cluster, err)
+		}
+		inf := f.factory.ForResource(m.Resource).Informer()
+		if _, err := inf.AddEventHandler(w.handler(cluster)); err != nil {
+			return err
+		}
+		f.watched[gvk] = true
+		started = true
+	}
+	if started {
+		f.factory.Start(f.stop)
+	}
+	return nil
+}
+
+// handler maps a change of a deployed object to its summary.
+func (w *driftWatcher) handler(cluster types.NamespacedName) cache.ResourceEventHandler {
+	notify := func(obj any) {
+		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = d.Obj
+		}
+		u, ok := obj.(*unstructured.Unstructured)
+		if !ok {
+			return
+		}
+		ann := u.GetAnnotations()
+		kind, name := ann[libv1beta1.OwnerKindAnnotation], ann[libv1beta1.OwnerNameAnnotation]
+		if kind == "" || name == "" {
+			return
+		}
+		key := types.NamespacedName{Namespace: cluster.Namespace, Name: configv1beta1.ClusterSummaryName(kind, name, cluster.Name)}
+		w.mu.Lock()
+		w.drifted[key] = true
+		w.mu.Unlock()
+		s := &configv1beta1.ClusterSummary{}
+		s.Namespace, s.Name = key.Namespace, key.Name
+		select {
+		case w.events <- event.GenericEvent{Object: s}:
+		default: // the controller is behind; the summary is marked and its next reconcile repairs it
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(oldObj, newObj any) {
+			o, n := oldObj.(*unstructured.Unstructured), newObj.(*unstructured.Unstructured)
+			if o.GetResourceVersion() == n.GetResourceVersion() || !contentChanged(o, n) {
+				return
+			}
+			notify(newObj)
+		},
+		DeleteFunc: notify,
+	}
+}
+
+// takeDrifted reports (and forgets) whether a summary's objects drifted.
+func (w *driftWatcher) takeDrifted(key types.NamespacedName) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d := w.drifted[key]
+	delete(w.drifted, key)
+	return d
+}
+
+// contentChanged ignores changes that only touch bookkeeping metadata.
+func contentChanged(a, b *unstructured.Unstructured) bool {
+	strip := func(u *unstructured.Unstructured) map[string]any {
+		c := u.DeepCopy().Object
+		if md, ok := c["metadata"].(map[string]any); ok {
+			for _, k := range []string{"resourceVersion", "managedFields", "generation"} {
+				delete(md, k)
+			}
+		}
+		delete(c, "status")
+		return c
+	}
+	return !reflect.DeepEqual(strip(a), strip(b))
+}

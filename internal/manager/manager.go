@@ -14,7 +14,9 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/tugboat-dev/tugboat/api"
@@ -22,6 +24,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
 	"github.com/tugboat-dev/tugboat/internal/helm"
+	"github.com/tugboat-dev/tugboat/internal/metrics"
 	"github.com/tugboat-dev/tugboat/internal/postgreswriter"
 	"github.com/tugboat-dev/tugboat/internal/profiles"
 )
@@ -38,6 +41,11 @@ type Options struct {
 	LeaderElection          bool
 	LeaderElectionNamespace string
 	LeaderElectionID        string
+	// LeaseDuration, RenewDeadline and RetryPeriod tune leader election
+	// (zero: controller-runtime's defaults of 15s, 10s and 2s).
+	LeaseDuration time.Duration
+	RenewDeadline time.Duration
+	RetryPeriod   time.Duration
 
 	// Fleet options
 	// ManagementCluster is the SveltosCluster that stands for the management cluster.
@@ -48,6 +56,13 @@ type Options struct {
 	ProbeInterval time.Duration
 	// Concurrency is the number of objects each controller reconciles at once.
 	Concurrency int
+
+	// HelmCacheDir is where downloaded charts are cached (default: a folder in the temporary directory).
+	HelmCacheDir string
+
+	// SkipControllerNameValidation allows several managers in one process (tests):
+	// controller-runtime otherwise rejects a controller name used twice.
+	SkipControllerNameValidation bool
 
 	// Optional controllers
 	// PostgresWriter, when set, runs the example PostgresWriter operator.
@@ -72,8 +87,10 @@ func DefaultOptions() Options {
 type Manager struct {
 	ctrl.Manager
 	Registry *clusters.Registry
-	opts     Options
-	config   *rest.Config
+	// Metrics are Tugboat's own metrics, registered on controller-runtime's registry.
+	Metrics *metrics.Metrics
+	opts    Options
+	config  *rest.Config
 }
 
 // New creates the manager and registers every controller.
@@ -90,6 +107,10 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
 		LeaderElectionID:              opts.LeaderElectionID,
 		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 durationOrNil(opts.LeaseDuration),
+		RenewDeadline:                 durationOrNil(opts.RenewDeadline),
+		RetryPeriod:                   durationOrNil(opts.RetryPeriod),
+		Controller:                    config.Controller{SkipNameValidation: &opts.SkipControllerNameValidation},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
@@ -98,6 +119,11 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		return nil, err
 	}
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, err
+	}
+
+	tugMetrics, err := metrics.New(ctrlmetrics.Registry)
+	if err != nil {
 		return nil, err
 	}
 
@@ -114,8 +140,14 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		ProbeInterval: opts.ProbeInterval,
 		Shard:         clusters.Shard{Key: opts.ShardKey},
 		Concurrency:   opts.Concurrency,
+		Metrics:       tugMetrics,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("setting up the cluster controller: %w", err)
+	}
+	for _, namespaced := range []bool{false, true} {
+		if err := (&clusters.SetReconciler{Client: mgr.GetClient(), Namespaced: namespaced}).SetupWithManager(mgr); err != nil {
+			return nil, fmt.Errorf("setting up the set controller: %w", err)
+		}
 	}
 	for _, kind := range []string{configv1beta1.ClusterProfileKind, configv1beta1.ProfileKind} {
 		if err := (&profiles.ProfileReconciler{
@@ -127,7 +159,10 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 			return nil, fmt.Errorf("setting up the %s controller: %w", kind, err)
 		}
 	}
-	helmClient, err := helm.New(filepath.Join(os.TempDir(), "tugboat-helm"), helm.Options{})
+	if opts.HelmCacheDir == "" {
+		opts.HelmCacheDir = filepath.Join(os.TempDir(), "tugboat-helm")
+	}
+	helmClient, err := helm.New(opts.HelmCacheDir, helm.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("creating the Helm client: %w", err)
 	}
@@ -147,7 +182,15 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 			return nil, fmt.Errorf("setting up the PostgresWriter controller: %w", err)
 		}
 	}
-	return &Manager{Manager: mgr, Registry: registry, opts: opts, config: cfg}, nil
+	return &Manager{Manager: mgr, Registry: registry, Metrics: tugMetrics, opts: opts, config: cfg}, nil
+}
+
+// durationOrNil is nil for zero, so that controller-runtime applies its default.
+func durationOrNil(d time.Duration) *time.Duration {
+	if d == 0 {
+		return nil
+	}
+	return &d
 }
 
 // Start registers the management cluster (when it belongs to this manager's

@@ -11,7 +11,7 @@ CONTROLLER_GEN_VERSION ?= v0.23.0
 CONTROLLER_GEN := $(TOOLS)/controller-gen-$(CONTROLLER_GEN_VERSION)
 GO_TEST_FLAGS ?= -timeout 20m
 
-.PHONY: all build generate setup test lint demo demo-down testbin clean bench
+.PHONY: all build generate chart-crds setup test lint demo demo-down testbin clean bench
 
 all: build
 
@@ -23,11 +23,18 @@ $(CONTROLLER_GEN):
 	GOBIN=$(TOOLS) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)
 	mv $(TOOLS)/controller-gen $@
 
-## generate: deepcopy methods and CRDs from the API types
+## generate: deepcopy methods and CRDs from the API types, the manager's ClusterRole from the RBAC markers
 generate: $(CONTROLLER_GEN)
 	$(CONTROLLER_GEN) object paths=./api/...
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:dir=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=tugboat-manager paths=./internal/... output:rbac:dir=config/rbac
 	gofmt -w api
+	$(MAKE) chart-crds
+
+## chart-crds: copy the CRDs into the Helm chart (charts/tugboat/crds)
+chart-crds:
+	rm -f charts/tugboat/crds/*.yaml
+	cp config/crd/bases/*.yaml charts/tugboat/crds/
 
 ## setup: install what this machine lacks (Debian packages) and build the test cluster binaries
 setup:

@@ -29,6 +29,11 @@ func main() {
 	fs.StringVar(&mgmtName, "management-cluster-name", opts.ManagementCluster.Name, "name of the SveltosCluster standing for the management cluster")
 	fs.DurationVar(&opts.ProbeInterval, "cluster-probe-interval", opts.ProbeInterval, "how often healthy clusters are probed")
 	fs.IntVar(&opts.Concurrency, "concurrency", opts.Concurrency, "objects reconciled at once per controller")
+	fs.StringVar(&opts.HelmCacheDir, "helm-cache-dir", opts.HelmCacheDir, "folder caching downloaded Helm charts (default: tugboat-helm in the temporary directory)")
+	fs.StringVar(&opts.LeaderElectionID, "leader-election-id", opts.LeaderElectionID, "name of the leader election Lease (a shard key is appended)")
+	fs.DurationVar(&opts.LeaseDuration, "leader-election-lease-duration", opts.LeaseDuration, "how long a standby waits before taking over a lease that is not renewed (0: 15s)")
+	fs.DurationVar(&opts.RenewDeadline, "leader-election-renew-deadline", opts.RenewDeadline, "how long the leader keeps trying to renew before giving up (0: 10s)")
+	fs.DurationVar(&opts.RetryPeriod, "leader-election-retry-period", opts.RetryPeriod, "how often leader election is retried (0: 2s)")
 	var enablePostgresWriter bool
 	pgw := postgreswriter.Options{}
 	fs.BoolVar(&enablePostgresWriter, "enable-postgres-writer", false, "run the example PostgresWriter operator (demo.yash.com/v1)")

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/metrics"
 )
 
 // kubeconfigSecretIndex indexes SveltosClusters by the name of their kubeconfig Secret.
@@ -45,6 +46,9 @@ type Reconciler struct {
 
 	// Concurrency is the number of clusters probed at once (default 10).
 	Concurrency int
+
+	// Metrics, when set, receives the connection state of every cluster probed.
+	Metrics *metrics.Metrics
 }
 
 // SetupWithManager registers the controller: it reacts to SveltosClusters of its
@@ -93,6 +97,12 @@ func (r *Reconciler) clustersUsingSecret(ctx context.Context, o client.Object) [
 	return reqs
 }
 
+// +kubebuilder:rbac:groups=lib.projectsveltos.io,resources=sveltosclusters,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=lib.projectsveltos.io,resources=sveltosclusters/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
 // Reconcile probes one cluster.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	logger := log.FromContext(ctx)
@@ -100,12 +110,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Client.Get(ctx, req.NamespacedName, sc); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Registry.Forget(req.NamespacedName)
+			r.Metrics.ForgetCluster(req.Namespace, req.Name)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("reading SveltosCluster %s: %w", req.NamespacedName, err)
 	}
 	if !sc.DeletionTimestamp.IsZero() || !r.Shard.Owns(sc) {
 		r.Registry.Forget(req.NamespacedName)
+		r.Metrics.ForgetCluster(req.Namespace, req.Name)
 		return ctrl.Result{}, nil
 	}
 
@@ -144,6 +156,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.writeBack(ctx, before, sc); err != nil {
 		return ctrl.Result{}, err
 	}
+	// Healthy or Down; a cluster still below its failure threshold keeps its last state.
+	r.Metrics.SetClusterState(sc.Namespace, sc.Name, string(sc.Status.ConnectionStatus))
 	r.recordTransition(before, sc)
 	return ctrl.Result{RequeueAfter: next}, nil
 }

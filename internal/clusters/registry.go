@@ -7,8 +7,6 @@ package clusters
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -18,7 +16,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -26,7 +23,6 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
@@ -192,35 +188,7 @@ func (r *Registry) restConfig(ctx context.Context, cluster types.NamespacedName)
 	if r.IsManagement(cluster) {
 		return rest.CopyConfig(r.managementConfig), "management", nil
 	}
-	sc := &libv1beta1.SveltosCluster{}
-	if err := r.mgmt.Get(ctx, cluster, sc); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, "", configErrorf("SveltosCluster %s not found", cluster)
-		}
-		return nil, "", fmt.Errorf("reading SveltosCluster %s: %w", cluster, err)
-	}
-	secretName := sc.KubeconfigSecretName()
-	secret := &corev1.Secret{}
-	if err := r.mgmt.Get(ctx, types.NamespacedName{Namespace: cluster.Namespace, Name: secretName}, secret); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, "", configErrorf("kubeconfig Secret %s/%s not found", cluster.Namespace, secretName)
-		}
-		return nil, "", fmt.Errorf("reading kubeconfig Secret %s/%s: %w", cluster.Namespace, secretName, err)
-	}
-	key, raw, err := kubeconfigData(secret, sc.Spec.KubeconfigKeyName)
-	if err != nil {
-		return nil, "", err
-	}
-	cfg, err := clientcmd.RESTConfigFromKubeConfig(raw)
-	if err != nil {
-		return nil, "", configErrorf("kubeconfig in Secret %s/%s key %q is invalid: %v", cluster.Namespace, secretName, key, err)
-	}
-	if cfg.Host == "" {
-		return nil, "", configErrorf("kubeconfig in Secret %s/%s key %q names no server", cluster.Namespace, secretName, key)
-	}
-	cfg.QPS, cfg.Burst = 100, 200
-	sum := sha256.Sum256(raw)
-	return cfg, hex.EncodeToString(sum[:]), nil
+	return restConfigFromSecret(ctx, r.mgmt, cluster)
 }
 
 // kubeconfigData picks the kubeconfig out of its Secret: the named key, else

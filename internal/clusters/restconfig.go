@@ -1,0 +1,60 @@
+package clusters
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+)
+
+// RESTConfigFor builds the client configuration of a registered cluster from its
+// SveltosCluster and kubeconfig Secret in the management cluster, exactly as the
+// Registry does, for callers (such as the command line) that want a one-off
+// client rather than a shared Connection. Registration problems are ConfigErrors.
+func RESTConfigFor(ctx context.Context, reader client.Reader, cluster types.NamespacedName) (*rest.Config, error) {
+	cfg, _, err := restConfigFromSecret(ctx, reader, cluster)
+	return cfg, err
+}
+
+// restConfigFromSecret reads the kubeconfig of a cluster and returns the client
+// configuration with a fingerprint of what it was built from.
+func restConfigFromSecret(ctx context.Context, reader client.Reader, cluster types.NamespacedName) (*rest.Config, string, error) {
+	sc := &libv1beta1.SveltosCluster{}
+	if err := reader.Get(ctx, cluster, sc); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, "", configErrorf("SveltosCluster %s not found", cluster)
+		}
+		return nil, "", fmt.Errorf("reading SveltosCluster %s: %w", cluster, err)
+	}
+	secretName := sc.KubeconfigSecretName()
+	secret := &corev1.Secret{}
+	if err := reader.Get(ctx, types.NamespacedName{Namespace: cluster.Namespace, Name: secretName}, secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, "", configErrorf("kubeconfig Secret %s/%s not found", cluster.Namespace, secretName)
+		}
+		return nil, "", fmt.Errorf("reading kubeconfig Secret %s/%s: %w", cluster.Namespace, secretName, err)
+	}
+	key, raw, err := kubeconfigData(secret, sc.Spec.KubeconfigKeyName)
+	if err != nil {
+		return nil, "", err
+	}
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(raw)
+	if err != nil {
+		return nil, "", configErrorf("kubeconfig in Secret %s/%s key %q is invalid: %v", cluster.Namespace, secretName, key, err)
+	}
+	if cfg.Host == "" {
+		return nil, "", configErrorf("kubeconfig in Secret %s/%s key %q names no server", cluster.Namespace, secretName, key)
+	}
+	cfg.QPS, cfg.Burst = 100, 200
+	sum := sha256.Sum256(raw)
+	return cfg, hex.EncodeToString(sum[:]), nil
+}

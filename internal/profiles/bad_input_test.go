@@ -13,6 +13,7 @@ import (
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 // Bad input — a template that does not render, invalid YAML, a missing
@@ -43,6 +44,18 @@ func TestBadInputKeepsLastGoodState(t *testing.T) {
 			setPolicy(t, "bad-input-cm", tc.annotations, tc.content)
 			waitSummary(t, "bad-input", "app-1", failedWith(tc.want...))
 			stableStill(t, app1)
+			testenv.Eventually(t, "profile reports the failed cluster", func() error {
+				p := &configv1beta1.ClusterProfile{}
+				if err := mgmt.Get(ctx, types.NamespacedName{Name: "bad-input"}, p); err != nil {
+					return err
+				}
+				for _, f := range p.Status.FailedClusters {
+					if f.ClusterRef.Name == "app-1" && strings.Contains(f.FailureMessage, tc.want[len(tc.want)-1]) {
+						return nil
+					}
+				}
+				return fmt.Errorf("failedClusters %v", p.Status.FailedClusters)
+			})
 		})
 	}
 

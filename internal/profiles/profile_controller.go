@@ -7,12 +7,14 @@ package profiles
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -67,6 +69,7 @@ func (r *ProfileReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("profile-"+r.Kind).
 		For(r.newObject(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(&libv1beta1.SveltosCluster{}, all, builder.WithPredicates(clusterMatchChanged())).
+		Watches(&configv1beta1.ClusterSummary{}, handler.EnqueueRequestsFromMapFunc(r.summaryOwner)).
 		Watches(&libv1beta1.ClusterSet{}, all).
 		Watches(&libv1beta1.Set{}, all).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency}).
@@ -82,6 +85,19 @@ func clusterMatchChanged() predicate.Predicate {
 			return !equalMaps(o.Labels, n.Labels) || selection.Eligible(o) != selection.Eligible(n)
 		},
 	}
+}
+
+// summaryOwner maps a summary to its profile, so that failedClusters follows the summaries.
+func (r *ProfileReconciler) summaryOwner(_ context.Context, o client.Object) []reconcile.Request {
+	name := o.GetLabels()[configv1beta1.ProfileLabel(r.Kind)]
+	if name == "" {
+		return nil
+	}
+	ns := ""
+	if r.Kind == configv1beta1.ProfileKind {
+		ns = o.GetNamespace()
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: ns, Name: name}}}
 }
 
 func (r *ProfileReconciler) allProfiles(ctx context.Context, _ client.Object) []reconcile.Request {
@@ -156,11 +172,37 @@ func (r *ProfileReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 
 	status := profile.GetStatus()
 	status.MatchingClusterRefs = matching
+	status.FailedClusters = failedClusters(existing, wanted)
 	meta.SetStatusCondition(&status.Conditions, metav1.Condition{
 		Type: ConditionClustersSelected, Status: metav1.ConditionTrue, Reason: ReasonSelected,
 		Message: fmt.Sprintf("%d matching clusters", len(matching)), ObservedGeneration: profile.GetGeneration(),
 	})
 	return ctrl.Result{}, r.patchStatus(ctx, before, profile)
+}
+
+// failedClusters lists the matched clusters where a feature of the profile failed.
+func failedClusters(summaries []configv1beta1.ClusterSummary, wanted map[string]bool) []configv1beta1.FailedCluster {
+	var out []configv1beta1.FailedCluster
+	for i := range summaries {
+		s := &summaries[i]
+		if !wanted[s.Namespace+"/"+s.Name] {
+			continue
+		}
+		var msgs []string
+		for _, fs := range s.Status.FeatureSummaries {
+			if fs.Status == libv1beta1.FeatureStatusFailed && fs.FailureMessage != nil {
+				msgs = append(msgs, string(fs.FeatureID)+": "+*fs.FailureMessage)
+			}
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		out = append(out, configv1beta1.FailedCluster{
+			ClusterRef:     corev1.ObjectReference{Kind: libv1beta1.SveltosClusterKind, APIVersion: libv1beta1.GroupVersion.String(), Namespace: s.Spec.ClusterNamespace, Name: s.Spec.ClusterName},
+			FailureMessage: strings.Join(msgs, "; "),
+		})
+	}
+	return out
 }
 
 func (r *ProfileReconciler) matchingClusters(ctx context.Context, profile configv1beta1.ProfileObject) ([]corev1.ObjectReference, error) {

@@ -54,6 +54,9 @@ func newRootCommand() *cobra.Command {
 		newVersionCommand(g),
 		newScheduleCommand(),
 		newDevCommand(),
+		newShowCommand(g),
+		newRedeployCommand(g),
+		newGenerateCommand(g),
 	)
 	return root
 }

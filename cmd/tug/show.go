@@ -1,0 +1,550 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/deployer"
+)
+
+func newShowCommand(g *globalOptions) *cobra.Command {
+	show := &cobra.Command{Use: "show", Short: "Show what the platform deployed, matched and would change"}
+	show.AddCommand(newShowAddonsCommand(g), newShowResourcesCommand(g), newShowUsageCommand(g), newShowDryRunCommand(g))
+	return show
+}
+
+// ---- show addons ----
+
+// addonRow is one Helm release or one deployed object in one cluster.
+type addonRow struct {
+	Cluster      string   `json:"cluster"`
+	ResourceType string   `json:"resourceType"`
+	Namespace    string   `json:"namespace,omitempty"`
+	Name         string   `json:"name"`
+	Version      string   `json:"version"`
+	Time         string   `json:"time,omitempty"`
+	Profiles     []string `json:"profiles"`
+}
+
+// helmChartType is the RESOURCE TYPE of a Helm release.
+const helmChartType = "helm chart"
+
+func newShowAddonsCommand(g *globalOptions) *cobra.Command {
+	var namespace, cluster, profile, output string
+	cmd := &cobra.Command{
+		Use:   "addons [--namespace NS] [--cluster NAME] [--profile KIND/NAME]",
+		Short: "List the Helm releases and objects deployed to each cluster, and by which profiles",
+		Long: `Lists every Helm release (RESOURCE TYPE "helm chart", VERSION the chart version)
+and every object (RESOURCE TYPE <group>:<Kind>) that profiles deployed to managed
+clusters, read from the ClusterSummaries and from the clusters themselves.
+--namespace and --cluster select clusters; --profile is ClusterProfile/NAME,
+Profile/NAME or Profile/NAMESPACE/NAME.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			pf, err := parseProfileFilter(profile)
+			if err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			rows, err := listAddons(cmd.Context(), c, newClusterClients(g, c), namespace, cluster, pf, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			return table[addonRow]{
+				headers: []string{"cluster", "resource type", "namespace", "name", "version", "time", "profiles"},
+				rows:    rows,
+				cells: func(r addonRow) []string {
+					return []string{r.Cluster, r.ResourceType, r.Namespace, r.Name, r.Version, r.Time, strings.Join(r.Profiles, ", ")}
+				},
+			}.print(cmd.OutOrStdout(), output)
+		},
+	}
+	cmd.Flags().StringVar(&namespace, "namespace", "", "only clusters in this namespace")
+	cmd.Flags().StringVar(&cluster, "cluster", "", "only clusters with this name")
+	cmd.Flags().StringVar(&profile, "profile", "", "only what this profile deployed: ClusterProfile/NAME or Profile/[NAMESPACE/]NAME")
+	addOutputFlag(cmd, &output)
+	return cmd
+}
+
+func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namespace, cluster string, pf profileFilter, warn io.Writer) ([]addonRow, error) {
+	summaries := &configv1beta1.ClusterSummaryList{}
+	if err := c.List(ctx, summaries, client.InNamespace(namespace)); err != nil {
+		return nil, fmt.Errorf("listing ClusterSummaries: %w", err)
+	}
+	byKey := map[[4]string]*addonRow{}
+	add := func(r addonRow, profile string) {
+		key := [4]string{r.Cluster, r.ResourceType, r.Namespace, r.Name}
+		if cur, ok := byKey[key]; ok {
+			if !contains(cur.Profiles, profile) {
+				cur.Profiles = append(cur.Profiles, profile)
+			}
+			if r.Time > cur.Time {
+				cur.Time = r.Time
+			}
+			return
+		}
+		r.Profiles = []string{profile}
+		byKey[key] = &r
+	}
+	unreachable := map[types.NamespacedName]bool{}
+	for i := range summaries.Items {
+		s := &summaries.Items[i]
+		if (namespace != "" && s.Spec.ClusterNamespace != namespace) || (cluster != "" && s.Spec.ClusterName != cluster) {
+			continue
+		}
+		prof, ok := profileOf(s)
+		if !ok || !pf.matches(prof) {
+			continue
+		}
+		name := clusterName(s.Spec.ClusterNamespace, s.Spec.ClusterName)
+		spec := &s.Spec.ClusterProfileSpec
+
+		for _, rs := range s.Status.HelmReleaseSummaries {
+			if rs.Status != configv1beta1.HelmChartStatusManaging {
+				continue
+			}
+			version := ""
+			for _, hc := range spec.HelmCharts {
+				if hc.ReleaseName == rs.ReleaseName && hc.ReleaseNamespace == rs.ReleaseNamespace {
+					version = hc.ChartVersion
+				}
+			}
+			add(addonRow{
+				Cluster: name, ResourceType: helmChartType, Namespace: rs.ReleaseNamespace, Name: rs.ReleaseName,
+				Version: version, Time: appliedTime(s, libv1beta1.FeatureHelm),
+			}, prof.String())
+		}
+
+		ref := types.NamespacedName{Namespace: s.Spec.ClusterNamespace, Name: s.Spec.ClusterName}
+		for _, info := range s.Status.DeployedGVKs {
+			if len(info.DeployedGroupVersionKind) == 0 || unreachable[ref] {
+				continue
+			}
+			gvks := make([]schema.GroupVersionKind, 0, len(info.DeployedGroupVersionKind))
+			for _, k := range info.DeployedGroupVersionKind {
+				if gvk, _ := schema.ParseKindArg(k); gvk != nil {
+					gvks = append(gvks, *gvk)
+				}
+			}
+			mc, err := cc.get(ctx, ref)
+			if err != nil {
+				// One unreachable cluster should not hide the others.
+				fmt.Fprintf(warn, "tug: warning: skipping the objects deployed to %s: %v\n", name, err)
+				unreachable[ref] = true
+				continue
+			}
+			owner := deployer.Owner{Kind: prof.kind, Name: prof.name}
+			objs, err := deployer.Owned(ctx, mc, owner, info.FeatureID, gvks)
+			if err != nil {
+				fmt.Fprintf(warn, "tug: warning: skipping the objects deployed to %s: %v\n", name, err)
+				unreachable[ref] = true
+				continue
+			}
+			for _, o := range objs {
+				add(addonRow{
+					Cluster: name, ResourceType: resourceType(o.GroupVersionKind()), Namespace: o.Namespace, Name: o.Name,
+					Version: "N/A", Time: appliedTime(s, info.FeatureID),
+				}, prof.String())
+			}
+		}
+	}
+	rows := make([]addonRow, 0, len(byKey))
+	for _, r := range byKey {
+		sort.Strings(r.Profiles)
+		rows = append(rows, *r)
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if a.Cluster != b.Cluster {
+			return a.Cluster < b.Cluster
+		}
+		if a.ResourceType != b.ResourceType {
+			return a.ResourceType < b.ResourceType
+		}
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+	return rows, nil
+}
+
+// appliedTime is when a feature of the summary was last deployed, in UTC.
+func appliedTime(s *configv1beta1.ClusterSummary, id libv1beta1.FeatureID) string {
+	if fs := s.FeatureSummary(id); fs != nil {
+		return formatTime(fs.LastAppliedTime)
+	}
+	return ""
+}
+
+func formatTime(t *metav1.Time) string {
+	if t == nil || t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- show resources ----
+
+// resourceRow is one object an EventSource matches in one cluster.
+type resourceRow struct {
+	Cluster   string `json:"cluster"`
+	GVK       string `json:"gvk"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+}
+
+func newShowResourcesCommand(g *globalOptions) *cobra.Command {
+	var group, kind, namespace, clusterNamespace, cluster, output string
+	cmd := &cobra.Command{
+		Use:   "resources [--group G] [--kind K] [--namespace NS] [--cluster NAME]",
+		Short: "List the objects that EventSources match in each cluster (from EventReports)",
+		Long: `Lists the objects that EventSources currently match in managed clusters, as
+recorded in the EventReports. --group, --kind and --namespace select objects;
+--cluster-namespace and --cluster select clusters.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			reports := &libv1beta1.EventReportList{}
+			if err := c.List(cmd.Context(), reports, client.InNamespace(clusterNamespace)); err != nil {
+				return fmt.Errorf("listing EventReports: %w", err)
+			}
+			seen := map[resourceRow]bool{}
+			var rows []resourceRow
+			for i := range reports.Items {
+				r := &reports.Items[i]
+				if (clusterNamespace != "" && r.Spec.ClusterNamespace != clusterNamespace) || (cluster != "" && r.Spec.ClusterName != cluster) {
+					continue
+				}
+				for _, m := range r.Spec.MatchingResources {
+					gvk := schema.FromAPIVersionAndKind(m.APIVersion, m.Kind)
+					if (group != "" && gvk.Group != group) || (kind != "" && !strings.EqualFold(gvk.Kind, kind)) ||
+						(namespace != "" && m.Namespace != namespace) {
+						continue
+					}
+					row := resourceRow{Cluster: clusterName(r.Spec.ClusterNamespace, r.Spec.ClusterName), GVK: gvk.String(), Namespace: m.Namespace, Name: m.Name}
+					if !seen[row] {
+						seen[row] = true
+						rows = append(rows, row)
+					}
+				}
+			}
+			sort.Slice(rows, func(i, j int) bool {
+				a, b := rows[i], rows[j]
+				return strings.Join([]string{a.Cluster, a.GVK, a.Namespace, a.Name}, "\x00") <
+					strings.Join([]string{b.Cluster, b.GVK, b.Namespace, b.Name}, "\x00")
+			})
+			return table[resourceRow]{
+				headers: []string{"cluster", "gvk", "namespace", "name"},
+				rows:    rows,
+				cells:   func(r resourceRow) []string { return []string{r.Cluster, r.GVK, r.Namespace, r.Name} },
+			}.print(cmd.OutOrStdout(), output)
+		},
+	}
+	cmd.Flags().StringVar(&group, "group", "", "only objects of this API group (empty: any; the core group cannot be singled out)")
+	cmd.Flags().StringVar(&kind, "kind", "", "only objects of this kind")
+	cmd.Flags().StringVar(&namespace, "namespace", "", "only objects in this namespace")
+	cmd.Flags().StringVar(&clusterNamespace, "cluster-namespace", "", "only clusters in this namespace")
+	cmd.Flags().StringVar(&cluster, "cluster", "", "only clusters with this name")
+	addOutputFlag(cmd, &output)
+	return cmd
+}
+
+// ---- show usage ----
+
+// usageRow is a profile, ConfigMap or Secret and the clusters it is used in.
+type usageRow struct {
+	Kind      string   `json:"resourceKind"`
+	Namespace string   `json:"resourceNamespace,omitempty"`
+	Name      string   `json:"resourceName"`
+	Clusters  []string `json:"clusters"`
+}
+
+func newShowUsageCommand(g *globalOptions) *cobra.Command {
+	var kind, namespace, name, output string
+	cmd := &cobra.Command{
+		Use:   "usage [--kind KIND] [--namespace NS] [--name NAME]",
+		Short: "List the clusters each profile matches and where each referenced ConfigMap/Secret is deployed",
+		Long: `For each ClusterProfile and Profile, the clusters it matches; for each ConfigMap and
+Secret referenced in policyRefs, the clusters where its content is deployed
+(the Resources feature of the referencing profile is Provisioned there).
+--kind (ClusterProfile, Profile, ConfigMap, Secret), --namespace and --name select rows.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			rows, err := listUsage(cmd.Context(), c)
+			if err != nil {
+				return err
+			}
+			var selected []usageRow
+			for _, r := range rows {
+				if (kind == "" || strings.EqualFold(kind, r.Kind)) && (namespace == "" || namespace == r.Namespace) && (name == "" || name == r.Name) {
+					selected = append(selected, r)
+				}
+			}
+			return table[usageRow]{
+				headers: []string{"resource kind", "resource namespace", "resource name", "clusters"},
+				rows:    selected,
+				cells: func(r usageRow) []string {
+					return []string{r.Kind, r.Namespace, r.Name, strings.Join(r.Clusters, ", ")}
+				},
+			}.print(cmd.OutOrStdout(), output)
+		},
+	}
+	cmd.Flags().StringVar(&kind, "kind", "", "only this kind: ClusterProfile, Profile, ConfigMap or Secret")
+	cmd.Flags().StringVar(&namespace, "namespace", "", "only objects in this namespace")
+	cmd.Flags().StringVar(&name, "name", "", "only objects with this name")
+	addOutputFlag(cmd, &output)
+	return cmd
+}
+
+func listUsage(ctx context.Context, c client.Client) ([]usageRow, error) {
+	type key struct{ kind, namespace, name string }
+	used := map[key]map[string]bool{}
+	use := func(k key, cluster string) {
+		if used[k] == nil {
+			used[k] = map[string]bool{}
+		}
+		if cluster != "" {
+			used[k][cluster] = true
+		}
+	}
+	cps := &configv1beta1.ClusterProfileList{}
+	if err := c.List(ctx, cps); err != nil {
+		return nil, fmt.Errorf("listing ClusterProfiles: %w", err)
+	}
+	for _, p := range cps.Items {
+		k := key{configv1beta1.ClusterProfileKind, "", p.Name}
+		use(k, "")
+		for _, ref := range p.Status.MatchingClusterRefs {
+			use(k, clusterName(ref.Namespace, ref.Name))
+		}
+	}
+	ps := &configv1beta1.ProfileList{}
+	if err := c.List(ctx, ps); err != nil {
+		return nil, fmt.Errorf("listing Profiles: %w", err)
+	}
+	for _, p := range ps.Items {
+		k := key{configv1beta1.ProfileKind, p.Namespace, p.Name}
+		use(k, "")
+		for _, ref := range p.Status.MatchingClusterRefs {
+			use(k, clusterName(ref.Namespace, ref.Name))
+		}
+	}
+	summaries := &configv1beta1.ClusterSummaryList{}
+	if err := c.List(ctx, summaries); err != nil {
+		return nil, fmt.Errorf("listing ClusterSummaries: %w", err)
+	}
+	for i := range summaries.Items {
+		s := &summaries.Items[i]
+		prof, ok := profileOf(s)
+		if !ok {
+			continue
+		}
+		fs := s.FeatureSummary(libv1beta1.FeatureResources)
+		deployed := fs != nil && fs.Status == libv1beta1.FeatureStatusProvisioned
+		for _, ref := range s.Spec.ClusterProfileSpec.PolicyRefs {
+			if ref.Kind != "ConfigMap" && ref.Kind != "Secret" {
+				continue
+			}
+			ns := ref.Namespace
+			if ns == "" {
+				ns = s.Spec.ClusterNamespace
+				if prof.kind == configv1beta1.ProfileKind {
+					ns = prof.namespace
+				}
+			}
+			cluster := ""
+			if deployed {
+				cluster = clusterName(s.Spec.ClusterNamespace, s.Spec.ClusterName)
+			}
+			use(key{ref.Kind, ns, ref.Name}, cluster)
+		}
+	}
+	rows := make([]usageRow, 0, len(used))
+	for k, set := range used {
+		r := usageRow{Kind: k.kind, Namespace: k.namespace, Name: k.name, Clusters: []string{}}
+		for cl := range set {
+			r.Clusters = append(r.Clusters, cl)
+		}
+		sort.Strings(r.Clusters)
+		rows = append(rows, r)
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+	return rows, nil
+}
+
+// ---- show dryrun ----
+
+// dryRunRow is what deploying a profile would do to one object in one cluster.
+type dryRunRow struct {
+	Cluster      string `json:"cluster"`
+	ResourceType string `json:"resourceType"`
+	Namespace    string `json:"namespace,omitempty"`
+	Name         string `json:"name"`
+	Action       string `json:"action"`
+	Message      string `json:"message,omitempty"`
+	Profile      string `json:"profile"`
+}
+
+func newShowDryRunCommand(g *globalOptions) *cobra.Command {
+	var namespace, cluster, profile, output string
+	var rawDiff bool
+	cmd := &cobra.Command{
+		Use:   "dryrun [--namespace NS] [--cluster NAME] [--profile KIND/NAME] [--raw-diff]",
+		Short: "List what profiles in DryRun mode would change in each cluster (from ClusterReports)",
+		Long: `Lists, from the ClusterReports, what profiles in DryRun sync mode would create,
+update or delete in each cluster. A multi-line message (a diff) is shown in the
+table as a pointer to --raw-diff, which prints every report's message as is.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			pf, err := parseProfileFilter(profile)
+			if err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			rows, err := listDryRun(cmd.Context(), c, namespace, cluster, pf)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if rawDiff {
+				for _, r := range rows {
+					if r.Message == "" {
+						continue
+					}
+					fmt.Fprintf(out, "Profile: %s Cluster: %s %s %s %s\n", r.Profile, r.Cluster, r.ResourceType, qualified(r.Namespace, r.Name), r.Action)
+					fmt.Fprintln(out, strings.TrimRight(r.Message, "\n"))
+				}
+				return nil
+			}
+			return table[dryRunRow]{
+				headers: []string{"cluster", "resource type", "namespace", "name", "action", "message", "profile"},
+				rows:    rows,
+				cells: func(r dryRunRow) []string {
+					msg := r.Message
+					if strings.Contains(strings.TrimRight(msg, "\n"), "\n") && output != outputYAML && output != outputJSON {
+						msg = "use --raw-diff to see the full message"
+					}
+					return []string{r.Cluster, r.ResourceType, r.Namespace, r.Name, r.Action, msg, r.Profile}
+				},
+			}.print(out, output)
+		},
+	}
+	cmd.Flags().StringVar(&namespace, "namespace", "", "only clusters in this namespace")
+	cmd.Flags().StringVar(&cluster, "cluster", "", "only clusters with this name")
+	cmd.Flags().StringVar(&profile, "profile", "", "only this profile: ClusterProfile/NAME or Profile/[NAMESPACE/]NAME")
+	cmd.Flags().BoolVar(&rawDiff, "raw-diff", false, "print each report's message (a unified diff for updates) as is")
+	addOutputFlag(cmd, &output)
+	return cmd
+}
+
+func qualified(namespace, name string) string {
+	if namespace == "" {
+		return name
+	}
+	return namespace + "/" + name
+}
+
+func listDryRun(ctx context.Context, c client.Client, namespace, cluster string, pf profileFilter) ([]dryRunRow, error) {
+	reports := &configv1beta1.ClusterReportList{}
+	if err := c.List(ctx, reports, client.InNamespace(namespace)); err != nil {
+		return nil, fmt.Errorf("listing ClusterReports: %w", err)
+	}
+	var rows []dryRunRow
+	for i := range reports.Items {
+		r := &reports.Items[i]
+		if (namespace != "" && r.Spec.ClusterNamespace != namespace) || (cluster != "" && r.Spec.ClusterName != cluster) {
+			continue
+		}
+		prof, ok := profileOf(r)
+		if !ok || !pf.matches(prof) {
+			continue
+		}
+		var all []configv1beta1.ResourceReport
+		all = append(all, r.Status.ResourceReports...)
+		all = append(all, r.Status.HelmResourceReports...)
+		all = append(all, r.Status.KustomizeResourceReports...)
+		for _, rr := range all {
+			u := &unstructured.Unstructured{}
+			if err := yaml.Unmarshal([]byte(rr.Resource), &u.Object); err != nil || u.Object == nil {
+				continue // not an object: nothing to name
+			}
+			rows = append(rows, dryRunRow{
+				Cluster:      clusterName(r.Spec.ClusterNamespace, r.Spec.ClusterName),
+				ResourceType: resourceType(u.GroupVersionKind()),
+				Namespace:    u.GetNamespace(),
+				Name:         u.GetName(),
+				Action:       string(rr.Action),
+				Message:      rr.Message,
+				Profile:      prof.String(),
+			})
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		for _, p := range [][2]string{{a.Cluster, b.Cluster}, {a.Profile, b.Profile}, {a.ResourceType, b.ResourceType}, {a.Namespace, b.Namespace}, {a.Name, b.Name}} {
+			if p[0] != p[1] {
+				return p[0] < p[1]
+			}
+		}
+		return false
+	})
+	return rows, nil
+}

@@ -23,6 +23,7 @@ import (
 // inputs is everything the Resources feature of one summary is built from, read
 // from the management cluster.
 type inputs struct {
+	spec          *configv1beta1.Spec
 	cluster       map[string]any
 	clusterLabels map[string]string
 	// sources are the referenced ConfigMaps/Secrets, in policyRefs order (absent optional ones skipped).
@@ -54,7 +55,7 @@ func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.Cluste
 	if err != nil {
 		return nil, err
 	}
-	in := &inputs{cluster: clusterMap, clusterLabels: cluster.Labels, mgmtResources: map[string]map[string]any{}}
+	in := &inputs{spec: &s.Spec.ClusterProfileSpec, cluster: clusterMap, clusterLabels: cluster.Labels, mgmtResources: map[string]map[string]any{}}
 	defaultNS := s.Spec.ClusterNamespace
 	if profileNamespace != "" {
 		defaultNS = profileNamespace
@@ -155,7 +156,8 @@ func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.Cluste
 }
 
 // hash covers everything the Resources feature's result depends on.
-func (in *inputs) hash(spec *configv1beta1.Spec) ([]byte, error) {
+func (in *inputs) hash() ([]byte, error) {
+	spec := in.spec
 	h := sha256.New()
 	enc := json.NewEncoder(h)
 	for _, v := range []any{
@@ -237,6 +239,9 @@ func referencedKeys(s *configv1beta1.ClusterSummary, profileNamespace string) []
 	}
 	for _, tr := range spec.TemplateResourceRefs {
 		add(tr.Resource.Kind, tr.Resource.Namespace, tr.Resource.Name)
+	}
+	for _, kr := range spec.KustomizationRefs {
+		add(kr.Kind, kr.Namespace, kr.Name)
 	}
 	return keys
 }

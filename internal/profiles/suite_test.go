@@ -119,19 +119,24 @@ func waitSummary(t *testing.T, profile, cluster string, check func(*configv1beta
 
 func resourcesStatus(want libv1beta1.FeatureStatus) func(*configv1beta1.ClusterSummary) error {
 	return func(s *configv1beta1.ClusterSummary) error {
-		fs := s.FeatureSummary(libv1beta1.FeatureResources)
-		if fs == nil {
-			return errors.New("no Resources feature yet")
-		}
-		if fs.Status != want {
-			msg := ""
-			if fs.FailureMessage != nil {
-				msg = *fs.FailureMessage
-			}
-			return fmt.Errorf("Resources is %s (%s), want %s", fs.Status, msg, want)
-		}
-		return nil
+		return featureIs(s, libv1beta1.FeatureResources, want)
 	}
+}
+
+// featureIs checks the status of one feature of a summary.
+func featureIs(s *configv1beta1.ClusterSummary, id libv1beta1.FeatureID, want libv1beta1.FeatureStatus) error {
+	fs := s.FeatureSummary(id)
+	if fs == nil {
+		return fmt.Errorf("no %s feature yet", id)
+	}
+	if fs.Status != want {
+		msg := ""
+		if fs.FailureMessage != nil {
+			msg = *fs.FailureMessage
+		}
+		return fmt.Errorf("%s is %s (%s), want %s", id, fs.Status, msg, want)
+	}
+	return nil
 }
 
 // applyYAML creates every document of a manifest in the management cluster.

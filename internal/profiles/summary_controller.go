@@ -156,6 +156,15 @@ func profileOf(s *configv1beta1.ClusterSummary) profileRef {
 	return profileRef{kind: configv1beta1.ClusterProfileKind, name: s.Labels[configv1beta1.ClusterProfileNameLabel]}
 }
 
+// referenceNamespace is where a Profile's references live; empty for a
+// ClusterProfile, whose references default to the cluster's namespace.
+func (p profileRef) referenceNamespace() string {
+	if p.kind == configv1beta1.ProfileKind {
+		return p.namespace
+	}
+	return ""
+}
+
 func (p profileRef) owner(spec *configv1beta1.Spec) deployer.Owner {
 	return deployer.Owner{Kind: p.kind, Name: p.name, Tier: spec.Tier}
 }
@@ -209,14 +218,22 @@ func (r *SummaryReconciler) deploy(ctx context.Context, s *configv1beta1.Cluster
 	if waiting, err := r.dependencies(ctx, s); err != nil || waiting {
 		return ctrl.Result{RequeueAfter: 5 * time.Second}, err
 	}
-	// Features are deployed independently: a failing one does not stop the other.
-	resResult, resErr := r.deployResources(ctx, s, cluster, prof)
-	helmResult, helmErr := r.deployHelm(ctx, s, cluster, prof)
-	result := resResult
-	if helmResult.RequeueAfter > 0 && (result.RequeueAfter == 0 || helmResult.RequeueAfter < result.RequeueAfter) {
-		result.RequeueAfter = helmResult.RequeueAfter
+	// Features are deployed independently: a failing one does not stop the others.
+	drifted := r.drift.takeDrifted(client.ObjectKeyFromObject(s))
+	var result ctrl.Result
+	var errs []error
+	for _, deploy := range []func() (ctrl.Result, error){
+		func() (ctrl.Result, error) { return r.deployResources(ctx, s, cluster, prof, drifted) },
+		func() (ctrl.Result, error) { return r.deployKustomize(ctx, s, cluster, prof, drifted) },
+		func() (ctrl.Result, error) { return r.deployHelm(ctx, s, cluster, prof) },
+	} {
+		res, err := deploy()
+		errs = append(errs, err)
+		if res.RequeueAfter > 0 && (result.RequeueAfter == 0 || res.RequeueAfter < result.RequeueAfter) {
+			result.RequeueAfter = res.RequeueAfter
+		}
 	}
-	return result, errors.Join(resErr, helmErr)
+	return result, errors.Join(errs...)
 }
 
 // dependencies checks dependsOn: every named profile must be Provisioned on this cluster.
@@ -259,12 +276,30 @@ func (r *SummaryReconciler) profilePaused(ctx context.Context, p profileRef) (bo
 	return paused, nil
 }
 
+// objectSource yields the objects of one object feature (Resources, Kustomize)
+// for one cluster.
+type objectSource interface {
+	// hash covers everything the objects depend on.
+	hash() ([]byte, error)
+	// render produces the objects, split by destination.
+	render() (remote, local []deployer.Desired, err error)
+}
+
 // deployResources runs the Resources feature (policyRefs).
-func (r *SummaryReconciler) deployResources(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, prof profileRef) (ctrl.Result, error) {
+func (r *SummaryReconciler) deployResources(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, prof profileRef, drifted bool) (ctrl.Result, error) {
+	return r.deployObjects(ctx, s, cluster, prof, libv1beta1.FeatureResources, len(s.Spec.ClusterProfileSpec.PolicyRefs) > 0, drifted,
+		func() (objectSource, error) { return r.collect(ctx, s, cluster, prof.referenceNamespace()) })
+}
+
+// deployObjects runs one object feature: read its inputs, skip everything when
+// their hash is unchanged, else render and apply through the deployer (remote
+// objects into the cluster, Local ones into the management cluster), clean up
+// what is no longer desired and record the result.
+func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster,
+	prof profileRef, feature libv1beta1.FeatureID, wanted, drifted bool, collect func() (objectSource, error)) (ctrl.Result, error) {
 	spec := &s.Spec.ClusterProfileSpec
-	feature := libv1beta1.FeatureResources
 	previousGVKs := deployedGVKs(s, feature)
-	if len(spec.PolicyRefs) == 0 && len(previousGVKs) == 0 {
+	if !wanted && len(previousGVKs) == 0 {
 		removeFeature(s, feature)
 		return ctrl.Result{}, nil
 	}
@@ -272,19 +307,14 @@ func (r *SummaryReconciler) deployResources(ctx context.Context, s *configv1beta
 	if spec.SyncMode == libv1beta1.SyncModeOneTime && fs.Status == libv1beta1.FeatureStatusProvisioned {
 		return ctrl.Result{}, nil
 	}
-	profileNS := ""
-	if prof.kind == configv1beta1.ProfileKind {
-		profileNS = prof.namespace
-	}
-	in, err := r.collect(ctx, s, cluster, profileNS)
+	in, err := collect()
 	if err != nil {
 		return r.fail(s, fs, err)
 	}
-	hash, err := in.hash(spec)
+	hash, err := in.hash()
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	drifted := r.drift.takeDrifted(client.ObjectKeyFromObject(s))
 	if bytes.Equal(fs.Hash, hash) && fs.Status == libv1beta1.FeatureStatusProvisioned && !drifted {
 		return ctrl.Result{}, nil // nothing changed: no call to the managed cluster at all
 	}
@@ -346,7 +376,7 @@ func (r *SummaryReconciler) deployResources(ctx context.Context, s *configv1beta
 	fs.ConsecutiveFailures = 0
 	now := metav1.Now()
 	fs.LastAppliedTime = &now
-	r.event(s, corev1.EventTypeNormal, "Deployed", fmt.Sprintf("%d objects deployed", len(deployed)))
+	r.event(s, corev1.EventTypeNormal, "Deployed", fmt.Sprintf("%s: %d objects deployed", feature, len(deployed)))
 	return ctrl.Result{}, nil
 }
 
@@ -438,8 +468,12 @@ func (r *SummaryReconciler) withdraw(ctx context.Context, s *configv1beta1.Clust
 }
 
 func (r *SummaryReconciler) withdrawFrom(ctx context.Context, s *configv1beta1.ClusterSummary, owner deployer.Owner, cluster types.NamespacedName, leave bool) error {
-	gvks := deployedGVKs(s, libv1beta1.FeatureResources)
-	if len(gvks) == 0 {
+	features := []libv1beta1.FeatureID{libv1beta1.FeatureResources, libv1beta1.FeatureKustomize}
+	anyDeployed := false
+	for _, f := range features {
+		anyDeployed = anyDeployed || len(deployedGVKs(s, f)) > 0
+	}
+	if !anyDeployed {
 		return nil
 	}
 	sc := &libv1beta1.SveltosCluster{}
@@ -450,12 +484,18 @@ func (r *SummaryReconciler) withdrawFrom(ctx context.Context, s *configv1beta1.C
 	if err != nil {
 		return err
 	}
-	owned, err := deployer.Owned(ctx, c, owner, libv1beta1.FeatureResources, gvks)
-	if err != nil {
-		return err
-	}
-	if _, err := r.Deployer.Withdraw(ctx, c, owner, libv1beta1.FeatureResources, owned, leave); err != nil {
-		return fmt.Errorf("withdrawing from cluster %s: %w", cluster, err)
+	for _, f := range features {
+		gvks := deployedGVKs(s, f)
+		if len(gvks) == 0 {
+			continue
+		}
+		owned, err := deployer.Owned(ctx, c, owner, f, gvks)
+		if err != nil {
+			return err
+		}
+		if _, err := r.Deployer.Withdraw(ctx, c, owner, f, owned, leave); err != nil {
+			return fmt.Errorf("withdrawing %s from cluster %s: %w", f, cluster, err)
+		}
 	}
 	return nil
 }

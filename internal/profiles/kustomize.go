@@ -1,0 +1,152 @@
+package profiles
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/deployer"
+	"github.com/tugboat-dev/tugboat/internal/kustomize"
+	"github.com/tugboat-dev/tugboat/internal/templating"
+)
+
+// deployKustomize runs the Kustomize feature (kustomizationRefs): each referenced
+// ConfigMap/Secret holds a kustomization (files as keys, or a tarball), built in
+// memory and deployed like policyRefs.
+func (r *SummaryReconciler) deployKustomize(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, prof profileRef, drifted bool) (ctrl.Result, error) {
+	return r.deployObjects(ctx, s, cluster, prof, libv1beta1.FeatureKustomize, len(s.Spec.ClusterProfileSpec.KustomizationRefs) > 0, drifted,
+		func() (objectSource, error) { return r.collectKustomizations(ctx, s, cluster, prof.referenceNamespace()) })
+}
+
+// kustomizeInputs are the kustomizations of one summary, read from the management cluster.
+type kustomizeInputs struct {
+	spec    *configv1beta1.Spec
+	cluster map[string]any
+	sources []kustomizeSource
+}
+
+type kustomizeSource struct {
+	ref       libv1beta1.KustomizationRef
+	namespace string
+	files     map[string][]byte
+	values    map[string]string
+}
+
+func (r *SummaryReconciler) collectKustomizations(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, profileNamespace string) (*kustomizeInputs, error) {
+	clusterMap, err := templating.ClusterMap(cluster)
+	if err != nil {
+		return nil, err
+	}
+	in := &kustomizeInputs{spec: &s.Spec.ClusterProfileSpec, cluster: clusterMap}
+	defaultNS := s.Spec.ClusterNamespace
+	if profileNamespace != "" {
+		defaultNS = profileNamespace
+	}
+	tmpl := templating.NewProfileContext(clusterMap, nil)
+	for i, ref := range in.spec.KustomizationRefs {
+		ns := ref.Namespace
+		if ns == "" {
+			ns = defaultNS
+		}
+		key := types.NamespacedName{Namespace: ns, Name: ref.Name}
+		var files map[string][]byte
+		switch ref.Kind {
+		case "ConfigMap":
+			cm := &corev1.ConfigMap{}
+			if err := r.Client.Get(ctx, key, cm); err != nil {
+				if apierrors.IsNotFound(err) {
+					if ref.Optional {
+						continue
+					}
+					return nil, renderError{fmt.Errorf("kustomizationRefs[%d]: ConfigMap %s not found", i, key)}
+				}
+				return nil, fmt.Errorf("reading ConfigMap %s: %w", key, err)
+			}
+			files = kustomize.FilesFromConfigMap(cm)
+		case "Secret":
+			sec := &corev1.Secret{}
+			if err := r.Client.Get(ctx, key, sec); err != nil {
+				if apierrors.IsNotFound(err) {
+					if ref.Optional {
+						continue
+					}
+					return nil, renderError{fmt.Errorf("kustomizationRefs[%d]: Secret %s not found", i, key)}
+				}
+				return nil, fmt.Errorf("reading Secret %s: %w", key, err)
+			}
+			files = kustomize.FilesFromSecret(sec)
+		default:
+			return nil, renderError{fmt.Errorf("kustomizationRefs[%d]: kind %s is not supported yet (ConfigMap and Secret are)", i, ref.Kind)}
+		}
+		// Values are templates over the cluster, like Helm values.
+		values := map[string]string{}
+		for k, v := range ref.Values {
+			out, err := tmpl.Render(fmt.Sprintf("kustomizationRefs[%d].values.%s", i, k), v)
+			if err != nil {
+				return nil, renderError{err}
+			}
+			values[k] = out
+		}
+		in.sources = append(in.sources, kustomizeSource{ref: ref, namespace: ns, files: files, values: values})
+	}
+	return in, nil
+}
+
+func (in *kustomizeInputs) hash() ([]byte, error) {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	for _, v := range []any{in.spec.KustomizationRefs, in.spec.Tier, in.spec.ContinueOnConflict, in.spec.ContinueOnError,
+		in.spec.Patches, in.spec.DriftExclusions, in.spec.ExtraLabels, in.spec.ExtraAnnotations, in.spec.SyncMode} {
+		if err := enc.Encode(v); err != nil {
+			return nil, err
+		}
+	}
+	for _, src := range in.sources {
+		names := make([]string, 0, len(src.files))
+		for n := range src.files {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			if err := enc.Encode([]any{src.namespace, n, src.files[n]}); err != nil {
+				return nil, err
+			}
+		}
+		if err := enc.Encode(src.values); err != nil {
+			return nil, err
+		}
+	}
+	return h.Sum(nil), nil
+}
+
+func (in *kustomizeInputs) render() (remote, local []deployer.Desired, err error) {
+	for _, src := range in.sources {
+		name := fmt.Sprintf("%s %s/%s", src.ref.Kind, src.namespace, src.ref.Name)
+		opts := kustomize.Options{Path: src.ref.Path, TargetNamespace: src.ref.TargetNamespace, Source: name}
+		if len(src.values) > 0 {
+			opts.Values = src.values
+		}
+		objs, err := kustomize.Build(src.files, opts)
+		if err != nil {
+			return nil, nil, renderError{err}
+		}
+		for _, o := range objs {
+			d := deployer.Desired{Object: o, Source: deployer.Source{Kind: src.ref.Kind, Namespace: src.namespace, Name: src.ref.Name}}
+			if src.ref.DeploymentType == libv1beta1.DeploymentTypeLocal {
+				local = append(local, d)
+			} else {
+				remote = append(remote, d)
+			}
+		}
+	}
+	return remote, local, nil
+}

@@ -24,7 +24,9 @@ import (
 // memory and deployed like policyRefs.
 func (r *SummaryReconciler) deployKustomize(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, prof profileRef, drifted bool) (ctrl.Result, error) {
 	return r.deployObjects(ctx, s, cluster, prof, libv1beta1.FeatureKustomize, len(s.Spec.ClusterProfileSpec.KustomizationRefs) > 0, drifted,
-		func() (objectSource, error) { return r.collectKustomizations(ctx, s, cluster, prof.referenceNamespace()) })
+		func() (objectSource, error) {
+			return r.collectKustomizations(ctx, s, cluster, prof.referenceNamespace())
+		})
 }
 
 // kustomizeInputs are the kustomizations of one summary, read from the management cluster.

@@ -11,7 +11,7 @@ CONTROLLER_GEN_VERSION ?= v0.23.0
 CONTROLLER_GEN := $(TOOLS)/controller-gen-$(CONTROLLER_GEN_VERSION)
 GO_TEST_FLAGS ?= -timeout 20m
 
-.PHONY: all build generate chart-crds setup test lint demo demo-down testbin clean bench
+.PHONY: all build generate chart-crds chart-rbac setup test lint demo demo-down testbin clean bench
 
 all: build
 
@@ -29,12 +29,16 @@ generate: $(CONTROLLER_GEN)
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:dir=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=tugboat-manager paths=./internal/... output:rbac:dir=config/rbac
 	gofmt -w api
-	$(MAKE) chart-crds
+	$(MAKE) chart-crds chart-rbac
 
 ## chart-crds: copy the CRDs into the Helm chart (charts/tugboat/crds)
 chart-crds:
 	rm -f charts/tugboat/crds/*.yaml
 	cp config/crd/bases/*.yaml charts/tugboat/crds/
+
+## chart-rbac: copy the generated ClusterRole/Role into the Helm chart (charts/tugboat/files)
+chart-rbac:
+	cp config/rbac/role.yaml charts/tugboat/files/role.yaml
 
 ## setup: install what this machine lacks (Debian packages) and build the test cluster binaries
 setup:

@@ -10,7 +10,9 @@ package manager
 // are granted separately (see the chart's managementClusterAdmin value), not here.
 
 // Profiles and their per-cluster summaries and reports.
-// +kubebuilder:rbac:groups=config.projectsveltos.io,resources=clusterprofiles;profiles,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=config.projectsveltos.io,resources=profiles,verbs=get;list;watch;update;patch
+// EventTriggers generate ClusterProfiles, hence create and delete.
+// +kubebuilder:rbac:groups=config.projectsveltos.io,resources=clusterprofiles,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=config.projectsveltos.io,resources=clusterprofiles/status;profiles/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=config.projectsveltos.io,resources=clusterprofiles/finalizers;profiles/finalizers,verbs=update
 // +kubebuilder:rbac:groups=config.projectsveltos.io,resources=clustersummaries;clusterreports,verbs=get;list;watch;create;update;patch;delete
@@ -36,7 +38,9 @@ package manager
 // +kubebuilder:rbac:groups=demo.yash.com,resources=postgreswriters/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=demo.yash.com,resources=postgreswriters/finalizers,verbs=update
 
-// Leader election, in the manager's own namespace only: the Lease, and the
-// core/v1 events controller-runtime's leader election records next to it.
+// In the manager's own namespace only: the leader election Lease, the core/v1
+// events controller-runtime's leader election records next to it, and the
+// ConfigMaps/Secrets EventTriggers instantiate (Options.Namespace).
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete,namespace=projectsveltos
+// +kubebuilder:rbac:groups="",resources=configmaps;secrets,verbs=get;list;watch;create;update;patch;delete,namespace=projectsveltos
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch,namespace=projectsveltos

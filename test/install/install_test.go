@@ -20,6 +20,7 @@ import (
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/loader"
 	"helm.sh/helm/v4/pkg/kube"
+	"helm.sh/helm/v4/pkg/release"
 	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -159,8 +160,8 @@ func TestChartInstallsEverything(t *testing.T) {
 		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: chartNamespace, Name: chartFullname}},
 		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: chartFullname + "-manager"}},
 		&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: chartFullname + "-manager"}},
-		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: chartNamespace, Name: chartFullname + "-leader-election"}},
-		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: chartNamespace, Name: chartFullname + "-leader-election"}},
+		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: chartNamespace, Name: chartFullname + "-manager"}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: chartNamespace, Name: chartFullname + "-manager"}},
 		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: chartNamespace, Name: chartFullname + "-metrics"}},
 	} {
 		if err := kc.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
@@ -191,6 +192,8 @@ func managerAccess(leaseNamespace string) []access {
 		{"create", "config.projectsveltos.io", "clustersummaries", "", "default", true},
 		{"delete", "config.projectsveltos.io", "clustersummaries", "", "default", true},
 		{"update", "config.projectsveltos.io", "clusterprofiles", "finalizers", "", true},
+		{"create", "config.projectsveltos.io", "clusterprofiles", "", "", true},
+		{"delete", "config.projectsveltos.io", "profiles", "", "default", false},
 		{"patch", "config.projectsveltos.io", "clusterreports", "status", "default", true},
 		{"list", "lib.projectsveltos.io", "eventtriggers", "", "", true},
 		{"create", "lib.projectsveltos.io", "eventreports", "", "default", true},
@@ -205,9 +208,12 @@ func managerAccess(leaseNamespace string) []access {
 		{"update", "coordination.k8s.io", "leases", "", leaseNamespace, true},
 		{"create", "coordination.k8s.io", "leases", "", leaseNamespace, true},
 		{"create", "", "events", "", leaseNamespace, true},
+		{"create", "", "configmaps", "", leaseNamespace, true},
+		{"delete", "", "secrets", "", leaseNamespace, true},
 
 		{"delete", "", "nodes", "", "", false},
 		{"create", "", "secrets", "", "default", false},
+		{"update", "", "configmaps", "", "default", false},
 		{"delete", "", "namespaces", "", "", false},
 		{"update", "coordination.k8s.io", "leases", "", "kube-system", false},
 		{"delete", "lib.projectsveltos.io", "sveltosclusters", "", "mgmt", false},
@@ -275,15 +281,16 @@ func TestChartRulesMatchGeneratedRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	role := &rbacv1.Role{}
-	if err := kc.Get(ctx, types.NamespacedName{Namespace: chartNamespace, Name: chartFullname + "-leader-election"}, role); err != nil {
+	if err := kc.Get(ctx, types.NamespacedName{Namespace: chartNamespace, Name: chartFullname + "-manager"}, role); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(normalize(cr.Rules), normalize(generated["ClusterRole"])) {
-		t.Errorf("chart ClusterRole rules differ from %s: update charts/tugboat/templates/clusterrole.yaml\nchart: %v\ngenerated: %v",
+		t.Errorf("chart ClusterRole rules differ from %s (run make chart-rbac)\nchart: %v\ngenerated: %v",
 			roleFile, normalize(cr.Rules), normalize(generated["ClusterRole"]))
 	}
 	if !reflect.DeepEqual(normalize(role.Rules), normalize(generated["Role"])) {
-		t.Errorf("chart Role rules differ from %s: update charts/tugboat/templates/role.yaml", roleFile)
+		t.Errorf("chart Role rules differ from %s (run make chart-rbac)\nchart: %v\ngenerated: %v",
+			roleFile, normalize(role.Rules), normalize(generated["Role"]))
 	}
 }
 
@@ -301,6 +308,21 @@ func normalize(rules []rbacv1.PolicyRule) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// The chart's files/role.yaml is a copy of config/rbac/role.yaml (`make chart-rbac`).
+func TestChartRoleFileUpToDate(t *testing.T) {
+	want, err := os.ReadFile(roleFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(chartDir + "/files/role.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want, got) {
+		t.Error("charts/tugboat/files/role.yaml differs from config/rbac/role.yaml: run make chart-rbac")
+	}
 }
 
 // The chart's crds/ is a copy of config/crd/bases (`make chart-crds`).
@@ -427,4 +449,53 @@ func established(c *apiextensionsv1.CustomResourceDefinition) bool {
 		}
 	}
 	return false
+}
+
+// render renders the chart without a cluster and returns its manifest.
+func render(t *testing.T, values map[string]any) (string, error) {
+	t.Helper()
+	ch, err := loader.Load(chartDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := action.NewInstall(action.NewConfiguration())
+	in.ReleaseName = "render"
+	in.Namespace = "somewhere"
+	in.DryRunStrategy = action.DryRunClient
+	in.Replace = true
+	rel, err := in.RunWithContext(context.Background(), ch, values)
+	if err != nil {
+		return "", err
+	}
+	acc, err := release.NewAccessor(rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acc.Manifest(), nil
+}
+
+func TestChartValues(t *testing.T) {
+	if _, err := render(t, map[string]any{"leaderElection": map[string]any{"enabled": false}}); err == nil ||
+		!strings.Contains(err.Error(), "leaderElection") {
+		t.Errorf("2 replicas without leader election rendered (err %v)", err)
+	}
+	single, err := render(t, map[string]any{"replicas": 1, "leaderElection": map[string]any{"enabled": false}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(single, "--leader-elect=false") {
+		t.Error("leader election not turned off in the manager's args")
+	}
+	if strings.Contains(single, "cluster-admin") {
+		t.Error("cluster-admin bound by default")
+	}
+	admin, err := render(t, map[string]any{"managementClusterAdmin": true, "image": map[string]any{"tag": "v9"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"name: cluster-admin", "image: \"ghcr.io/tugboat-dev/tugboat-manager:v9\"", "namespace: somewhere"} {
+		if !strings.Contains(admin, want) {
+			t.Errorf("manifest lacks %q", want)
+		}
+	}
 }

@@ -23,3 +23,13 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
+
+{{/* The rules of the generated ClusterRole or Role (files/role.yaml, from config/rbac/role.yaml). */}}
+{{- define "tugboat.generatedRules" -}}
+{{- range splitList "\n---\n" (.root.Files.Get "files/role.yaml") }}
+{{- $doc := fromYaml . }}
+{{- if eq (toString $doc.kind) $.kind }}
+{{- toYaml $doc.rules | nindent 0 }}
+{{- end }}
+{{- end }}
+{{- end -}}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/zap/zapcore"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -19,6 +20,7 @@ import (
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/manager"
+	"github.com/tugboat-dev/tugboat/internal/metrics"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
@@ -153,6 +155,13 @@ func TestLeaderElectionFailover(t *testing.T) {
 			}
 		}
 		return fmt.Errorf("leader's connections: %v", leader.mgr.Registry.Known())
+	})
+	// The probe result is exported as Tugboat's connection state metric.
+	testenv.Eventually(t, "connection state metric of "+before.String(), func() error {
+		if v := testutil.ToFloat64(leader.mgr.Metrics.ClusterConnection.WithLabelValues(before.Namespace, before.Name, metrics.StateHealthy)); v != 1 {
+			return fmt.Errorf("%s{state=Healthy} = %v", metrics.ClusterConnectionName, v)
+		}
+		return nil
 	})
 	if elected(standby) {
 		t.Fatal("the standby manager is elected too")

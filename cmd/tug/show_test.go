@@ -302,3 +302,27 @@ dryrun/a  apps:Deployment  apps       web   Update     use --raw-diff to see the
 		t.Errorf("show dryrun --profile=ClusterProfile/else: header only expected:\n%s (%v)", out, err)
 	}
 }
+
+// The management cluster's own SveltosCluster (mgmt/mgmt) has no kubeconfig
+// Secret: show addons reaches it with the CLI's management credentials.
+func TestShowAddonsManagementCluster(t *testing.T) {
+	t.Setenv("KUBECONFIG", env.Management().KubeconfigPath)
+	ctx := context.Background()
+	must(t, clusters.EnsureManagementCluster(ctx, mgmt, managementCluster))
+	must(t, mgmt.Create(ctx, &corev1.ConfigMap{ObjectMeta: withName(deployed("ClusterProfile", "mgmt-addons", libv1beta1.FeatureResources), "mgmt", "local-settings")}))
+	createSummary(t, "ClusterProfile", "mgmt-addons", "mgmt", "mgmt", configv1beta1.Spec{},
+		configv1beta1.ClusterSummaryStatus{
+			FeatureSummaries: []configv1beta1.FeatureSummary{{FeatureID: libv1beta1.FeatureResources, Status: libv1beta1.FeatureStatusProvisioned, LastAppliedTime: &applied1}},
+			DeployedGVKs:     []configv1beta1.FeatureDeploymentInfo{{FeatureID: libv1beta1.FeatureResources, DeployedGroupVersionKind: []string{"ConfigMap.v1."}}},
+		})
+	out, err := tug(t, "show", "addons", "--profile=ClusterProfile/mgmt-addons")
+	if err != nil {
+		t.Fatalf("show addons: %v\n%s", err, out)
+	}
+	want := `CLUSTER    RESOURCE TYPE  NAMESPACE  NAME            VERSION  TIME                  PROFILES
+mgmt/mgmt  :ConfigMap     mgmt       local-settings  N/A      2024-05-01T10:00:00Z  ClusterProfile/mgmt-addons
+`
+	if out != want {
+		t.Errorf("show addons:\n%s\nwant:\n%s", out, want)
+	}
+}

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tugboat-dev/tugboat/internal/devplatform"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 func newDevCommand() *cobra.Command {
@@ -15,6 +17,7 @@ func newDevCommand() *cobra.Command {
 	dev := &cobra.Command{Use: "dev", Short: "Run a local Tugboat platform on this machine"}
 	dev.PersistentFlags().StringVar(&o.Dir, "dir", o.Dir, "folder for kubeconfigs, logs and state ($TUGBOAT_DEV_DIR)")
 	dev.PersistentFlags().StringVar(&o.BinDir, "bin-dir", os.Getenv("KUBEBUILDER_ASSETS"), "folder holding kube-apiserver and etcd (default: built by hack/test-binaries.sh)")
+	dev.PersistentFlags().StringVar(&o.RepoRoot, "repo", "", "the Tugboat checkout with test/charts and hack/ (default: found from the working directory)")
 
 	up := &cobra.Command{
 		Use:   "up [--clusters N]",
@@ -57,7 +60,28 @@ func newDevCommand() *cobra.Command {
 	}
 	serve.Flags().IntVar(&o.WorkloadClusters, "clusters", o.WorkloadClusters, "number of workload clusters")
 
-	dev.AddCommand(up, down, serve)
+	var fixtures string
+	tutorial := &cobra.Command{
+		Use:   "tutorial",
+		Short: "Play the database-as-a-service tutorial on the local platform (after `tug dev up`)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if fixtures == "" {
+				root := o.RepoRoot
+				if root == "" {
+					var err error
+					if root, err = testenv.RepoRoot(); err != nil {
+						return usageError{fmt.Errorf("--fixtures not given and no Tugboat checkout around: %w", err)}
+					}
+				}
+				fixtures = filepath.Join(filepath.Dir(root), "shared", "fixtures", "dbaas")
+			}
+			return (&devplatform.Tutorial{Options: o, Fixtures: fixtures, Out: cmd.OutOrStdout()}).Run(cmd.Context())
+		},
+	}
+	tutorial.Flags().StringVar(&fixtures, "fixtures", "", "folder with the tutorial's manifests (default: ../shared/fixtures/dbaas beside the checkout)")
+
+	dev.AddCommand(up, down, serve, tutorial)
 	return dev
 }
 

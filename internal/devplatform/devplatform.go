@@ -27,6 +27,7 @@ import (
 	"github.com/tugboat-dev/tugboat/api"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/helm/chartrepo"
 	"github.com/tugboat-dev/tugboat/internal/manager"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
@@ -39,6 +40,9 @@ type Options struct {
 	WorkloadClusters int
 	// BinDir holds kube-apiserver and etcd (see testenv.Options.BinDir).
 	BinDir string
+	// RepoRoot is the Tugboat checkout whose test/charts and hack/postgres.sh the
+	// platform serves and uses for the tutorial (default: found from the working directory).
+	RepoRoot string
 }
 
 // DefaultDir is $TUGBOAT_DEV_DIR, else ~/.tugboat/dev.
@@ -107,6 +111,9 @@ func Up(ctx context.Context, o Options, self string, progress io.Writer) error {
 		args := []string{"dev", "serve", "--dir", o.Dir, "--clusters", strconv.Itoa(max(o.WorkloadClusters, 1))}
 		if o.BinDir != "" {
 			args = append(args, "--bin-dir", o.BinDir)
+		}
+		if o.RepoRoot != "" {
+			args = append(args, "--repo", o.RepoRoot)
 		}
 		cmd := exec.Command(self, args...)
 		cmd.Stdout, cmd.Stderr = log, log
@@ -213,6 +220,11 @@ func Serve(ctx context.Context, o Options) error {
 	if err := waitReady(ctx, c, env, opts.ManagementCluster); err != nil {
 		return err
 	}
+	stopExtras, err := startTutorialParts(ctx, o, env)
+	if err != nil {
+		return err
+	}
+	defer stopExtras()
 	if err := os.WriteFile(o.readyFile(), []byte(time.Now().Format(time.RFC3339)), 0o644); err != nil {
 		return err
 	}
@@ -228,6 +240,45 @@ func Serve(ctx context.Context, o Options) error {
 		}
 		return err
 	}
+}
+
+// startTutorialParts starts what the tutorial needs beside the clusters: a local
+// chart repository serving test/charts (its URL in chartrepo.url) and the
+// database stand-in on the services cluster.
+func startTutorialParts(ctx context.Context, o Options, env *testenv.Env) (func(), error) {
+	root := o.RepoRoot
+	if root == "" {
+		var err error
+		if root, err = testenv.RepoRoot(); err != nil {
+			return nil, fmt.Errorf("finding the Tugboat checkout (run from inside it or pass --repo): %w", err)
+		}
+	}
+	repo, err := chartrepo.Serve(filepath.Join(root, "test", "charts"))
+	if err != nil {
+		return nil, fmt.Errorf("serving the local chart repository: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(o.Dir, "chartrepo.url"), []byte(repo.URL), 0o644); err != nil {
+		return nil, err
+	}
+	// PostgreSQL runs as the postgres user, which must reach its folder: keep it out of $HOME.
+	dbDir, err := os.MkdirTemp("", "tugboat-dev-databases-")
+	if err != nil {
+		return nil, err
+	}
+	standInCtx, stopStandIn := context.WithCancel(ctx)
+	done := make(chan struct{})
+	standIn := &DatabaseStandIn{Services: env.Cluster("services").Config, Dir: dbDir, Script: filepath.Join(root, "hack", "postgres.sh")}
+	go func() {
+		defer close(done)
+		_ = standIn.Run(standInCtx)
+	}()
+	return func() {
+		stopStandIn()
+		<-done
+		_ = repo.Close()
+		_ = os.RemoveAll(dbDir)
+		_ = os.Remove(filepath.Join(o.Dir, "chartrepo.url"))
+	}, nil
 }
 
 // register registers the managed clusters as the tutorial does: services with

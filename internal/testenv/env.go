@@ -423,6 +423,9 @@ func repoRoot() (string, error) {
 	}
 }
 
+// RepoRoot is the root of the Tugboat repository holding the working directory.
+func RepoRoot() (string, error) { return repoRoot() }
+
 // SharedPath is a path inside ../shared beside the repository (the API reference,
 // the tutorials' fixtures and seeds).
 func SharedPath(elem ...string) (string, error) {

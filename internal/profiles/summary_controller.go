@@ -31,6 +31,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
 	"github.com/tugboat-dev/tugboat/internal/helm"
+	"github.com/tugboat-dev/tugboat/internal/metrics"
 	"github.com/tugboat-dev/tugboat/internal/selection"
 )
 
@@ -61,6 +62,9 @@ type SummaryReconciler struct {
 	Helm *helm.Client
 
 	Concurrency int
+
+	// Metrics records deploy durations and conflicts (nil: none).
+	Metrics *metrics.Metrics
 
 	// drift watches deployed objects of summaries with drift detection.
 	drift *driftWatcher
@@ -322,6 +326,12 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 	if err != nil {
 		return r.fail(s, fs, err)
 	}
+	started := time.Now()
+	var conflicts int
+	defer func() {
+		r.Metrics.ObserveDeploy(string(feature), time.Since(started), ptrErr(fs))
+		r.Metrics.AddConflicts(string(feature), conflicts)
+	}()
 
 	owner := prof.owner(spec)
 	base := deployer.Request{
@@ -355,6 +365,7 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 		req := base
 		req.Objects, req.Previous = target.objects, previous
 		res, err := r.Deployer.Apply(ctx, c, req)
+		conflicts += len(res.Conflicts)
 		deployed = append(deployed, res.Deployed...)
 		reports = append(reports, res.Report...)
 		if err != nil {
@@ -563,3 +574,11 @@ func setDeployedGVKs(s *configv1beta1.ClusterSummary, id libv1beta1.FeatureID, g
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// ptrErr is the failure of a feature as an error, for metrics.
+func ptrErr(fs *configv1beta1.FeatureSummary) error {
+	if fs.Status == libv1beta1.FeatureStatusFailed && fs.FailureMessage != nil {
+		return errors.New(*fs.FailureMessage)
+	}
+	return nil
+}

@@ -67,6 +67,15 @@ func start(ctx context.Context, env *testenv.Env) error {
 	return nil
 }
 
+// managedClientNoT is a client of a managed cluster, for use inside polls.
+func managedClientNoT(name string) client.Client {
+	c, err := client.New(env.Cluster(name).Config, client.Options{Scheme: api.NewScheme()})
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
 // managedClient is a client of a managed cluster.
 func managedClient(t *testing.T, name string) client.Client {
 	t.Helper()

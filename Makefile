@@ -66,3 +66,12 @@ demo-down: build
 
 clean:
 	rm -rf $(BIN)
+
+## bench: Go benchmarks of the hot pure functions, then the fleet harness (4 API servers × 50 registrations = 200
+## clusters, manager in-process); rewrites bench/RESULTS.md (~10 minutes; not part of make test)
+BENCH_FLAGS ?=
+bench: testbin
+	@mkdir -p bench/out
+	go test -run '^$$' -bench . -benchmem ./bench/ | tee bench/out/gobench.txt
+	KUBEBUILDER_ASSETS=$$(KUBE_VERSION=$(KUBE_VERSION) hack/test-binaries.sh) \
+	  go run ./bench/fleet -out bench/RESULTS.md -gobench bench/out/gobench.txt -cpuprofile bench/out/cpu-fanout.pprof $(BENCH_FLAGS)

@@ -1,0 +1,483 @@
+// Command fleet is Tugboat's fleet benchmark harness (issue 9). It starts a few
+// real kube-apiservers over one etcd, registers each of them as many
+// SveltosClusters (each registration its own namespace and name, the same
+// kubeconfig), runs the manager in this process and measures event→deploy
+// latency, drift correction latency, fan-out convergence, the API cost on the
+// managed clusters and the manager's memory. It writes a Markdown report.
+//
+//	make bench     # or: go run ./bench/fleet -out bench/RESULTS.md
+//
+// It is a program, not a test: `go test ./...` never runs it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/tugboat-dev/tugboat/api"
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/manager"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
+)
+
+// profileLabel marks every object the benchmark profiles deploy with the profile's name.
+const profileLabel = "bench.tugboat.dev/profile"
+
+type config struct {
+	servers     int
+	perServer   int
+	objects     int
+	sizes       []int
+	driftN      int
+	driftAll    bool
+	eventsN     int
+	steady      time.Duration
+	concurrency int
+	timeout     time.Duration
+	out         string
+	gobench     string
+	cpuprofile  string
+	command     string
+	verbose     bool
+}
+
+// server is one managed kube-apiserver.
+type server struct {
+	name    string
+	cluster *testenv.Cluster
+	c       client.Client
+	dyn     dynamic.Interface
+	cs      kubernetes.Interface
+	counter *harnessCounter
+}
+
+// fleetCluster is one SveltosCluster: namespace and name both equal its name.
+type fleetCluster struct {
+	name   string
+	server *server
+}
+
+type harness struct {
+	cfg      config
+	env      *testenv.Env
+	mgmt     client.Client
+	mgmtDyn  dynamic.Interface
+	mgmtCS   kubernetes.Interface
+	mgr      *manager.Manager
+	servers  []*server
+	clusters []fleetCluster
+	rep      *report
+}
+
+func main() {
+	var cfg config
+	var sizes string
+	flag.IntVar(&cfg.servers, "apiservers", 4, "managed kube-apiservers")
+	flag.IntVar(&cfg.perServer, "per-server", 50, "SveltosClusters registered per managed API server")
+	flag.IntVar(&cfg.objects, "objects", 10, "objects per fan-out profile (K; multiples of 10 keep the kind mix)")
+	flag.StringVar(&sizes, "sizes", "10,50,200", "fan-out sizes N (clusters)")
+	flag.IntVar(&cfg.driftN, "drift", 20, "drift corrections to time")
+	flag.BoolVar(&cfg.driftAll, "drift-all", false, "put the drift profile on every cluster, not one registration per API server")
+	flag.IntVar(&cfg.eventsN, "events", 20, "event→deploy samples to time")
+	flag.DurationVar(&cfg.steady, "steady", time.Minute, "steady-state window with nothing changing")
+	flag.IntVar(&cfg.concurrency, "concurrency", 0, "manager concurrency per controller (0: manager default)")
+	flag.DurationVar(&cfg.timeout, "wait", 3*time.Minute, "longest wait for one convergence")
+	flag.StringVar(&cfg.out, "out", "", "write the Markdown report here (default: stdout only)")
+	flag.StringVar(&cfg.gobench, "gobench", "", "output of `go test -bench` to include in the report")
+	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "CPU profile of the manager during the largest fan-out")
+	flag.StringVar(&cfg.command, "command", "", "the command line to record in the report (default: this program's arguments)")
+	flag.BoolVar(&cfg.verbose, "v", false, "log the manager")
+	flag.Parse()
+	for _, s := range strings.Split(sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 || n > cfg.servers*cfg.perServer {
+			fatalf("bad -sizes entry %q (the fleet has %d clusters)", s, cfg.servers*cfg.perServer)
+		}
+		cfg.sizes = append(cfg.sizes, n)
+	}
+	if cfg.command == "" {
+		cfg.command = "go run ./bench/fleet " + strings.Join(os.Args[1:], " ")
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	h := &harness{cfg: cfg, rep: newReport(cfg)}
+	err := h.run(ctx)
+	if h.env != nil {
+		h.env.Stop()
+	}
+	if err != nil {
+		h.rep.notef("**The run stopped early:** %v", err)
+	}
+	md := h.rep.markdown()
+	fmt.Print(md)
+	if cfg.out != "" {
+		if werr := writeReport(cfg.out, md); werr != nil {
+			fatalf("writing %s: %v", cfg.out, werr)
+		}
+	}
+	if err != nil {
+		os.Exit(1)
+	}
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "fleet: "+format+"\n", args...)
+	os.Exit(2)
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s fleet: %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+}
+
+func (h *harness) run(ctx context.Context) error {
+	runStart := time.Now()
+	level := zapcore.Level(3)
+	if h.cfg.verbose {
+		level = zapcore.Level(0)
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(level)))
+	h.rep.machine(ctx, nil)
+	h.rep.memory("process start (harness only, before any API server)", memSnapshot(false))
+
+	names := []string{"mgmt"}
+	for i := range h.cfg.servers {
+		names = append(names, fmt.Sprintf("api-%d", i+1))
+	}
+	logf("starting etcd and %d kube-apiservers", len(names))
+	t0 := time.Now()
+	env, err := testenv.Start(ctx, testenv.Options{Clusters: names, InstallCRDs: true})
+	if err != nil {
+		return fmt.Errorf("starting the API servers: %w", err)
+	}
+	h.env = env
+	h.rep.setupf("etcd + %d kube-apiservers (1 management, %d managed) ready in %s", len(names), h.cfg.servers, ms(time.Since(t0)))
+	scheme := api.NewScheme()
+	mcfg := env.Management().Config
+	if h.mgmt, err = client.New(mcfg, client.Options{Scheme: scheme}); err != nil {
+		return err
+	}
+	if h.mgmtDyn, err = dynamic.NewForConfig(mcfg); err != nil {
+		return err
+	}
+	if h.mgmtCS, err = kubernetes.NewForConfig(mcfg); err != nil {
+		return err
+	}
+	for _, n := range names[1:] {
+		s := &server{name: n, cluster: env.Cluster(n), counter: &harnessCounter{}}
+		cfg := counted(s.cluster.Config, s.counter)
+		if s.c, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+			return err
+		}
+		if s.dyn, err = dynamic.NewForConfig(cfg); err != nil {
+			return err
+		}
+		if s.cs, err = kubernetes.NewForConfig(cfg); err != nil {
+			return err
+		}
+		h.servers = append(h.servers, s)
+	}
+	h.rep.machine(ctx, h.servers[0].cs)
+
+	opts := manager.DefaultOptions()
+	opts.MetricsAddr, opts.ProbeAddr, opts.LeaderElection = "0", "0", false
+	if h.cfg.concurrency > 0 {
+		opts.Concurrency = h.cfg.concurrency
+	}
+	h.rep.setupf("manager in-process: manager.DefaultOptions() with metrics/probes off, no leader election, Concurrency %d, ProbeInterval %s",
+		opts.Concurrency, opts.ProbeInterval)
+	mgrCtx, stopMgr := context.WithCancel(ctx)
+	defer stopMgr()
+	if h.mgr, err = manager.New(mgrCtx, mcfg, opts); err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+	mgrDone := make(chan struct{})
+	go func() {
+		defer close(mgrDone)
+		if err := h.mgr.Start(mgrCtx); err != nil {
+			logf("manager stopped: %v", err)
+		}
+	}()
+	defer func() { stopMgr(); <-mgrDone }()
+
+	if err := h.register(ctx); err != nil {
+		return err
+	}
+	h.rep.memory(fmt.Sprintf("%d clusters registered and ready, no profile", len(h.clusters)), memSnapshot(true))
+
+	// 3. Fan-out convergence, with the CPU profile on the largest size.
+	for _, n := range h.cfg.sizes {
+		if err := h.fanout(ctx, n, n == h.cfg.sizes[len(h.cfg.sizes)-1]); err != nil {
+			return err
+		}
+	}
+	h.rep.memory(fmt.Sprintf("%d clusters, %d fan-out profiles deployed", len(h.clusters), len(h.cfg.sizes)), memSnapshot(true))
+	for _, n := range h.cfg.sizes {
+		if err := h.labelChange(ctx, n); err != nil {
+			return err
+		}
+	}
+	// 2. Drift correction.
+	if err := h.drift(ctx); err != nil {
+		return err
+	}
+	// 1. Event → deploy.
+	if err := h.events(ctx); err != nil {
+		return err
+	}
+	// 4. Steady state, then 5. memory at the end.
+	if err := h.steadyState(ctx); err != nil {
+		return err
+	}
+	profiles := &configv1beta1.ClusterProfileList{}
+	_ = h.mgmt.List(ctx, profiles)
+	summaries := &configv1beta1.ClusterSummaryList{}
+	_ = h.mgmt.List(ctx, summaries)
+	h.rep.memory(fmt.Sprintf("end: %d clusters × %d ClusterProfiles (%d ClusterSummaries)", len(h.clusters), len(profiles.Items), len(summaries.Items)),
+		memSnapshot(true))
+	h.rep.setupf("whole run (without the Go benchmarks) took %s", ms(time.Since(runStart)))
+	h.rep.machine(ctx, nil)
+	return nil
+}
+
+// register registers every managed API server perServer times and waits until all are ready.
+func (h *harness) register(ctx context.Context) error {
+	total := h.cfg.servers * h.cfg.perServer
+	// Round-robin over the servers, so that any prefix of the list spans them all.
+	for i := range total {
+		h.clusters = append(h.clusters, fleetCluster{name: fmt.Sprintf("c%03d", i+1), server: h.servers[i%len(h.servers)]})
+	}
+	logf("registering %d SveltosClusters", total)
+	t0 := time.Now()
+	err := parallel(ctx, 8, len(h.clusters), func(i int) error {
+		c := h.clusters[i]
+		labels := map[string]string{"bench.tugboat.dev/apiserver": c.server.name}
+		for _, n := range h.cfg.sizes {
+			if i < n {
+				labels[fmt.Sprintf("fan-n%d", n)] = "yes"
+			}
+		}
+		if i < h.driftClusters() {
+			labels["drift"] = "yes"
+		}
+		_, err := clusters.Register(ctx, h.mgmt, clusters.Registration{Namespace: c.name, Name: c.name, Kubeconfig: c.server.cluster.Kubeconfig, Labels: labels})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("registering: %w", err)
+	}
+	registered := time.Since(t0)
+	err = h.waitFor(ctx, "every SveltosCluster ready", 5*time.Minute, func() (bool, error) {
+		list := &libv1beta1.SveltosClusterList{}
+		if err := h.mgmt.List(ctx, list); err != nil {
+			return false, err
+		}
+		ready := 0
+		for _, sc := range list.Items {
+			if sc.Status.Ready && strings.HasPrefix(sc.Name, "c") {
+				ready++
+			}
+		}
+		return ready >= total, nil
+	})
+	if err != nil {
+		return err
+	}
+	h.rep.setupf("%d SveltosClusters (%d per managed API server, each in its own namespace) registered in %s, all ready after %s",
+		total, h.cfg.perServer, ms(registered), ms(time.Since(t0)))
+	return nil
+}
+
+// driftClusters is how many clusters get the drift profile: one registration
+// per API server (see the report's finding on sibling registrations).
+func (h *harness) driftClusters() int {
+	if h.cfg.driftAll {
+		return len(h.clusters)
+	}
+	return min(len(h.servers), len(h.clusters))
+}
+
+// waitFor polls check every 200 ms.
+func (h *harness) waitFor(ctx context.Context, what string, timeout time.Duration, check func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for {
+		ok, err := check()
+		if ok {
+			return nil
+		}
+		if err != nil {
+			last = err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out after %s waiting for %s (last error: %v)", timeout, what, last)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// parallel runs fn(0..n-1) on workers goroutines and returns the first error.
+func parallel(ctx context.Context, workers, n int, fn func(int) error) error {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	errs := make(chan error, n)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := fn(i); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+loop:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break loop
+		}
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// managerWrites sums the write requests the manager sent to managed clusters
+// (every registered connection but the management cluster's).
+func (h *harness) managerWrites(ctx context.Context) int64 {
+	var sum int64
+	for _, key := range h.mgr.Registry.Known() {
+		if h.mgr.Registry.IsManagement(key) {
+			continue
+		}
+		if c, err := h.mgr.Registry.Get(ctx, key); err == nil {
+			sum += c.Writes()
+		}
+	}
+	return sum
+}
+
+// serverCounts is what the managed API servers report, minus the harness's own requests.
+type serverCounts struct{ server, harness requestCounts }
+
+func (h *harness) serverCounts(ctx context.Context) (serverCounts, error) {
+	var out serverCounts
+	for _, s := range h.servers {
+		c, err := scrape(ctx, s.cs)
+		if err != nil {
+			return out, fmt.Errorf("scraping %s: %w", s.name, err)
+		}
+		out.server = out.server.plus(c)
+		out.harness = out.harness.plus(s.counter.get())
+	}
+	return out, nil
+}
+
+// managerDelta is the manager's share of the requests between two scrapes
+// (server-side counts minus the harness's requests in between).
+func managerDelta(before, after serverCounts) requestCounts {
+	d := after.server.minus(before.server).minus(after.harness.minus(before.harness))
+	d.watches = after.server.watches // open watches now, harness ones subtracted by the caller
+	return d
+}
+
+func (h *harness) ensureNamespace(ctx context.Context, c client.Client, name string) error {
+	return clusters.EnsureNamespace(ctx, c, name)
+}
+
+func (h *harness) setClusterLabels(ctx context.Context, c fleetCluster, labels map[string]string) error {
+	sc := &libv1beta1.SveltosCluster{ObjectMeta: metav1.ObjectMeta{Namespace: c.name, Name: c.name}}
+	patch := map[string]any{"metadata": map[string]any{"labels": labels}}
+	return h.mgmt.Patch(ctx, sc, client.RawPatch(types.MergePatchType, mustJSON(patch)))
+}
+
+func (h *harness) policyConfigMap(ctx context.Context, name string, data map[string]string) error {
+	cm := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name, Annotations: map[string]string{libv1beta1.TemplateAnnotation: "ok"}},
+		Data:       data,
+	}
+	return h.mgmt.Create(ctx, cm)
+}
+
+// startCPUProfile starts the CPU profile when asked for; the returned function stops it.
+func (h *harness) startCPUProfile() (func(), error) {
+	if h.cfg.cpuprofile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(h.cfg.cpuprofile)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// memStats is the process's memory at one moment.
+type memStats struct {
+	heapAlloc, heapInuse, sys, rss, hwm uint64
+	goroutines                          int
+}
+
+func memSnapshot(gc bool) memStats {
+	if gc {
+		runtime.GC()
+	}
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	rss, hwm := procStatus("VmRSS"), procStatus("VmHWM")
+	return memStats{heapAlloc: m.HeapAlloc, heapInuse: m.HeapInuse, sys: m.Sys, rss: rss, hwm: hwm, goroutines: runtime.NumGoroutine()}
+}
+
+// procStatus reads a "kB" field of /proc/self/status, in bytes.
+func procStatus(field string) uint64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			f := strings.Fields(v)
+			if len(f) > 0 {
+				n, _ := strconv.ParseUint(f[0], 10, 64)
+				return n * 1024
+			}
+		}
+	}
+	return 0
+}

@@ -172,6 +172,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		Registry:          registry,
 		ManagementCluster: opts.ManagementCluster,
 		Deployer:          &deployer.Deployer{},
+		APIReader:         mgr.GetAPIReader(),
 		Metrics:           tugMetrics,
 		Helm:              helmClient,
 		Concurrency:       opts.Concurrency,

@@ -15,10 +15,12 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/deployer"
 	"github.com/tugboat-dev/tugboat/internal/helm"
 	"github.com/tugboat-dev/tugboat/internal/templating"
 )
@@ -32,7 +34,7 @@ type renderedChart struct {
 // deployHelm runs the Helm feature (helmCharts): every chart is installed,
 // upgraded or uninstalled in list order, and releases this summary managed that
 // are no longer listed are uninstalled. valuesFrom is not supported yet.
-func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, _ profileRef) (ctrl.Result, error) {
+func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, followUps *[]types.NamespacedName) (ctrl.Result, error) {
 	spec := &s.Spec.ClusterProfileSpec
 	feature := libv1beta1.FeatureHelm
 	if len(spec.HelmCharts) == 0 && len(s.Status.HelmReleaseSummaries) == 0 {
@@ -59,7 +61,20 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if bytes.Equal(fs.Hash, hash) && fs.Status == libv1beta1.FeatureStatusProvisioned {
+	// Arbitration reads only the management cluster, so it runs before the hash
+	// check: a profile whose release was taken over must notice even when its own
+	// inputs did not change.
+	holders, err := r.releaseHolders(ctx, s)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	lost := false
+	for _, rc := range charts {
+		if h, ok := holders[rc.chart.ReleaseNamespace+"/"+rc.chart.ReleaseName]; ok && !winsOver(spec, h) {
+			lost = lost || releaseStatus(s, rc.chart) != configv1beta1.HelmChartStatusConflict
+		}
+	}
+	if bytes.Equal(fs.Hash, hash) && fs.Status == libv1beta1.FeatureStatusProvisioned && !lost {
 		return ctrl.Result{}, nil // nothing changed: no Helm call at all
 	}
 
@@ -88,6 +103,25 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 			continue
 		}
 		wanted[key] = true
+		if h, ok := holders[key]; ok {
+			if !winsOver(spec, h) {
+				msg := fmt.Sprintf("release %s is managed by %s (tier %d); this profile has tier %d", key, h.profile, h.tier, tierOf(spec))
+				setRelease(s, configv1beta1.HelmChartSummary{
+					ReleaseName: hc.ReleaseName, ReleaseNamespace: hc.ReleaseNamespace,
+					Status: configv1beta1.HelmChartStatusConflict, ConflictMessage: msg,
+				})
+				r.Metrics.AddConflicts(string(feature), 1)
+				if !spec.ContinueOnConflict {
+					errs = append(errs, &deployer.ConflictError{Conflict: deployer.Conflict{Message: msg}})
+					if !spec.ContinueOnError {
+						break
+					}
+				}
+				continue
+			}
+			// A lower tier takes the release over; the previous holder reports the conflict.
+			*followUps = append(*followUps, h.summary)
+		}
 		res, err := r.Helm.Apply(ctx, cfg, hc, rc.values)
 		if err != nil {
 			errs = append(errs, err)
@@ -198,6 +232,64 @@ func (r *SummaryReconciler) restConfigFor(ctx context.Context, cluster types.Nam
 		return nil, fmt.Errorf("connecting to cluster %s: %w", cluster, err)
 	}
 	return conn.Config, nil
+}
+
+// releaseHolder is another profile managing a release in the same cluster.
+type releaseHolder struct {
+	summary types.NamespacedName
+	profile string
+	tier    int32
+}
+
+// releaseHolders maps "namespace/name" of each release that another summary of
+// the same cluster manages to that summary.
+func (r *SummaryReconciler) releaseHolders(ctx context.Context, s *configv1beta1.ClusterSummary) (map[string]releaseHolder, error) {
+	reader := r.APIReader
+	if reader == nil {
+		reader = r.Client
+	}
+	list := &configv1beta1.ClusterSummaryList{}
+	// Field indexes exist only in the cache; the API server is asked by namespace and label.
+	if err := reader.List(ctx, list, client.InNamespace(s.Spec.ClusterNamespace),
+		client.MatchingLabels{configv1beta1.ClusterNameLabel: s.Spec.ClusterName}); err != nil {
+		return nil, fmt.Errorf("listing the summaries of cluster %s/%s: %w", s.Spec.ClusterNamespace, s.Spec.ClusterName, err)
+	}
+	out := map[string]releaseHolder{}
+	for i := range list.Items {
+		o := &list.Items[i]
+		if o.Namespace == s.Namespace && o.Name == s.Name || !o.DeletionTimestamp.IsZero() {
+			continue
+		}
+		p := profileOf(o)
+		for _, rs := range o.Status.HelmReleaseSummaries {
+			if rs.Status == configv1beta1.HelmChartStatusManaging {
+				out[rs.ReleaseNamespace+"/"+rs.ReleaseName] = releaseHolder{
+					summary: client.ObjectKeyFromObject(o), profile: p.kind + " " + p.name, tier: tierOf(&o.Spec.ClusterProfileSpec),
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// winsOver: a strictly lower tier takes a release over; with equal tiers the
+// profile that manages it keeps it.
+func winsOver(spec *configv1beta1.Spec, h releaseHolder) bool { return tierOf(spec) < h.tier }
+
+func tierOf(spec *configv1beta1.Spec) int32 {
+	if spec.Tier <= 0 {
+		return deployer.DefaultTier
+	}
+	return spec.Tier
+}
+
+func releaseStatus(s *configv1beta1.ClusterSummary, hc libv1beta1.HelmChart) configv1beta1.HelmChartStatus {
+	for _, rs := range s.Status.HelmReleaseSummaries {
+		if rs.ReleaseNamespace == hc.ReleaseNamespace && rs.ReleaseName == hc.ReleaseName {
+			return rs.Status
+		}
+	}
+	return ""
 }
 
 func setRelease(s *configv1beta1.ClusterSummary, rs configv1beta1.HelmChartSummary) {

@@ -63,6 +63,10 @@ type SummaryReconciler struct {
 
 	Concurrency int
 
+	// APIReader reads past the cache where a stale read would decide wrongly
+	// (who holds a Helm release); defaults to Client.
+	APIReader client.Reader
+
 	// Metrics records deploy durations and conflicts (nil: none).
 	Metrics *metrics.Metrics
 
@@ -188,14 +192,20 @@ func (r *SummaryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		}
 	}
 	before := s.DeepCopy()
-	result, err := r.deploy(ctx, s)
+	// Summaries to bring back once this one's status is written (e.g. a profile
+	// that lost a Helm release to this one must see it managed here).
+	var followUps []types.NamespacedName
+	result, err := r.deploy(ctx, s, &followUps)
 	if perr := r.patchStatus(ctx, before, s); perr != nil {
 		return ctrl.Result{}, errors.Join(err, perr)
+	}
+	for _, key := range followUps {
+		r.requeue(key)
 	}
 	return result, err
 }
 
-func (r *SummaryReconciler) deploy(ctx context.Context, s *configv1beta1.ClusterSummary) (ctrl.Result, error) {
+func (r *SummaryReconciler) deploy(ctx context.Context, s *configv1beta1.ClusterSummary, followUps *[]types.NamespacedName) (ctrl.Result, error) {
 	prof := profileOf(s)
 	if paused, err := r.profilePaused(ctx, prof); err != nil || paused {
 		return ctrl.Result{}, err
@@ -229,7 +239,7 @@ func (r *SummaryReconciler) deploy(ctx context.Context, s *configv1beta1.Cluster
 	for _, deploy := range []func() (ctrl.Result, error){
 		func() (ctrl.Result, error) { return r.deployResources(ctx, s, cluster, prof, drifted) },
 		func() (ctrl.Result, error) { return r.deployKustomize(ctx, s, cluster, prof, drifted) },
-		func() (ctrl.Result, error) { return r.deployHelm(ctx, s, cluster, prof) },
+		func() (ctrl.Result, error) { return r.deployHelm(ctx, s, cluster, followUps) },
 	} {
 		res, err := deploy()
 		errs = append(errs, err)
@@ -571,6 +581,16 @@ func setDeployedGVKs(s *configv1beta1.ClusterSummary, id libv1beta1.FeatureID, g
 		}
 	}
 	s.Status.DeployedGVKs = append(s.Status.DeployedGVKs, configv1beta1.FeatureDeploymentInfo{FeatureID: id, DeployedGroupVersionKind: gvks})
+}
+
+// requeue brings another summary back to its controller (e.g. the loser of a conflict).
+func (r *SummaryReconciler) requeue(key types.NamespacedName) {
+	s := &configv1beta1.ClusterSummary{}
+	s.Namespace, s.Name = key.Namespace, key.Name
+	select {
+	case r.drift.events <- event.GenericEvent{Object: s}:
+	default:
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -5,8 +5,84 @@ import (
 )
 
 // GitOpsRepoSpec is where the scheduler writes an environment's rendered manifests.
+//
+// In a control-plane repository only repo, branch and path are used. A GitOpsRepo
+// created in the management cluster with controlPlane set is a job of the
+// manager's scheduler controller: it renders that environment of the control-plane
+// repository into repo/branch/path whenever the control plane changes (polled
+// every interval, or at once through the webhook
+// POST /hooks/scheduler/<namespace>/<name>).
 type GitOpsRepoSpec struct {
 	RepositoryReference `json:",inline"`
+
+	// ControlPlane is the control-plane repository (URL or local path) the
+	// scheduler controller renders from; the controller ignores GitOpsRepos without it.
+	// +optional
+	ControlPlane string `json:"controlPlane,omitempty"`
+
+	// Environment is the environment to schedule (default: the object's name).
+	// +optional
+	Environment string `json:"environment,omitempty"`
+
+	// Interval is how often the control-plane repository is polled (default 5m).
+	// +optional
+	Interval *metav1.Duration `json:"interval,omitempty"`
+
+	// Direct pushes the rendered tree straight to branch instead of proposing it
+	// as a pull request.
+	// +optional
+	Direct bool `json:"direct,omitempty"`
+
+	// GitHub is the forge receiving the pull requests when not Direct.
+	// +optional
+	GitHub *GitHubForge `json:"github,omitempty"`
+}
+
+// GitHubForge configures pull requests through the GitHub REST API.
+type GitHubForge struct {
+	// APIURL is the REST API root (default https://api.github.com).
+	// +optional
+	APIURL string `json:"apiURL,omitempty"`
+
+	// TokenSecretRef names a Secret in the GitOpsRepo's namespace and the key
+	// holding the API token.
+	// +optional
+	TokenSecretRef *SecretKeyReference `json:"tokenSecretRef,omitempty"`
+}
+
+// SecretKeyReference is a key of a Secret in the referring object's namespace.
+type SecretKeyReference struct {
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+	// Key defaults to "token".
+	// +optional
+	Key string `json:"key,omitempty"`
+}
+
+// Condition types and reasons of a GitOpsRepo the scheduler controller handles.
+const (
+	// ConditionReady: the control plane's last commit was rendered and published
+	// without errors.
+	ConditionReady = "Ready"
+	// ConditionRendered: every deployment target rendered (False lists the failures).
+	ConditionRendered = "Rendered"
+	// ConditionPushed: the rendered tree is on the GitOps repository (or proposed).
+	ConditionPushed = "Pushed"
+)
+
+// TargetError is a scheduling failure confined to one deployment target on one
+// cluster type (or to one control-plane object).
+type TargetError struct {
+	Environment string `json:"environment,omitempty"`
+	// +optional
+	ClusterType string `json:"clusterType,omitempty"`
+	// +optional
+	DeploymentTarget string `json:"deploymentTarget,omitempty"`
+	// Object is the control-plane object at fault when no target is concerned.
+	// +optional
+	Object string `json:"object,omitempty"`
+	// Message is the whole error, naming environment, cluster type, target and cause.
+	Message string `json:"message"`
 }
 
 // GitOpsRepoStatus is the observed state of a GitOpsRepo.
@@ -23,6 +99,23 @@ type GitOpsRepoStatus struct {
 	// PullRequest is the URL of the scheduler's open pull request, if any.
 	// +optional
 	PullRequest string `json:"pullRequest,omitempty"`
+
+	// ObservedGeneration is the generation last handled by the scheduler controller.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// ObservedCommit is the control-plane environment branch commit last rendered.
+	// +optional
+	ObservedCommit string `json:"observedCommit,omitempty"`
+
+	// ObservedMainCommit is the control-plane main commit last rendered.
+	// +optional
+	ObservedMainCommit string `json:"observedMainCommit,omitempty"`
+
+	// TargetErrors are the targets that failed to render at ObservedCommit; the
+	// others were published, and the failed ones keep their previous files.
+	// +optional
+	TargetErrors []TargetError `json:"targetErrors,omitempty"`
 }
 
 // +kubebuilder:object:root=true
@@ -30,6 +123,8 @@ type GitOpsRepoStatus struct {
 // +kubebuilder:resource:scope=Namespaced,path=gitopsrepos
 // +kubebuilder:printcolumn:name="Repo",type=string,JSONPath=`.spec.repo`
 // +kubebuilder:printcolumn:name="Branch",type=string,JSONPath=`.spec.branch`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Commit",type=string,JSONPath=`.status.observedCommit`,priority=1
 
 // GitOpsRepo is the branch/folder of the platform GitOps repository an environment
 // is rendered into.

@@ -23,6 +23,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
+	"github.com/tugboat-dev/tugboat/internal/events"
 	"github.com/tugboat-dev/tugboat/internal/helm"
 	"github.com/tugboat-dev/tugboat/internal/metrics"
 	"github.com/tugboat-dev/tugboat/internal/postgreswriter"
@@ -56,6 +57,9 @@ type Options struct {
 	ProbeInterval time.Duration
 	// Concurrency is the number of objects each controller reconciles at once.
 	Concurrency int
+	// Namespace is Tugboat's own namespace, where EventTriggers put the
+	// ConfigMaps/Secrets they instantiate (created if missing).
+	Namespace string
 
 	// HelmCacheDir is where downloaded charts are cached (default: a folder in the temporary directory).
 	HelmCacheDir string
@@ -78,6 +82,7 @@ func DefaultOptions() Options {
 		LeaderElectionNamespace: "projectsveltos",
 		LeaderElectionID:        "tugboat-manager",
 		ManagementCluster:       types.NamespacedName{Namespace: "mgmt", Name: "mgmt"},
+		Namespace:               "projectsveltos",
 		ProbeInterval:           time.Minute,
 		Concurrency:             10,
 	}
@@ -178,6 +183,14 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		Concurrency:       opts.Concurrency,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ClusterSummary controller: %w", err)
+	}
+	if err := (&events.TriggerReconciler{
+		Client:      mgr.GetClient(),
+		Registry:    registry,
+		Namespace:   opts.Namespace,
+		Concurrency: opts.Concurrency,
+	}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the EventTrigger controller: %w", err)
 	}
 	if opts.PostgresWriter != nil {
 		if err := postgreswriter.SetupWithManager(ctx, mgr, *opts.PostgresWriter); err != nil {

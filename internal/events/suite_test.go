@@ -1,0 +1,210 @@
+package events_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"testing"
+
+	"go.uber.org/zap/zapcore"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/util/retry"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/tugboat-dev/tugboat/api"
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/manager"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
+)
+
+var (
+	env  *testenv.Env
+	mgmt client.Client // direct client of the management cluster
+
+	// running is the manager of the tests; restart_test.go replaces it.
+	running struct {
+		sync.Mutex
+		stop func()
+	}
+)
+
+// fleetNamespace is where the services and workload clusters are registered.
+const fleetNamespace = "fleet"
+
+func TestMain(m *testing.M) {
+	os.Exit(testenv.Main(m, testenv.Options{Clusters: []string{"mgmt", "services", "workload"}, InstallCRDs: true}, &env, setup))
+}
+
+func setup(ctx context.Context, env *testenv.Env) error {
+	level := zapcore.Level(2)
+	if os.Getenv("TUGBOAT_TEST_VERBOSE") != "" {
+		level = -1
+	}
+	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(level)))
+	var err error
+	if mgmt, err = client.New(env.Management().Config, client.Options{Scheme: api.NewScheme()}); err != nil {
+		return err
+	}
+	if err := startManager(ctx); err != nil {
+		return err
+	}
+	mgmtRef := manager.DefaultOptions().ManagementCluster
+	if err := clusters.EnsureManagementCluster(ctx, mgmt, mgmtRef); err != nil {
+		return err
+	}
+	if err := updateLabels(ctx, mgmtRef, map[string]string{"type": "mgmt"}); err != nil {
+		return err
+	}
+	if _, err := clusters.Register(ctx, mgmt, clusters.Registration{Namespace: fleetNamespace, Name: "services",
+		Kubeconfig: env.Cluster("services").Kubeconfig, Labels: map[string]string{"type": "services"}}); err != nil {
+		return err
+	}
+	if _, err := clusters.Register(ctx, mgmt, clusters.Registration{Namespace: fleetNamespace, Name: "workload",
+		Kubeconfig: env.Cluster("workload").Kubeconfig}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// startManager starts a Tugboat manager that runs until ctx ends or stopManager is called.
+func startManager(ctx context.Context) error {
+	opts := manager.DefaultOptions()
+	opts.MetricsAddr, opts.ProbeAddr, opts.LeaderElection = "0", "0", false
+	opts.SkipControllerNameValidation = true
+	runCtx, cancel := context.WithCancel(ctx)
+	mgr, err := manager.New(runCtx, env.Management().Config, opts)
+	if err != nil {
+		cancel()
+		return err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(runCtx); err != nil {
+			fmt.Fprintln(os.Stderr, "manager stopped:", err)
+		}
+	}()
+	running.Lock()
+	running.stop = func() { cancel(); <-done }
+	running.Unlock()
+	return nil
+}
+
+// stopManager stops the running manager and waits until it has stopped.
+func stopManager() {
+	running.Lock()
+	stop := running.stop
+	running.stop = nil
+	running.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+func updateLabels(ctx context.Context, cluster types.NamespacedName, labels map[string]string) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		sc := &libv1beta1.SveltosCluster{}
+		if err := mgmt.Get(ctx, cluster, sc); err != nil {
+			return err
+		}
+		if sc.Labels == nil {
+			sc.Labels = map[string]string{}
+		}
+		for k, v := range labels {
+			if v == "" {
+				delete(sc.Labels, k)
+			} else {
+				sc.Labels[k] = v
+			}
+		}
+		return mgmt.Update(ctx, sc)
+	})
+}
+
+// setLabels sets (or, with an empty value, removes) labels of a fleet cluster.
+func setLabels(t *testing.T, cluster string, labels map[string]string) {
+	t.Helper()
+	if err := updateLabels(context.Background(), types.NamespacedName{Namespace: fleetNamespace, Name: cluster}, labels); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// clusterClient is a direct client of one of the test clusters.
+func clusterClient(t *testing.T, name string) client.Client {
+	t.Helper()
+	c, err := client.New(env.Cluster(name).Config, client.Options{Scheme: api.NewScheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// applyYAML creates every document of a manifest in the management cluster.
+func applyYAML(t *testing.T, manifest []byte) {
+	t.Helper()
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifest), 4096)
+	for {
+		obj := &unstructured.Unstructured{}
+		if err := dec.Decode(&obj.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			t.Fatal(err)
+		}
+		if len(obj.Object) == 0 {
+			continue
+		}
+		if err := mgmt.Create(context.Background(), obj); err != nil {
+			t.Fatalf("creating %s %s: %v", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+}
+
+func readFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	path, err := testenv.SharedPath("fixtures", "dbaas", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// generatedProfiles lists the ClusterProfiles an EventTrigger generated.
+func generatedProfiles(t *testing.T, trigger string) []configv1beta1.ClusterProfile {
+	t.Helper()
+	list := &configv1beta1.ClusterProfileList{}
+	if err := mgmt.List(context.Background(), list, client.MatchingLabels{libv1beta1.EventTriggerNameLabel: trigger}); err != nil {
+		t.Fatal(err)
+	}
+	return list.Items
+}
+
+func notFound(c client.Client, obj client.Object, key types.NamespacedName) error {
+	if err := c.Get(context.Background(), key, obj); err == nil {
+		return fmt.Errorf("%s %s still exists", fmt.Sprintf("%T", obj), key)
+	} else if client.IgnoreNotFound(err) != nil {
+		return err
+	}
+	return nil
+}
+
+func ensureNamespace(t *testing.T, c client.Client, name string) {
+	t.Helper()
+	if err := clusters.EnsureNamespace(context.Background(), c, name); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,423 @@
+// Package events is Tugboat's event engine: EventSources say which resources of
+// a cluster make up an event, EventTriggers turn the events of their source
+// clusters into ClusterProfiles (and instantiated ConfigMaps/Secrets) that the
+// profile engine deploys. Source clusters are watched directly through the
+// cluster registry's shared informer caches; no agent runs in them.
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/selection"
+	"github.com/tugboat-dev/tugboat/internal/templating"
+)
+
+// Finalizer keeps an EventTrigger until what it generated is deleted.
+const Finalizer = "eventtrigger.lib.projectsveltos.io/finalizer"
+
+// pendingRequeue is how soon a trigger is looked at again while a source
+// cluster is not ready or its informers have not synced (informer sync and
+// cluster readiness enqueue it too; this is the safety net).
+const pendingRequeue = 10 * time.Second
+
+// TriggerReconciler reconciles EventTriggers: it evaluates their EventSource in
+// every matching source cluster, keeps the EventReports, generates the
+// ClusterProfiles and instantiated ConfigMaps/Secrets, and deletes what no
+// longer has an origin.
+type TriggerReconciler struct {
+	// Kubernetes options
+	// Client reads and writes the management cluster.
+	Client client.Client
+	// Registry reaches source clusters (the management cluster included).
+	Registry *clusters.Registry
+
+	// Namespace is where instantiated ConfigMaps/Secrets go (default projectsveltos).
+	Namespace string
+
+	// Concurrency is the number of EventTriggers reconciled at once.
+	Concurrency int
+
+	watcher *Watcher
+}
+
+// SetupWithManager registers the controller: EventTriggers, the SveltosClusters
+// and EventSources they depend on, the ConfigMaps/Secrets they reference, the
+// objects they generated, and the events of the source clusters' informers.
+func (r *TriggerReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Namespace == "" {
+		r.Namespace = libv1beta1.DefaultSystemNamespace
+	}
+	if r.Concurrency == 0 {
+		r.Concurrency = 10
+	}
+	r.watcher = NewWatcher(r.Registry, mgr.GetLogger().WithName("eventtrigger-watcher"))
+	generated := handler.EnqueueRequestsFromMapFunc(byOriginLabel)
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("eventtrigger").
+		For(&libv1beta1.EventTrigger{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
+		Watches(&libv1beta1.SveltosCluster{}, handler.EnqueueRequestsFromMapFunc(r.allTriggers)).
+		Watches(&libv1beta1.EventSource{}, handler.EnqueueRequestsFromMapFunc(r.allTriggers)).
+		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.referencing(libv1beta1.ConfigMapReferencedKind))).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.referencing(libv1beta1.SecretReferencedKind))).
+		Watches(&configv1beta1.ClusterProfile{}, generated).
+		WatchesRawSource(r.watcher.Source()).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency}).
+		Complete(r)
+}
+
+// Watcher exposes the informer bookkeeping (for tests).
+func (r *TriggerReconciler) Watcher() *Watcher { return r.watcher }
+
+func (r *TriggerReconciler) allTriggers(ctx context.Context, _ client.Object) []reconcile.Request {
+	list := &libv1beta1.EventTriggerList{}
+	if err := r.Client.List(ctx, list); err != nil {
+		log.FromContext(ctx).Error(err, "listing EventTriggers")
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: list.Items[i].Name}})
+	}
+	return out
+}
+
+// referencing maps a ConfigMap/Secret to the triggers that may reference it
+// (by name, or through a templated name) and, for one they generated, to its trigger.
+func (r *TriggerReconciler) referencing(kind string) handler.MapFunc {
+	return func(ctx context.Context, o client.Object) []reconcile.Request {
+		if reqs := byOriginLabel(ctx, o); len(reqs) > 0 {
+			return reqs
+		}
+		list := &libv1beta1.EventTriggerList{}
+		if err := r.Client.List(ctx, list); err != nil {
+			log.FromContext(ctx).Error(err, "listing EventTriggers")
+			return nil
+		}
+		var out []reconcile.Request
+		for i := range list.Items {
+			if mayReference(&list.Items[i].Spec, kind, o.GetName()) {
+				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: list.Items[i].Name}})
+			}
+		}
+		return out
+	}
+}
+
+func mayReference(spec *libv1beta1.EventTriggerSpec, kind, name string) bool {
+	match := func(k, n string) bool { return k == kind && (n == name || strings.Contains(n, "{{")) }
+	for _, p := range spec.PolicyRefs {
+		if match(p.Kind, p.Name) {
+			return true
+		}
+	}
+	for _, h := range spec.HelmCharts {
+		for _, v := range h.ValuesFrom {
+			if match(v.Kind, v.Name) {
+				return true
+			}
+		}
+	}
+	for _, k := range spec.KustomizationRefs {
+		if match(k.Kind, k.Name) {
+			return true
+		}
+		for _, v := range k.ValuesFrom {
+			if match(v.Kind, v.Name) {
+				return true
+			}
+		}
+	}
+	gens := spec.ConfigMapGenerator
+	if kind == libv1beta1.SecretReferencedKind {
+		gens = spec.SecretGenerator
+	}
+	for _, g := range gens {
+		if g.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func byOriginLabel(_ context.Context, o client.Object) []reconcile.Request {
+	if name, ok := o.GetLabels()[libv1beta1.EventTriggerNameLabel]; ok {
+		return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
+	}
+	return nil
+}
+
+// clusterOutcome is what processing one source cluster produced.
+type clusterOutcome struct {
+	info libv1beta1.ClusterInfo
+	// preserve keeps the cluster's generated objects: its state is not confirmed
+	// (not ready, informers not synced, render error keeping the last good state).
+	preserve bool
+	pending  bool
+}
+
+// Reconcile brings what one EventTrigger generated in line with the events of its source clusters.
+func (r *TriggerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	logger := log.FromContext(ctx).WithValues("eventTrigger", req.Name)
+	ctx = log.IntoContext(ctx, logger)
+
+	trigger := &libv1beta1.EventTrigger{}
+	if err := r.Client.Get(ctx, req.NamespacedName, trigger); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.watcher.Release(req.Name, nil)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("reading EventTrigger %s: %w", req.Name, err)
+	}
+	if !trigger.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.finalize(ctx, trigger)
+	}
+	if !controllerutil.ContainsFinalizer(trigger, Finalizer) {
+		controllerutil.AddFinalizer(trigger, Finalizer)
+		if err := r.Client.Update(ctx, trigger); err != nil {
+			return ctrl.Result{}, fmt.Errorf("adding finalizer to EventTrigger %s: %w", trigger.Name, err)
+		}
+	}
+
+	before := trigger.Status.DeepCopy()
+	status := libv1beta1.EventTriggerStatus{Conditions: trigger.Status.Conditions}
+	want := newDesired()
+	preserve := map[types.NamespacedName]bool{}
+	keep := map[watchKey]bool{}
+	pending := false
+
+	clusterList := &libv1beta1.SveltosClusterList{}
+	if err := r.Client.List(ctx, clusterList); err != nil {
+		return ctrl.Result{}, fmt.Errorf("listing SveltosClusters: %w", err)
+	}
+	slices.SortFunc(clusterList.Items, func(a, b libv1beta1.SveltosCluster) int {
+		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+	})
+	sourceSel, err := selection.Compile(trigger.Spec.SourceClusterSelector)
+	if err != nil {
+		return ctrl.Result{}, r.writeStatus(ctx, trigger, before, libv1beta1.EventTriggerStatus{}, fmt.Errorf("sourceClusterSelector: %w", err))
+	}
+	destSel, err := selection.Compile(trigger.Spec.DestinationClusterSelector)
+	if err != nil {
+		return ctrl.Result{}, r.writeStatus(ctx, trigger, before, libv1beta1.EventTriggerStatus{}, fmt.Errorf("destinationClusterSelector: %w", err))
+	}
+
+	for i := range clusterList.Items {
+		sc := &clusterList.Items[i]
+		if selection.Eligible(sc) && destSel.Matches(labels.Set(sc.Labels)) {
+			status.DestinationMatchingClusterRefs = append(status.DestinationMatchingClusterRefs, selection.Ref(sc))
+		}
+		if !sc.DeletionTimestamp.IsZero() || !sourceSel.Matches(labels.Set(sc.Labels)) {
+			continue // its generated objects go: the cluster is no longer a source
+		}
+		status.MatchingClusterRefs = append(status.MatchingClusterRefs, selection.Ref(sc))
+		out, got := r.processCluster(ctx, trigger, sc, keep)
+		status.ClusterInfo = append(status.ClusterInfo, out.info)
+		if out.preserve {
+			preserve[clusters.Ref(sc)] = true
+		} else {
+			want.merge(got)
+		}
+		pending = pending || out.pending
+	}
+
+	if err := r.apply(ctx, trigger, want); err != nil {
+		return ctrl.Result{}, errors.Join(err, r.writeStatus(ctx, trigger, before, status, nil))
+	}
+	if err := r.collectGarbage(ctx, trigger.Name, want, preserve); err != nil {
+		return ctrl.Result{}, errors.Join(err, r.writeStatus(ctx, trigger, before, status, nil))
+	}
+	r.watcher.Release(trigger.Name, keep)
+	if err := r.writeStatus(ctx, trigger, before, status, nil); err != nil {
+		return ctrl.Result{}, err
+	}
+	if pending {
+		return ctrl.Result{RequeueAfter: pendingRequeue}, nil
+	}
+	return ctrl.Result{}, nil
+}
+
+// processCluster evaluates the trigger's EventSource in one source cluster and
+// renders what it generates there.
+func (r *TriggerReconciler) processCluster(ctx context.Context, trigger *libv1beta1.EventTrigger, sc *libv1beta1.SveltosCluster, keep map[watchKey]bool) (clusterOutcome, *desired) {
+	ref := selection.Ref(sc)
+	fail := func(status libv1beta1.FeatureStatus, pending bool, err error) (clusterOutcome, *desired) {
+		msg := err.Error()
+		return clusterOutcome{info: libv1beta1.ClusterInfo{Cluster: ref, Status: status, FailureMessage: &msg}, preserve: true, pending: pending}, nil
+	}
+	if !clusters.Ready(sc) {
+		return fail(libv1beta1.FeatureStatusProvisioning, true, fmt.Errorf("cluster %s/%s is not ready", sc.Namespace, sc.Name))
+	}
+	clusterMap, err := templating.ClusterMap(sc)
+	if err != nil {
+		return fail(libv1beta1.FeatureStatusFailed, false, err)
+	}
+	sourceName := trigger.Spec.EventSourceName
+	if strings.Contains(sourceName, "{{") {
+		if sourceName, err = templating.Render(fmt.Sprintf("EventTrigger %s eventSourceName", trigger.Name), sourceName, map[string]any{"Cluster": clusterMap}, nil); err != nil {
+			return fail(libv1beta1.FeatureStatusFailed, false, err)
+		}
+	}
+	source := &libv1beta1.EventSource{}
+	if err := r.Client.Get(ctx, types.NamespacedName{Name: sourceName}, source); err != nil {
+		if apierrors.IsNotFound(err) {
+			// Without its EventSource the trigger has no events in this cluster: nothing is kept.
+			msg := fmt.Sprintf("EventSource %s not found", sourceName)
+			return clusterOutcome{info: libv1beta1.ClusterInfo{Cluster: ref, Status: libv1beta1.FeatureStatusFailed, FailureMessage: &msg}}, newDesired()
+		}
+		return fail(libv1beta1.FeatureStatusFailed, true, fmt.Errorf("reading EventSource %s: %w", sourceName, err))
+	}
+	matchers, err := CompileSelectors(source)
+	if err != nil {
+		return fail(libv1beta1.FeatureStatusFailed, false, err)
+	}
+	matches, synced, err := r.evaluate(ctx, trigger.Name, clusters.Ref(sc), matchers, keep)
+	if err != nil {
+		return fail(libv1beta1.FeatureStatusFailed, true, err)
+	}
+	if !synced {
+		return fail(libv1beta1.FeatureStatusProvisioning, true, fmt.Errorf("waiting for the watches on cluster %s/%s to sync", sc.Namespace, sc.Name))
+	}
+	if err := r.writeReport(ctx, source, sc, matches); err != nil {
+		return fail(libv1beta1.FeatureStatusFailed, true, err)
+	}
+
+	got := newDesired()
+	g := &generator{reader: r.Client, namespace: r.Namespace, trigger: trigger, cluster: sc, out: got}
+	base := origin{trigger: trigger.Name, cluster: clusters.Ref(sc), eventSource: source.Name}
+	if trigger.Spec.OneForEvent {
+		for i := range matches {
+			m := &matches[i]
+			o := base
+			o.resource = &types.NamespacedName{Namespace: m.GetNamespace(), Name: m.GetName()}
+			var res map[string]any
+			if source.Spec.CollectResources {
+				res = resourceMap(m)
+			}
+			if err := g.event(ctx, o, templating.NewEventContext(clusterMap, objectRef(m), res)); err != nil {
+				return fail(libv1beta1.FeatureStatusFailed, false, err)
+			}
+		}
+	} else if len(matches) > 0 {
+		refs := make([]corev1.ObjectReference, 0, len(matches))
+		resources := make([]map[string]any, 0, len(matches))
+		for i := range matches {
+			refs = append(refs, objectRef(&matches[i]))
+			resources = append(resources, resourceMap(&matches[i]))
+		}
+		if err := g.event(ctx, base, templating.NewClusterEventsContext(clusterMap, refs, resources, source.Spec.CollectResources)); err != nil {
+			return fail(libv1beta1.FeatureStatusFailed, false, err)
+		}
+	}
+	return clusterOutcome{info: libv1beta1.ClusterInfo{Cluster: ref, Status: libv1beta1.FeatureStatusProvisioned, Hash: got.hash()}}, got
+}
+
+// evaluate lists, from the shared informers of cluster, the objects matching
+// the EventSource's selectors, sorted and without duplicates. synced is false
+// while any informer has not completed its initial list.
+func (r *TriggerReconciler) evaluate(ctx context.Context, trigger string, cluster types.NamespacedName, matchers []*Matcher, keep map[watchKey]bool) ([]unstructured.Unstructured, bool, error) {
+	synced := true
+	for _, m := range matchers {
+		key := watchKey{cluster: cluster, gvk: m.GVK()}
+		keep[key] = true
+		ok, err := r.watcher.Ensure(ctx, trigger, key)
+		if err != nil {
+			return nil, false, err
+		}
+		synced = synced && ok
+	}
+	if !synced {
+		return nil, false, nil
+	}
+	seen := map[string]bool{}
+	var out []unstructured.Unstructured
+	for _, m := range matchers {
+		items, err := r.watcher.List(ctx, watchKey{cluster: cluster, gvk: m.GVK()}, m.Namespace())
+		if err != nil {
+			return nil, false, err
+		}
+		for i := range items {
+			obj := &items[i]
+			// Objects from the cache may lack apiVersion/kind.
+			obj.SetGroupVersionKind(m.GVK())
+			id := m.GVK().String() + "/" + obj.GetNamespace() + "/" + obj.GetName()
+			if seen[id] {
+				continue
+			}
+			ok, err := m.Matches(obj)
+			if err != nil {
+				return nil, false, fmt.Errorf("cluster %s: %w", cluster, err)
+			}
+			if ok {
+				seen[id] = true
+				out = append(out, *obj)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
+		if a.GetKind() != b.GetKind() {
+			return a.GetKind() < b.GetKind()
+		}
+		if a.GetNamespace() != b.GetNamespace() {
+			return a.GetNamespace() < b.GetNamespace()
+		}
+		return a.GetName() < b.GetName()
+	})
+	return out, true, nil
+}
+
+func objectRef(obj *unstructured.Unstructured) corev1.ObjectReference {
+	return corev1.ObjectReference{APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
+}
+
+// resourceMap is the object as templates see it, without managedFields.
+func resourceMap(obj *unstructured.Unstructured) map[string]any {
+	m := obj.DeepCopy().Object
+	if md, ok := m["metadata"].(map[string]any); ok {
+		delete(md, "managedFields")
+	}
+	return m
+}
+
+// writeStatus records the trigger's status when it changed. failure, when set,
+// is a problem with the trigger itself, reported for every cluster.
+func (r *TriggerReconciler) writeStatus(ctx context.Context, trigger *libv1beta1.EventTrigger, before *libv1beta1.EventTriggerStatus, status libv1beta1.EventTriggerStatus, failure error) error {
+	if failure != nil {
+		msg := failure.Error()
+		status.ClusterInfo = []libv1beta1.ClusterInfo{{Status: libv1beta1.FeatureStatusFailed, FailureMessage: &msg}}
+	}
+	if equality.Semantic.DeepEqual(*before, status) {
+		return nil
+	}
+	patch := client.MergeFrom(trigger.DeepCopy())
+	trigger.Status = status
+	if err := r.Client.Status().Patch(ctx, trigger, patch); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("writing status of EventTrigger %s: %w", trigger.Name, err)
+	}
+	return nil
+}

@@ -6,15 +6,19 @@ package profiles
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -154,9 +158,39 @@ func (r *ProfileReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		return ctrl.Result{}, err
 	}
 	wanted := map[string]bool{}
+	byKey := map[string]*configv1beta1.ClusterSummary{}
+	for i := range existing {
+		byKey[existing[i].Namespace+"/"+existing[i].Name] = &existing[i]
+	}
+	spec := profile.GetSpec()
+	// maxUpdate: at most this many clusters move to a changed spec at once; the
+	// others keep the previous spec until those are Provisioned.
+	budget, err := maxUpdateBudget(spec.MaxUpdate, len(matching))
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	updating, updated := []corev1.ObjectReference{}, []corev1.ObjectReference{}
+	for _, cl := range matching {
+		if s := byKey[cl.Namespace+"/"+configv1beta1.ClusterSummaryName(r.Kind, profile.GetName(), cl.Name)]; s != nil &&
+			equality.Semantic.DeepEqual(s.Spec.ClusterProfileSpec, *spec) {
+			if provisioned(s) {
+				updated = append(updated, cl)
+			} else {
+				updating = append(updating, cl)
+			}
+		}
+	}
+	held := false
 	for _, cl := range matching {
 		name := configv1beta1.ClusterSummaryName(r.Kind, profile.GetName(), cl.Name)
 		wanted[cl.Namespace+"/"+name] = true
+		if s := byKey[cl.Namespace+"/"+name]; s != nil && !equality.Semantic.DeepEqual(s.Spec.ClusterProfileSpec, *spec) {
+			if len(updating) >= budget {
+				held = true
+				continue
+			}
+			updating = append(updating, cl)
+		}
 		if err := r.ensureSummary(ctx, profile, cl, name); err != nil {
 			return ctrl.Result{}, err
 		}
@@ -171,13 +205,54 @@ func (r *ProfileReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	}
 
 	status := profile.GetStatus()
+	specHash := hashSpec(spec)
+	status.UpdatingClusters = &configv1beta1.Clusters{Hash: specHash, Clusters: updating}
+	status.UpdatedClusters = &configv1beta1.Clusters{Hash: specHash, Clusters: updated}
 	status.MatchingClusterRefs = matching
 	status.FailedClusters = failedClusters(existing, wanted)
 	meta.SetStatusCondition(&status.Conditions, metav1.Condition{
 		Type: ConditionClustersSelected, Status: metav1.ConditionTrue, Reason: ReasonSelected,
 		Message: fmt.Sprintf("%d matching clusters", len(matching)), ObservedGeneration: profile.GetGeneration(),
 	})
-	return ctrl.Result{}, r.patchStatus(ctx, before, profile)
+	result := ctrl.Result{}
+	if held {
+		// The summaries' status changes bring the profile back too; this is a safety net.
+		result.RequeueAfter = 5 * time.Second
+	}
+	return result, r.patchStatus(ctx, before, profile)
+}
+
+// maxUpdateBudget turns maxUpdate (a number or a percentage of the matching
+// clusters, default 100%) into a count, at least 1.
+func maxUpdateBudget(v *intstr.IntOrString, total int) (int, error) {
+	if v == nil {
+		return max(total, 1), nil
+	}
+	n, err := intstr.GetScaledValueFromIntOrPercent(v, total, true)
+	if err != nil {
+		return 0, fmt.Errorf("maxUpdate %q: %w", v.String(), err)
+	}
+	return max(n, 1), nil
+}
+
+// provisioned reports whether every feature of a summary is Provisioned for its current spec.
+func provisioned(s *configv1beta1.ClusterSummary) bool {
+	if s.Status.ObservedGeneration != s.Generation {
+		return false
+	}
+	for _, fs := range s.Status.FeatureSummaries {
+		if fs.Status != libv1beta1.FeatureStatusProvisioned {
+			return false
+		}
+	}
+	return true
+}
+
+// hashSpec identifies a profile spec in updatingClusters/updatedClusters.
+func hashSpec(spec *configv1beta1.Spec) []byte {
+	raw, _ := json.Marshal(spec)
+	sum := sha256.Sum256(raw)
+	return sum[:]
 }
 
 // failedClusters lists the matched clusters where a feature of the profile failed.

@@ -247,6 +247,7 @@ func (r *SummaryReconciler) deploy(ctx context.Context, s *configv1beta1.Cluster
 			result.RequeueAfter = res.RequeueAfter
 		}
 	}
+	s.Status.ObservedGeneration = s.Generation
 	return result, errors.Join(errs...)
 }
 

@@ -122,6 +122,12 @@ type ClusterSummaryStatus struct {
 	// FailureMessage reports a failure not tied to one feature.
 	// +optional
 	FailureMessage *string `json:"failureMessage,omitempty"`
+
+	// ObservedGeneration is the generation of the spec the feature statuses
+	// describe (Tugboat's addition: it tells a rollout when a cluster has
+	// caught up with a changed profile).
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 }
 
 // ClusterSummary is the state of one profile in one cluster. The profile controller

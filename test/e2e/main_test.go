@@ -1,0 +1,140 @@
+// Package e2e runs the user journeys of the spec end to end: real API servers
+// for the management cluster and the managed clusters, one Tugboat manager, the
+// tutorial manifests applied as users apply them.
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+
+	"go.uber.org/zap/zapcore"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/util/retry"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/tugboat-dev/tugboat/api"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/manager"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
+)
+
+var (
+	env  *testenv.Env
+	mgmt client.Client // direct client of the management cluster
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(testenv.Main(m, testenv.Options{Clusters: []string{"mgmt", "services", "workload", "workload2"}, InstallCRDs: true}, &env, start))
+}
+
+func start(ctx context.Context, env *testenv.Env) error {
+	level := zapcore.Level(2)
+	if os.Getenv("TUGBOAT_TEST_VERBOSE") != "" {
+		level = -1
+	}
+	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(level)))
+	var err error
+	if mgmt, err = client.New(env.Management().Config, client.Options{Scheme: api.NewScheme()}); err != nil {
+		return err
+	}
+	opts := manager.DefaultOptions()
+	opts.MetricsAddr, opts.ProbeAddr, opts.LeaderElection = "0", "0", false
+	opts.HelmCacheDir = env.Dir() + "/helm"
+	mgr, err := manager.New(ctx, env.Management().Config, opts)
+	if err != nil {
+		return err
+	}
+	go func() {
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "manager stopped:", err)
+		}
+	}()
+	return nil
+}
+
+// clusterClient is a direct client of one of the test clusters.
+func clusterClient(t *testing.T, name string) client.Client {
+	t.Helper()
+	c, err := client.New(env.Cluster(name).Config, client.Options{Scheme: api.NewScheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// setLabels sets (or, with an empty value, removes) labels of a SveltosCluster.
+func setLabels(t *testing.T, cluster types.NamespacedName, labels map[string]string) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		sc := &libv1beta1.SveltosCluster{}
+		if err := mgmt.Get(context.Background(), cluster, sc); err != nil {
+			return err
+		}
+		if sc.Labels == nil {
+			sc.Labels = map[string]string{}
+		}
+		for k, v := range labels {
+			if v == "" {
+				delete(sc.Labels, k)
+			} else {
+				sc.Labels[k] = v
+			}
+		}
+		return mgmt.Update(context.Background(), sc)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// applyYAML creates every document of a manifest in the management cluster.
+func applyYAML(t *testing.T, manifest []byte) {
+	t.Helper()
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifest), 4096)
+	for {
+		obj := &unstructured.Unstructured{}
+		if err := dec.Decode(&obj.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			t.Fatal(err)
+		}
+		if len(obj.Object) == 0 {
+			continue
+		}
+		if err := mgmt.Create(context.Background(), obj); err != nil {
+			t.Fatalf("creating %s %s: %v", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+}
+
+func readFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	path, err := testenv.SharedPath("fixtures", "dbaas", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func notFound(c client.Client, obj client.Object, key types.NamespacedName) error {
+	if err := c.Get(context.Background(), key, obj); err == nil {
+		return fmt.Errorf("%T %s still exists", obj, key)
+	} else if client.IgnoreNotFound(err) != nil {
+		return err
+	}
+	return nil
+}

@@ -61,7 +61,7 @@ func (t *Tutorial) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cnpg = regexp.MustCompile(`(?m)^(\s*repositoryURL:\s*).*$`).ReplaceAll(cnpg, []byte("${1}"+strings.TrimSpace(string(repoURL))))
+	cnpg = regexp.MustCompile(`(repositoryURL:\s*)\S+`).ReplaceAll(cnpg, []byte("${1}"+strings.TrimSpace(string(repoURL))))
 	if err := apply(ctx, mgmt, cnpg); err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -64,26 +63,20 @@ func (r *SummaryReconciler) collectKustomizations(ctx context.Context, s *config
 		switch ref.Kind {
 		case "ConfigMap":
 			cm := &corev1.ConfigMap{}
-			if err := r.Client.Get(ctx, key, cm); err != nil {
-				if apierrors.IsNotFound(err) {
-					if ref.Optional {
-						continue
-					}
-					return nil, renderError{fmt.Errorf("kustomizationRefs[%d]: ConfigMap %s not found", i, key)}
+			if found, err := r.getReference(ctx, key, cm, fmt.Sprintf("kustomizationRefs[%d]", i), ref.Optional); err != nil || !found {
+				if err != nil {
+					return nil, err
 				}
-				return nil, fmt.Errorf("reading ConfigMap %s: %w", key, err)
+				continue
 			}
 			files = kustomize.FilesFromConfigMap(cm)
 		case "Secret":
 			sec := &corev1.Secret{}
-			if err := r.Client.Get(ctx, key, sec); err != nil {
-				if apierrors.IsNotFound(err) {
-					if ref.Optional {
-						continue
-					}
-					return nil, renderError{fmt.Errorf("kustomizationRefs[%d]: Secret %s not found", i, key)}
+			if found, err := r.getReference(ctx, key, sec, fmt.Sprintf("kustomizationRefs[%d]", i), ref.Optional); err != nil || !found {
+				if err != nil {
+					return nil, err
 				}
-				return nil, fmt.Errorf("reading Secret %s: %w", key, err)
+				continue
 			}
 			files = kustomize.FilesFromSecret(sec)
 		default:

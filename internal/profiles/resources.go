@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -116,14 +117,11 @@ func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.Cluste
 		switch ref.Kind {
 		case "ConfigMap":
 			cm := &corev1.ConfigMap{}
-			if err := r.Client.Get(ctx, key, cm); err != nil {
-				if apierrors.IsNotFound(err) {
-					if ref.Optional {
-						continue
-					}
-					return nil, renderError{fmt.Errorf("policyRefs[%d]: ConfigMap %s not found", i, key)}
+			if found, err := r.getReference(ctx, key, cm, fmt.Sprintf("policyRefs[%d]", i), ref.Optional); err != nil || !found {
+				if err != nil {
+					return nil, err
 				}
-				return nil, fmt.Errorf("reading ConfigMap %s: %w", key, err)
+				continue
 			}
 			src.annotations = cm.Annotations
 			for k, v := range cm.Data {
@@ -131,14 +129,11 @@ func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.Cluste
 			}
 		case "Secret":
 			sec := &corev1.Secret{}
-			if err := r.Client.Get(ctx, key, sec); err != nil {
-				if apierrors.IsNotFound(err) {
-					if ref.Optional {
-						continue
-					}
-					return nil, renderError{fmt.Errorf("policyRefs[%d]: Secret %s not found", i, key)}
+			if found, err := r.getReference(ctx, key, sec, fmt.Sprintf("policyRefs[%d]", i), ref.Optional); err != nil || !found {
+				if err != nil {
+					return nil, err
 				}
-				return nil, fmt.Errorf("reading Secret %s: %w", key, err)
+				continue
 			}
 			if sec.Type != libv1beta1.ClusterProfileSecretType {
 				return nil, renderError{fmt.Errorf("policyRefs[%d]: Secret %s has type %q; Secrets holding resources must have type %s", i, key, sec.Type, libv1beta1.ClusterProfileSecretType)}
@@ -153,6 +148,25 @@ func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.Cluste
 		in.sources = append(in.sources, src)
 	}
 	return in, nil
+}
+
+// getReference reads a ConfigMap or Secret a profile refers to. A missing one is
+// bad input naming where it was referenced, unless optional (found is then false).
+func (r *SummaryReconciler) getReference(ctx context.Context, key types.NamespacedName, obj client.Object, where string, optional bool) (found bool, err error) {
+	kind := "ConfigMap"
+	if _, ok := obj.(*corev1.Secret); ok {
+		kind = "Secret"
+	}
+	if err := r.Client.Get(ctx, key, obj); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return false, fmt.Errorf("reading %s %s: %w", kind, key, err)
+		}
+		if optional {
+			return false, nil
+		}
+		return false, renderError{fmt.Errorf("%s: %s %s not found", where, kind, key)}
+	}
+	return true, nil
 }
 
 // hash covers everything the Resources feature's result depends on.

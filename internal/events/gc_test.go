@@ -3,6 +3,7 @@ package events_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -196,6 +197,12 @@ func TestUnreachableSourceClusterKeepsGenerated(t *testing.T) {
 	setLabels(t, "services", map[string]string{name: "source"})
 	defer setLabels(t, "services", map[string]string{name: ""})
 	p := waitOneProfile(t, name)
+	waitClusterInfo(t, name, func(ci libv1beta1.ClusterInfo) error {
+		if ci.Status != libv1beta1.FeatureStatusProvisioned {
+			return fmt.Errorf("status %s", ci.Status)
+		}
+		return nil
+	})
 
 	// Break the kubeconfig: the cluster goes not ready.
 	secretKey := types.NamespacedName{Namespace: fleetNamespace, Name: "services" + libv1beta1.KubeconfigSecretSuffix}
@@ -219,34 +226,32 @@ func TestUnreachableSourceClusterKeepsGenerated(t *testing.T) {
 	setKubeconfig(broken)
 	defer setKubeconfig(good)
 
-	testenv.Eventually(t, "trigger sees services not ready", func() error {
-		tr := &libv1beta1.EventTrigger{}
-		if err := mgmt.Get(ctx, types.NamespacedName{Name: name}, tr); err != nil {
+	testenv.Eventually(t, "services not ready", func() error {
+		sc := &libv1beta1.SveltosCluster{}
+		if err := mgmt.Get(ctx, types.NamespacedName{Namespace: fleetNamespace, Name: "services"}, sc); err != nil {
 			return err
 		}
-		for _, ci := range tr.Status.ClusterInfo {
-			if ci.Cluster.Name == "services" && ci.Status != libv1beta1.FeatureStatusProvisioned {
-				return nil
-			}
+		if sc.Status.Ready {
+			return fmt.Errorf("still ready")
 		}
-		return fmt.Errorf("clusterInfo %+v", tr.Status.ClusterInfo)
+		return nil
+	})
+	waitClusterInfo(t, name, func(ci libv1beta1.ClusterInfo) error {
+		if ci.Status == libv1beta1.FeatureStatusProvisioned || ci.FailureMessage == nil || !strings.Contains(*ci.FailureMessage, "not ready") {
+			return fmt.Errorf("status %s", ci.Status)
+		}
+		return nil
 	})
 	if got := generatedProfiles(t, name); len(got) != 1 || got[0].Name != p.Name {
 		t.Fatalf("while services is unreachable: generated profiles %d, want %s kept", len(got), p.Name)
 	}
 
 	setKubeconfig(good)
-	testenv.Eventually(t, "trigger sees services again", func() error {
-		tr := &libv1beta1.EventTrigger{}
-		if err := mgmt.Get(ctx, types.NamespacedName{Name: name}, tr); err != nil {
-			return err
+	waitClusterInfo(t, name, func(ci libv1beta1.ClusterInfo) error {
+		if ci.Status != libv1beta1.FeatureStatusProvisioned {
+			return fmt.Errorf("status %s", ci.Status)
 		}
-		for _, ci := range tr.Status.ClusterInfo {
-			if ci.Cluster.Name == "services" && ci.Status == libv1beta1.FeatureStatusProvisioned {
-				return nil
-			}
-		}
-		return fmt.Errorf("clusterInfo %+v", tr.Status.ClusterInfo)
+		return nil
 	})
 	if got := generatedProfiles(t, name); len(got) != 1 || got[0].Name != p.Name {
 		t.Fatalf("after reconnecting: generated profiles %d, want %s kept", len(got), p.Name)

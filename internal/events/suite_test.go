@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"go.uber.org/zap/zapcore"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -152,25 +153,34 @@ func clusterClient(t *testing.T, name string) client.Client {
 // applyYAML creates every document of a manifest in the management cluster.
 func applyYAML(t *testing.T, manifest []byte) {
 	t.Helper()
+	if err := createObjects(manifest, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// createObjects creates every document of a manifest in the management
+// cluster; with ignoreExisting, objects already there are left as they are.
+func createObjects(manifest []byte, ignoreExisting bool) error {
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifest), 4096)
 	for {
 		obj := &unstructured.Unstructured{}
 		if err := dec.Decode(&obj.Object); err != nil {
 			if errors.Is(err, io.EOF) {
-				return
+				return nil
 			}
-			t.Fatal(err)
+			return err
 		}
 		if len(obj.Object) == 0 {
 			continue
 		}
-		if err := mgmt.Create(context.Background(), obj); err != nil {
-			t.Fatalf("creating %s %s: %v", obj.GetKind(), obj.GetName(), err)
+		err := mgmt.Create(context.Background(), obj)
+		if err != nil && !(ignoreExisting && apierrors.IsAlreadyExists(err)) {
+			return fmt.Errorf("creating %s %s: %w", obj.GetKind(), obj.GetName(), err)
 		}
 	}
 }
 
-func readFixture(t *testing.T, name string) []byte {
+func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
 	path, err := testenv.SharedPath("fixtures", "dbaas", name)
 	if err != nil {

@@ -234,7 +234,22 @@ func (h *harness) run(ctx context.Context) error {
 		}
 	}
 	h.rep.memory(fmt.Sprintf("%d clusters, %d fan-out profiles deployed", len(h.clusters), len(h.cfg.sizes)), memSnapshot(true))
+	// Label changes start from clusters without summaries: a label change makes every
+	// summary of the cluster redeploy, and a redeploy deletes the objects the same
+	// profile deployed for sibling registrations of the API server (see the report).
+	var fans []string
 	for _, n := range h.cfg.sizes {
+		fans = append(fans, fmt.Sprintf("fan-n%d", n))
+	}
+	if err := h.withdraw(ctx, fans...); err != nil {
+		return err
+	}
+	for i, n := range h.cfg.sizes {
+		if i > 0 {
+			if err := h.withdraw(ctx, fmt.Sprintf("lbl-n%d", h.cfg.sizes[i-1])); err != nil {
+				return err
+			}
+		}
 		if err := h.labelChange(ctx, n); err != nil {
 			return err
 		}

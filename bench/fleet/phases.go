@@ -183,6 +183,48 @@ func (h *harness) labelChange(ctx context.Context, n int) error {
 	})
 }
 
+// withdraw deletes ClusterProfiles and times until their summaries are gone
+// (a summary's finalizer is removed once its objects are withdrawn).
+func (h *harness) withdraw(ctx context.Context, profiles ...string) error {
+	var summaries int
+	for _, p := range profiles {
+		list := &configv1beta1.ClusterSummaryList{}
+		if err := h.mgmt.List(ctx, list, client.MatchingLabels{configv1beta1.ClusterProfileNameLabel: p}); err != nil {
+			return err
+		}
+		summaries += len(list.Items)
+	}
+	w0 := h.managerWrites(ctx)
+	start := time.Now()
+	for _, p := range profiles {
+		if err := h.mgmt.Delete(ctx, &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: p}}); err != nil {
+			return err
+		}
+	}
+	err := h.waitFor(ctx, "withdrawal of "+strings.Join(profiles, ", "), h.cfg.timeout, func() (bool, error) {
+		for _, p := range profiles {
+			list := &configv1beta1.ClusterSummaryList{}
+			if err := h.mgmt.List(ctx, list, client.MatchingLabels{configv1beta1.ClusterProfileNameLabel: p}); err != nil {
+				return false, err
+			}
+			if len(list.Items) > 0 {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	took := time.Since(start)
+	time.Sleep(time.Second)
+	line := fmt.Sprintf("deleting %s: %d ClusterSummaries withdrawn in %s (polled every 200 ms), %d writes to managed clusters",
+		strings.Join(profiles, ", "), summaries, ms(took), h.managerWrites(ctx)-w0)
+	if err != nil {
+		line = fmt.Sprintf("deleting %s: %v", strings.Join(profiles, ", "), err)
+	}
+	logf("%s", line)
+	h.rep.withdrawals = append(h.rep.withdrawals, line)
+	return nil
+}
+
 // awaitObject watches one object and returns a channel that receives the time
 // of the first event accepted by match.
 func awaitObject(ctx context.Context, s *server, gvrRes string, ns, name string, match func(watch.EventType, *unstructured.Unstructured) bool) (<-chan time.Time, error) {

@@ -50,6 +50,8 @@ type report struct {
 	eventCreate   *dist
 	eventUpdate   *dist
 
+	withdrawals []string
+
 	steady *steady
 	mem    []memRow
 }
@@ -233,6 +235,12 @@ func (r *report) markdown() string {
 		}
 		d := &ro.perCluster
 		p("| %s | %d | %d | %s | %s | %s | %s | %s | %d |", ro.what, ro.n, ro.k, conv, ms(d.quantile(.5)), ms(d.quantile(.9)), ms(d.quantile(.99)), lab, ro.incomplete)
+	}
+	p("")
+	p("Withdrawals between the phases (each label-change phase starts from clusters without summaries):")
+	p("")
+	for _, w := range r.withdrawals {
+		p("- %s", w)
 	}
 	p("")
 	p("## 4. API cost on the managed clusters")

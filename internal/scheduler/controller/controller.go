@@ -1,0 +1,391 @@
+// Package controller is the manager's scheduler controller: for every GitOpsRepo
+// of the management cluster that names a control-plane repository, it does what
+// `tug schedule push` does whenever the control plane changes. The control plane
+// is polled every spec.interval (an unchanged repository costs a fetch, no render
+// and no push) and an HTTP webhook, POST /hooks/scheduler/<namespace>/<name>,
+// has it looked at at once. The outcome is reported in the GitOpsRepo's status:
+// conditions Ready, Rendered and Pushed, the control-plane commits rendered, and
+// the deployment targets that failed (which do not hold the others back).
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/tugboat-dev/tugboat/api/scheduler/v1alpha1"
+	"github.com/tugboat-dev/tugboat/internal/gitops"
+	"github.com/tugboat-dev/tugboat/internal/scheduler"
+)
+
+// Defaults.
+const (
+	DefaultInterval = 5 * time.Minute
+	// DefaultRetryInterval bounds the wait before a failed attempt is retried.
+	DefaultRetryInterval = time.Minute
+	// DefaultTokenKey is the Secret key of a GitHub token when the reference names none.
+	DefaultTokenKey = "token"
+)
+
+// Condition reasons.
+const (
+	ReasonSucceeded       = "Succeeded"
+	ReasonRendered        = "Rendered"
+	ReasonTargetErrors    = "TargetErrors"
+	ReasonLoadFailed      = "ControlPlaneLoadFailed"
+	ReasonForgeConfig     = "ForgeConfigError"
+	ReasonPushed          = "Pushed"
+	ReasonProposed        = "Proposed"
+	ReasonUpToDate        = "UpToDate"
+	ReasonAlreadyProposed = "AlreadyProposed"
+	ReasonPushFailed      = "PushFailed"
+	ReasonNotPushed       = "NotPushed"
+)
+
+// Reconciler schedules the environments GitOpsRepos name.
+//
+// +kubebuilder:rbac:groups=scheduler.kalypso.io,resources=gitopsrepos,verbs=get;list;watch
+// +kubebuilder:rbac:groups=scheduler.kalypso.io,resources=gitopsrepos/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+type Reconciler struct {
+	Client client.Client
+	// APIReader reads the GitHub token Secrets (uncached: no informer on every Secret).
+	APIReader client.Reader
+
+	// CacheDir keeps the mirrors of the repositories read (default: a folder in
+	// the temporary directory); WorkDir the temporary GitOps checkouts.
+	CacheDir string
+	WorkDir  string
+	// InsteadOf rewrites repository URLs (longest prefix), like git's url.<base>.insteadOf.
+	InsteadOf map[string]string
+	Identity  gitops.Identity
+
+	// DefaultInterval applies to GitOpsRepos without spec.interval (default 5m);
+	// RetryInterval bounds the wait after a failure (default 1m).
+	DefaultInterval time.Duration
+	RetryInterval   time.Duration
+
+	// WebhookAddress, when set (and not "0"), serves POST /hooks/scheduler/<namespace>/<name>.
+	WebhookAddress string
+
+	// mu serializes the git work: mirrors are shared between GitOpsRepos.
+	mu      sync.Mutex
+	renders atomic.Int64
+	events  chan event.GenericEvent
+	webhook *webhookServer
+}
+
+// SetupWithManager registers the controller and, with a WebhookAddress, the
+// webhook server (listening from now on, so that its address is known).
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
+	}
+	r.events = make(chan event.GenericEvent, 64)
+	if r.WebhookAddress != "" && r.WebhookAddress != "0" {
+		ws, err := newWebhookServer(r.WebhookAddress, r.Client, r.events, mgr.Elected())
+		if err != nil {
+			return err
+		}
+		if err := mgr.Add(ws); err != nil {
+			return err
+		}
+		r.webhook = ws
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("scheduler").
+		For(&v1alpha1.GitOpsRepo{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WatchesRawSource(source.Channel(r.events, &handler.EnqueueRequestForObject{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 1}).
+		Complete(r)
+}
+
+// WebhookURL is the base URL of the webhook server ("" without one), e.g.
+// http://127.0.0.1:9443; hooks are under /hooks/scheduler/.
+func (r *Reconciler) WebhookURL() string {
+	if r.webhook == nil {
+		return ""
+	}
+	return "http://" + r.webhook.addr()
+}
+
+// Enqueue has the GitOpsRepo looked at now (what the webhook does).
+func (r *Reconciler) Enqueue(ctx context.Context, key types.NamespacedName) error {
+	obj := &v1alpha1.GitOpsRepo{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
+	select {
+	case r.events <- event.GenericEvent{Object: obj}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *Reconciler) cache() *gitops.Cache {
+	dir := r.CacheDir
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "tugboat-scheduler", "git")
+	}
+	return &gitops.Cache{Dir: dir, InsteadOf: r.InsteadOf}
+}
+
+func (r *Reconciler) interval(repo *v1alpha1.GitOpsRepo) time.Duration {
+	if repo.Spec.Interval != nil && repo.Spec.Interval.Duration > 0 {
+		return repo.Spec.Interval.Duration
+	}
+	if r.DefaultInterval > 0 {
+		return r.DefaultInterval
+	}
+	return DefaultInterval
+}
+
+func (r *Reconciler) retry(repo *v1alpha1.GitOpsRepo) time.Duration {
+	d := r.RetryInterval
+	if d <= 0 {
+		d = DefaultRetryInterval
+	}
+	return min(d, r.interval(repo))
+}
+
+// Environment is the environment a GitOpsRepo schedules.
+func Environment(repo *v1alpha1.GitOpsRepo) string {
+	if repo.Spec.Environment != "" {
+		return repo.Spec.Environment
+	}
+	return repo.Name
+}
+
+// Reconcile loads the control plane; when its commits differ from the ones last
+// rendered (or the spec changed, or the last push failed) it schedules the
+// environment and publishes the tree.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	repo := &v1alpha1.GitOpsRepo{}
+	if err := r.Client.Get(ctx, req.NamespacedName, repo); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if repo.Spec.ControlPlane == "" {
+		return ctrl.Result{}, nil // a GitOpsRepo as written in a control-plane repository: not a job
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	logger := log.FromContext(ctx)
+	env := Environment(repo)
+	before := repo.DeepCopy()
+	st := &repo.Status
+	gen := repo.Generation
+
+	cache := r.cache()
+	cp, err := gitops.LoadControlPlane(ctx, cache, repo.Spec.ControlPlane, env)
+	if err != nil {
+		msg := fmt.Sprintf("environment %s: %v", env, err)
+		setCondition(st, gen, v1alpha1.ConditionRendered, metav1.ConditionFalse, ReasonLoadFailed, msg)
+		setCondition(st, gen, v1alpha1.ConditionPushed, metav1.ConditionFalse, ReasonNotPushed, "the control plane could not be loaded")
+		setCondition(st, gen, v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonLoadFailed, msg)
+		st.ObservedGeneration = gen
+		logger.Info("loading the control plane failed", "environment", env, "error", err)
+		return ctrl.Result{RequeueAfter: r.retry(repo)}, r.updateStatus(ctx, before, repo)
+	}
+	if unchanged(repo, cp) {
+		return ctrl.Result{RequeueAfter: r.interval(repo)}, nil
+	}
+
+	r.renders.Add(1)
+	res := scheduler.Schedule(ctx, env, cp.Manifests, gitops.RepoSource{Cache: cache})
+	st.ObservedGeneration = gen
+	st.ObservedCommit, st.ObservedMainCommit = cp.EnvCommit, cp.MainCommit
+	st.TargetErrors = targetErrors(res)
+	if len(res.Errors) == 0 {
+		setCondition(st, gen, v1alpha1.ConditionRendered, metav1.ConditionTrue, ReasonRendered,
+			fmt.Sprintf("environment %s: %d assignment(s), %d file(s)", env, len(res.Assignments), len(res.Files)))
+	} else {
+		setCondition(st, gen, v1alpha1.ConditionRendered, metav1.ConditionFalse, ReasonTargetErrors, errorsMessage(res))
+	}
+
+	outcome, err := r.publish(ctx, repo, env, res)
+	if err != nil {
+		reason := ReasonPushFailed
+		var fe *forgeConfigError
+		if errors.As(err, &fe) {
+			reason = ReasonForgeConfig
+		}
+		msg := fmt.Sprintf("environment %s: %v", env, err)
+		setCondition(st, gen, v1alpha1.ConditionPushed, metav1.ConditionFalse, reason, msg)
+		setCondition(st, gen, v1alpha1.ConditionReady, metav1.ConditionFalse, reason, msg)
+		logger.Info("publishing failed", "environment", env, "error", err)
+		return ctrl.Result{RequeueAfter: r.retry(repo)}, r.updateStatus(ctx, before, repo)
+	}
+	branch := repo.Spec.Branch
+	switch {
+	case len(outcome.Changes) == 0:
+		setCondition(st, gen, v1alpha1.ConditionPushed, metav1.ConditionTrue, ReasonUpToDate,
+			fmt.Sprintf("branch %s already holds the rendered tree", branch))
+	case outcome.AlreadyProposed:
+		setCondition(st, gen, v1alpha1.ConditionPushed, metav1.ConditionTrue, ReasonAlreadyProposed,
+			fmt.Sprintf("the rendered tree is already proposed on %s", outcome.Branch))
+	case outcome.PullRequest != nil:
+		st.LastPushedCommit = outcome.Commit
+		setCondition(st, gen, v1alpha1.ConditionPushed, metav1.ConditionTrue, ReasonProposed,
+			fmt.Sprintf("commit %s on %s proposed as pull request #%d (%d file(s) changed)", outcome.Commit, outcome.Branch, outcome.PullRequest.Number, len(outcome.Changes)))
+	default:
+		st.LastPushedCommit = outcome.Commit
+		setCondition(st, gen, v1alpha1.ConditionPushed, metav1.ConditionTrue, ReasonPushed,
+			fmt.Sprintf("commit %s pushed to %s (%d file(s) changed)", outcome.Commit, outcome.Branch, len(outcome.Changes)))
+	}
+	if outcome.PullRequest != nil {
+		st.PullRequest = outcome.PullRequest.URL
+	} else if repo.Spec.Direct {
+		st.PullRequest = ""
+	}
+	if len(res.Errors) == 0 {
+		setCondition(st, gen, v1alpha1.ConditionReady, metav1.ConditionTrue, ReasonSucceeded,
+			fmt.Sprintf("environment %s rendered from %s and published", env, describeCommits(cp)))
+	} else {
+		setCondition(st, gen, v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonTargetErrors,
+			fmt.Sprintf("%d deployment target(s) failed (see Rendered and status.targetErrors); the others were published", len(res.Errors)))
+	}
+	return ctrl.Result{RequeueAfter: r.interval(repo)}, r.updateStatus(ctx, before, repo)
+}
+
+// unchanged: the commits, the spec and a successful publish are what the status
+// already records. Folders (no commits) are always rendered again.
+func unchanged(repo *v1alpha1.GitOpsRepo, cp *gitops.ControlPlane) bool {
+	st := repo.Status
+	return cp.EnvCommit != "" &&
+		st.ObservedGeneration == repo.Generation &&
+		st.ObservedCommit == cp.EnvCommit &&
+		st.ObservedMainCommit == cp.MainCommit &&
+		meta.IsStatusConditionTrue(st.Conditions, v1alpha1.ConditionPushed)
+}
+
+func describeCommits(cp *gitops.ControlPlane) string {
+	if cp.EnvCommit == "" {
+		return "the control-plane folders"
+	}
+	return fmt.Sprintf("commit %s (main %s)", short(cp.EnvCommit), short(cp.MainCommit))
+}
+
+func short(c string) string {
+	if len(c) > 12 {
+		return c[:12]
+	}
+	return c
+}
+
+// forgeConfigError is a GitOpsRepo whose pull request settings cannot be used.
+type forgeConfigError struct{ err error }
+
+func (e *forgeConfigError) Error() string { return e.err.Error() }
+func (e *forgeConfigError) Unwrap() error { return e.err }
+
+func (r *Reconciler) publish(ctx context.Context, repo *v1alpha1.GitOpsRepo, env string, res *scheduler.Result) (*gitops.Outcome, error) {
+	cache := r.cache()
+	pub := &gitops.Publisher{Cache: cache, WorkDir: r.WorkDir, Identity: r.Identity, Direct: repo.Spec.Direct}
+	if !repo.Spec.Direct {
+		forge, err := r.forge(ctx, repo)
+		if err != nil {
+			return nil, &forgeConfigError{err}
+		}
+		pub.Forge = forge
+	}
+	return pub.Publish(ctx, env, repo.Spec.RepositoryReference, res)
+}
+
+func (r *Reconciler) forge(ctx context.Context, repo *v1alpha1.GitOpsRepo) (gitops.Forge, error) {
+	owner, name, err := gitops.ParseGitHubRepo(repo.Spec.Repo)
+	if err != nil {
+		return nil, fmt.Errorf("pull requests need a GitHub repository (or set spec.direct): %w", err)
+	}
+	gh := &gitops.GitHub{Owner: owner, Repo: name}
+	if f := repo.Spec.GitHub; f != nil {
+		gh.BaseURL = f.APIURL
+		if ref := f.TokenSecretRef; ref != nil {
+			key := ref.Key
+			if key == "" {
+				key = DefaultTokenKey
+			}
+			secret := &corev1.Secret{}
+			if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: repo.Namespace, Name: ref.Name}, secret); err != nil {
+				if apierrors.IsNotFound(err) {
+					return nil, fmt.Errorf("GitHub token Secret %s/%s not found", repo.Namespace, ref.Name)
+				}
+				return nil, fmt.Errorf("reading GitHub token Secret %s/%s: %w", repo.Namespace, ref.Name, err)
+			}
+			token, ok := secret.Data[key]
+			if !ok {
+				return nil, fmt.Errorf("GitHub token Secret %s/%s has no key %s", repo.Namespace, ref.Name, key)
+			}
+			gh.Token = strings.TrimSpace(string(token))
+		}
+	}
+	return gh, nil
+}
+
+func targetErrors(res *scheduler.Result) []v1alpha1.TargetError {
+	if len(res.Errors) == 0 {
+		return nil
+	}
+	out := make([]v1alpha1.TargetError, 0, len(res.Errors))
+	for _, e := range res.Errors {
+		env := e.Environment
+		if env == "" {
+			env = res.Environment
+		}
+		out = append(out, v1alpha1.TargetError{
+			Environment:      env,
+			ClusterType:      e.ClusterType,
+			DeploymentTarget: e.DeploymentTarget,
+			Object:           e.Object,
+			Message:          e.Error(),
+		})
+	}
+	return out
+}
+
+// maxMessage keeps condition messages well inside the API's 32768 characters.
+const maxMessage = 16 << 10
+
+func errorsMessage(res *scheduler.Result) string {
+	msgs := make([]string, len(res.Errors))
+	for i, e := range res.Errors {
+		msgs[i] = e.Error()
+	}
+	msg := fmt.Sprintf("%d deployment target(s) failed, the others were rendered: %s", len(msgs), strings.Join(msgs, "; "))
+	if len(msg) > maxMessage {
+		msg = msg[:maxMessage] + "…"
+	}
+	return msg
+}
+
+func setCondition(st *v1alpha1.GitOpsRepoStatus, gen int64, typ string, status metav1.ConditionStatus, reason, msg string) {
+	if len(msg) > maxMessage {
+		msg = msg[:maxMessage] + "…"
+	}
+	meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen})
+}
+
+func (r *Reconciler) updateStatus(ctx context.Context, before, repo *v1alpha1.GitOpsRepo) error {
+	if err := r.Client.Status().Patch(ctx, repo, client.MergeFrom(before)); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	return nil
+}

@@ -38,6 +38,8 @@ func main() {
 	pgw := postgreswriter.Options{}
 	fs.BoolVar(&enablePostgresWriter, "enable-postgres-writer", false, "run the example PostgresWriter operator (demo.yash.com/v1)")
 	pgw.BindFlags(fs)
+	fs.BoolVar(&opts.Scheduler, "enable-scheduler", false, "run the GitOps scheduler controller (GitOpsRepos with spec.controlPlane)")
+	fs.StringVar(&opts.SchedulerWebhookAddress, "scheduler-webhook-address", "", "address serving POST /hooks/scheduler/<namespace>/<name> (empty: no webhook)")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	fs.AddGoFlagSet(flag.CommandLine) // also brings controller-runtime's --kubeconfig

@@ -28,6 +28,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/metrics"
 	"github.com/tugboat-dev/tugboat/internal/postgreswriter"
 	"github.com/tugboat-dev/tugboat/internal/profiles"
+	schedulercontroller "github.com/tugboat-dev/tugboat/internal/scheduler/controller"
 )
 
 // Options configures the manager.
@@ -71,6 +72,11 @@ type Options struct {
 	// Optional controllers
 	// PostgresWriter, when set, runs the example PostgresWriter operator.
 	PostgresWriter *postgreswriter.Options
+	// Scheduler runs the GitOps scheduler controller (GitOpsRepos naming a control plane).
+	Scheduler bool
+	// SchedulerWebhookAddress is where the scheduler serves
+	// POST /hooks/scheduler/<namespace>/<name> (empty or "0": no webhook).
+	SchedulerWebhookAddress string
 }
 
 // DefaultOptions are the defaults of cmd/manager's flags.
@@ -191,6 +197,15 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		Concurrency: opts.Concurrency,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the EventTrigger controller: %w", err)
+	}
+	if opts.Scheduler {
+		if err := (&schedulercontroller.Reconciler{
+			Client:         mgr.GetClient(),
+			APIReader:      mgr.GetAPIReader(),
+			WebhookAddress: opts.SchedulerWebhookAddress,
+		}).SetupWithManager(mgr); err != nil {
+			return nil, fmt.Errorf("setting up the scheduler controller: %w", err)
+		}
 	}
 	if opts.PostgresWriter != nil {
 		if err := postgreswriter.SetupWithManager(ctx, mgr, *opts.PostgresWriter); err != nil {

@@ -63,11 +63,13 @@ const (
 	ReasonNotPushed       = "NotPushed"
 )
 
-// Reconciler schedules the environments GitOpsRepos name.
-//
+// The scheduler controller reads GitOpsRepos (and the GitHub token Secrets they
+// name) and writes their status.
 // +kubebuilder:rbac:groups=scheduler.kalypso.io,resources=gitopsrepos,verbs=get;list;watch
 // +kubebuilder:rbac:groups=scheduler.kalypso.io,resources=gitopsrepos/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+
+// Reconciler schedules the environments GitOpsRepos name.
 type Reconciler struct {
 	Client client.Client
 	// APIReader reads the GitHub token Secrets (uncached: no informer on every Secret).

@@ -90,6 +90,9 @@ type Reconciler struct {
 
 	// WebhookAddress, when set (and not "0"), serves POST /hooks/scheduler/<namespace>/<name>.
 	WebhookAddress string
+	// WebhookSecret, when set, is required to have signed each hook's body as
+	// GitHub does (X-Hub-Signature-256).
+	WebhookSecret []byte
 
 	// mu serializes the git work: mirrors are shared between GitOpsRepos.
 	mu      sync.Mutex
@@ -106,7 +109,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	r.events = make(chan event.GenericEvent, 64)
 	if r.WebhookAddress != "" && r.WebhookAddress != "0" {
-		ws, err := newWebhookServer(r.WebhookAddress, r.Client, r.events, mgr.Elected())
+		ws, err := newWebhookServer(r.WebhookAddress, r.WebhookSecret, r.Client, r.events, mgr.Elected())
 		if err != nil {
 			return err
 		}

@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/tugboat-dev/tugboat/api/scheduler/v1alpha1"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
@@ -388,4 +389,63 @@ func TestMissingTokenSecret(t *testing.T) {
 	if refs := git(t, s.gitops, "for-each-ref", "--format=%(refname)"); strings.Contains(refs, "deployment/") {
 		t.Errorf("pushed without a forge: %s", refs)
 	}
+}
+
+// With a secret, hooks must carry GitHub's body signature.
+func TestWebhookSignature(t *testing.T) {
+	ctx := context.Background()
+	ns := namespace(t)
+	repo := &v1alpha1.GitOpsRepo{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "signed"},
+		// A control plane that does not exist: the controller only reports it.
+		Spec: v1alpha1.GitOpsRepoSpec{
+			RepositoryReference: v1alpha1.RepositoryReference{Repo: "file:///nonexistent", Branch: "dev", Path: "."},
+			ControlPlane:        "file:///nonexistent-control-plane",
+		},
+	}
+	if err := mgmt.Create(ctx, repo); err != nil {
+		t.Fatal(err)
+	}
+	elected := make(chan struct{})
+	close(elected)
+	events := make(chan event.GenericEvent, 1)
+	secret := []byte("hook-secret")
+	srv := httptest.NewServer(&hookHandler{secret: secret, reader: mgmt, events: events, elected: elected})
+	t.Cleanup(srv.Close)
+	body := `{"ref":"refs/heads/dev"}`
+	post := func(signature string) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+HookPrefix+ns+"/signed", strings.NewReader(body))
+		if signature != "" {
+			req.Header.Set(SignatureHeader, signature)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(""); code != http.StatusUnauthorized {
+		t.Errorf("unsigned: %d", code)
+	}
+	if code := post(Sign([]byte("other"), []byte(body))); code != http.StatusUnauthorized {
+		t.Errorf("wrong secret: %d", code)
+	}
+	if len(events) != 0 {
+		t.Fatal("a rejected hook was queued")
+	}
+	if code := post(Sign(secret, []byte(body))); code != http.StatusAccepted {
+		t.Fatalf("signed: %d", code)
+	}
+	if e := <-events; e.Object.GetNamespace() != ns || e.Object.GetName() != "signed" {
+		t.Errorf("queued %s/%s", e.Object.GetNamespace(), e.Object.GetName())
+	}
+	// The shared controller reports the unreachable control plane.
+	waitStatus(t, types.NamespacedName{Namespace: ns, Name: "signed"}, func(r *v1alpha1.GitOpsRepo) error {
+		c := condition(r, v1alpha1.ConditionReady)
+		if c.Status != metav1.ConditionFalse || c.Reason != ReasonLoadFailed || !strings.Contains(c.Message, "environment signed") {
+			return fmt.Errorf("Ready %+v", c)
+		}
+		return nil
+	})
 }

@@ -2,8 +2,12 @@ package controller
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -28,12 +32,12 @@ type webhookServer struct {
 	handler  *hookHandler
 }
 
-func newWebhookServer(address string, reader client.Reader, events chan<- event.GenericEvent, elected <-chan struct{}) (*webhookServer, error) {
+func newWebhookServer(address string, secret []byte, reader client.Reader, events chan<- event.GenericEvent, elected <-chan struct{}) (*webhookServer, error) {
 	l, err := net.Listen("tcp", address)
 	if err != nil {
 		return nil, fmt.Errorf("scheduler webhook: listening on %s: %w", address, err)
 	}
-	return &webhookServer{listener: l, handler: &hookHandler{reader: reader, events: events, elected: elected}}, nil
+	return &webhookServer{listener: l, handler: &hookHandler{secret: secret, reader: reader, events: events, elected: elected}}, nil
 }
 
 func (s *webhookServer) addr() string { return s.listener.Addr().String() }
@@ -64,8 +68,10 @@ func (s *webhookServer) Start(ctx context.Context) error {
 
 // hookHandler: POST /hooks/scheduler/<namespace>/<name> enqueues that GitOpsRepo.
 // The request body (a forge's push event, say) is not interpreted: the controller
-// fetches the control plane and compares commits itself.
+// fetches the control plane and compares commits itself. With a secret, the
+// request must carry GitHub's X-Hub-Signature-256 (HMAC-SHA256 of the body).
 type hookHandler struct {
+	secret  []byte
 	reader  client.Reader
 	events  chan<- event.GenericEvent
 	elected <-chan struct{}
@@ -80,6 +86,10 @@ func (h *hookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, HookPrefix), "/")
 	if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
 		http.Error(w, "want "+HookPrefix+"<namespace>/<name>", http.StatusNotFound)
+		return
+	}
+	if len(h.secret) > 0 && !validSignature(r, h.secret) {
+		http.Error(w, "missing or wrong X-Hub-Signature-256", http.StatusUnauthorized)
 		return
 	}
 	select {
@@ -114,4 +124,25 @@ func (h *hookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log.FromContext(r.Context()).V(1).Info("scheduler webhook", "gitopsrepo", key)
 	w.WriteHeader(http.StatusAccepted)
 	fmt.Fprintf(w, "GitOpsRepo %s queued\n", key)
+}
+
+// maxHookBody bounds the request bodies read to check signatures.
+const maxHookBody = 25 << 20
+
+// SignatureHeader is the header carrying the HMAC of a hook's body.
+const SignatureHeader = "X-Hub-Signature-256"
+
+// Sign returns the SignatureHeader value for body: "sha256=" + hex HMAC-SHA256.
+func Sign(secret, body []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+func validSignature(r *http.Request, secret []byte) bool {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxHookBody))
+	if err != nil {
+		return false
+	}
+	return hmac.Equal([]byte(r.Header.Get(SignatureHeader)), []byte(Sign(secret, body)))
 }

@@ -35,7 +35,7 @@ func holderOf(u *unstructured.Unstructured) (h holder, ok bool) {
 	if kind == "" && name == "" {
 		return holder{}, false
 	}
-	h.owner = Owner{Kind: kind, Name: name, Tier: parseTier(ann[libv1beta1.OwnerTierAnnotation])}
+	h.owner = Owner{Kind: kind, Name: name, Tier: parseTier(ann[libv1beta1.OwnerTierAnnotation]), Cluster: ann[ClusterAnnotation]}
 	h.feature = libv1beta1.FeatureID(u.GetLabels()[libv1beta1.ReasonLabel])
 	h.tier = h.owner.tier()
 	if t := parseTier(ann[libv1beta1.ReferenceTierAnnotation]); t > 0 {
@@ -52,8 +52,12 @@ func parseTier(s string) int32 {
 	return int32(t)
 }
 
+// is reports whether the object belongs to owner. Objects recorded without a
+// cluster (deployed before the annotation existed) belong to the profile in
+// every cluster.
 func (h holder) is(owner Owner) bool {
-	return h.owner.Kind == owner.Kind && h.owner.Name == owner.Name
+	return h.owner.Kind == owner.Kind && h.owner.Name == owner.Name &&
+		(h.owner.Cluster == "" || owner.Cluster == "" || h.owner.Cluster == owner.Cluster)
 }
 
 // ownedBy reports whether u carries the ownership metadata of (owner, feature).
@@ -86,6 +90,11 @@ func decorate(obj *unstructured.Unstructured, req *Request, src Source) error {
 	ann[libv1beta1.OwnerKindAnnotation] = req.Owner.Kind
 	ann[libv1beta1.OwnerNameAnnotation] = req.Owner.Name
 	ann[libv1beta1.OwnerTierAnnotation] = strconv.Itoa(int(req.Owner.tier()))
+	if req.Owner.Cluster != "" {
+		ann[ClusterAnnotation] = req.Owner.Cluster
+	} else {
+		delete(ann, ClusterAnnotation)
+	}
 	ann[libv1beta1.ReferenceKindAnnotation] = src.Kind
 	ann[libv1beta1.ReferenceNameAnnotation] = src.Name
 	ann[libv1beta1.ReferenceNamespaceAnnotation] = src.Namespace
@@ -143,5 +152,6 @@ func ownershipKeys() []string {
 		libv1beta1.ReferenceNamespaceAnnotation,
 		libv1beta1.ReferenceTierAnnotation,
 		libv1beta1.HashAnnotation,
+		ClusterAnnotation,
 	}
 }

@@ -23,6 +23,10 @@ import (
 // Deployer.FieldManager is empty.
 const DefaultFieldManager = "tugboat"
 
+// ClusterAnnotation records Owner.Cluster on deployed objects (a Tugboat addition
+// to the Sveltos ownership metadata).
+const ClusterAnnotation = "tugboat.dev/cluster"
+
 // DefaultTier is the tier of a profile that does not set one.
 const DefaultTier int32 = 100
 
@@ -47,6 +51,11 @@ type Owner struct {
 	Kind, Name string
 	// Tier is the profile's tier; 0 means DefaultTier.
 	Tier int32
+	// Cluster is the registration ("namespace/name") the objects are deployed
+	// for. Several registrations can share one API server (and Local objects of
+	// every cluster share the management cluster): objects are told apart by it,
+	// so that one registration's cleanup never removes another's objects.
+	Cluster string
 }
 
 func (o Owner) String() string { return o.Kind + " " + o.Name }

@@ -17,6 +17,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/deployer"
 )
 
 // driftWatcher watches, in managed clusters, the objects Tugboat deployed for
@@ -122,6 +123,9 @@ func (w *driftWatcher) handler(cluster types.NamespacedName) cache.ResourceEvent
 		kind, name := ann[libv1beta1.OwnerKindAnnotation], ann[libv1beta1.OwnerNameAnnotation]
 		if kind == "" || name == "" {
 			return
+		}
+		if c := ann[deployer.ClusterAnnotation]; c != "" && c != cluster.String() {
+			return // deployed for another registration of the same API server
 		}
 		key := types.NamespacedName{Namespace: cluster.Namespace, Name: configv1beta1.ClusterSummaryName(kind, name, cluster.Name)}
 		w.mu.Lock()

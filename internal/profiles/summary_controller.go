@@ -173,8 +173,10 @@ func (p profileRef) referenceNamespace() string {
 	return ""
 }
 
-func (p profileRef) owner(spec *configv1beta1.Spec) deployer.Owner {
-	return deployer.Owner{Kind: p.kind, Name: p.name, Tier: spec.Tier}
+// owner is the deployer's identity of a summary: its profile, in its cluster.
+func (p profileRef) owner(s *configv1beta1.ClusterSummary) deployer.Owner {
+	return deployer.Owner{Kind: p.kind, Name: p.name, Tier: s.Spec.ClusterProfileSpec.Tier,
+		Cluster: s.Spec.ClusterNamespace + "/" + s.Spec.ClusterName}
 }
 
 // Reconcile deploys (or withdraws) one profile in one cluster.
@@ -344,7 +346,7 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 		r.Metrics.AddConflicts(string(feature), conflicts)
 	}()
 
-	owner := prof.owner(spec)
+	owner := prof.owner(s)
 	base := deployer.Request{
 		Owner: owner, Feature: feature,
 		ContinueOnConflict: spec.ContinueOnConflict, ContinueOnError: spec.ContinueOnError,
@@ -468,7 +470,7 @@ func (r *SummaryReconciler) withdraw(ctx context.Context, s *configv1beta1.Clust
 	spec := &s.Spec.ClusterProfileSpec
 	leave := spec.StopMatchingBehavior == libv1beta1.LeavePolicies
 	prof := profileOf(s)
-	owner := prof.owner(spec)
+	owner := prof.owner(s)
 	err := r.withdrawFrom(ctx, s, owner, types.NamespacedName{Namespace: s.Spec.ClusterNamespace, Name: s.Spec.ClusterName}, leave)
 	if err == nil {
 		err = r.withdrawFrom(ctx, s, owner, r.ManagementCluster, leave)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -203,6 +204,9 @@ func (r *TriggerReconciler) finalize(ctx context.Context, trigger *libv1beta1.Ev
 	if err := r.collectGarbage(ctx, trigger.Name, newDesired(), nil); err != nil {
 		return err
 	}
+	if err := r.deleteUnusedReports(ctx, trigger); err != nil {
+		return err
+	}
 	r.watcher.Release(trigger.Name, nil)
 	if !controllerutil.ContainsFinalizer(trigger, Finalizer) {
 		return nil
@@ -210,6 +214,36 @@ func (r *TriggerReconciler) finalize(ctx context.Context, trigger *libv1beta1.Ev
 	controllerutil.RemoveFinalizer(trigger, Finalizer)
 	if err := r.Client.Update(ctx, trigger); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("removing finalizer of EventTrigger %s: %w", trigger.Name, err)
+	}
+	return nil
+}
+
+// deleteUnusedReports deletes the EventReports of the trigger's EventSource
+// when no other EventTrigger evaluates it.
+func (r *TriggerReconciler) deleteUnusedReports(ctx context.Context, trigger *libv1beta1.EventTrigger) error {
+	name := trigger.Spec.EventSourceName
+	if strings.Contains(name, "{{") {
+		return nil // which sources it evaluated depends on the clusters; leave the reports
+	}
+	triggers := &libv1beta1.EventTriggerList{}
+	if err := r.Client.List(ctx, triggers); err != nil {
+		return fmt.Errorf("listing EventTriggers: %w", err)
+	}
+	for i := range triggers.Items {
+		other := &triggers.Items[i]
+		if other.Name != trigger.Name && other.DeletionTimestamp.IsZero() &&
+			(other.Spec.EventSourceName == name || strings.Contains(other.Spec.EventSourceName, "{{")) {
+			return nil
+		}
+	}
+	reports := &libv1beta1.EventReportList{}
+	if err := r.Client.List(ctx, reports, client.MatchingLabels{libv1beta1.EventTriggerEventSourceNameLabel: labelValue(name)}); err != nil {
+		return fmt.Errorf("listing EventReports of EventSource %s: %w", name, err)
+	}
+	for i := range reports.Items {
+		if err := r.Client.Delete(ctx, &reports.Items[i]); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting EventReport %s: %w", client.ObjectKeyFromObject(&reports.Items[i]), err)
+		}
 	}
 	return nil
 }

@@ -176,6 +176,10 @@ func TestTriggerDeletionRemovesGenerated(t *testing.T) {
 	setLabels(t, "services", map[string]string{name: "source"})
 	defer setLabels(t, "services", map[string]string{name: ""})
 	waitOneProfile(t, name)
+	reportKey := types.NamespacedName{Namespace: fleetNamespace, Name: libv1beta1.EventReportName(name, "services")}
+	if err := mgmt.Get(ctx, reportKey, &libv1beta1.EventReport{}); err != nil {
+		t.Fatalf("EventReport: %v", err)
+	}
 
 	if err := mgmt.Delete(ctx, &libv1beta1.EventTrigger{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
 		t.Fatal(err)
@@ -183,6 +187,9 @@ func TestTriggerDeletionRemovesGenerated(t *testing.T) {
 	waitNoneGenerated(t, name)
 	testenv.Eventually(t, "EventTrigger gone", func() error {
 		return notFound(mgmt, &libv1beta1.EventTrigger{}, types.NamespacedName{Name: name})
+	})
+	testenv.Eventually(t, "EventReport of the unused EventSource deleted", func() error {
+		return notFound(mgmt, &libv1beta1.EventReport{}, reportKey)
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/events"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
@@ -113,5 +114,30 @@ func waitClusterInfo(t *testing.T, trigger string, check func(libv1beta1.Cluster
 			}
 		}
 		return fmt.Errorf("no clusterInfo for services: %+v", tr.Status.ClusterInfo)
+	})
+}
+
+// An EventSource whose selectors do not compile says so in its conditions.
+func TestInvalidEventSourceIsReported(t *testing.T) {
+	ctx := context.Background()
+	source := &libv1beta1.EventSource{
+		ObjectMeta: metav1.ObjectMeta{Name: "events-invalid-source"},
+		Spec: libv1beta1.EventSourceSpec{ResourceSelectors: []libv1beta1.ResourceSelector{{
+			Version: "v1", Kind: "ConfigMap", EvaluateCEL: []libv1beta1.CELRule{{Name: "broken", Rule: "resource.("}},
+		}}},
+	}
+	if err := mgmt.Create(ctx, source); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, "SelectorsValid=False on the EventSource", func() error {
+		if err := mgmt.Get(ctx, client.ObjectKeyFromObject(source), source); err != nil {
+			return err
+		}
+		for _, c := range source.Status.Conditions {
+			if c.Type == events.SelectorsValidCondition && c.Status == metav1.ConditionFalse && strings.Contains(c.Message, "evaluateCEL[0] (broken)") {
+				return nil
+			}
+		}
+		return fmt.Errorf("conditions %+v", source.Status.Conditions)
 	})
 }

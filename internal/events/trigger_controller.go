@@ -76,6 +76,9 @@ func (r *TriggerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		r.Concurrency = 10
 	}
 	r.watcher = NewWatcher(r.Registry, mgr.GetLogger().WithName("eventtrigger-watcher"))
+	if err := (&sourceReconciler{client: r.Client}).setupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the EventSource controller: %w", err)
+	}
 	generated := handler.EnqueueRequestsFromMapFunc(byOriginLabel)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("eventtrigger").

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
@@ -40,11 +41,21 @@ func main() {
 	pgw.BindFlags(fs)
 	fs.BoolVar(&opts.Scheduler, "enable-scheduler", false, "run the GitOps scheduler controller (GitOpsRepos with spec.controlPlane)")
 	fs.StringVar(&opts.SchedulerWebhookAddress, "scheduler-webhook-address", "", "address serving POST /hooks/scheduler/<namespace>/<name> (empty: no webhook)")
+	var schedulerWebhookSecretFile string
+	fs.StringVar(&schedulerWebhookSecretFile, "scheduler-webhook-secret-file", "", "file holding the secret scheduler hooks must be signed with (X-Hub-Signature-256, as GitHub does)")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	fs.AddGoFlagSet(flag.CommandLine) // also brings controller-runtime's --kubeconfig
 	pflag.Parse()
 	opts.ManagementCluster = types.NamespacedName{Namespace: mgmtNamespace, Name: mgmtName}
+	if schedulerWebhookSecretFile != "" {
+		secret, err := os.ReadFile(schedulerWebhookSecretFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "manager:", err)
+			os.Exit(1)
+		}
+		opts.SchedulerWebhookSecret = bytes.TrimSpace(secret)
+	}
 	if enablePostgresWriter {
 		opts.PostgresWriter = &pgw
 	}

@@ -77,6 +77,8 @@ type Options struct {
 	// SchedulerWebhookAddress is where the scheduler serves
 	// POST /hooks/scheduler/<namespace>/<name> (empty or "0": no webhook).
 	SchedulerWebhookAddress string
+	// SchedulerWebhookSecret, when set, must have signed each hook (X-Hub-Signature-256).
+	SchedulerWebhookSecret []byte
 }
 
 // DefaultOptions are the defaults of cmd/manager's flags.
@@ -203,6 +205,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 			Client:         mgr.GetClient(),
 			APIReader:      mgr.GetAPIReader(),
 			WebhookAddress: opts.SchedulerWebhookAddress,
+			WebhookSecret:  opts.SchedulerWebhookSecret,
 		}).SetupWithManager(mgr); err != nil {
 			return nil, fmt.Errorf("setting up the scheduler controller: %w", err)
 		}

@@ -158,6 +158,18 @@ func releaseError(hc libv1beta1.HelmChart, op string, err error) error {
 // it when the deployed revision's chart version or values differ. values are the
 // final (already rendered) chart values.
 func (c *Client) Apply(ctx context.Context, restConfig *rest.Config, chart libv1beta1.HelmChart, values map[string]any) (Result, error) {
+	return c.apply(ctx, restConfig, chart, values, false)
+}
+
+// Reapply is Apply without the unchanged shortcut: a deployed release is upgraded
+// even when its chart version and values are those requested, and server-side
+// apply takes back fields someone else changed. Drift repair uses it to restore
+// deleted or modified objects of a release.
+func (c *Client) Reapply(ctx context.Context, restConfig *rest.Config, chart libv1beta1.HelmChart, values map[string]any) (Result, error) {
+	return c.apply(ctx, restConfig, chart, values, true)
+}
+
+func (c *Client) apply(ctx context.Context, restConfig *rest.Config, chart libv1beta1.HelmChart, values map[string]any, force bool) (Result, error) {
 	if chart.ReleaseName == "" || chart.ReleaseNamespace == "" {
 		return Result{}, releaseError(chart, "validate", errors.New("releaseName and releaseNamespace are required"))
 	}
@@ -188,7 +200,7 @@ func (c *Client) Apply(ctx context.Context, restConfig *rest.Config, chart libv1
 		if status.IsPending() {
 			return Result{}, releaseError(chart, "check release", fmt.Errorf("revision %d is %s: another operation is in progress", last.Version, status))
 		}
-		if status == rcommon.StatusDeployed && unchanged(last, ref, hash, opts) {
+		if !force && status == rcommon.StatusDeployed && unchanged(last, ref, hash, opts) {
 			info, err := describe(getter, last)
 			if err != nil {
 				return Result{}, releaseError(chart, "read release", err)
@@ -222,6 +234,9 @@ func (c *Client) Apply(ctx context.Context, restConfig *rest.Config, chart libv1
 	} else {
 		result = ActionUpgraded
 		up := newUpgrade(cfg, chart, opts, labels)
+		if force && !opts.UpgradeOptions.Force {
+			up.ForceConflicts = true // fields changed by someone else come back to the release
+		}
 		rel, err = up.RunWithContext(ctx, chart.ReleaseName, ch, values)
 		if err != nil {
 			return Result{}, releaseError(chart, "upgrade", err)

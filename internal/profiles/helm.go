@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -29,11 +31,23 @@ import (
 type renderedChart struct {
 	chart  libv1beta1.HelmChart
 	values map[string]any
+	// sources are the valuesFrom objects read, for the hash.
+	sources []valuesSource
+}
+
+// valuesSource is one valuesFrom object as read.
+type valuesSource struct {
+	Kind      string            `json:"kind"`
+	Namespace string            `json:"namespace"`
+	Name      string            `json:"name"`
+	Data      map[string]string `json:"data"`
 }
 
 // deployHelm runs the Helm feature (helmCharts): every chart is installed,
 // upgraded or uninstalled in list order, and releases this summary managed that
-// are no longer listed are uninstalled. valuesFrom is not supported yet.
+// are no longer listed are uninstalled. With ContinuousWithDriftDetection the
+// objects of every release are watched, and a release whose objects drifted is
+// re-applied (only that one) even when nothing else changed.
 func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, followUps *[]types.NamespacedName) (ctrl.Result, error) {
 	spec := &s.Spec.ClusterProfileSpec
 	feature := libv1beta1.FeatureHelm
@@ -53,9 +67,27 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 		return r.fail(s, fs, renderError{errors.New("helm is not configured in this manager")})
 	}
 
-	charts, err := renderCharts(cluster, spec.HelmCharts)
+	summaryKey := client.ObjectKeyFromObject(s)
+	clusterKey := types.NamespacedName{Namespace: cluster.Namespace, Name: cluster.Name}
+	driftMode := spec.SyncMode == libv1beta1.SyncModeContinuousWithDriftDetection
+	// Releases whose objects drifted; those not repaired below are put back.
+	drifted := r.drift.takeHelmDrifted(summaryKey)
+	defer func() { r.drift.markHelmDrifted(summaryKey, drifted) }()
+
+	charts, err := r.renderCharts(ctx, cluster, spec.HelmCharts, profileOf(s).referenceNamespace())
 	if err != nil {
 		return r.fail(s, fs, err)
+	}
+	listedKeys := map[string]bool{}
+	for _, rc := range charts {
+		if rc.chart.HelmChartAction != libv1beta1.HelmChartActionUninstall {
+			listedKeys[rc.chart.ReleaseNamespace+"/"+rc.chart.ReleaseName] = true
+		}
+	}
+	for k := range drifted {
+		if !listedKeys[k] || !driftMode {
+			delete(drifted, k)
+		}
 	}
 	hash, err := helmHash(charts)
 	if err != nil {
@@ -74,11 +106,20 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 			lost = lost || releaseStatus(s, rc.chart) != configv1beta1.HelmChartStatusConflict
 		}
 	}
-	if bytes.Equal(fs.Hash, hash) && fs.Status == libv1beta1.FeatureStatusProvisioned && !lost {
+	// After a manager restart the drift watches of the releases are set up again
+	// (one Helm read each, no Helm action).
+	unwatched := false
+	if driftMode {
+		for _, rs := range s.Status.HelmReleaseSummaries {
+			if rs.Status == configv1beta1.HelmChartStatusManaging && !r.drift.watchingRelease(clusterKey, summaryKey, rs.ReleaseNamespace, rs.ReleaseName) {
+				unwatched = true
+			}
+		}
+	}
+	if bytes.Equal(fs.Hash, hash) && fs.Status == libv1beta1.FeatureStatusProvisioned && !lost && len(drifted) == 0 && !unwatched {
 		return ctrl.Result{}, nil // nothing changed: no Helm call at all
 	}
 
-	clusterKey := types.NamespacedName{Namespace: cluster.Namespace, Name: cluster.Name}
 	cfg, err := r.restConfigFor(ctx, clusterKey)
 	if err != nil {
 		return r.fail(s, fs, err)
@@ -91,6 +132,7 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 		hc := rc.chart
 		key := hc.ReleaseNamespace + "/" + hc.ReleaseName
 		if hc.HelmChartAction == libv1beta1.HelmChartActionUninstall {
+			r.drift.forgetRelease(clusterKey, summaryKey, hc.ReleaseNamespace, hc.ReleaseName)
 			if err := r.Helm.UninstallChart(ctx, cfg, hc); err != nil {
 				errs = append(errs, err)
 				if !spec.ContinueOnError {
@@ -110,6 +152,7 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 					ReleaseName: hc.ReleaseName, ReleaseNamespace: hc.ReleaseNamespace,
 					Status: configv1beta1.HelmChartStatusConflict, ConflictMessage: msg,
 				})
+				r.drift.forgetRelease(clusterKey, summaryKey, hc.ReleaseNamespace, hc.ReleaseName)
 				r.Metrics.AddConflicts(string(feature), 1)
 				if !spec.ContinueOnConflict {
 					errs = append(errs, &deployer.ConflictError{Conflict: deployer.Conflict{Message: msg}})
@@ -122,7 +165,11 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 			// A lower tier takes the release over; the previous holder reports the conflict.
 			*followUps = append(*followUps, h.summary)
 		}
-		res, err := r.Helm.Apply(ctx, cfg, hc, rc.values)
+		apply := r.Helm.Apply
+		if drifted[key] {
+			apply = r.Helm.Reapply // same chart and values: force an upgrade to restore the objects
+		}
+		res, err := apply(ctx, cfg, hc, rc.values)
 		if err != nil {
 			errs = append(errs, err)
 			if !spec.ContinueOnError {
@@ -132,6 +179,15 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 		}
 		if res.Action != helm.ActionUnchanged {
 			installed++
+		}
+		delete(drifted, key)
+		if driftMode && res.Release != nil {
+			if err := r.drift.watchHelm(ctx, clusterKey, summaryKey, hc.ReleaseNamespace, hc.ReleaseName, releaseGVKs(res.Release)); err != nil {
+				errs = append(errs, err)
+				if !spec.ContinueOnError {
+					break
+				}
+			}
 		}
 		vh, err := helm.ValuesHash(rc.values)
 		if err != nil {
@@ -153,6 +209,7 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 			if listed[rs.ReleaseNamespace+"/"+rs.ReleaseName] || rs.Status != configv1beta1.HelmChartStatusManaging {
 				continue
 			}
+			r.drift.forgetRelease(clusterKey, summaryKey, rs.ReleaseNamespace, rs.ReleaseName)
 			if err := r.Helm.Uninstall(ctx, cfg, rs.ReleaseName, rs.ReleaseNamespace, false); err != nil {
 				errs = append(errs, err)
 				if !spec.ContinueOnError {
@@ -180,27 +237,60 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 }
 
 // renderCharts renders the values of every chart as a profile-stage template
-// and parses them as YAML.
-func renderCharts(cluster *libv1beta1.SveltosCluster, charts []libv1beta1.HelmChart) ([]renderedChart, error) {
+// and parses them as YAML, then merges the documents of its valuesFrom objects
+// in order after them (later wins, maps merged deeply). Every data value of a
+// valuesFrom ConfigMap/Secret (in key order) is such a template too.
+// referenceNamespace is where valuesFrom entries without a namespace resolve
+// (empty: the cluster's namespace).
+func (r *SummaryReconciler) renderCharts(ctx context.Context, cluster *libv1beta1.SveltosCluster, charts []libv1beta1.HelmChart, referenceNamespace string) ([]renderedChart, error) {
 	clusterMap, err := templating.ClusterMap(cluster)
 	if err != nil {
 		return nil, err
+	}
+	defaultNS := cluster.Namespace
+	if referenceNamespace != "" {
+		defaultNS = referenceNamespace
 	}
 	pc := templating.NewProfileContext(clusterMap, nil)
 	out := make([]renderedChart, 0, len(charts))
 	for i, hc := range charts {
 		rc := renderedChart{chart: hc, values: map[string]any{}}
-		if hc.HelmChartAction != libv1beta1.HelmChartActionUninstall && strings.TrimSpace(hc.Values) != "" {
-			name := fmt.Sprintf("helmCharts[%d] (%s/%s) values", i, hc.ReleaseNamespace, hc.ReleaseName)
-			text, err := pc.Render(name, hc.Values)
+		if hc.HelmChartAction == libv1beta1.HelmChartActionUninstall {
+			out = append(out, rc)
+			continue
+		}
+		where := fmt.Sprintf("helmCharts[%d] (chart %s, release %s/%s)", i, hc.ChartName, hc.ReleaseNamespace, hc.ReleaseName)
+		if strings.TrimSpace(hc.Values) != "" {
+			doc, err := renderValues(pc, where+" values", hc.Values)
 			if err != nil {
-				return nil, renderError{err}
+				return nil, err
 			}
-			if err := yaml.Unmarshal([]byte(text), &rc.values); err != nil {
-				return nil, renderError{fmt.Errorf("%s: parsing YAML: %w", name, err)}
+			rc.values = doc
+		}
+		for j, vf := range hc.ValuesFrom {
+			at := fmt.Sprintf("%s valuesFrom[%d]", where, j)
+			src, found, err := r.readValuesFrom(ctx, pc, at, vf, defaultNS)
+			if err != nil {
+				return nil, err
 			}
-			if rc.values == nil {
-				rc.values = map[string]any{}
+			if !found {
+				continue
+			}
+			rc.sources = append(rc.sources, src)
+			keys := make([]string, 0, len(src.Data))
+			for k := range src.Data {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				if strings.TrimSpace(src.Data[k]) == "" {
+					continue
+				}
+				doc, err := renderValues(pc, fmt.Sprintf("%s (%s %s/%s, key %s)", at, src.Kind, src.Namespace, src.Name, k), src.Data[k])
+				if err != nil {
+					return nil, err
+				}
+				rc.values = mergeValues(rc.values, doc)
 			}
 		}
 		out = append(out, rc)
@@ -208,15 +298,112 @@ func renderCharts(cluster *libv1beta1.SveltosCluster, charts []libv1beta1.HelmCh
 	return out, nil
 }
 
-// helmHash covers the charts' spec and their rendered values.
+// renderValues renders one values document and parses it as a YAML map.
+func renderValues(pc templating.ProfileContext, name, text string) (map[string]any, error) {
+	rendered, err := pc.Render(name, text)
+	if err != nil {
+		return nil, renderError{err}
+	}
+	values := map[string]any{}
+	if err := yaml.Unmarshal([]byte(rendered), &values); err != nil {
+		return nil, renderError{fmt.Errorf("%s: parsing YAML: %w", name, err)}
+	}
+	if values == nil {
+		values = map[string]any{}
+	}
+	return values, nil
+}
+
+// readValuesFrom reads one valuesFrom object (its name and namespace are
+// templates). found is false for a missing optional one.
+func (r *SummaryReconciler) readValuesFrom(ctx context.Context, pc templating.ProfileContext, where string, vf libv1beta1.ValueFrom, defaultNS string) (valuesSource, bool, error) {
+	renderName := func(field, v string) (string, error) {
+		if !strings.Contains(v, "{{") {
+			return v, nil
+		}
+		out, err := pc.Render(where+"."+field, v)
+		if err != nil {
+			return "", renderError{err}
+		}
+		return out, nil
+	}
+	name, err := renderName("name", vf.Name)
+	if err != nil {
+		return valuesSource{}, false, err
+	}
+	ns, err := renderName("namespace", vf.Namespace)
+	if err != nil {
+		return valuesSource{}, false, err
+	}
+	if ns == "" {
+		ns = defaultNS
+	}
+	src := valuesSource{Kind: vf.Kind, Namespace: ns, Name: name, Data: map[string]string{}}
+	key := types.NamespacedName{Namespace: ns, Name: name}
+	switch vf.Kind {
+	case "ConfigMap":
+		cm := &corev1.ConfigMap{}
+		found, err := r.getReference(ctx, key, cm, where, vf.Optional)
+		if err != nil || !found {
+			return src, false, err
+		}
+		for k, v := range cm.Data {
+			src.Data[k] = v
+		}
+	case "Secret":
+		sec := &corev1.Secret{}
+		found, err := r.getReference(ctx, key, sec, where, vf.Optional)
+		if err != nil || !found {
+			return src, false, err
+		}
+		for k, v := range sec.Data {
+			src.Data[k] = string(v)
+		}
+	default:
+		return src, false, renderError{fmt.Errorf("%s: kind %q is not supported (ConfigMap and Secret are)", where, vf.Kind)}
+	}
+	return src, true, nil
+}
+
+// mergeValues merges src into dst (src wins; maps are merged deeply) and returns dst.
+func mergeValues(dst, src map[string]any) map[string]any {
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok {
+				dst[k] = mergeValues(dm, sm)
+				continue
+			}
+		}
+		dst[k] = v
+	}
+	return dst
+}
+
+// releaseGVKs are the kinds of a release's objects.
+func releaseGVKs(rel *helm.Release) []schema.GroupVersionKind {
+	seen := map[schema.GroupVersionKind]bool{}
+	var out []schema.GroupVersionKind
+	for _, o := range rel.Objects {
+		gvk := o.GroupVersionKind()
+		if gvk.Kind == "" || seen[gvk] {
+			continue
+		}
+		seen[gvk] = true
+		out = append(out, gvk)
+	}
+	return out
+}
+
+// helmHash covers the charts' spec, the valuesFrom objects read and the rendered values.
 func helmHash(charts []renderedChart) ([]byte, error) {
 	type entry struct {
-		Chart  libv1beta1.HelmChart `json:"chart"`
-		Values map[string]any       `json:"values"`
+		Chart   libv1beta1.HelmChart `json:"chart"`
+		Values  map[string]any       `json:"values"`
+		Sources []valuesSource       `json:"sources,omitempty"`
 	}
 	entries := make([]entry, 0, len(charts))
 	for _, rc := range charts {
-		entries = append(entries, entry{Chart: rc.chart, Values: rc.values})
+		entries = append(entries, entry{Chart: rc.chart, Values: rc.values, Sources: rc.sources})
 	}
 	data, err := json.Marshal(entries)
 	if err != nil {
@@ -330,6 +517,10 @@ func (r *SummaryReconciler) withdrawHelm(ctx context.Context, s *configv1beta1.C
 	cfg, err := r.restConfigFor(ctx, clusterKey)
 	if err != nil {
 		return err
+	}
+	summaryKey := client.ObjectKeyFromObject(s)
+	for _, rs := range s.Status.HelmReleaseSummaries {
+		r.drift.forgetRelease(clusterKey, summaryKey, rs.ReleaseNamespace, rs.ReleaseName)
 	}
 	charts := map[string]libv1beta1.HelmChart{}
 	for _, hc := range s.Spec.ClusterProfileSpec.HelmCharts {

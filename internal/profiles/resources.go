@@ -257,5 +257,10 @@ func referencedKeys(s *configv1beta1.ClusterSummary, profileNamespace string) []
 	for _, kr := range spec.KustomizationRefs {
 		add(kr.Kind, kr.Namespace, kr.Name)
 	}
+	for _, hc := range spec.HelmCharts {
+		for _, vf := range hc.ValuesFrom {
+			add(vf.Kind, vf.Namespace, vf.Name)
+		}
+	}
 	return keys
 }

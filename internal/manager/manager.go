@@ -186,6 +186,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		ManagementCluster: opts.ManagementCluster,
 		Deployer:          &deployer.Deployer{},
 		APIReader:         mgr.GetAPIReader(),
+		Shard:             clusters.Shard{Key: opts.ShardKey},
 		Metrics:           tugMetrics,
 		Helm:              helmClient,
 		Concurrency:       opts.Concurrency,

@@ -63,6 +63,9 @@ type SummaryReconciler struct {
 
 	Concurrency int
 
+	// Shard selects the clusters this manager deploys to.
+	Shard clusters.Shard
+
 	// APIReader reads past the cache where a stale read would decide wrongly
 	// (who holds a Helm release); defaults to Client.
 	APIReader client.Reader
@@ -226,6 +229,9 @@ func (r *SummaryReconciler) deploy(ctx context.Context, s *configv1beta1.Cluster
 		// the cluster watch brings the summary back when it is.
 		s.Status.FailureMessage = ptr(fmt.Sprintf("cluster %s is not ready", clusterKey))
 		return ctrl.Result{}, nil
+	}
+	if !r.Shard.Owns(cluster) {
+		return ctrl.Result{}, nil // another manager's shard deploys to this cluster
 	}
 	if cluster.Spec.Paused {
 		return ctrl.Result{}, nil
@@ -466,6 +472,10 @@ func (r *SummaryReconciler) writeReport(ctx context.Context, s *configv1beta1.Cl
 func (r *SummaryReconciler) withdraw(ctx context.Context, s *configv1beta1.ClusterSummary) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(s, SummaryFinalizer) {
 		return ctrl.Result{}, nil
+	}
+	cluster := &libv1beta1.SveltosCluster{}
+	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: s.Spec.ClusterNamespace, Name: s.Spec.ClusterName}, cluster); err == nil && !r.Shard.Owns(cluster) {
+		return ctrl.Result{}, nil // the manager of the cluster's shard withdraws
 	}
 	spec := &s.Spec.ClusterProfileSpec
 	leave := spec.StopMatchingBehavior == libv1beta1.LeavePolicies

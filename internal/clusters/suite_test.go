@@ -8,17 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap/zapcore"
-
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/tugboat-dev/tugboat/api"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/manager"
+	"github.com/tugboat-dev/tugboat/internal/manager/managertest"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
@@ -34,23 +30,11 @@ func TestMain(m *testing.M) {
 
 // runManager starts the Tugboat manager against the management cluster for the whole package.
 func runManager(ctx context.Context, env *testenv.Env) error {
-	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
-	var err error
-	if mgmt, err = client.New(env.Management().Config, client.Options{Scheme: api.NewScheme()}); err != nil {
-		return err
-	}
-	opts := manager.DefaultOptions()
-	opts.MetricsAddr, opts.ProbeAddr, opts.LeaderElection = "0", "0", false
+	opts := managertest.Options(env)
 	opts.ProbeInterval = time.Second // so that the periodic probe shows within a test
-	if mgr, err = manager.New(ctx, env.Management().Config, opts); err != nil {
-		return err
-	}
-	go func() {
-		if err := mgr.Start(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "manager stopped:", err)
-		}
-	}()
-	return nil
+	var err error
+	mgr, mgmt, err = managertest.Start(ctx, env, opts)
+	return err
 }
 
 // getCluster reads a SveltosCluster from the API server.
@@ -96,13 +80,6 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-func zapLevel() zapcore.Level {
-	if os.Getenv("TUGBOAT_TEST_VERBOSE") != "" {
-		return -1
-	}
-	return 2 // errors only
 }
 
 // updateCluster changes a SveltosCluster, retrying when the controller wrote it in between.

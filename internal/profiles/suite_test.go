@@ -9,20 +9,18 @@ import (
 	"os"
 	"testing"
 
-	"go.uber.org/zap/zapcore"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/util/retry"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/tugboat-dev/tugboat/api"
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/manager"
+	"github.com/tugboat-dev/tugboat/internal/manager/managertest"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
@@ -40,25 +38,10 @@ func TestMain(m *testing.M) {
 }
 
 func start(ctx context.Context, env *testenv.Env) error {
-	level := zapcore.Level(2)
-	if os.Getenv("TUGBOAT_TEST_VERBOSE") != "" {
-		level = -1
-	}
-	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(level)))
 	var err error
-	if mgmt, err = client.New(env.Management().Config, client.Options{Scheme: api.NewScheme()}); err != nil {
+	if mgr, mgmt, err = managertest.Start(ctx, env, managertest.Options(env)); err != nil {
 		return err
 	}
-	opts := manager.DefaultOptions()
-	opts.MetricsAddr, opts.ProbeAddr, opts.LeaderElection = "0", "0", false
-	if mgr, err = manager.New(ctx, env.Management().Config, opts); err != nil {
-		return err
-	}
-	go func() {
-		if err := mgr.Start(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "manager stopped:", err)
-		}
-	}()
 	for _, name := range managed {
 		if _, err := clusters.Register(ctx, mgmt, clusters.Registration{Namespace: "fleet", Name: name, Kubeconfig: env.Cluster(name).Kubeconfig}); err != nil {
 			return err

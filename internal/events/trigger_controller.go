@@ -181,6 +181,15 @@ type clusterOutcome struct {
 	// (not ready, informers not synced, render error keeping the last good state).
 	preserve bool
 	pending  bool
+	// report is the EventReport to keep current, written after the generated
+	// objects (it is a record, not on the path from event to deployment).
+	report *pendingReport
+}
+
+type pendingReport struct {
+	source  *libv1beta1.EventSource
+	cluster *libv1beta1.SveltosCluster
+	matches []unstructured.Unstructured
 }
 
 // Reconcile brings what one EventTrigger generated in line with the events of its source clusters.
@@ -212,6 +221,7 @@ func (r *TriggerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	preserve := map[types.NamespacedName]bool{}
 	keep := map[watchKey]bool{}
 	pending := false
+	var reports []*pendingReport
 
 	clusterList := &libv1beta1.SveltosClusterList{}
 	if err := r.Client.List(ctx, clusterList); err != nil {
@@ -246,6 +256,9 @@ func (r *TriggerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 			want.merge(got)
 		}
 		pending = pending || out.pending
+		if out.report != nil {
+			reports = append(reports, out.report)
+		}
 	}
 
 	if err := r.apply(ctx, trigger, want); err != nil {
@@ -255,6 +268,13 @@ func (r *TriggerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		return ctrl.Result{}, errors.Join(err, r.writeStatus(ctx, trigger, before, status, nil))
 	}
 	r.watcher.Release(trigger.Name, keep)
+	var reportErrs []error
+	for _, rep := range reports {
+		reportErrs = append(reportErrs, r.writeReport(ctx, rep.source, rep.cluster, rep.matches))
+	}
+	if err := errors.Join(reportErrs...); err != nil {
+		return ctrl.Result{}, errors.Join(err, r.writeStatus(ctx, trigger, before, status, nil))
+	}
 	if err := r.writeStatus(ctx, trigger, before, status, nil); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -305,8 +325,10 @@ func (r *TriggerReconciler) processCluster(ctx context.Context, trigger *libv1be
 	if !synced {
 		return fail(libv1beta1.FeatureStatusProvisioning, true, fmt.Errorf("waiting for the watches on cluster %s/%s to sync", sc.Namespace, sc.Name))
 	}
-	if err := r.writeReport(ctx, source, sc, matches); err != nil {
-		return fail(libv1beta1.FeatureStatusFailed, true, err)
+	report := &pendingReport{source: source, cluster: sc, matches: matches}
+	fail = func(status libv1beta1.FeatureStatus, pending bool, err error) (clusterOutcome, *desired) {
+		msg := err.Error()
+		return clusterOutcome{info: libv1beta1.ClusterInfo{Cluster: ref, Status: status, FailureMessage: &msg}, preserve: true, pending: pending, report: report}, nil
 	}
 
 	got := newDesired()
@@ -336,7 +358,7 @@ func (r *TriggerReconciler) processCluster(ctx context.Context, trigger *libv1be
 			return fail(libv1beta1.FeatureStatusFailed, false, err)
 		}
 	}
-	return clusterOutcome{info: libv1beta1.ClusterInfo{Cluster: ref, Status: libv1beta1.FeatureStatusProvisioned, Hash: got.hash()}}, got
+	return clusterOutcome{info: libv1beta1.ClusterInfo{Cluster: ref, Status: libv1beta1.FeatureStatusProvisioned, Hash: got.hash()}, report: report}, got
 }
 
 // evaluate lists, from the shared informers of cluster, the objects matching

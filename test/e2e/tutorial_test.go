@@ -1,8 +1,11 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -99,8 +102,26 @@ func TestDatabaseAsAServiceTutorial(t *testing.T) {
 	setLabels(t, first.ref, map[string]string{"type": "app"})
 	waitJob(t, first)
 
-	// 6. Every ClusterSummary is Provisioned.
+	// 6. Every ClusterSummary is Provisioned; tug show addons lists the chart and each resource.
 	waitAllProvisioned(t)
+	tug := buildTug(t)
+	testenv.Eventually(t, "tug show addons lists the chart, the database and the Job", func() error {
+		rows, err := showAddons(tug)
+		if err != nil {
+			return err
+		}
+		for _, want := range []addonRow{
+			{Cluster: "services/services", ResourceType: "helm chart", Namespace: "cnpg-system", Name: "cnpg", Version: "0.27.1", Profiles: []string{"ClusterProfile/deploy-cnpg"}},
+			{Cluster: "services/services", ResourceType: "postgresql.cnpg.io:Cluster", Namespace: first.dbCluster.Namespace, Name: first.dbCluster.Name},
+			{Cluster: "mgmt/mgmt", ResourceType: ":Secret", Namespace: first.ref.Namespace, Name: "pg-credentials"},
+			{Cluster: "coke/workload", ResourceType: "batch:Job", Namespace: "todo", Name: "todo-table", Profiles: []string{"ClusterProfile/deploy-job"}},
+		} {
+			if !hasRow(rows, want) {
+				return fmt.Errorf("no row like %+v in %+v", want, rows)
+			}
+		}
+		return nil
+	})
 
 	// A second workload cluster in another namespace gets its own database, credentials and Job.
 	register(t, second)
@@ -275,4 +296,59 @@ func waitAllProvisioned(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// addonRow is a row of `tug show addons -o json`.
+type addonRow struct {
+	Cluster      string   `json:"cluster"`
+	ResourceType string   `json:"resourceType"`
+	Namespace    string   `json:"namespace,omitempty"`
+	Name         string   `json:"name"`
+	Version      string   `json:"version"`
+	Time         string   `json:"time,omitempty"`
+	Profiles     []string `json:"profiles"`
+}
+
+// hasRow reports whether a row matches want's cluster, type, namespace and
+// name, and (when set in want) its version and profiles.
+func hasRow(rows []addonRow, want addonRow) bool {
+	for _, r := range rows {
+		if r.Cluster != want.Cluster || r.ResourceType != want.ResourceType || r.Namespace != want.Namespace || r.Name != want.Name {
+			continue
+		}
+		if want.Version != "" && r.Version != want.Version {
+			continue
+		}
+		if want.Profiles != nil && strings.Join(r.Profiles, ",") != strings.Join(want.Profiles, ",") {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// buildTug builds the tug command line into the test's temporary folder.
+func buildTug(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "tug")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/tug")
+	cmd.Dir = filepath.Join("..", "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building tug: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func showAddons(tug string) ([]addonRow, error) {
+	cmd := exec.Command(tug, "show", "addons", "--kubeconfig", env.Management().KubeconfigPath, "-o", "json")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("tug show addons: %w: %s", err, stderr.String())
+	}
+	var rows []addonRow
+	if err := json.Unmarshal(stdout.Bytes(), &rows); err != nil {
+		return nil, fmt.Errorf("tug show addons output: %w", err)
+	}
+	return rows, nil
 }

@@ -2,24 +2,17 @@ package main
 
 import (
 	"fmt"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/tugboat-dev/tugboat/internal/version"
 )
 
-// version is set at build time with -ldflags "-X main.version=v…".
-var version = ""
-
-func cliVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
+// managerNamespace is where the manager records its version (its --namespace).
+const managerNamespace = "projectsveltos"
 
 func newVersionCommand(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
@@ -28,7 +21,7 @@ func newVersionCommand(g *globalOptions) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "tug: %s\n", cliVersion())
+			fmt.Fprintf(out, "tug: %s\n", version.String())
 			cfg, err := g.restConfig()
 			if err != nil {
 				fmt.Fprintf(out, "management cluster: not configured (%v)\n", err)
@@ -44,6 +37,16 @@ func newVersionCommand(g *globalOptions) *cobra.Command {
 				return nil
 			}
 			fmt.Fprintf(out, "management cluster: %s (Kubernetes %s)\n", cfg.Host, v.GitVersion)
+			cs, err := kubernetes.NewForConfig(cfg)
+			if err != nil {
+				return err
+			}
+			cm, err := cs.CoreV1().ConfigMaps(managerNamespace).Get(cmd.Context(), version.ConfigMapName, metav1.GetOptions{})
+			if err != nil {
+				fmt.Fprintf(out, "manager: not found (%s/%s: %v)\n", managerNamespace, version.ConfigMapName, err)
+				return nil
+			}
+			fmt.Fprintf(out, "manager: %s\n", cm.Data["version"])
 			return nil
 		},
 	}

@@ -10,11 +10,14 @@ import (
 	"path/filepath"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -29,6 +32,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/postgreswriter"
 	"github.com/tugboat-dev/tugboat/internal/profiles"
 	schedulercontroller "github.com/tugboat-dev/tugboat/internal/scheduler/controller"
+	"github.com/tugboat-dev/tugboat/internal/version"
 )
 
 // Options configures the manager.
@@ -230,23 +234,37 @@ func durationOrNil(d time.Duration) *time.Duration {
 // Start registers the management cluster (when it belongs to this manager's
 // shard) and runs the controllers until ctx ends.
 func (m *Manager) Start(ctx context.Context) error {
+	direct, err := client.New(m.config, client.Options{Scheme: m.GetScheme()})
+	if err != nil {
+		return fmt.Errorf("creating client: %w", err)
+	}
 	if m.opts.ShardKey == "" {
-		direct, err := client.New(m.config, client.Options{Scheme: m.GetScheme()})
-		if err != nil {
-			return fmt.Errorf("creating client: %w", err)
-		}
 		if err := clusters.EnsureManagementCluster(ctx, direct, m.opts.ManagementCluster); err != nil {
 			return err
 		}
 	}
 	if m.opts.LeaderElection {
-		direct, err := client.New(m.config, client.Options{Scheme: m.GetScheme()})
-		if err != nil {
-			return fmt.Errorf("creating client: %w", err)
-		}
 		if err := clusters.EnsureNamespace(ctx, direct, m.opts.LeaderElectionNamespace); err != nil {
 			return err
 		}
 	}
+	if err := m.recordVersion(ctx, direct); err != nil {
+		return err
+	}
 	return m.Manager.Start(ctx)
+}
+
+// recordVersion writes this manager's version where `tug version` reads it.
+func (m *Manager) recordVersion(ctx context.Context, c client.Client) error {
+	if err := clusters.EnsureNamespace(ctx, c, m.opts.Namespace); err != nil {
+		return err
+	}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: m.opts.Namespace, Name: version.ConfigMapName}}
+	if _, err := controllerutil.CreateOrUpdate(ctx, c, cm, func() error {
+		cm.Data = map[string]string{"version": version.String()}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("recording the manager version in ConfigMap %s/%s: %w", cm.Namespace, cm.Name, err)
+	}
+	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -83,7 +84,7 @@ func (r *TriggerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("eventtrigger").
 		For(&libv1beta1.EventTrigger{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
-		Watches(&libv1beta1.SveltosCluster{}, handler.EnqueueRequestsFromMapFunc(r.allTriggers)).
+		Watches(&libv1beta1.SveltosCluster{}, handler.EnqueueRequestsFromMapFunc(r.allTriggers), builder.WithPredicates(clusterChanged())).
 		Watches(&libv1beta1.EventSource{}, handler.EnqueueRequestsFromMapFunc(r.allTriggers)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.referencing(libv1beta1.ConfigMapReferencedKind))).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.referencing(libv1beta1.SecretReferencedKind))).
@@ -165,6 +166,21 @@ func mayReference(spec *libv1beta1.EventTriggerSpec, kind, name string) bool {
 		}
 	}
 	return false
+}
+
+// clusterChanged passes the SveltosCluster changes that matter to triggers:
+// labels (source selection, .Cluster), readiness and deletion; not the periodic
+// probe results.
+func clusterChanged() predicate.Funcs {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		o, okOld := e.ObjectOld.(*libv1beta1.SveltosCluster)
+		n, okNew := e.ObjectNew.(*libv1beta1.SveltosCluster)
+		if !okOld || !okNew {
+			return true
+		}
+		return !equality.Semantic.DeepEqual(o.Labels, n.Labels) || clusters.Ready(o) != clusters.Ready(n) ||
+			o.Generation != n.Generation || !equality.Semantic.DeepEqual(o.Annotations, n.Annotations)
+	}}
 }
 
 func byOriginLabel(_ context.Context, o client.Object) []reconcile.Request {

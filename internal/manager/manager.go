@@ -11,9 +11,11 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
@@ -249,7 +251,8 @@ func (m *Manager) Start(ctx context.Context) error {
 		}
 	}
 	if err := m.recordVersion(ctx, direct); err != nil {
-		return err
+		// Only `tug version` reads it: not a reason to stay down.
+		ctrl.Log.WithName("manager").Error(err, "recording the manager version")
 	}
 	return m.Manager.Start(ctx)
 }
@@ -260,9 +263,15 @@ func (m *Manager) recordVersion(ctx context.Context, c client.Client) error {
 		return err
 	}
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: m.opts.Namespace, Name: version.ConfigMapName}}
-	if _, err := controllerutil.CreateOrUpdate(ctx, c, cm, func() error {
-		cm.Data = map[string]string{"version": version.String()}
-		return nil
+	// Replicas start together: retry when another one wrote it in between.
+	if err := retry.OnError(retry.DefaultRetry, func(err error) bool {
+		return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)
+	}, func() error {
+		_, err := controllerutil.CreateOrUpdate(ctx, c, cm, func() error {
+			cm.Data = map[string]string{"version": version.String()}
+			return nil
+		})
+		return err
 	}); err != nil {
 		return fmt.Errorf("recording the manager version in ConfigMap %s/%s: %w", cm.Namespace, cm.Name, err)
 	}

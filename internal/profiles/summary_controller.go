@@ -363,13 +363,18 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 	}
 	var deployed []deployer.ObjectRef
 	var reports []configv1beta1.ResourceReport
-	for _, target := range []struct {
+	type target struct {
 		cluster types.NamespacedName
 		objects []deployer.Desired
-	}{
-		{types.NamespacedName{Namespace: cluster.Namespace, Name: cluster.Name}, remote},
-		{r.ManagementCluster, local},
-	} {
+	}
+	clusterKey := types.NamespacedName{Namespace: cluster.Namespace, Name: cluster.Name}
+	targets := []target{{clusterKey, remote}, {r.ManagementCluster, local}}
+	if clusterKey == r.ManagementCluster {
+		// Remote and Local are the same cluster: one pass, or the second would
+		// clean up what the first just deployed.
+		targets = []target{{clusterKey, append(remote, local...)}}
+	}
+	for _, target := range targets {
 		c, err := r.clientFor(ctx, target.cluster)
 		if err != nil {
 			return r.fail(s, fs, err)

@@ -191,7 +191,7 @@ func (r *ProfileReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 			}
 			updating = append(updating, cl)
 		}
-		if err := r.ensureSummary(ctx, profile, cl, name); err != nil {
+		if err := r.ensureSummary(ctx, profile, cl, name, byKey[cl.Namespace+"/"+name]); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
@@ -311,7 +311,17 @@ func (r *ProfileReconciler) matchingClusters(ctx context.Context, profile config
 }
 
 // ensureSummary creates or updates the summary of the profile in one cluster.
-func (r *ProfileReconciler) ensureSummary(ctx context.Context, profile configv1beta1.ProfileObject, cl corev1.ObjectReference, name string) error {
+// existing is the summary as last seen (nil if none): when it is already what
+// the profile wants, nothing is done — a profile with N clusters is reconciled on
+// every summary status change, so this keeps that O(N) cheap checks.
+func (r *ProfileReconciler) ensureSummary(ctx context.Context, profile configv1beta1.ProfileObject, cl corev1.ObjectReference, name string, existing *configv1beta1.ClusterSummary) error {
+	if existing != nil && existing.DeletionTimestamp.IsZero() &&
+		existing.Labels[configv1beta1.ProfileLabel(r.Kind)] == profile.GetName() &&
+		existing.Labels[configv1beta1.ClusterNameLabel] == cl.Name &&
+		len(existing.OwnerReferences) == 1 && existing.OwnerReferences[0].UID == profile.GetUID() &&
+		equality.Semantic.DeepEqual(existing.Spec.ClusterProfileSpec, *profile.GetSpec()) {
+		return nil
+	}
 	s := &configv1beta1.ClusterSummary{ObjectMeta: metav1.ObjectMeta{Namespace: cl.Namespace, Name: name}}
 	_, err := controllerutil.CreateOrPatch(ctx, r.Client, s, func() error {
 		if s.Labels == nil {

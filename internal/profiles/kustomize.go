@@ -82,8 +82,31 @@ func (r *SummaryReconciler) collectKustomizations(ctx context.Context, s *config
 		default:
 			return nil, renderError{fmt.Errorf("kustomizationRefs[%d]: kind %s is not supported yet (ConfigMap and Secret are)", i, ref.Kind)}
 		}
-		// Values are templates over the cluster, like Helm values.
+		// Values are templates over the cluster, like Helm values: first those of
+		// valuesFrom (in order, each object's keys in name order), then values.
 		values := map[string]string{}
+		for j, vf := range ref.ValuesFrom {
+			at := fmt.Sprintf("kustomizationRefs[%d].valuesFrom[%d]", i, j)
+			src, found, err := r.readValuesFrom(ctx, tmpl, at, vf, defaultNS)
+			if err != nil {
+				return nil, err
+			}
+			if !found {
+				continue
+			}
+			keys := make([]string, 0, len(src.Data))
+			for k := range src.Data {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				out, err := tmpl.Render(at+"."+k, src.Data[k])
+				if err != nil {
+					return nil, renderError{err}
+				}
+				values[k] = out
+			}
+		}
 		for k, v := range ref.Values {
 			out, err := tmpl.Render(fmt.Sprintf("kustomizationRefs[%d].values.%s", i, k), v)
 			if err != nil {

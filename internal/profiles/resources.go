@@ -256,6 +256,9 @@ func referencedKeys(s *configv1beta1.ClusterSummary, profileNamespace string) []
 	}
 	for _, kr := range spec.KustomizationRefs {
 		add(kr.Kind, kr.Namespace, kr.Name)
+		for _, vf := range kr.ValuesFrom {
+			add(vf.Kind, vf.Namespace, vf.Name)
+		}
 	}
 	for _, hc := range spec.HelmCharts {
 		for _, vf := range hc.ValuesFrom {

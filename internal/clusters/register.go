@@ -110,3 +110,29 @@ func EnsureNamespace(ctx context.Context, c client.Client, name string) error {
 	}
 	return nil
 }
+
+// SetLabels sets labels on a SveltosCluster; an empty value removes the label.
+// It retries when the cluster controller wrote the object in between.
+func SetLabels(ctx context.Context, c client.Client, cluster types.NamespacedName, labels map[string]string) error {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		sc := &libv1beta1.SveltosCluster{}
+		if err := c.Get(ctx, cluster, sc); err != nil {
+			return err
+		}
+		if sc.Labels == nil {
+			sc.Labels = map[string]string{}
+		}
+		for k, v := range labels {
+			if v == "" {
+				delete(sc.Labels, k)
+			} else {
+				sc.Labels[k] = v
+			}
+		}
+		return c.Update(ctx, sc)
+	})
+	if err != nil {
+		return fmt.Errorf("labelling SveltosCluster %s: %w", cluster, err)
+	}
+	return nil
+}

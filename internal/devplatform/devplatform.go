@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -296,17 +295,7 @@ func register(ctx context.Context, c client.Client, env *testenv.Env, mgmtRef ty
 	if err := clusters.EnsureManagementCluster(ctx, c, mgmtRef); err != nil {
 		return err
 	}
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		sc := &libv1beta1.SveltosCluster{}
-		if err := c.Get(ctx, mgmtRef, sc); err != nil {
-			return err
-		}
-		if sc.Labels == nil {
-			sc.Labels = map[string]string{}
-		}
-		sc.Labels["type"] = "mgmt"
-		return c.Update(ctx, sc)
-	})
+	return clusters.SetLabels(ctx, c, mgmtRef, map[string]string{"type": "mgmt"})
 }
 
 func waitReady(ctx context.Context, c client.Client, env *testenv.Env, mgmtRef types.NamespacedName) error {

@@ -19,12 +19,12 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tugboat-dev/tugboat/api"
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/clusters"
 )
 
 // Tutorial plays the database-as-a-service tutorial on the local platform: the
@@ -194,17 +194,7 @@ func apply(ctx context.Context, c client.Client, manifest []byte) error {
 }
 
 func label(ctx context.Context, c client.Client, namespace, name, key, value string) error {
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		sc := &libv1beta1.SveltosCluster{}
-		if err := c.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, sc); err != nil {
-			return err
-		}
-		if sc.Labels == nil {
-			sc.Labels = map[string]string{}
-		}
-		sc.Labels[key] = value
-		return c.Update(ctx, sc)
-	})
+	return clusters.SetLabels(ctx, c, types.NamespacedName{Namespace: namespace, Name: name}, map[string]string{key: value})
 }
 
 func provisioned(ctx context.Context, c client.Client, namespace, name string, feature libv1beta1.FeatureID) error {

@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -113,23 +112,7 @@ func stopManager() {
 }
 
 func updateLabels(ctx context.Context, cluster types.NamespacedName, labels map[string]string) error {
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		sc := &libv1beta1.SveltosCluster{}
-		if err := mgmt.Get(ctx, cluster, sc); err != nil {
-			return err
-		}
-		if sc.Labels == nil {
-			sc.Labels = map[string]string{}
-		}
-		for k, v := range labels {
-			if v == "" {
-				delete(sc.Labels, k)
-			} else {
-				sc.Labels[k] = v
-			}
-		}
-		return mgmt.Update(ctx, sc)
-	})
+	return clusters.SetLabels(ctx, mgmt, cluster, labels)
 }
 
 // setLabels sets (or, with an empty value, removes) labels of a fleet cluster.

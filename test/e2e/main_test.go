@@ -15,11 +15,10 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tugboat-dev/tugboat/api"
-	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/manager/managertest"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
@@ -52,24 +51,7 @@ func clusterClient(t *testing.T, name string) client.Client {
 // setLabels sets (or, with an empty value, removes) labels of a SveltosCluster.
 func setLabels(t *testing.T, cluster types.NamespacedName, labels map[string]string) {
 	t.Helper()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		sc := &libv1beta1.SveltosCluster{}
-		if err := mgmt.Get(context.Background(), cluster, sc); err != nil {
-			return err
-		}
-		if sc.Labels == nil {
-			sc.Labels = map[string]string{}
-		}
-		for k, v := range labels {
-			if v == "" {
-				delete(sc.Labels, k)
-			} else {
-				sc.Labels[k] = v
-			}
-		}
-		return mgmt.Update(context.Background(), sc)
-	})
-	if err != nil {
+	if err := clusters.SetLabels(context.Background(), mgmt, cluster, labels); err != nil {
 		t.Fatal(err)
 	}
 }

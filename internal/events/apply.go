@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -51,6 +52,7 @@ func owned(trigger string, o client.Object) error {
 }
 
 func (r *TriggerReconciler) create(ctx context.Context, obj client.Object) error {
+	obj.SetAnnotations(stamped(obj.GetAnnotations()))
 	err := r.Client.Create(ctx, obj)
 	if apierrors.IsNotFound(err) && obj.GetNamespace() != "" {
 		// Tugboat's namespace does not exist yet.
@@ -78,11 +80,11 @@ func (r *TriggerReconciler) applyConfigMap(ctx context.Context, trigger string, 
 	if err := owned(trigger, have); err != nil {
 		return err
 	}
-	if equality.Semantic.DeepEqual(have.Labels, want.Labels) && equality.Semantic.DeepEqual(have.Annotations, want.Annotations) &&
+	if equality.Semantic.DeepEqual(have.Labels, want.Labels) && sameAnnotations(have.Annotations, want.Annotations) &&
 		equality.Semantic.DeepEqual(have.Data, want.Data) && equality.Semantic.DeepEqual(have.BinaryData, want.BinaryData) {
 		return nil
 	}
-	have.Labels, have.Annotations, have.Data, have.BinaryData = want.Labels, want.Annotations, want.Data, want.BinaryData
+	have.Labels, have.Annotations, have.Data, have.BinaryData = want.Labels, stamped(want.Annotations), want.Data, want.BinaryData
 	if err := r.Client.Update(ctx, have); err != nil {
 		return fmt.Errorf("updating ConfigMap %s: %w", client.ObjectKeyFromObject(want), err)
 	}
@@ -101,7 +103,7 @@ func (r *TriggerReconciler) applySecret(ctx context.Context, trigger string, wan
 	if err := owned(trigger, have); err != nil {
 		return err
 	}
-	if equality.Semantic.DeepEqual(have.Labels, want.Labels) && equality.Semantic.DeepEqual(have.Annotations, want.Annotations) &&
+	if equality.Semantic.DeepEqual(have.Labels, want.Labels) && sameAnnotations(have.Annotations, want.Annotations) &&
 		equality.Semantic.DeepEqual(have.Data, want.Data) && have.Type == want.Type {
 		return nil
 	}
@@ -112,7 +114,7 @@ func (r *TriggerReconciler) applySecret(ctx context.Context, trigger string, wan
 		}
 		return r.create(ctx, want.DeepCopy())
 	}
-	have.Labels, have.Annotations, have.Data = want.Labels, want.Annotations, want.Data
+	have.Labels, have.Annotations, have.Data = want.Labels, stamped(want.Annotations), want.Data
 	if err := r.Client.Update(ctx, have); err != nil {
 		return fmt.Errorf("updating Secret %s: %w", client.ObjectKeyFromObject(want), err)
 	}
@@ -139,6 +141,7 @@ func (r *TriggerReconciler) applyProfile(ctx context.Context, trigger string, wa
 		have.Annotations = map[string]string{}
 	}
 	have.Annotations[SpecHashAnnotation] = want.Annotations[SpecHashAnnotation]
+	have.Annotations = stamped(have.Annotations)
 	have.Spec = want.Spec
 	if err := r.Client.Update(ctx, have); err != nil {
 		return fmt.Errorf("updating ClusterProfile %s: %w", want.Name, err)
@@ -246,4 +249,29 @@ func (r *TriggerReconciler) deleteUnusedReports(ctx context.Context, trigger *li
 		}
 	}
 	return nil
+}
+
+// stamped returns annotations plus the time the event behind them was acted on
+// (libv1beta1.EventObservedAnnotation), for the event-to-deploy latency.
+func stamped(annotations map[string]string) map[string]string {
+	out := make(map[string]string, len(annotations)+1)
+	for k, v := range annotations {
+		out[k] = v
+	}
+	out[libv1beta1.EventObservedAnnotation] = time.Now().UTC().Format(time.RFC3339Nano)
+	return out
+}
+
+// sameAnnotations compares annotations without the event time stamp.
+func sameAnnotations(have, want map[string]string) bool {
+	strip := func(m map[string]string) map[string]string {
+		out := make(map[string]string, len(m))
+		for k, v := range m {
+			if k != libv1beta1.EventObservedAnnotation {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	return equality.Semantic.DeepEqual(strip(have), strip(want))
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -167,6 +168,18 @@ func (r *SummaryReconciler) getReference(ctx context.Context, key types.Namespac
 		return false, renderError{fmt.Errorf("%s: %s %s not found", where, kind, key)}
 	}
 	return true, nil
+}
+
+// eventTime is the latest time an EventTrigger acted on an event behind one of
+// the sources (zero when none came from an event).
+func (in *inputs) eventTime() time.Time {
+	var latest time.Time
+	for _, src := range in.sources {
+		if t, err := time.Parse(time.RFC3339Nano, src.annotations[libv1beta1.EventObservedAnnotation]); err == nil && t.After(latest) {
+			latest = t
+		}
+	}
+	return latest
 }
 
 // hash covers everything the Resources feature's result depends on.

@@ -405,11 +405,17 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 			return r.fail(s, fs, err)
 		}
 	}
+	now := metav1.Now()
+	if ev, ok := in.(interface{ eventTime() time.Time }); ok {
+		// Observed once per event: the first deploy after the trigger acted on it.
+		if t := ev.eventTime(); !t.IsZero() && (fs.LastAppliedTime == nil || t.After(fs.LastAppliedTime.Time)) {
+			r.Metrics.ObserveEventToDeploy(now.Sub(t))
+		}
+	}
 	fs.Status = libv1beta1.FeatureStatusProvisioned
 	fs.Hash = hash
 	fs.FailureMessage = nil
 	fs.ConsecutiveFailures = 0
-	now := metav1.Now()
 	fs.LastAppliedTime = &now
 	r.event(s, corev1.EventTypeNormal, "Deployed", fmt.Sprintf("%s: %d objects deployed", feature, len(deployed)))
 	return ctrl.Result{}, nil

@@ -121,3 +121,9 @@ func BoundedName(name string) string {
 	head := strings.TrimRight(name[:MaxNameLength-len(suffix)], "-.")
 	return head + suffix
 }
+
+// EventObservedAnnotation is set by Tugboat on the ClusterProfiles and
+// ConfigMaps/Secrets an EventTrigger writes: when the event that changed them
+// was acted on (RFC 3339). The profile engine measures event-to-deploy latency
+// from it (a Tugboat addition).
+const EventObservedAnnotation = "tugboat.dev/event-observed-at"

@@ -63,6 +63,9 @@ type TriggerReconciler struct {
 	// Concurrency is the number of EventTriggers reconciled at once.
 	Concurrency int
 
+	// Shard selects the source clusters this manager watches.
+	Shard clusters.Shard
+
 	watcher *Watcher
 }
 
@@ -264,6 +267,17 @@ func (r *TriggerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 			continue // its generated objects go: the cluster is no longer a source
 		}
 		status.MatchingClusterRefs = append(status.MatchingClusterRefs, selection.Ref(sc))
+		if !r.Shard.Owns(sc) {
+			// Another manager's shard watches this cluster: keep what it generated
+			// and what it reported.
+			preserve[clusters.Ref(sc)] = true
+			for _, info := range before.ClusterInfo {
+				if info.Cluster.Namespace == sc.Namespace && info.Cluster.Name == sc.Name {
+					status.ClusterInfo = append(status.ClusterInfo, info)
+				}
+			}
+			continue
+		}
 		out, got := r.processCluster(ctx, trigger, sc, keep)
 		status.ClusterInfo = append(status.ClusterInfo, out.info)
 		if out.preserve {

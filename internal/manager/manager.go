@@ -200,6 +200,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		return nil, fmt.Errorf("setting up the ClusterSummary controller: %w", err)
 	}
 	if err := (&events.TriggerReconciler{
+		Shard:       clusters.Shard{Key: opts.ShardKey},
 		Client:      mgr.GetClient(),
 		Registry:    registry,
 		Namespace:   opts.Namespace,

@@ -1,10 +1,7 @@
 package crd_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tugboat-dev/tugboat/config/crd"
+	"github.com/tugboat-dev/tugboat/internal/templating"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
@@ -159,18 +157,9 @@ func readObjects(t *testing.T, path string) []*unstructured.Unstructured {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
-	var out []*unstructured.Unstructured
-	for {
-		obj := &unstructured.Unstructured{}
-		if err := dec.Decode(&obj.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out
-			}
-			t.Fatalf("%s: %v", path, err)
-		}
-		if len(obj.Object) > 0 {
-			out = append(out, obj)
-		}
+	objs, err := templating.SplitDocuments(path, string(raw))
+	if err != nil {
+		t.Fatal(err)
 	}
+	return objs
 }

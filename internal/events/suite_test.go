@@ -1,20 +1,14 @@
 package events_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sync"
 	"testing"
 
 	"go.uber.org/zap/zapcore"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -144,37 +138,10 @@ func applyYAML(t *testing.T, manifest []byte) {
 // createObjects creates every document of a manifest in the management
 // cluster; with ignoreExisting, objects already there are left as they are.
 func createObjects(manifest []byte, ignoreExisting bool) error {
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifest), 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		if err := dec.Decode(&obj.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		if len(obj.Object) == 0 {
-			continue
-		}
-		err := mgmt.Create(context.Background(), obj)
-		if err != nil && !(ignoreExisting && apierrors.IsAlreadyExists(err)) {
-			return fmt.Errorf("creating %s %s: %w", obj.GetKind(), obj.GetName(), err)
-		}
-	}
+	return testenv.CreateObjects(context.Background(), mgmt, manifest, ignoreExisting)
 }
 
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	path, err := testenv.SharedPath("fixtures", "dbaas", name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func readFixture(t testing.TB, name string) []byte { return testenv.Fixture(t, name) }
 
 // generatedProfiles lists the ClusterProfiles an EventTrigger generated.
 func generatedProfiles(t *testing.T, trigger string) []configv1beta1.ClusterProfile {

@@ -1,17 +1,12 @@
 package profiles_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tugboat-dev/tugboat/api"
@@ -116,21 +111,8 @@ func featureIs(s *configv1beta1.ClusterSummary, id libv1beta1.FeatureID, want li
 // applyYAML creates every document of a manifest in the management cluster.
 func applyYAML(t *testing.T, manifest []byte) {
 	t.Helper()
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifest), 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		if err := dec.Decode(&obj.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			t.Fatal(err)
-		}
-		if len(obj.Object) == 0 {
-			continue
-		}
-		if err := mgmt.Create(context.Background(), obj); err != nil {
-			t.Fatalf("creating %s %s: %v", obj.GetKind(), obj.GetName(), err)
-		}
+	if err := testenv.CreateObjects(context.Background(), mgmt, manifest, false); err != nil {
+		t.Fatal(err)
 	}
 }
 

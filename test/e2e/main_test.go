@@ -4,17 +4,12 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tugboat-dev/tugboat/api"
@@ -59,36 +54,12 @@ func setLabels(t *testing.T, cluster types.NamespacedName, labels map[string]str
 // applyYAML creates every document of a manifest in the management cluster.
 func applyYAML(t *testing.T, manifest []byte) {
 	t.Helper()
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifest), 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		if err := dec.Decode(&obj.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			t.Fatal(err)
-		}
-		if len(obj.Object) == 0 {
-			continue
-		}
-		if err := mgmt.Create(context.Background(), obj); err != nil {
-			t.Fatalf("creating %s %s: %v", obj.GetKind(), obj.GetName(), err)
-		}
+	if err := testenv.CreateObjects(context.Background(), mgmt, manifest, false); err != nil {
+		t.Fatal(err)
 	}
 }
 
-func readFixture(t *testing.T, name string) []byte {
-	t.Helper()
-	path, err := testenv.SharedPath("fixtures", "dbaas", name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func readFixture(t *testing.T, name string) []byte { return testenv.Fixture(t, name) }
 
 func notFound(c client.Client, obj client.Object, key types.NamespacedName) error {
 	if err := c.Get(context.Background(), key, obj); err == nil {

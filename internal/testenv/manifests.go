@@ -1,0 +1,43 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tugboat-dev/tugboat/internal/templating"
+)
+
+// CreateObjects creates every document of a YAML/JSON manifest, in order. With
+// ignoreExisting, objects that already exist are left as they are.
+func CreateObjects(ctx context.Context, c client.Client, manifest []byte, ignoreExisting bool) error {
+	objs, err := templating.SplitDocuments("manifest", string(manifest))
+	if err != nil {
+		return err
+	}
+	for _, obj := range objs {
+		err := c.Create(ctx, obj)
+		if err != nil && !(ignoreExisting && apierrors.IsAlreadyExists(err)) {
+			return fmt.Errorf("creating %s %s: %w", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// Fixture reads one of the tutorial's manifests from ../shared/fixtures/dbaas.
+func Fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	path, err := SharedPath("fixtures", "dbaas", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

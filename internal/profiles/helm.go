@@ -56,8 +56,7 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 		return ctrl.Result{}, nil
 	}
 	if spec.SyncMode == libv1beta1.SyncModeDryRun {
-		// Helm releases are not part of the dry-run report yet: change nothing.
-		return ctrl.Result{}, nil
+		return r.dryRunHelm(ctx, s, cluster)
 	}
 	fs := featureSummary(s, feature)
 	if spec.SyncMode == libv1beta1.SyncModeOneTime && fs.Status == libv1beta1.FeatureStatusProvisioned {
@@ -542,4 +541,56 @@ func (r *SummaryReconciler) withdrawHelm(ctx context.Context, s *configv1beta1.C
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// dryRunHelm reports in the ClusterReport what the Helm feature would do to each
+// release — install, upgrade, uninstall or nothing — reading the releases only.
+func (r *SummaryReconciler) dryRunHelm(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster) (ctrl.Result, error) {
+	fs := featureSummary(s, libv1beta1.FeatureHelm)
+	if r.Helm == nil {
+		return r.fail(s, fs, renderError{errors.New("helm is not configured in this manager")})
+	}
+	prof := profileOf(s)
+	charts, err := r.renderCharts(ctx, cluster, s.Spec.ClusterProfileSpec.HelmCharts, prof.referenceNamespace())
+	if err != nil {
+		return r.fail(s, fs, err)
+	}
+	cfg, err := r.restConfigFor(ctx, types.NamespacedName{Namespace: cluster.Namespace, Name: cluster.Name})
+	if err != nil {
+		return r.fail(s, fs, err)
+	}
+	reports := make([]configv1beta1.ResourceReport, 0, len(charts))
+	for _, rc := range charts {
+		hc := rc.chart
+		rr := configv1beta1.ResourceReport{Resource: fmt.Sprintf("helm release %s/%s (chart %s %s)", hc.ReleaseNamespace, hc.ReleaseName, hc.ChartName, hc.ChartVersion)}
+		rel, err := r.Helm.Release(ctx, cfg, hc.ReleaseName, hc.ReleaseNamespace)
+		switch {
+		case errors.Is(err, helm.ErrReleaseNotFound):
+			rr.Action = configv1beta1.ReportActionCreate
+			if hc.HelmChartAction == libv1beta1.HelmChartActionUninstall {
+				rr.Action, rr.Message = configv1beta1.ReportActionNoAction, "not installed"
+			}
+		case err != nil:
+			return r.fail(s, fs, err)
+		case hc.HelmChartAction == libv1beta1.HelmChartActionUninstall:
+			rr.Action = configv1beta1.ReportActionDelete
+		case rel.ChartVersion != hc.ChartVersion:
+			rr.Action, rr.Message = configv1beta1.ReportActionUpdate, fmt.Sprintf("chart version %s -> %s", rel.ChartVersion, hc.ChartVersion)
+		default:
+			vh, err := helm.ValuesHash(rc.values)
+			if err != nil {
+				return ctrl.Result{}, err
+			}
+			deployed := rel.RequestedValuesHash
+			if deployed == "" {
+				deployed = rel.ValuesHash
+			}
+			rr.Action = configv1beta1.ReportActionNoAction
+			if vh != deployed {
+				rr.Action, rr.Message = configv1beta1.ReportActionUpdate, "values changed"
+			}
+		}
+		reports = append(reports, rr)
+	}
+	return ctrl.Result{}, r.writeReport(ctx, s, prof, libv1beta1.FeatureHelm, reports)
 }

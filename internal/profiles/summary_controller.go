@@ -397,7 +397,7 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 		}
 	}
 	if base.DryRun {
-		return ctrl.Result{}, r.writeReport(ctx, s, prof, reports)
+		return ctrl.Result{}, r.writeReport(ctx, s, prof, feature, reports)
 	}
 	setDeployedGVKs(s, feature, deployer.DeployedGVKs(deployed))
 	if spec.SyncMode == libv1beta1.SyncModeContinuousWithDriftDetection {
@@ -451,8 +451,8 @@ func (r *SummaryReconciler) clientFor(ctx context.Context, cluster types.Namespa
 	return conn.Client()
 }
 
-// writeReport stores a dry run's result in the ClusterReport of the summary.
-func (r *SummaryReconciler) writeReport(ctx context.Context, s *configv1beta1.ClusterSummary, prof profileRef, reports []configv1beta1.ResourceReport) error {
+// writeReport stores a dry run's result for one feature in the summary's ClusterReport.
+func (r *SummaryReconciler) writeReport(ctx context.Context, s *configv1beta1.ClusterSummary, prof profileRef, feature libv1beta1.FeatureID, reports []configv1beta1.ResourceReport) error {
 	report := &configv1beta1.ClusterReport{ObjectMeta: metav1.ObjectMeta{
 		Namespace: s.Namespace, Name: configv1beta1.ClusterReportName(prof.kind, prof.name, s.Spec.ClusterName),
 	}}
@@ -470,7 +470,14 @@ func (r *SummaryReconciler) writeReport(ctx context.Context, s *configv1beta1.Cl
 		return fmt.Errorf("writing ClusterReport %s/%s: %w", report.Namespace, report.Name, err)
 	}
 	before := report.DeepCopy()
-	report.Status.ResourceReports = reports
+	switch feature {
+	case libv1beta1.FeatureHelm:
+		report.Status.HelmResourceReports = reports
+	case libv1beta1.FeatureKustomize:
+		report.Status.KustomizeResourceReports = reports
+	default:
+		report.Status.ResourceReports = reports
+	}
 	if err := r.Client.Status().Patch(ctx, report, client.MergeFrom(before)); err != nil {
 		return fmt.Errorf("writing status of ClusterReport %s/%s: %w", report.Namespace, report.Name, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tugboat-dev/tugboat/api/scheduler/v1alpha1"
+	"github.com/tugboat-dev/tugboat/internal/gitops/gitopstest"
 	"github.com/tugboat-dev/tugboat/internal/scheduler"
 )
 
@@ -33,7 +34,7 @@ func render(t *testing.T, s *seedRepos, env string) (*ControlPlane, *scheduler.R
 
 func commitsBetween(t *testing.T, remote, from, to string) int {
 	t.Helper()
-	out := run(t, remote, "rev-list", "--count", from+".."+to)
+	out := gitopstest.Git(t, remote, "rev-list", "--count", from+".."+to)
 	n := 0
 	for _, c := range out {
 		n = n*10 + int(c-'0')
@@ -43,7 +44,7 @@ func commitsBetween(t *testing.T, remote, from, to string) int {
 
 func changedFiles(t *testing.T, remote, from, to string) []string {
 	t.Helper()
-	out := run(t, remote, "diff", "--name-only", from, to)
+	out := gitopstest.Git(t, remote, "diff", "--name-only", from, to)
 	if out == "" {
 		return nil
 	}
@@ -87,7 +88,7 @@ func TestControlPlaneFromGit(t *testing.T) {
 func TestBaseRepoPinsMain(t *testing.T) {
 	s := newSeedRepos(t)
 	// A later main commit breaks the flux template; stage stays pinned to the promoted commit.
-	pushTree(t, s.controlPlane, "main", filepath.Join(seedDir, "control-plane", "main"),
+	gitopstest.Commit(t, s.controlPlane, "main", filepath.Join(seedDir, "control-plane", "main"),
 		map[string]string{"templates/arc-flux.yaml": "apiVersion: scheduler.kalypso.io/v1alpha1\nkind: Template\nmetadata: {name: arc-flux}\nspec: {type: reconciler, manifests: [\"{{ fail \\\"unpromoted\\\" }}\"]}\n"})
 	cp, _, _ := render(t, s, "stage")
 	if cp.MainCommit != s.mainCommit {
@@ -149,7 +150,7 @@ func TestPublishPullRequests(t *testing.T) {
 	}
 
 	// 4. Changing a stage ConfigMap changes exactly the affected platform-config.yaml, in one commit.
-	pushTree(t, s.controlPlane, "stage", "", map[string]string{
+	gitopstest.Commit(t, s.controlPlane, "stage", "", map[string]string{
 		"cluster-types/china-north-3/china-north-3-config.yaml": readFile(t, filepath.Join(seedDir, "steps", "china-north-3-config.yaml"))})
 	_, res, repo = render(t, s, "stage")
 	changed, err := pub.Publish(ctx, "stage", repo, res)
@@ -166,22 +167,22 @@ func TestPublishPullRequests(t *testing.T) {
 	if n := commitsBetween(t, s.gitops, "stage", changed.Branch); n != 1 {
 		t.Fatalf("%d commits", n)
 	}
-	if content := run(t, s.gitops, "show", changed.Branch+":"+want[0]); !strings.Contains(content, "DATABASE_URL: mysql://west-stage:8806/mysql2") {
+	if content := gitopstest.Git(t, s.gitops, "show", changed.Branch+":"+want[0]); !strings.Contains(content, "DATABASE_URL: mysql://west-stage:8806/mysql2") {
 		t.Errorf("new platform-config:\n%s", content)
 	}
 	// ... and re-running makes no commit and no pull request.
-	before := run(t, s.gitops, "for-each-ref", "--format=%(refname) %(objectname)")
+	before := gitopstest.Git(t, s.gitops, "for-each-ref", "--format=%(refname) %(objectname)")
 	rerun, err := pub.Publish(ctx, "stage", repo, res)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rerun.Commit != "" || fake.created != 2 || run(t, s.gitops, "for-each-ref", "--format=%(refname) %(objectname)") != before {
+	if rerun.Commit != "" || fake.created != 2 || gitopstest.Git(t, s.gitops, "for-each-ref", "--format=%(refname) %(objectname)") != before {
 		t.Fatalf("re-run made changes: %+v", rerun)
 	}
 
 	// 5. Adding cluster type small supersedes the scheduler's open pull request, and
 	// only that one.
-	pushTree(t, s.controlPlane, "stage", "", map[string]string{
+	gitopstest.Commit(t, s.controlPlane, "stage", "", map[string]string{
 		"cluster-types/china-north-3/small/small-cluster-type.yaml": readFile(t, filepath.Join(seedDir, "steps", "small-cluster-type.yaml"))})
 	_, res, repo = render(t, s, "stage")
 	small, err := pub.Publish(ctx, "stage", repo, res)
@@ -213,25 +214,25 @@ func TestPublishDirect(t *testing.T) {
 	pub := &Publisher{Cache: s.cache, WorkDir: t.TempDir(), Direct: true, Identity: Identity{Name: "Bot", Email: "bot@example.com"}}
 
 	_, res, repo := render(t, s, "dev")
-	first := run(t, s.gitops, "rev-parse", "dev")
+	first := gitopstest.Git(t, s.gitops, "rev-parse", "dev")
 	out, err := pub.Publish(ctx, "dev", repo, res)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Branch != "dev" || out.Commit != run(t, s.gitops, "rev-parse", "dev") || commitsBetween(t, s.gitops, first, "dev") != 1 {
+	if out.Branch != "dev" || out.Commit != gitopstest.Git(t, s.gitops, "rev-parse", "dev") || commitsBetween(t, s.gitops, first, "dev") != 1 {
 		t.Fatalf("outcome %+v", out)
 	}
-	if author := run(t, s.gitops, "log", "-1", "--format=%an <%ae>", "dev"); author != "Bot <bot@example.com>" {
+	if author := gitopstest.Git(t, s.gitops, "log", "-1", "--format=%an <%ae>", "dev"); author != "Bot <bot@example.com>" {
 		t.Errorf("author %s", author)
 	}
 	for _, p := range []string{"small/", "command-center/"} {
-		if ls := run(t, s.gitops, "ls-tree", "-r", "--name-only", "dev"); strings.Contains(ls, p) {
+		if ls := gitopstest.Git(t, s.gitops, "ls-tree", "-r", "--name-only", "dev"); strings.Contains(ls, p) {
 			t.Errorf("%s rendered in dev:\n%s", p, ls)
 		}
 	}
 	// Byte-identical to the tutorial's files.
 	for _, f := range []string{"namespace.yaml", "platform-config.yaml", "reconciler.yaml"} {
-		got := run(t, s.gitops, "show", "dev:drone/hello-world-app-functional-test/"+f)
+		got := gitopstest.Git(t, s.gitops, "show", "dev:drone/hello-world-app-functional-test/"+f)
 		want := strings.TrimSpace(readFile(t, filepath.Join(seedDir, "expected", "dev", "drone", "hello-world-app-functional-test", f)))
 		if got != want {
 			t.Errorf("%s:\n%s\nwant\n%s", f, got, want)
@@ -242,12 +243,12 @@ func TestPublishDirect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Commit != "" || run(t, s.gitops, "rev-parse", "dev") != out.Commit {
+	if again.Commit != "" || gitopstest.Git(t, s.gitops, "rev-parse", "dev") != out.Commit {
 		t.Fatalf("re-run committed: %+v", again)
 	}
 
 	// A policy no longer matching removes that target's files in the same commit.
-	pushTree(t, s.controlPlane, "dev", "", map[string]string{"scheduling/kaizen/performance-test-policy.yaml": "# disabled\n"})
+	gitopstest.Commit(t, s.controlPlane, "dev", "", map[string]string{"scheduling/kaizen/performance-test-policy.yaml": "# disabled\n"})
 	_, res, repo = render(t, s, "dev")
 	removed, err := pub.Publish(ctx, "dev", repo, res)
 	if err != nil {
@@ -259,7 +260,7 @@ func TestPublishDirect(t *testing.T) {
 	if !reflect.DeepEqual(got, want) || removed.Commit == "" {
 		t.Fatalf("changed %v, want %v", got, want)
 	}
-	if ls := run(t, s.gitops, "ls-tree", "--name-only", "dev"); !strings.Contains(ls, "README.md") || !strings.Contains(ls, "docs") {
+	if ls := gitopstest.Git(t, s.gitops, "ls-tree", "--name-only", "dev"); !strings.Contains(ls, "README.md") || !strings.Contains(ls, "docs") {
 		t.Errorf("files of others removed: %s", ls)
 	}
 }
@@ -273,8 +274,8 @@ func TestPublishKeepsFailedTargets(t *testing.T) {
 	if _, err := pub.Publish(ctx, "dev", repo, res); err != nil {
 		t.Fatal(err)
 	}
-	start := run(t, s.gitops, "rev-parse", "dev")
-	pushTree(t, s.controlPlane, "dev", "", map[string]string{
+	start := gitopstest.Git(t, s.gitops, "rev-parse", "dev")
+	gitopstest.Commit(t, s.controlPlane, "dev", "", map[string]string{
 		"cluster-types/china-east-2/large/large-config.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: large-config, labels: {platform-config: \"true\", cluster-type: large}}\ndata: {CLUSTER_NAME: '{{ fail \"broken\" }}'}\n",
 		"configs/dev-config.yaml":                            strings.Replace(readFile(t, filepath.Join(seedDir, "control-plane", "dev", "configs", "dev-config.yaml")), "ENVIRONMENT: Dev", "ENVIRONMENT: Development", 1),
 	})
@@ -317,7 +318,7 @@ func TestLoadControlPlaneErrors(t *testing.T) {
 		}
 	}
 	// A pinned commit main does not have is an error, not a silent fallback.
-	pushTree(t, s.controlPlane, "dev", "", map[string]string{"base-repo.yaml": readFile(t, filepath.Join(seedDir, "control-plane", "dev", "base-repo.yaml"))})
+	gitopstest.Commit(t, s.controlPlane, "dev", "", map[string]string{"base-repo.yaml": readFile(t, filepath.Join(seedDir, "control-plane", "dev", "base-repo.yaml"))})
 	if _, err := LoadControlPlane(ctx, s.cache, "https://github.com/kaizen/kalypso-control-plane", "dev"); err == nil || !strings.Contains(err.Error(), "pins commit") {
 		t.Errorf("err %v", err)
 	}
@@ -337,7 +338,7 @@ func TestPublishRecoversFromForgeFailure(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "upstream down") {
 		t.Fatalf("err %v", err)
 	}
-	pushed := run(t, s.gitops, "rev-parse", out.Branch)
+	pushed := gitopstest.Git(t, s.gitops, "rev-parse", out.Branch)
 
 	fake.failCreate = false
 	again, err := pub.Publish(ctx, "dev", repo, res)
@@ -347,7 +348,7 @@ func TestPublishRecoversFromForgeFailure(t *testing.T) {
 	if !again.AlreadyProposed || again.Commit != "" || again.PullRequest == nil || again.PullRequest.Head != out.Branch || fake.created != 1 {
 		t.Fatalf("outcome %+v, created %d", again, fake.created)
 	}
-	if run(t, s.gitops, "rev-parse", out.Branch) != pushed {
+	if gitopstest.Git(t, s.gitops, "rev-parse", out.Branch) != pushed {
 		t.Fatal("branch moved")
 	}
 }

@@ -14,86 +14,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tugboat-dev/tugboat/internal/gitops/gitopstest"
 )
 
 const seedDir = "../scheduler/testdata/seed"
-
-func run(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	out, err := git(context.Background(), dir, append([]string{"-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"}, args...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(out)
-}
-
-func bareRepo(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "remote.git")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	run(t, dir, "init", "-q", "--bare", "-b", "main")
-	return dir
-}
-
-func copyDir(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, raw, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// pushTree commits the files of src as the whole content of branch (replacing what
-// was there; kept when src is empty), applies edits, and pushes to remote. It
-// returns the commit.
-func pushTree(t *testing.T, remote, branch, src string, edits map[string]string) string {
-	t.Helper()
-	work := t.TempDir()
-	heads := run(t, work, "ls-remote", "--heads", remote, "refs/heads/"+branch)
-	if heads != "" {
-		run(t, work, "clone", "-q", "--single-branch", "--branch", branch, remote, ".")
-		entries, _ := os.ReadDir(work)
-		for _, e := range entries {
-			if src != "" && e.Name() != ".git" {
-				os.RemoveAll(filepath.Join(work, e.Name()))
-			}
-		}
-	} else {
-		run(t, work, "init", "-q")
-		run(t, work, "checkout", "-q", "--orphan", branch)
-	}
-	if src != "" {
-		copyDir(t, src, work)
-	}
-	for p, c := range edits {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(work, p)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(work, p), []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	run(t, work, "add", "-A")
-	run(t, work, "commit", "-q", "--allow-empty", "-m", "update "+branch)
-	run(t, work, "push", "-q", remote, "HEAD:refs/heads/"+branch)
-	return run(t, work, "rev-parse", "HEAD")
-}
 
 func readFile(t *testing.T, p string) string {
 	t.Helper()
@@ -116,15 +41,15 @@ type seedRepos struct {
 
 func newSeedRepos(t *testing.T) *seedRepos {
 	t.Helper()
-	s := &seedRepos{controlPlane: bareRepo(t), appSrc: bareRepo(t), gitops: bareRepo(t)}
-	s.mainCommit = pushTree(t, s.controlPlane, "main", filepath.Join(seedDir, "control-plane", "main"), nil)
+	s := &seedRepos{controlPlane: gitopstest.BareRepo(t, filepath.Join(t.TempDir(), "remote.git")), appSrc: gitopstest.BareRepo(t, filepath.Join(t.TempDir(), "remote.git")), gitops: gitopstest.BareRepo(t, filepath.Join(t.TempDir(), "remote.git"))}
+	s.mainCommit = gitopstest.Commit(t, s.controlPlane, "main", filepath.Join(seedDir, "control-plane", "main"), nil)
 	for _, env := range []string{"dev", "stage"} {
 		base := strings.Replace(readFile(t, filepath.Join(seedDir, "control-plane", env, "base-repo.yaml")),
 			"3f2a9c1d7e5b4a6f8c0d2e4f6a8b0c1d3e5f7a9b", s.mainCommit, 1)
-		pushTree(t, s.controlPlane, env, filepath.Join(seedDir, "control-plane", env), map[string]string{"base-repo.yaml": base})
-		pushTree(t, s.gitops, env, "", map[string]string{"README.md": "Platform GitOps repository, " + env + ".\n", "docs/notes.md": "by a person\n"})
+		gitopstest.Commit(t, s.controlPlane, env, filepath.Join(seedDir, "control-plane", env), map[string]string{"base-repo.yaml": base})
+		gitopstest.Commit(t, s.gitops, env, "", map[string]string{"README.md": "Platform GitOps repository, " + env + ".\n", "docs/notes.md": "by a person\n"})
 	}
-	pushTree(t, s.appSrc, "main", filepath.Join(seedDir, "app-src"), nil)
+	gitopstest.Commit(t, s.appSrc, "main", filepath.Join(seedDir, "app-src"), nil)
 	s.cache = &Cache{Dir: t.TempDir(), InsteadOf: map[string]string{
 		"https://github.com/kaizen/kalypso-app-src":       "file://" + s.appSrc,
 		"https://github.com/kaizen/kalypso-gitops":        "file://" + s.gitops,
@@ -178,7 +103,7 @@ func (f *fakeGitHub) merge(number int) {
 	defer f.mu.Unlock()
 	p := f.pulls[number-1]
 	p.open = false
-	run(f.t, f.remote, "update-ref", "refs/heads/"+p.Base, "refs/heads/"+p.Head)
+	gitopstest.Git(f.t, f.remote, "update-ref", "refs/heads/"+p.Base, "refs/heads/"+p.Head)
 }
 
 func pullJSON(p PullRequest) map[string]any {

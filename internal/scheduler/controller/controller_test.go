@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/tugboat-dev/tugboat/api/scheduler/v1alpha1"
+	"github.com/tugboat-dev/tugboat/internal/gitops/gitopstest"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
@@ -103,7 +104,7 @@ func TestPushOnCreateThenNothingWhenUnchanged(t *testing.T) {
 	ctx := context.Background()
 	ns := namespace(t)
 	s := newSeedRepos(t, "", nil)
-	start := git(t, s.gitops, "rev-parse", "dev")
+	start := gitopstest.Git(t, s.gitops, "rev-parse", "dev")
 	repo := newGitOpsRepo(ns, "dev", s, "file://"+s.gitops, "dev", true)
 	if err := mgmt.Create(ctx, repo); err != nil {
 		t.Fatal(err)
@@ -111,7 +112,7 @@ func TestPushOnCreateThenNothingWhenUnchanged(t *testing.T) {
 	key := types.NamespacedName{Namespace: ns, Name: "dev"}
 	got := waitStatus(t, key, ready(s.envCommits["dev"]))
 
-	head := git(t, s.gitops, "rev-parse", "dev")
+	head := gitopstest.Git(t, s.gitops, "rev-parse", "dev")
 	if n := commitCount(t, s.gitops, start, "dev"); n != 1 {
 		t.Fatalf("%d commits on dev, want 1", n)
 	}
@@ -146,10 +147,10 @@ func TestPushOnCreateThenNothingWhenUnchanged(t *testing.T) {
 	if n := rec.renders.Load(); n != renders {
 		t.Errorf("%d render(s) of an unchanged control plane", n-renders)
 	}
-	if now := git(t, s.gitops, "rev-parse", "dev"); now != head {
+	if now := gitopstest.Git(t, s.gitops, "rev-parse", "dev"); now != head {
 		t.Errorf("dev moved from %s to %s", head, now)
 	}
-	if refs := git(t, s.gitops, "for-each-ref", "--format=%(refname)"); strings.Contains(refs, "deployment/") {
+	if refs := gitopstest.Git(t, s.gitops, "for-each-ref", "--format=%(refname)"); strings.Contains(refs, "deployment/") {
 		t.Errorf("direct mode pushed other branches: %s", refs)
 	}
 }
@@ -166,9 +167,9 @@ func TestWebhookAfterConfigChange(t *testing.T) {
 	}
 	key := types.NamespacedName{Namespace: ns, Name: "stage"}
 	waitStatus(t, key, ready(s.envCommits["stage"]))
-	before := git(t, s.gitops, "rev-parse", "stage")
+	before := gitopstest.Git(t, s.gitops, "rev-parse", "stage")
 
-	changed := commit(t, s.controlPlane, "stage", "", map[string]string{
+	changed := gitopstest.Commit(t, s.controlPlane, "stage", "", map[string]string{
 		"cluster-types/china-north-3/china-north-3-config.yaml": readSeed(t, "steps/china-north-3-config.yaml")})
 	poke(t, key)
 	got := waitStatus(t, key, ready(changed))
@@ -180,10 +181,10 @@ func TestWebhookAfterConfigChange(t *testing.T) {
 	if files := changedFiles(t, s.gitops, before, "stage"); !slices.Equal(files, want) {
 		t.Errorf("changed %v, want %v", files, want)
 	}
-	if content := git(t, s.gitops, "show", "stage:"+want[0]); !strings.Contains(content, "DATABASE_URL: mysql://west-stage:8806/mysql2") {
+	if content := gitopstest.Git(t, s.gitops, "show", "stage:"+want[0]); !strings.Contains(content, "DATABASE_URL: mysql://west-stage:8806/mysql2") {
 		t.Errorf("platform-config:\n%s", content)
 	}
-	if head := git(t, s.gitops, "rev-parse", "stage"); got.Status.LastPushedCommit != head {
+	if head := gitopstest.Git(t, s.gitops, "rev-parse", "stage"); got.Status.LastPushedCommit != head {
 		t.Errorf("lastPushedCommit %s, head %s", got.Status.LastPushedCommit, head)
 	}
 
@@ -270,7 +271,7 @@ func TestTargetErrorDoesNotBlockOthers(t *testing.T) {
 	}
 
 	// Fixing the ConfigMap ships the target and clears the error.
-	fixed := commit(t, s.controlPlane, "dev", "", map[string]string{
+	fixed := gitopstest.Commit(t, s.controlPlane, "dev", "", map[string]string{
 		"cluster-types/china-east-2/large/large-config.yaml": readSeed(t, "control-plane/dev/cluster-types/china-east-2/large/large-config.yaml")})
 	poke(t, key)
 	got = waitStatus(t, key, ready(fixed))
@@ -386,7 +387,7 @@ func TestMissingTokenSecret(t *testing.T) {
 		}
 		return nil
 	})
-	if refs := git(t, s.gitops, "for-each-ref", "--format=%(refname)"); strings.Contains(refs, "deployment/") {
+	if refs := gitopstest.Git(t, s.gitops, "for-each-ref", "--format=%(refname)"); strings.Contains(refs, "deployment/") {
 		t.Errorf("pushed without a forge: %s", refs)
 	}
 }

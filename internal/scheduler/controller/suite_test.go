@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/tugboat-dev/tugboat/api"
+	"github.com/tugboat-dev/tugboat/internal/gitops/gitopstest"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
@@ -87,86 +87,6 @@ func namespace(t *testing.T) string {
 	return ns.Name
 }
 
-func git(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", append([]string{"-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"}, args...)...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func bareRepoAt(t *testing.T, dir string) string {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	git(t, dir, "init", "-q", "--bare", "-b", "main")
-	return dir
-}
-
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		to := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(to, 0o755)
-		}
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(to, raw, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// commit makes branch of remote hold src's files (the branch's files when src is
-// empty) plus edits, as one commit, and returns it.
-func commit(t *testing.T, remote, branch, src string, edits map[string]string) string {
-	t.Helper()
-	work := t.TempDir()
-	if git(t, work, "ls-remote", "--heads", remote, "refs/heads/"+branch) != "" {
-		git(t, work, "clone", "-q", "--single-branch", "--branch", branch, remote, ".")
-		if src != "" {
-			entries, _ := os.ReadDir(work)
-			for _, e := range entries {
-				if e.Name() != ".git" {
-					os.RemoveAll(filepath.Join(work, e.Name()))
-				}
-			}
-		}
-	} else {
-		git(t, work, "init", "-q")
-		git(t, work, "checkout", "-q", "--orphan", branch)
-	}
-	if src != "" {
-		copyTree(t, src, work)
-	}
-	for p, c := range edits {
-		dst := filepath.Join(work, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dst, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	git(t, work, "add", "-A")
-	git(t, work, "commit", "-q", "--allow-empty", "-m", "update "+branch)
-	git(t, work, "push", "-q", remote, "HEAD:refs/heads/"+branch)
-	return git(t, work, "rev-parse", "HEAD")
-}
-
 func readSeed(t *testing.T, rel string) string {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(seedDir, filepath.FromSlash(rel)))
@@ -196,15 +116,15 @@ func newSeedRepos(t *testing.T, gitopsDir string, envEdits map[string]map[string
 		gitopsDir = filepath.Join(root, "gitops.git")
 	}
 	s := &seedRepos{
-		controlPlane: bareRepoAt(t, filepath.Join(root, "control-plane.git")),
-		appSrc:       bareRepoAt(t, filepath.Join(root, "app-src.git")),
-		gitops:       bareRepoAt(t, gitopsDir),
+		controlPlane: gitopstest.BareRepo(t, filepath.Join(root, "control-plane.git")),
+		appSrc:       gitopstest.BareRepo(t, filepath.Join(root, "app-src.git")),
+		gitops:       gitopstest.BareRepo(t, gitopsDir),
 		envCommits:   map[string]string{},
 	}
-	commit(t, s.appSrc, "main", filepath.Join(seedDir, "app-src"), nil)
+	gitopstest.Commit(t, s.appSrc, "main", filepath.Join(seedDir, "app-src"), nil)
 	registration := strings.ReplaceAll(readSeed(t, "control-plane/main/workloads/hello-world-app.yaml"),
 		"https://github.com/kaizen/kalypso-app-src", "file://"+s.appSrc)
-	s.mainCommit = commit(t, s.controlPlane, "main", filepath.Join(seedDir, "control-plane", "main"),
+	s.mainCommit = gitopstest.Commit(t, s.controlPlane, "main", filepath.Join(seedDir, "control-plane", "main"),
 		map[string]string{"workloads/hello-world-app.yaml": registration})
 	for _, e := range []string{"dev", "stage"} {
 		edits := map[string]string{"base-repo.yaml": strings.Replace(readSeed(t, "control-plane/"+e+"/base-repo.yaml"),
@@ -212,15 +132,15 @@ func newSeedRepos(t *testing.T, gitopsDir string, envEdits map[string]map[string
 		for p, c := range envEdits[e] {
 			edits[p] = c
 		}
-		s.envCommits[e] = commit(t, s.controlPlane, e, filepath.Join(seedDir, "control-plane", e), edits)
-		commit(t, s.gitops, e, "", map[string]string{"README.md": "Platform GitOps repository, " + e + ".\n"})
+		s.envCommits[e] = gitopstest.Commit(t, s.controlPlane, e, filepath.Join(seedDir, "control-plane", e), edits)
+		gitopstest.Commit(t, s.gitops, e, "", map[string]string{"README.md": "Platform GitOps repository, " + e + ".\n"})
 	}
 	return s
 }
 
 func commitCount(t *testing.T, repo, from, to string) int {
 	t.Helper()
-	n, err := strconv.Atoi(git(t, repo, "rev-list", "--count", from+".."+to))
+	n, err := strconv.Atoi(gitopstest.Git(t, repo, "rev-list", "--count", from+".."+to))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +149,7 @@ func commitCount(t *testing.T, repo, from, to string) int {
 
 func changedFiles(t *testing.T, repo, from, to string) []string {
 	t.Helper()
-	out := git(t, repo, "diff", "--name-only", from, to)
+	out := gitopstest.Git(t, repo, "diff", "--name-only", from, to)
 	if out == "" {
 		return nil
 	}
@@ -238,5 +158,5 @@ func changedFiles(t *testing.T, repo, from, to string) []string {
 
 func filesAt(t *testing.T, repo, rev string) []string {
 	t.Helper()
-	return strings.Split(git(t, repo, "ls-tree", "-r", "--name-only", rev), "\n")
+	return strings.Split(gitopstest.Git(t, repo, "ls-tree", "-r", "--name-only", rev), "\n")
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -153,7 +155,8 @@ func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namesp
 				unreachable[ref] = true
 				continue
 			}
-			owner := deployer.Owner{Kind: prof.kind, Name: prof.name}
+			// The registration matters: several can share one API server.
+			owner := deployer.Owner{Kind: prof.kind, Name: prof.name, Cluster: ref.String()}
 			objs, err := deployer.Owned(ctx, mc, owner, info.FeatureID, gvks)
 			if err != nil {
 				fmt.Fprintf(warn, "tug: warning: skipping the objects deployed to %s: %v\n", name, err)
@@ -173,18 +176,9 @@ func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namesp
 		sort.Strings(r.Profiles)
 		rows = append(rows, *r)
 	}
-	sort.Slice(rows, func(i, j int) bool {
-		a, b := rows[i], rows[j]
-		if a.Cluster != b.Cluster {
-			return a.Cluster < b.Cluster
-		}
-		if a.ResourceType != b.ResourceType {
-			return a.ResourceType < b.ResourceType
-		}
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
-		}
-		return a.Name < b.Name
+	slices.SortFunc(rows, func(a, b addonRow) int {
+		return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.ResourceType, b.ResourceType),
+			cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
 	return rows, nil
 }
@@ -264,10 +258,9 @@ recorded in the EventReports. --group, --kind and --namespace select objects;
 					}
 				}
 			}
-			sort.Slice(rows, func(i, j int) bool {
-				a, b := rows[i], rows[j]
-				return strings.Join([]string{a.Cluster, a.GVK, a.Namespace, a.Name}, "\x00") <
-					strings.Join([]string{b.Cluster, b.GVK, b.Namespace, b.Name}, "\x00")
+			slices.SortFunc(rows, func(a, b resourceRow) int {
+				return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.GVK, b.GVK),
+					cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 			})
 			return table[resourceRow]{
 				headers: []string{"cluster", "gvk", "namespace", "name"},
@@ -411,15 +404,8 @@ func listUsage(ctx context.Context, c client.Client) ([]usageRow, error) {
 		sort.Strings(r.Clusters)
 		rows = append(rows, r)
 	}
-	sort.Slice(rows, func(i, j int) bool {
-		a, b := rows[i], rows[j]
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
-		}
-		return a.Name < b.Name
+	slices.SortFunc(rows, func(a, b usageRow) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
 	return rows, nil
 }

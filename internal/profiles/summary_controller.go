@@ -595,10 +595,10 @@ func deployedGVKs(s *configv1beta1.ClusterSummary, id libv1beta1.FeatureID) []sc
 			continue
 		}
 		for _, g := range d.DeployedGroupVersionKind {
-			// Kind.version.group (group may contain dots, may be empty)
-			kind, rest, _ := strings.Cut(g, ".")
-			version, group, _ := strings.Cut(rest, ".")
-			out = append(out, schema.GroupVersionKind{Group: group, Version: version, Kind: kind})
+			// Kind.version.group, the form deployer.DeployedGVKs writes.
+			if gvk, _ := schema.ParseKindArg(g); gvk != nil {
+				out = append(out, *gvk)
+			}
 		}
 	}
 	return out

@@ -85,7 +85,7 @@ tug register cluster --kubeconfig-file.`,
 		},
 	}
 	f := kubeconfig.Flags()
-	f.StringVar(&namespace, "namespace", "default", "namespace of the service account")
+	f.StringVarP(&namespace, "namespace", "n", "default", "namespace of the service account")
 	f.StringVar(&serviceAccount, "serviceaccount", "tugboat", "name of the service account")
 	f.BoolVar(&create, "create", false, "create the service account and bind it to cluster-admin")
 	f.Int64Var(&expiration, "expiration-seconds", 0, "lifetime of the token (default a year; the API server may shorten it)")

@@ -50,8 +50,8 @@ summary is then deployed again even if nothing changed.`,
 			return nil
 		},
 	}
-	cluster.Flags().StringVar(&namespace, "namespace", "", "namespace of the cluster")
-	cluster.Flags().StringVar(&name, "cluster", "", "name of the cluster")
+	cluster.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the SveltosCluster")
+	cluster.Flags().StringVar(&name, "cluster", "", "name of the SveltosCluster")
 	redeploy := &cobra.Command{Use: "redeploy", Short: "Apply again what profiles deploy"}
 	redeploy.AddCommand(cluster)
 	return redeploy

@@ -66,7 +66,7 @@ ClusterProfile/redeploy-a: redeploy requested (ClusterSummary redeploy/redeploy-
 		t.Errorf("summary of another cluster changed: %+v", s.Status.FeatureSummaries)
 	}
 
-	_, err = tug(t, "redeploy", "cluster", "--namespace=redeploy", "--cluster=nope")
+	_, err = tug(t, "redeploy", "cluster", "-n", "redeploy", "--cluster=nope")
 	if err == nil || !strings.Contains(err.Error(), "no profile is deployed to cluster redeploy/nope") {
 		t.Errorf("unknown cluster: %v", err)
 	}

@@ -63,7 +63,7 @@ sveltosctl when it is given after "cluster") or from a context of your own kubec
 		},
 	}
 	f := cluster.Flags()
-	f.StringVar(&namespace, "namespace", "", "namespace of the SveltosCluster")
+	f.StringVarP(&namespace, "namespace", "n", "", "namespace of the SveltosCluster")
 	f.StringVar(&name, "cluster", "", "name of the SveltosCluster")
 	f.StringVar(&kubeconfigFile, "kubeconfig-file", "", "kubeconfig file of the cluster to register")
 	f.StringVar(&fleetContext, "fleet-cluster-context", "", "context of your kubeconfig that reaches the cluster to register")
@@ -102,7 +102,7 @@ func newDeregisterCommand(g *globalOptions) *cobra.Command {
 			return nil
 		},
 	}
-	cluster.Flags().StringVar(&namespace, "namespace", "", "namespace of the SveltosCluster")
+	cluster.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the SveltosCluster")
 	cluster.Flags().StringVar(&name, "cluster", "", "name of the SveltosCluster")
 	deregister := &cobra.Command{Use: "deregister", Short: "Remove things from the management cluster"}
 	deregister.AddCommand(cluster)

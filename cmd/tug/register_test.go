@@ -41,7 +41,7 @@ func TestRegisterClusterFromFile(t *testing.T) {
 		t.Error("Secret does not hold the given kubeconfig")
 	}
 
-	out, err = tug(t, "deregister", "cluster", "--namespace=cli-file", "--cluster=services")
+	out, err = tug(t, "deregister", "cluster", "-n", "cli-file", "--cluster=services")
 	if err != nil {
 		t.Fatalf("deregister: %v\n%s", err, out)
 	}

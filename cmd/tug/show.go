@@ -24,10 +24,40 @@ import (
 )
 
 func newShowCommand(g *globalOptions) *cobra.Command {
-	show := &cobra.Command{Use: "show", Short: "Show what the platform deployed, matched and would change"}
+	show := &cobra.Command{
+		Use:   "show",
+		Short: "Show what the platform deployed, matched and would change",
+		Long: `Lists what the platform deployed, matched and would change, one row per object.
+
+In every show command -n/--namespace filters the NAMESPACE column: the namespace
+of the listed object (a deployed object, a Helm release, a ConfigMap...), not
+the namespace of a cluster. Clusters are selected with --cluster-namespace and
+--cluster.`,
+	}
 	show.AddCommand(newShowAddonsCommand(g), newShowResourcesCommand(g), newShowUsageCommand(g), newShowDryRunCommand(g))
 	return show
 }
+
+// addNamespaceFlag adds -n/--namespace, the filter on the namespace column of
+// the listed objects.
+func addNamespaceFlag(cmd *cobra.Command, namespace *string, what, column string) {
+	cmd.Flags().StringVarP(namespace, "namespace", "n", "", "only "+what+" in this namespace (the "+column+" column)")
+}
+
+// clusterFilter is --cluster-namespace and --cluster: which clusters to look at.
+type clusterFilter struct{ namespace, name string }
+
+func addClusterFlags(cmd *cobra.Command, f *clusterFilter) {
+	cmd.Flags().StringVar(&f.namespace, "cluster-namespace", "", "only clusters in this namespace")
+	cmd.Flags().StringVar(&f.name, "cluster", "", "only clusters with this name")
+}
+
+func (f clusterFilter) matches(namespace, name string) bool {
+	return (f.namespace == "" || f.namespace == namespace) && (f.name == "" || f.name == name)
+}
+
+// inNamespace is the namespace filter: everything when it is empty.
+func inNamespace(filter, namespace string) bool { return filter == "" || filter == namespace }
 
 // ---- show addons ----
 
@@ -46,15 +76,19 @@ type addonRow struct {
 const helmChartType = "helm chart"
 
 func newShowAddonsCommand(g *globalOptions) *cobra.Command {
-	var namespace, cluster, profile, output string
+	var namespace, profile, output string
+	var clusters clusterFilter
 	cmd := &cobra.Command{
-		Use:   "addons [--namespace NS] [--cluster NAME] [--profile KIND/NAME]",
+		Use:   "addons [-n NS] [--cluster-namespace NS] [--cluster NAME] [--profile KIND/NAME]",
 		Short: "List the Helm releases and objects deployed to each cluster, and by which profiles",
 		Long: `Lists every Helm release (RESOURCE TYPE "helm chart", VERSION the chart version)
 and every object (RESOURCE TYPE <group>:<Kind>) that profiles deployed to managed
 clusters, read from the ClusterSummaries and from the clusters themselves.
---namespace and --cluster select clusters; --profile is ClusterProfile/NAME,
-Profile/NAME or Profile/NAMESPACE/NAME.`,
+
+-n/--namespace selects rows by NAMESPACE, the namespace of the Helm release or
+object (cluster-scoped objects have none and are then left out);
+--cluster-namespace and --cluster select clusters; --profile is
+ClusterProfile/NAME, Profile/NAME or Profile/NAMESPACE/NAME.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(output); err != nil {
@@ -68,7 +102,7 @@ Profile/NAME or Profile/NAMESPACE/NAME.`,
 			if err != nil {
 				return err
 			}
-			rows, err := listAddons(cmd.Context(), c, newClusterClients(g, c), namespace, cluster, pf, cmd.ErrOrStderr())
+			rows, err := listAddons(cmd.Context(), c, newClusterClients(g, c), namespace, clusters, pf, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -81,20 +115,26 @@ Profile/NAME or Profile/NAMESPACE/NAME.`,
 			}.print(cmd.OutOrStdout(), output)
 		},
 	}
-	cmd.Flags().StringVar(&namespace, "namespace", "", "only clusters in this namespace")
-	cmd.Flags().StringVar(&cluster, "cluster", "", "only clusters with this name")
+	addNamespaceFlag(cmd, &namespace, "Helm releases and objects", "NAMESPACE")
+	addClusterFlags(cmd, &clusters)
 	cmd.Flags().StringVar(&profile, "profile", "", "only what this profile deployed: ClusterProfile/NAME or Profile/[NAMESPACE/]NAME")
 	addOutputFlag(cmd, &output)
 	return cmd
 }
 
-func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namespace, cluster string, pf profileFilter, warn io.Writer) ([]addonRow, error) {
+// listAddons lists the Helm releases and objects in namespace (any when empty)
+// that profiles deployed to the selected clusters.
+func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namespace string, clusters clusterFilter, pf profileFilter, warn io.Writer) ([]addonRow, error) {
+	// A ClusterSummary lives in its cluster's namespace.
 	summaries := &configv1beta1.ClusterSummaryList{}
-	if err := c.List(ctx, summaries, client.InNamespace(namespace)); err != nil {
+	if err := c.List(ctx, summaries, client.InNamespace(clusters.namespace)); err != nil {
 		return nil, fmt.Errorf("listing ClusterSummaries: %w", err)
 	}
 	byKey := map[[4]string]*addonRow{}
 	add := func(r addonRow, profile string) {
+		if !inNamespace(namespace, r.Namespace) {
+			return
+		}
 		key := [4]string{r.Cluster, r.ResourceType, r.Namespace, r.Name}
 		if cur, ok := byKey[key]; ok {
 			if !contains(cur.Profiles, profile) {
@@ -111,7 +151,7 @@ func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namesp
 	unreachable := map[types.NamespacedName]bool{}
 	for i := range summaries.Items {
 		s := &summaries.Items[i]
-		if (namespace != "" && s.Spec.ClusterNamespace != namespace) || (cluster != "" && s.Spec.ClusterName != cluster) {
+		if !clusters.matches(s.Spec.ClusterNamespace, s.Spec.ClusterName) {
 			continue
 		}
 		prof, ok := profileOf(s)
@@ -218,13 +258,15 @@ type resourceRow struct {
 }
 
 func newShowResourcesCommand(g *globalOptions) *cobra.Command {
-	var group, kind, namespace, clusterNamespace, cluster, output string
+	var group, kind, namespace, output string
+	var clusters clusterFilter
 	cmd := &cobra.Command{
-		Use:   "resources [--group G] [--kind K] [--namespace NS] [--cluster NAME]",
+		Use:   "resources [--group G] [--kind K] [-n NS] [--cluster-namespace NS] [--cluster NAME]",
 		Short: "List the objects that EventSources match in each cluster (from EventReports)",
 		Long: `Lists the objects that EventSources currently match in managed clusters, as
-recorded in the EventReports. --group, --kind and --namespace select objects;
---cluster-namespace and --cluster select clusters.`,
+recorded in the EventReports. --group, --kind and -n/--namespace (the NAMESPACE
+column: the object's namespace; cluster-scoped objects have none and are then
+left out) select objects; --cluster-namespace and --cluster select clusters.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(output); err != nil {
@@ -235,20 +277,20 @@ recorded in the EventReports. --group, --kind and --namespace select objects;
 				return err
 			}
 			reports := &libv1beta1.EventReportList{}
-			if err := c.List(cmd.Context(), reports, client.InNamespace(clusterNamespace)); err != nil {
+			// An EventReport lives in its cluster's namespace.
+			if err := c.List(cmd.Context(), reports, client.InNamespace(clusters.namespace)); err != nil {
 				return fmt.Errorf("listing EventReports: %w", err)
 			}
 			seen := map[resourceRow]bool{}
 			var rows []resourceRow
 			for i := range reports.Items {
 				r := &reports.Items[i]
-				if (clusterNamespace != "" && r.Spec.ClusterNamespace != clusterNamespace) || (cluster != "" && r.Spec.ClusterName != cluster) {
+				if !clusters.matches(r.Spec.ClusterNamespace, r.Spec.ClusterName) {
 					continue
 				}
 				for _, m := range r.Spec.MatchingResources {
 					gvk := schema.FromAPIVersionAndKind(m.APIVersion, m.Kind)
-					if (group != "" && gvk.Group != group) || (kind != "" && !strings.EqualFold(gvk.Kind, kind)) ||
-						(namespace != "" && m.Namespace != namespace) {
+					if (group != "" && gvk.Group != group) || (kind != "" && !strings.EqualFold(gvk.Kind, kind)) || !inNamespace(namespace, m.Namespace) {
 						continue
 					}
 					row := resourceRow{Cluster: clusterName(r.Spec.ClusterNamespace, r.Spec.ClusterName), GVK: gvk.String(), Namespace: m.Namespace, Name: m.Name}
@@ -271,9 +313,8 @@ recorded in the EventReports. --group, --kind and --namespace select objects;
 	}
 	cmd.Flags().StringVar(&group, "group", "", "only objects of this API group (empty: any; the core group cannot be singled out)")
 	cmd.Flags().StringVar(&kind, "kind", "", "only objects of this kind")
-	cmd.Flags().StringVar(&namespace, "namespace", "", "only objects in this namespace")
-	cmd.Flags().StringVar(&clusterNamespace, "cluster-namespace", "", "only clusters in this namespace")
-	cmd.Flags().StringVar(&cluster, "cluster", "", "only clusters with this name")
+	addNamespaceFlag(cmd, &namespace, "objects", "NAMESPACE")
+	addClusterFlags(cmd, &clusters)
 	addOutputFlag(cmd, &output)
 	return cmd
 }
@@ -291,12 +332,15 @@ type usageRow struct {
 func newShowUsageCommand(g *globalOptions) *cobra.Command {
 	var kind, namespace, name, output string
 	cmd := &cobra.Command{
-		Use:   "usage [--kind KIND] [--namespace NS] [--name NAME]",
+		Use:   "usage [--kind KIND] [-n NS] [--name NAME]",
 		Short: "List the clusters each profile matches and where each referenced ConfigMap/Secret is deployed",
 		Long: `For each ClusterProfile and Profile, the clusters it matches; for each ConfigMap and
 Secret referenced in policyRefs, the clusters where its content is deployed
 (the Resources feature of the referencing profile is Provisioned there).
---kind (ClusterProfile, Profile, ConfigMap, Secret), --namespace and --name select rows.`,
+--kind (ClusterProfile, Profile, ConfigMap, Secret), -n/--namespace and --name
+select rows; -n/--namespace is the RESOURCE NAMESPACE column, the namespace of
+the Profile, ConfigMap or Secret (ClusterProfiles have none and are then left
+out).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(output); err != nil {
@@ -312,7 +356,7 @@ Secret referenced in policyRefs, the clusters where its content is deployed
 			}
 			var selected []usageRow
 			for _, r := range rows {
-				if (kind == "" || strings.EqualFold(kind, r.Kind)) && (namespace == "" || namespace == r.Namespace) && (name == "" || name == r.Name) {
+				if (kind == "" || strings.EqualFold(kind, r.Kind)) && inNamespace(namespace, r.Namespace) && (name == "" || name == r.Name) {
 					selected = append(selected, r)
 				}
 			}
@@ -326,7 +370,7 @@ Secret referenced in policyRefs, the clusters where its content is deployed
 		},
 	}
 	cmd.Flags().StringVar(&kind, "kind", "", "only this kind: ClusterProfile, Profile, ConfigMap or Secret")
-	cmd.Flags().StringVar(&namespace, "namespace", "", "only objects in this namespace")
+	addNamespaceFlag(cmd, &namespace, "Profiles, ConfigMaps and Secrets", "RESOURCE NAMESPACE")
 	cmd.Flags().StringVar(&name, "name", "", "only objects with this name")
 	addOutputFlag(cmd, &output)
 	return cmd
@@ -424,14 +468,20 @@ type dryRunRow struct {
 }
 
 func newShowDryRunCommand(g *globalOptions) *cobra.Command {
-	var namespace, cluster, profile, output string
+	var namespace, profile, output string
+	var clusters clusterFilter
 	var rawDiff bool
 	cmd := &cobra.Command{
-		Use:   "dryrun [--namespace NS] [--cluster NAME] [--profile KIND/NAME] [--raw-diff]",
+		Use:   "dryrun [-n NS] [--cluster-namespace NS] [--cluster NAME] [--profile KIND/NAME] [--raw-diff]",
 		Short: "List what profiles in DryRun mode would change in each cluster (from ClusterReports)",
 		Long: `Lists, from the ClusterReports, what profiles in DryRun sync mode would create,
 update or delete in each cluster. A multi-line message (a diff) is shown in the
-table as a pointer to --raw-diff, which prints every report's message as is.`,
+table as a pointer to --raw-diff, which prints every report's message as is.
+
+-n/--namespace selects rows by NAMESPACE, the namespace of the object or Helm
+release (cluster-scoped objects have none and are then left out);
+--cluster-namespace and --cluster select clusters; --profile is
+ClusterProfile/NAME, Profile/NAME or Profile/NAMESPACE/NAME.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(output); err != nil {
@@ -445,7 +495,7 @@ table as a pointer to --raw-diff, which prints every report's message as is.`,
 			if err != nil {
 				return err
 			}
-			rows, err := listDryRun(cmd.Context(), c, namespace, cluster, pf)
+			rows, err := listDryRun(cmd.Context(), c, namespace, clusters, pf)
 			if err != nil {
 				return err
 			}
@@ -473,8 +523,8 @@ table as a pointer to --raw-diff, which prints every report's message as is.`,
 			}.print(out, output)
 		},
 	}
-	cmd.Flags().StringVar(&namespace, "namespace", "", "only clusters in this namespace")
-	cmd.Flags().StringVar(&cluster, "cluster", "", "only clusters with this name")
+	addNamespaceFlag(cmd, &namespace, "objects and Helm releases", "NAMESPACE")
+	addClusterFlags(cmd, &clusters)
 	cmd.Flags().StringVar(&profile, "profile", "", "only this profile: ClusterProfile/NAME or Profile/[NAMESPACE/]NAME")
 	cmd.Flags().BoolVar(&rawDiff, "raw-diff", false, "print each report's message (a unified diff for updates) as is")
 	addOutputFlag(cmd, &output)
@@ -488,15 +538,18 @@ func qualified(namespace, name string) string {
 	return namespace + "/" + name
 }
 
-func listDryRun(ctx context.Context, c client.Client, namespace, cluster string, pf profileFilter) ([]dryRunRow, error) {
+// listDryRun lists what the ClusterReports of the selected clusters say would
+// change in namespace (any when empty).
+func listDryRun(ctx context.Context, c client.Client, namespace string, clusters clusterFilter, pf profileFilter) ([]dryRunRow, error) {
+	// A ClusterReport lives in its cluster's namespace.
 	reports := &configv1beta1.ClusterReportList{}
-	if err := c.List(ctx, reports, client.InNamespace(namespace)); err != nil {
+	if err := c.List(ctx, reports, client.InNamespace(clusters.namespace)); err != nil {
 		return nil, fmt.Errorf("listing ClusterReports: %w", err)
 	}
 	var rows []dryRunRow
 	for i := range reports.Items {
 		r := &reports.Items[i]
-		if (namespace != "" && r.Spec.ClusterNamespace != namespace) || (cluster != "" && r.Spec.ClusterName != cluster) {
+		if !clusters.matches(r.Spec.ClusterNamespace, r.Spec.ClusterName) {
 			continue
 		}
 		prof, ok := profileOf(r)
@@ -508,19 +561,24 @@ func listDryRun(ctx context.Context, c client.Client, namespace, cluster string,
 		all = append(all, r.Status.HelmResourceReports...)
 		all = append(all, r.Status.KustomizeResourceReports...)
 		for _, rr := range all {
-			u := &unstructured.Unstructured{}
-			if err := yaml.Unmarshal([]byte(rr.Resource), &u.Object); err != nil || u.Object == nil {
-				continue // not an object: nothing to name
+			row := dryRunRow{
+				Cluster: clusterName(r.Spec.ClusterNamespace, r.Spec.ClusterName),
+				Action:  string(rr.Action),
+				Message: rr.Message,
+				Profile: prof.String(),
 			}
-			rows = append(rows, dryRunRow{
-				Cluster:      clusterName(r.Spec.ClusterNamespace, r.Spec.ClusterName),
-				ResourceType: resourceType(u.GroupVersionKind()),
-				Namespace:    u.GetNamespace(),
-				Name:         u.GetName(),
-				Action:       string(rr.Action),
-				Message:      rr.Message,
-				Profile:      prof.String(),
-			})
+			if ns, name, ok := helmReleaseReport(rr.Resource); ok {
+				row.ResourceType, row.Namespace, row.Name = helmChartType, ns, name
+			} else {
+				u := &unstructured.Unstructured{}
+				if err := yaml.Unmarshal([]byte(rr.Resource), &u.Object); err != nil || u.Object == nil {
+					continue // not an object: nothing to name
+				}
+				row.ResourceType, row.Namespace, row.Name = resourceType(u.GroupVersionKind()), u.GetNamespace(), u.GetName()
+			}
+			if inNamespace(namespace, row.Namespace) {
+				rows = append(rows, row)
+			}
 		}
 	}
 	sort.SliceStable(rows, func(i, j int) bool {
@@ -533,4 +591,16 @@ func listDryRun(ctx context.Context, c client.Client, namespace, cluster string,
 		return false
 	})
 	return rows, nil
+}
+
+// helmReleaseReport reads the release of a Helm report's Resource, which the
+// profile controller writes as "helm release NAMESPACE/NAME (chart CHART VERSION)".
+func helmReleaseReport(resource string) (namespace, name string, ok bool) {
+	rest, found := strings.CutPrefix(resource, "helm release ")
+	if !found {
+		return "", "", false
+	}
+	release, _, _ := strings.Cut(rest, " ")
+	namespace, name, ok = strings.Cut(release, "/")
+	return namespace, name, ok && name != ""
 }

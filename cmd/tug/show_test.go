@@ -137,7 +137,7 @@ func TestShowAddons(t *testing.T) {
 			},
 		})
 
-	out, err := tug(t, "show", "addons", "--namespace=addons")
+	out, err := tug(t, "show", "addons", "--cluster-namespace=addons")
 	if err != nil {
 		t.Fatalf("show addons: %v\n%s", err, out)
 	}
@@ -152,7 +152,7 @@ addons/services  helm chart       cnpg-system  cnpg         0.21.2   2024-05-01T
 	}
 
 	// Filters.
-	out, err = tug(t, "show", "addons", "--namespace=addons", "--profile=ClusterProfile/dbaas", "-o", "json")
+	out, err = tug(t, "show", "addons", "--cluster-namespace=addons", "--profile=ClusterProfile/dbaas", "-o", "json")
 	if err != nil {
 		t.Fatalf("show addons --profile: %v\n%s", err, out)
 	}
@@ -161,9 +161,33 @@ addons/services  helm chart       cnpg-system  cnpg         0.21.2   2024-05-01T
 	if len(rows) != 3 {
 		t.Errorf("--profile=ClusterProfile/dbaas: %d rows, want 3:\n%s", len(rows), out)
 	}
-	out, err = tug(t, "show", "addons", "--namespace=addons", "--cluster=nope", "-o", "yaml")
+	out, err = tug(t, "show", "addons", "--cluster-namespace=addons", "--cluster=nope", "-o", "yaml")
 	if err != nil || strings.TrimSpace(out) != "[]" {
 		t.Errorf("--cluster=nope: %v %q, want an empty list", err, out)
+	}
+	// -n/--namespace is the NAMESPACE column (objects and Helm releases), not
+	// the clusters' namespace: cluster-scoped objects are left out.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-n", "addons-apps"}, "settings web"},
+		{[]string{"--namespace=cnpg-system"}, "cnpg"},
+		{[]string{"-n", "addons"}, ""},
+	} {
+		out, err = tug(t, append([]string{"show", "addons", "--cluster-namespace=addons", "-o", "json"}, tc.args...)...)
+		if err != nil {
+			t.Fatalf("show addons %v: %v\n%s", tc.args, err, out)
+		}
+		rows = nil
+		must(t, json.Unmarshal([]byte(out), &rows))
+		var names []string
+		for _, r := range rows {
+			names = append(names, r.Name)
+		}
+		if got := strings.Join(names, " "); got != tc.want {
+			t.Errorf("show addons %v: names %q, want %q", tc.args, got, tc.want)
+		}
 	}
 	if _, err := tug(t, "show", "addons", "--profile=dbaas"); err == nil {
 		t.Error("--profile without a kind accepted")
@@ -211,6 +235,10 @@ resources/b  /v1, Kind=Service         db         pg
 	if err != nil || !strings.Contains(out, "frontend") || strings.Contains(out, "Deployment") || strings.Contains(out, "pg") {
 		t.Errorf("show resources --kind --namespace: %v\n%s", err, out)
 	}
+	out, err = tug(t, "show", "resources", "--cluster-namespace=resources", "-n", "db")
+	if err != nil || !strings.Contains(out, "pg") || strings.Contains(out, "frontend") {
+		t.Errorf("show resources -n db: %v\n%s", err, out)
+	}
 	out, err = tug(t, "show", "resources", "--cluster-namespace=resources", "--group=apps", "-o", "yaml")
 	var rows []resourceRow
 	if err != nil || yaml.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 || rows[0].GVK != "apps/v1, Kind=Deployment" {
@@ -254,6 +282,28 @@ Secret         usage               creds          usage/a
 	if out != want {
 		t.Errorf("show usage --namespace=usage:\n%s\nwant:\n%s", out, want)
 	}
+	// -n is the RESOURCE NAMESPACE column: a Profile and the ConfigMap it
+	// references in its own namespace, no ClusterProfile.
+	must(t, clusters.EnsureNamespace(ctx, mgmt, "usage-tenants"))
+	p := &configv1beta1.Profile{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "usage-tenants", Name: "tenant"},
+		Spec:       configv1beta1.Spec{PolicyRefs: []libv1beta1.PolicyRef{{Kind: "ConfigMap", Name: "tenant-manifests"}}},
+	}
+	must(t, mgmt.Create(ctx, p))
+	createSummary(t, "Profile", "tenant", "usage-tenants", "c", p.Spec, provisioned(libv1beta1.FeatureStatusProvisioned))
+	out, err = tug(t, "show", "usage", "-n", "usage-tenants", "-o", "json")
+	var rows []usageRow
+	if err != nil || json.Unmarshal([]byte(out), &rows) != nil {
+		t.Fatalf("show usage -n usage-tenants: %v\n%s", err, out)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Kind+" "+r.Namespace+"/"+r.Name+" "+strings.Join(r.Clusters, ","))
+	}
+	if want := "ConfigMap usage-tenants/tenant-manifests usage-tenants/c; Profile usage-tenants/tenant "; strings.Join(got, "; ") != want {
+		t.Errorf("show usage -n usage-tenants: %q, want %q", strings.Join(got, "; "), want)
+	}
+
 	out, err = tug(t, "show", "usage", "--kind=ClusterProfile", "--name=usage-web")
 	if err != nil || !strings.Contains(out, "\nClusterProfile  ") || !strings.HasSuffix(out, "  usage-web      usage/a, usage/b\n") {
 		t.Errorf("show usage --kind=ClusterProfile:\n%s (%v)", out, err)
@@ -279,27 +329,58 @@ func TestShowDryRun(t *testing.T) {
 		{Resource: "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n", Action: configv1beta1.ReportActionNoAction},
 		{Resource: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  namespace: apps\n", Action: configv1beta1.ReportActionConflict, Message: "owned by ClusterProfile other"},
 	}
+	r.Status.HelmResourceReports = []configv1beta1.ResourceReport{
+		{Resource: "helm release cnpg-system/cnpg (chart cnpg/cloudnative-pg 0.21.2)", Action: configv1beta1.ReportActionUpdate, Message: "chart version 0.21.1 -> 0.21.2"},
+	}
 	must(t, mgmt.Status().Update(ctx, r))
 
-	out, err := tug(t, "show", "dryrun", "--namespace=dryrun")
+	out, err := tug(t, "show", "dryrun", "--cluster-namespace=dryrun")
 	if err != nil {
 		t.Fatalf("show dryrun: %v\n%s", err, out)
 	}
-	want := `CLUSTER   RESOURCE TYPE    NAMESPACE  NAME  ACTION     MESSAGE                                 PROFILE
-dryrun/a  :ConfigMap       apps       cfg   Conflict   owned by ClusterProfile other           ClusterProfile/web
-dryrun/a  :Namespace                  apps  No Action                                          ClusterProfile/web
-dryrun/a  apps:Deployment  apps       web   Update     use --raw-diff to see the full message  ClusterProfile/web
+	want := `CLUSTER   RESOURCE TYPE    NAMESPACE    NAME  ACTION     MESSAGE                                 PROFILE
+dryrun/a  :ConfigMap       apps         cfg   Conflict   owned by ClusterProfile other           ClusterProfile/web
+dryrun/a  :Namespace                    apps  No Action                                          ClusterProfile/web
+dryrun/a  apps:Deployment  apps         web   Update     use --raw-diff to see the full message  ClusterProfile/web
+dryrun/a  helm chart       cnpg-system  cnpg  Update     chart version 0.21.1 -> 0.21.2          ClusterProfile/web
 `
 	if out != want {
 		t.Errorf("show dryrun:\n%s\nwant:\n%s", out, want)
 	}
-	out, err = tug(t, "show", "dryrun", "--namespace=dryrun", "--raw-diff")
+	out, err = tug(t, "show", "dryrun", "--cluster-namespace=dryrun", "--raw-diff")
 	if err != nil || !strings.Contains(out, "Profile: ClusterProfile/web Cluster: dryrun/a apps:Deployment apps/web Update\n"+strings.TrimSuffix(diff, "\n")) {
 		t.Errorf("show dryrun --raw-diff:\n%s (%v)", out, err)
 	}
-	out, err = tug(t, "show", "dryrun", "--namespace=dryrun", "--profile=ClusterProfile/else")
+	out, err = tug(t, "show", "dryrun", "--cluster-namespace=dryrun", "--profile=ClusterProfile/else")
 	if err != nil || strings.Count(out, "\n") != 1 {
 		t.Errorf("show dryrun --profile=ClusterProfile/else: header only expected:\n%s (%v)", out, err)
+	}
+	out, err = tug(t, "show", "dryrun", "--cluster-namespace=dryrun", "--cluster=b")
+	if err != nil || strings.Count(out, "\n") != 1 {
+		t.Errorf("show dryrun --cluster=b: header only expected:\n%s (%v)", out, err)
+	}
+	// -n/--namespace is the namespace of the objects and releases, not the clusters'.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-n", "apps"}, "cfg web"},
+		{[]string{"--namespace", "cnpg-system"}, "cnpg"},
+		{[]string{"-n", "dryrun"}, ""},
+	} {
+		out, err = tug(t, append([]string{"show", "dryrun", "--cluster-namespace=dryrun", "-o", "json"}, tc.args...)...)
+		if err != nil {
+			t.Fatalf("show dryrun %v: %v\n%s", tc.args, err, out)
+		}
+		var rows []dryRunRow
+		must(t, json.Unmarshal([]byte(out), &rows))
+		var names []string
+		for _, r := range rows {
+			names = append(names, r.Name)
+		}
+		if got := strings.Join(names, " "); got != tc.want {
+			t.Errorf("show dryrun %v: names %q, want %q", tc.args, got, tc.want)
+		}
 	}
 }
 

@@ -43,7 +43,6 @@ repository onto its cluster types and renders the manifests each cluster type pu
 --control-plane is a repository URL or local git repository (main plus a branch per
 environment), a folder with a sub-folder per environment (main/, dev/, ...), or a
 folder holding one environment.`,
-		SilenceUsage: true,
 	}
 	f := cmd.PersistentFlags()
 	f.StringVar(&o.controlPlane, "control-plane", "", "control-plane repository URL or folder (required)")
@@ -58,7 +57,7 @@ folder holding one environment.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out, _ := cmd.Flags().GetString("out")
 			if out == "" {
-				return errors.New("--out is required")
+				return usageError{errors.New("--out is required")}
 			}
 			return o.render(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), out)
 		},
@@ -119,7 +118,7 @@ func (o *scheduleOptions) cache() (*gitops.Cache, error) {
 // after the caller has used the result.
 func (o *scheduleOptions) schedule(ctx context.Context, stderr io.Writer) (*gitops.ControlPlane, *scheduler.Result, *gitops.Cache, error) {
 	if o.controlPlane == "" {
-		return nil, nil, nil, errors.New("--control-plane is required")
+		return nil, nil, nil, usageError{errors.New("--control-plane is required")}
 	}
 	if ctx == nil {
 		ctx = context.Background()

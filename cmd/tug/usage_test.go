@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// Every mistake in how tug is called exits 2 with one line on stderr, before
+// anything is read from a cluster.
+func TestUsageErrors(t *testing.T) {
+	t.Setenv("KUBECONFIG", "/nonexistent/kubeconfig")
+	for _, tc := range []struct {
+		args []string
+		want string // the line on stderr
+	}{
+		// unknown commands, at every level
+		{[]string{"frobnicate"}, `unknown command "frobnicate" for "tug"`},
+		{[]string{"shwo", "addons"}, `unknown command "shwo" for "tug" (did you mean "show"?)`},
+		{[]string{"show", "frobnicate"}, `unknown command "frobnicate" for "tug show"`},
+		{[]string{"show", "addon"}, `unknown command "addon" for "tug show" (did you mean "addons"?)`},
+		{[]string{"schedule", "frobnicate"}, `unknown command "frobnicate" for "tug schedule"`},
+		{[]string{"register", "frobnicate"}, `unknown command "frobnicate" for "tug register"`},
+		{[]string{"help", "show", "frobnicate"}, `unknown command "frobnicate" for "tug show"`},
+		// unexpected arguments
+		{[]string{"show", "addons", "extra-arg"}, `unknown command "extra-arg" for "tug show addons"`},
+		{[]string{"version", "extra-arg"}, `unknown command "extra-arg" for "tug version"`},
+		{[]string{"schedule", "render", "--out=x", "--control-plane=y", "extra-arg"}, `unknown command "extra-arg" for "tug schedule render"`},
+		// unknown flags
+		{[]string{"show", "addons", "--bogus-flag"}, `unknown flag: --bogus-flag`},
+		{[]string{"show", "--bogus-flag"}, `unknown flag: --bogus-flag`},
+		{[]string{"--bogus-flag"}, `unknown flag: --bogus-flag`},
+		{[]string{"version", "-n", "x"}, `unknown shorthand flag: 'n' in -n`},
+		// missing required flags and bad flag values
+		{[]string{"schedule", "render", "--control-plane=./cp"}, `--out is required`},
+		{[]string{"schedule", "diff"}, `--control-plane is required`},
+		{[]string{"schedule", "push", "--direct"}, `--control-plane is required`},
+		{[]string{"register", "cluster", "-n", "apps", "--kubeconfig-file=x"}, `--namespace and --cluster are required`},
+		{[]string{"deregister", "cluster", "--cluster=prod-1"}, `--namespace and --cluster are required`},
+		{[]string{"redeploy", "cluster", "-n", "apps"}, `--namespace and --cluster are required`},
+		{[]string{"generate", "kubeconfig", "-n", ""}, `--namespace and --serviceaccount must not be empty`},
+		{[]string{"show", "addons", "--profile=dbaas"}, `--profile "dbaas": use ClusterProfile/NAME, Profile/NAME or Profile/NAMESPACE/NAME`},
+		{[]string{"show", "dryrun", "-o", "xml"}, `unknown output format "xml": use table, yaml or json`},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(tc.args, &stdout, &stderr)
+		if code != 2 {
+			t.Errorf("tug %s: exit code %d, want 2 (stderr %q)", strings.Join(tc.args, " "), code, stderr.String())
+		}
+		if got, want := stderr.String(), "tug: "+tc.want+"\n"; got != want {
+			t.Errorf("tug %s: stderr %q, want %q", strings.Join(tc.args, " "), got, want)
+		}
+		if stdout.Len() != 0 {
+			t.Errorf("tug %s: stdout %q, want nothing", strings.Join(tc.args, " "), stdout.String())
+		}
+	}
+}
+
+// Asking for help is no mistake: it goes to stdout and exits 0.
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{}, {"show"}, {"schedule"}, {"help", "show"}, {"show", "addons", "--help"}, {"register", "cluster", "-h"}} {
+		var stdout, stderr bytes.Buffer
+		if code := run(args, &stdout, &stderr); code != 0 || stderr.Len() != 0 || !strings.Contains(stdout.String(), "Usage:") {
+			t.Errorf("tug %s: exit code %d, stderr %q, stdout %q", strings.Join(args, " "), code, stderr.String(), stdout.String())
+		}
+	}
+}
+
+// -n is --namespace wherever there is a --namespace.
+func TestNamespaceShorthand(t *testing.T) {
+	var walk func(*cobra.Command)
+	n := 0
+	walk = func(cmd *cobra.Command) {
+		if f := cmd.Flags().Lookup("namespace"); f != nil {
+			n++
+			if f.Shorthand != "n" {
+				t.Errorf("%s: --namespace has shorthand %q, want -n", cmd.CommandPath(), f.Shorthand)
+			}
+		}
+		for _, c := range cmd.Commands() {
+			walk(c)
+		}
+	}
+	walk(newRootCommand())
+	if n < 8 {
+		t.Errorf("%d commands with --namespace, want at least 8 (show addons/resources/usage/dryrun, register, deregister, redeploy, generate)", n)
+	}
+}

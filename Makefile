@@ -53,8 +53,10 @@ test: setup lint
 	KUBEBUILDER_ASSETS=$$(KUBE_VERSION=$(KUBE_VERSION) hack/test-binaries.sh) \
 	  go test $(GO_TEST_FLAGS) ./...
 
+## lint: go vet, gofmt, and no tracked file refers to a path outside the repository (hack/checkpaths)
 lint:
 	go vet ./...
+	go run ./hack/checkpaths .
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 ## demo: a local platform on embedded clusters (see README.md)

@@ -20,8 +20,8 @@ import (
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 )
 
-// fixturesDir is the tutorial's manifests, shared next to the repository.
-var fixturesDir = filepath.Join("..", "..", "shared", "fixtures", "dbaas")
+// fixturesDir is the database-as-a-service tutorial's manifests (package examples).
+var fixturesDir = filepath.Join("..", "examples", "dbaas")
 
 // newObject returns an empty Go value for the apiVersion and kind of a document.
 func newObject(tm metav1.TypeMeta) any {

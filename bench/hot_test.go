@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"testing"
 
@@ -16,23 +15,19 @@ import (
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/api/scheduler/v1alpha1"
+	"github.com/tugboat-dev/tugboat/examples"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
 	"github.com/tugboat-dev/tugboat/internal/scheduler"
 	"github.com/tugboat-dev/tugboat/internal/selection"
 	"github.com/tugboat-dev/tugboat/internal/templating"
-	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 // tutorialJobTemplate is the policy of the tutorial's job-to-create-table.yaml.
 func tutorialJobTemplate(tb testing.TB) string {
 	tb.Helper()
-	path, err := testenv.SharedPath("fixtures", "dbaas", "job-to-create-table.yaml")
+	raw, err := examples.DBaaSManifest("job-to-create-table.yaml")
 	if err != nil {
-		tb.Skip(err)
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		tb.Skip(err)
+		tb.Fatal(err)
 	}
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(raw), 4096)
 	for {

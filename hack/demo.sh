@@ -13,14 +13,14 @@ cd "$root"
 say() { printf '\n### %s\n' "$*"; }
 
 say "starting the local platform: management, services and workload clusters, the manager, a chart repository, a database stand-in"
-"$tug" dev up --bin-dir "${TUGBOAT_TESTBIN:-${KUBEBUILDER_ASSETS:-}}" --repo "$root"
+"$tug" dev up --bin-dir "${TUGBOAT_TESTBIN:-${KUBEBUILDER_ASSETS:-}}"
 
 export KUBECONFIG="$dir/mgmt.kubeconfig"
 say "the cluster registry (kubectl get sveltoscluster -A --show-labels)"
 kubectl get sveltoscluster -A --show-labels
 
 say "the database-as-a-service tutorial"
-"$tug" dev tutorial --repo "$root"
+"$tug" dev tutorial
 
 say "what the platform deployed where (tug show addons)"
 "$tug" show addons

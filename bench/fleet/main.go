@@ -38,8 +38,8 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/localkube"
 	"github.com/tugboat-dev/tugboat/internal/manager"
-	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 // profileLabel marks every object the benchmark profiles deploy with the profile's name.
@@ -66,7 +66,7 @@ type config struct {
 // server is one managed kube-apiserver.
 type server struct {
 	name    string
-	cluster *testenv.Cluster
+	cluster *localkube.Cluster
 	c       client.Client
 	dyn     dynamic.Interface
 	cs      kubernetes.Interface
@@ -81,7 +81,7 @@ type fleetCluster struct {
 
 type harness struct {
 	cfg      config
-	env      *testenv.Env
+	env      *localkube.Env
 	mgmt     client.Client
 	mgmtDyn  dynamic.Interface
 	mgmtCS   kubernetes.Interface
@@ -168,7 +168,7 @@ func (h *harness) run(ctx context.Context) error {
 	}
 	logf("starting etcd and %d kube-apiservers", len(names))
 	t0 := time.Now()
-	env, err := testenv.Start(ctx, testenv.Options{Clusters: names, InstallCRDs: true})
+	env, err := localkube.Start(ctx, localkube.Options{Clusters: names, InstallCRDs: true})
 	if err != nil {
 		return fmt.Errorf("starting the API servers: %w", err)
 	}

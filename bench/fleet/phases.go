@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -22,9 +21,9 @@ import (
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/examples"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/manager"
-	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 func mustJSON(v any) []byte {
@@ -413,11 +412,7 @@ func (h *harness) events(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	path, err := testenv.SharedPath("fixtures", "dbaas", "fetch-postgres-data.yaml")
-	if err != nil {
-		return err
-	}
-	raw, err := os.ReadFile(path)
+	raw, err := examples.DBaaSManifest("fetch-postgres-data.yaml")
 	if err != nil {
 		return err
 	}
@@ -425,7 +420,7 @@ func (h *harness) events(ctx context.Context) error {
 		return err
 	}
 	h.rep.eventsSetup = fmt.Sprintf("fixture `%s` applied unchanged; source cluster `%s` (API server %s, `type=services`), destination the management cluster (`type=mgmt`)",
-		"fixtures/dbaas/fetch-postgres-data.yaml", svcRef, services.name)
+		"examples/dbaas/fetch-postgres-data.yaml", svcRef, services.name)
 
 	// Warm-up (not timed): the first event starts the watchers on the services cluster.
 	if _, ok, err := h.oneEvent(ctx, services, "ev-warmup", 60*time.Second); err != nil {

@@ -4,20 +4,18 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tugboat-dev/tugboat/internal/devplatform"
-	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 func newDevCommand() *cobra.Command {
 	o := devplatform.Options{Dir: devplatform.DefaultDir(), WorkloadClusters: 1}
 	dev := &cobra.Command{Use: "dev", Short: "Run a local Tugboat platform on this machine"}
 	dev.PersistentFlags().StringVar(&o.Dir, "dir", o.Dir, "folder for kubeconfigs, logs and state ($TUGBOAT_DEV_DIR)")
-	dev.PersistentFlags().StringVar(&o.BinDir, "bin-dir", os.Getenv("KUBEBUILDER_ASSETS"), "folder holding kube-apiserver and etcd (default: built by hack/test-binaries.sh)")
-	dev.PersistentFlags().StringVar(&o.RepoRoot, "repo", "", "the Tugboat checkout with test/charts and hack/ (default: found from the working directory)")
+	dev.PersistentFlags().StringVar(&o.BinDir, "bin-dir", os.Getenv("KUBEBUILDER_ASSETS"), "folder holding kube-apiserver and etcd (default: $KUBEBUILDER_ASSETS, else the cache folder `make testbin` fills)")
+	dev.PersistentFlags().StringVar(&o.RepoRoot, "repo", "", "a Tugboat checkout whose test/charts and hack/postgres.sh to use (default: the copies inside tug)")
 
 	up := &cobra.Command{
 		Use:   "up [--clusters N]",
@@ -62,24 +60,24 @@ func newDevCommand() *cobra.Command {
 
 	var fixtures string
 	tutorial := &cobra.Command{
-		Use:   "tutorial",
+		Use:   "tutorial [--fixtures DIR]",
 		Short: "Play the database-as-a-service tutorial on the local platform (after `tug dev up`)",
-		Args:  cobra.NoArgs,
+		Long: `Plays the Sveltos database-as-a-service tutorial on the local platform: its four
+manifests (carried inside tug; --fixtures reads them from a folder instead), the
+chart repository URL pointed at the platform's local chart repository.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if fixtures == "" {
-				root := o.RepoRoot
-				if root == "" {
-					var err error
-					if root, err = testenv.RepoRoot(); err != nil {
-						return usageError{fmt.Errorf("--fixtures not given and no Tugboat checkout around: %w", err)}
-					}
+			t := &devplatform.Tutorial{Options: o, Out: cmd.OutOrStdout()}
+			if fixtures != "" {
+				if _, err := os.Stat(fixtures); err != nil {
+					return usageError{fmt.Errorf("--fixtures: %w", err)}
 				}
-				fixtures = filepath.Join(filepath.Dir(root), "shared", "fixtures", "dbaas")
+				t.Fixtures = os.DirFS(fixtures)
 			}
-			return (&devplatform.Tutorial{Options: o, Fixtures: fixtures, Out: cmd.OutOrStdout()}).Run(cmd.Context())
+			return t.Run(cmd.Context())
 		},
 	}
-	tutorial.Flags().StringVar(&fixtures, "fixtures", "", "folder with the tutorial's manifests (default: ../shared/fixtures/dbaas beside the checkout)")
+	tutorial.Flags().StringVar(&fixtures, "fixtures", "", "folder with the tutorial's manifests (default: the copy inside tug, as in examples/dbaas)")
 
 	dev.AddCommand(up, down, serve, tutorial)
 	return dev

@@ -55,10 +55,7 @@ func TestAllCRDsInstall(t *testing.T) {
 
 // The tutorial's manifests are accepted by the API server exactly as published.
 func TestTutorialManifestsApplyUnchanged(t *testing.T) {
-	dir, err := testenv.SharedPath("fixtures", "dbaas")
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := filepath.Join("..", "..", "examples", "dbaas")
 	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil || len(files) != 4 {
 		t.Fatalf("expected the 4 tutorial manifests in %s, found %v (%v)", dir, files, err)

@@ -25,10 +25,12 @@ import (
 
 	"github.com/tugboat-dev/tugboat/api"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/hack"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/helm/chartrepo"
+	"github.com/tugboat-dev/tugboat/internal/localkube"
 	"github.com/tugboat-dev/tugboat/internal/manager"
-	"github.com/tugboat-dev/tugboat/internal/testenv"
+	"github.com/tugboat-dev/tugboat/test/charts"
 )
 
 // Options describes the local platform.
@@ -37,10 +39,10 @@ type Options struct {
 	Dir string
 	// WorkloadClusters is the number of workload clusters (workload, workload-2, …).
 	WorkloadClusters int
-	// BinDir holds kube-apiserver and etcd (see testenv.Options.BinDir).
+	// BinDir holds kube-apiserver and etcd (default: see localkube.BinDir).
 	BinDir string
-	// RepoRoot is the Tugboat checkout whose test/charts and hack/postgres.sh the
-	// platform serves and uses for the tutorial (default: found from the working directory).
+	// RepoRoot, when set, is a Tugboat checkout whose test/charts and
+	// hack/postgres.sh the platform uses instead of the copies inside the binary.
 	RepoRoot string
 }
 
@@ -92,12 +94,18 @@ func (o Options) Running() (int, bool) {
 
 // Up starts the platform in a background process running `self dev serve` and
 // waits until it reports ready. When the platform already runs it does nothing.
+// Missing cluster binaries are reported before anything starts.
 func Up(ctx context.Context, o Options, self string, progress io.Writer) error {
 	if _, ok := o.Running(); ok {
 		if _, err := os.Stat(o.readyFile()); err == nil {
 			return nil
 		}
 	} else {
+		binDir, err := localkube.BinDir(o.BinDir)
+		if err != nil {
+			return err
+		}
+		o.BinDir = binDir
 		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 			return fmt.Errorf("creating %s: %w", o.Dir, err)
 		}
@@ -107,10 +115,7 @@ func Up(ctx context.Context, o Options, self string, progress io.Writer) error {
 			return fmt.Errorf("creating %s: %w", o.logFile(), err)
 		}
 		defer log.Close()
-		args := []string{"dev", "serve", "--dir", o.Dir, "--clusters", strconv.Itoa(max(o.WorkloadClusters, 1))}
-		if o.BinDir != "" {
-			args = append(args, "--bin-dir", o.BinDir)
-		}
+		args := []string{"dev", "serve", "--dir", o.Dir, "--clusters", strconv.Itoa(max(o.WorkloadClusters, 1)), "--bin-dir", o.BinDir}
 		if o.RepoRoot != "" {
 			args = append(args, "--repo", o.RepoRoot)
 		}
@@ -178,7 +183,7 @@ func Serve(ctx context.Context, o Options) error {
 	ctrl.SetLogger(zap.New(zap.UseDevMode(false)))
 	state := filepath.Join(o.Dir, "state")
 	_ = os.RemoveAll(state)
-	env, err := testenv.Start(ctx, testenv.Options{Clusters: o.ClusterNames(), BinDir: o.BinDir, Dir: state, InstallCRDs: true})
+	env, err := localkube.Start(ctx, localkube.Options{Clusters: o.ClusterNames(), BinDir: o.BinDir, Dir: state, InstallCRDs: true})
 	if err != nil {
 		return err
 	}
@@ -242,17 +247,14 @@ func Serve(ctx context.Context, o Options) error {
 }
 
 // startTutorialParts starts what the tutorial needs beside the clusters: a local
-// chart repository serving test/charts (its URL in chartrepo.url) and the
+// chart repository serving the stand-in charts (its URL in chartrepo.url) and the
 // database stand-in on the services cluster.
-func startTutorialParts(ctx context.Context, o Options, env *testenv.Env) (func(), error) {
-	root := o.RepoRoot
-	if root == "" {
-		var err error
-		if root, err = testenv.RepoRoot(); err != nil {
-			return nil, fmt.Errorf("finding the Tugboat checkout (run from inside it or pass --repo): %w", err)
-		}
+func startTutorialParts(ctx context.Context, o Options, env *localkube.Env) (func(), error) {
+	chartSources, script, err := o.tutorialFiles()
+	if err != nil {
+		return nil, err
 	}
-	repo, err := chartrepo.Serve(filepath.Join(root, "test", "charts"))
+	repo, err := chartrepo.Serve(chartSources)
 	if err != nil {
 		return nil, fmt.Errorf("serving the local chart repository: %w", err)
 	}
@@ -266,7 +268,7 @@ func startTutorialParts(ctx context.Context, o Options, env *testenv.Env) (func(
 	}
 	standInCtx, stopStandIn := context.WithCancel(ctx)
 	done := make(chan struct{})
-	standIn := &DatabaseStandIn{Services: env.Cluster("services").Config, Dir: dbDir, Script: filepath.Join(root, "hack", "postgres.sh")}
+	standIn := &DatabaseStandIn{Services: env.Cluster("services").Config, Dir: dbDir, Script: script}
 	go func() {
 		defer close(done)
 		_ = standIn.Run(standInCtx)
@@ -280,9 +282,30 @@ func startTutorialParts(ctx context.Context, o Options, env *testenv.Env) (func(
 	}, nil
 }
 
+// tutorialFiles are the folder of chart sources and the path of postgres.sh: from
+// RepoRoot when set, else the copies inside the binary written into the state folder.
+func (o Options) tutorialFiles() (chartSources, postgresScript string, err error) {
+	if o.RepoRoot != "" {
+		return filepath.Join(o.RepoRoot, "test", "charts"), filepath.Join(o.RepoRoot, "hack", "postgres.sh"), nil
+	}
+	files := filepath.Join(o.Dir, "state", "files")
+	chartSources = filepath.Join(files, "charts")
+	if err := os.RemoveAll(files); err != nil {
+		return "", "", err
+	}
+	if err := os.CopyFS(chartSources, charts.Sources()); err != nil {
+		return "", "", fmt.Errorf("writing the stand-in charts into %s: %w", chartSources, err)
+	}
+	postgresScript = filepath.Join(files, "postgres.sh")
+	if err := os.WriteFile(postgresScript, hack.PostgresScript(), 0o755); err != nil {
+		return "", "", fmt.Errorf("writing %s: %w", postgresScript, err)
+	}
+	return chartSources, postgresScript, nil
+}
+
 // register registers the managed clusters as the tutorial does: services with
 // type=services, workload clusters without labels; mgmt/mgmt gets type=mgmt.
-func register(ctx context.Context, c client.Client, env *testenv.Env, mgmtRef types.NamespacedName) error {
+func register(ctx context.Context, c client.Client, env *localkube.Env, mgmtRef types.NamespacedName) error {
 	for _, cl := range env.Clusters[1:] {
 		labels := map[string]string{}
 		if cl.Name == "services" {
@@ -298,7 +321,7 @@ func register(ctx context.Context, c client.Client, env *testenv.Env, mgmtRef ty
 	return clusters.SetLabels(ctx, c, mgmtRef, map[string]string{"type": "mgmt"})
 }
 
-func waitReady(ctx context.Context, c client.Client, env *testenv.Env, mgmtRef types.NamespacedName) error {
+func waitReady(ctx context.Context, c client.Client, env *localkube.Env, mgmtRef types.NamespacedName) error {
 	refs := []types.NamespacedName{mgmtRef}
 	for _, cl := range env.Clusters[1:] {
 		refs = append(refs, types.NamespacedName{Namespace: cl.Name, Name: cl.Name})

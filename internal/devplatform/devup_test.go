@@ -14,28 +14,26 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/tugboat-dev/tugboat/internal/localkube"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 // `tug dev up` starts the local platform in the background and returns when it
 // is ready (kubeconfigs that work, clusters registered); running it again is a
 // no-op; `tug dev down` stops everything it started: no process and no port
-// stays behind.
+// stays behind. tug runs as an installed binary would: from a folder outside the
+// checkout, without --repo or $KUBEBUILDER_ASSETS, finding the cluster binaries
+// in the machine's cache folder and its charts and scripts inside itself.
 func TestDevUpAndDown(t *testing.T) {
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	work := t.TempDir()
-	tug := filepath.Join(work, "tug")
-	if out, err := exec.Command("go", "build", "-o", tug, filepath.Join(root, "cmd", "tug")).CombinedOutput(); err != nil {
-		t.Fatalf("building tug: %v\n%s", err, out)
-	}
+	tug := buildTug(t, work)
 	dir := filepath.Join(work, "dev")
+	cache := cacheWithBinaries(t)
 	run := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command(tug, append(args, "--dir", dir, "--repo", root)...)
-		cmd.Dir = root
+		cmd := exec.Command(tug, append(args, "--dir", dir)...)
+		cmd.Dir = work
+		cmd.Env = installedEnv(cache)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
@@ -106,4 +104,78 @@ func processesMentioning(t *testing.T, dir string) []string {
 		}
 	}
 	return out
+}
+
+// Without the cluster binaries, `tug dev up` says in one line which command builds
+// them, and starts nothing.
+func TestDevUpWithoutBinaries(t *testing.T) {
+	work := t.TempDir()
+	tug := buildTug(t, work)
+	dir := filepath.Join(work, "dev")
+	cmd := exec.Command(tug, "dev", "up", "--dir", dir)
+	cmd.Dir = work
+	cmd.Env = installedEnv(filepath.Join(work, "empty-cache"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if err == nil {
+		exec.Command(tug, "dev", "down", "--dir", dir).Run() //nolint:errcheck // a platform started unexpectedly
+		t.Fatal("tug dev up succeeded without kube-apiserver and etcd")
+	}
+	msg := strings.TrimSpace(stderr.String())
+	if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "make testbin") || !strings.Contains(msg, "kube-apiserver") {
+		t.Errorf("want one line naming the binaries and `make testbin`, got:\n%s", msg)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "platform.pid")); err == nil {
+		t.Error("a platform process was started")
+	}
+}
+
+// buildTug builds the tug binary into dir.
+func buildTug(t *testing.T, dir string) string {
+	t.Helper()
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tug := filepath.Join(dir, "tug")
+	build := exec.Command("go", "build", "-o", tug, "./cmd/tug")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building tug: %v\n%s", err, out)
+	}
+	return tug
+}
+
+// cacheWithBinaries is a cache folder laid out as hack/test-binaries.sh fills it
+// ($TUGBOAT_CACHE/testbin/<version>/), linking the binaries this test run uses.
+func cacheWithBinaries(t *testing.T) string {
+	t.Helper()
+	bins, err := localkube.BinDir("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	testbin := filepath.Join(cache, "testbin", localkube.KubeVersion)
+	if err := os.MkdirAll(testbin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"kube-apiserver", "etcd"} {
+		if err := os.Symlink(filepath.Join(bins, b), filepath.Join(testbin, b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cache
+}
+
+// installedEnv is this process's environment without what points into the
+// checkout ($KUBEBUILDER_ASSETS), with $TUGBOAT_CACHE set to cache.
+func installedEnv(cache string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "KUBEBUILDER_ASSETS=") && !strings.HasPrefix(kv, "TUGBOAT_CACHE=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "TUGBOAT_CACHE="+cache)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,6 +25,7 @@ import (
 	"github.com/tugboat-dev/tugboat/api"
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/examples"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 )
 
@@ -34,8 +36,9 @@ import (
 // that travelled through the platform, creating the tutorial's Todo table.
 type Tutorial struct {
 	Options Options
-	// Fixtures is the folder with the tutorial's manifests.
-	Fixtures string
+	// Fixtures holds the tutorial's manifests (default: examples.DBaaS(), the
+	// copy inside the binary).
+	Fixtures fs.FS
 	// Out receives the progress.
 	Out io.Writer
 }
@@ -141,7 +144,11 @@ func (t *Tutorial) client(cluster string) (client.Client, error) {
 }
 
 func (t *Tutorial) manifest(name string) ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(t.Fixtures, name))
+	fixtures := t.Fixtures
+	if fixtures == nil {
+		fixtures = examples.DBaaS()
+	}
+	b, err := fs.ReadFile(fixtures, name)
 	if err != nil {
 		return nil, fmt.Errorf("reading the tutorial's manifest: %w", err)
 	}

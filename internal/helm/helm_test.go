@@ -53,14 +53,8 @@ func chartsDir(t *testing.T) string {
 // repositoryURL pointed at repoURL.
 func fixtureChart(t *testing.T, repoURL string) libv1beta1.HelmChart {
 	t.Helper()
-	path, err := testenv.SharedPath("fixtures", "dbaas", "cloudnative-pg.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	const path = "cloudnative-pg.yaml"
+	data := testenv.Fixture(t, path)
 	var cp configv1beta1.ClusterProfile
 	if err := yaml.Unmarshal(data, &cp); err != nil {
 		t.Fatalf("parse %s: %v", path, err)

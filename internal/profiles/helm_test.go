@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,14 +49,8 @@ func releaseSecrets(c client.Client, namespace, release string) ([]corev1.Secret
 func TestTutorialHelmChartReachesServicesCluster(t *testing.T) {
 	ctx := context.Background()
 	repo := chartrepo.Start(t, filepath.Join("..", "..", "test", "charts"))
-	path, err := testenv.SharedPath("fixtures", "dbaas", "cloudnative-pg.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	manifest, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	const path = "cloudnative-pg.yaml"
+	manifest := testenv.Fixture(t, path)
 	const upstream = "https://cloudnative-pg.github.io/charts"
 	if !strings.Contains(string(manifest), upstream) {
 		t.Fatalf("%s does not use %s", path, upstream)

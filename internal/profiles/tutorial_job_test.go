@@ -3,7 +3,6 @@ package profiles_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -22,14 +21,7 @@ import (
 // Job with the decoded credentials and the address; removing the label withdraws it.
 func TestTutorialJobReachesAppClusters(t *testing.T) {
 	ctx := context.Background()
-	path, err := testenv.SharedPath("fixtures", "dbaas", "job-to-create-table.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	manifest, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	manifest := testenv.Fixture(t, "job-to-create-table.yaml")
 	// What the event flow would have copied into the cluster namespace.
 	if err := mgmt.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "fleet", Name: "pg-credentials"},

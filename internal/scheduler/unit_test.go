@@ -93,7 +93,7 @@ func TestLoad(t *testing.T) {
 }
 
 func TestLoadFixtures(t *testing.T) {
-	m := mustLoad(t, "../../api/scheduler/v1alpha1/testdata/kalypso")
+	m := mustLoad(t, "../../examples/kalypso")
 	if len(m.Templates) != 4 || len(m.ClusterTypes) != 1 || len(m.Policies) != 1 || len(m.Registrations) != 1 {
 		t.Fatalf("templates %d cluster types %d policies %d registrations %d",
 			len(m.Templates), len(m.ClusterTypes), len(m.Policies), len(m.Registrations))
@@ -465,7 +465,7 @@ func TestConfigSchemas(t *testing.T) {
 
 // The published templates (fixtures, unchanged) render with the data contract.
 func TestFixtureTemplatesRender(t *testing.T) {
-	fixtures := mustLoad(t, "../../api/scheduler/v1alpha1/testdata/kalypso/templates")
+	fixtures := mustLoad(t, "../../examples/kalypso/templates")
 	m := Merge(seedEnv(t, "dev"), fixtures)
 	over, err := LoadBytes("cc.yaml", []byte(`apiVersion: scheduler.kalypso.io/v1alpha1
 kind: ClusterType

@@ -11,14 +11,15 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/examples"
 )
 
 // fixtureTemplate returns a data (or stringData) value of a ConfigMap/Secret
-// in one of the tutorial manifests copied to testdata/dbaas, together with the
+// in one of the tutorial manifests (package examples), together with the
 // object's annotations.
 func fixtureTemplate(t testing.TB, file, kind, name, key string) (string, map[string]string) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "dbaas", file))
+	raw, err := examples.DBaaSManifest(file)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,12 +3,12 @@ package testenv
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tugboat-dev/tugboat/examples"
 	"github.com/tugboat-dev/tugboat/internal/templating"
 )
 
@@ -28,14 +28,10 @@ func CreateObjects(ctx context.Context, c client.Client, manifest []byte, ignore
 	return nil
 }
 
-// Fixture reads one of the tutorial's manifests from ../shared/fixtures/dbaas.
+// Fixture is one of the database-as-a-service tutorial's manifests (examples/dbaas).
 func Fixture(t testing.TB, name string) []byte {
 	t.Helper()
-	path, err := SharedPath("fixtures", "dbaas", name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
+	b, err := examples.DBaaSManifest(name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -150,6 +151,33 @@ func TestDatabaseAsAServiceTutorial(t *testing.T) {
 	}
 	waitCopies(t, second)
 	waitJob(t, second)
+
+	// 8. The manager recorded what the tutorial did: event-to-deploy latencies (the
+	// credentials and address copied into the management cluster are event-driven
+	// deploys) and deploy durations.
+	checkLatencyMetrics(t)
+}
+
+// checkLatencyMetrics fails t unless the manager's latency histograms have samples.
+func checkLatencyMetrics(t *testing.T) {
+	t.Helper()
+	families, err := ctrlmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]uint64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			if h := m.GetHistogram(); h != nil {
+				counts[f.GetName()] += h.GetSampleCount()
+			}
+		}
+	}
+	for _, name := range []string{"tugboat_event_to_deploy_seconds", "tugboat_deploy_duration_seconds"} {
+		if counts[name] == 0 {
+			t.Errorf("%s has no samples after the tutorial (histograms: %v)", name, counts)
+		}
+	}
 }
 
 func dbCluster() *unstructured.Unstructured {

@@ -11,7 +11,7 @@ import (
 )
 
 // TestFixturesDecodeStrictly decodes every published sample and template (kept byte
-// for byte in testdata/kalypso) into the type its kind names, rejecting unknown fields.
+// for byte in examples/kalypso) into the type its kind names, rejecting unknown fields.
 func TestFixturesDecodeStrictly(t *testing.T) {
 	scheme := runtime.NewScheme()
 	if err := AddToScheme(scheme); err != nil {
@@ -19,7 +19,7 @@ func TestFixturesDecodeStrictly(t *testing.T) {
 	}
 	var files []string
 	for _, dir := range []string{"samples", "templates"} {
-		m, err := filepath.Glob(filepath.Join("testdata", "kalypso", dir, "*.yaml"))
+		m, err := filepath.Glob(filepath.Join("..", "..", "..", "examples", "kalypso", dir, "*.yaml"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +129,7 @@ func TestDecodedFields(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join("testdata", "kalypso", tc.file))
+			raw, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", "kalypso", tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"testing"
 
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
@@ -169,8 +168,17 @@ func ServeDir(addr, dir string) (*Server, error) {
 	return s, nil
 }
 
+// TB is the part of testing.TB that Start uses (this package does not import
+// testing, so that the tug binary can link it).
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Cleanup(func())
+}
+
 // Start is Serve for tests: it fails t on error and stops the server at cleanup.
-func Start(t testing.TB, srcDir string) *Server {
+func Start(t TB, srcDir string) *Server {
 	t.Helper()
 	s, err := Serve(srcDir)
 	if err != nil {

@@ -1,13 +1,16 @@
-// Package testenv runs local Kubernetes control planes — real kube-apiserver
-// processes over a shared real etcd — for tests and for `tug dev up`.
+// Package localkube runs local Kubernetes control planes — real kube-apiserver
+// processes over a shared real etcd — for `tug dev up`, the benchmarks and (through
+// internal/testenv, which adds what only tests need) the test suites. It does not
+// import package testing, so the tug binary can link it.
 //
 // No kubelet or controller-manager runs: pods never start, namespaces are never
 // finalized and ownerReferences are not garbage-collected; everything else an API
 // server does (admission, validation, server-side apply, watches, RBAC) is real.
 //
 // The binaries come from hack/test-binaries.sh (kube-apiserver built from the
-// k8s.io/kubernetes module, etcd from Debian); see Options.BinDir.
-package testenv
+// k8s.io/kubernetes module, etcd from Debian), which keeps them in a cache folder
+// per machine; see Options.BinDir and BinDir.
+package localkube
 
 import (
 	"bytes"
@@ -36,8 +39,7 @@ type Options struct {
 	// Clusters names the clusters to start; the first is the management cluster.
 	Clusters []string
 
-	// BinDir holds kube-apiserver and etcd. Default: $KUBEBUILDER_ASSETS, else the
-	// output of the repository's hack/test-binaries.sh (which builds them once).
+	// BinDir holds kube-apiserver and etcd. Default: see the function BinDir.
 	BinDir string
 
 	// Dir is where data, certificates, logs and kubeconfigs go. Default: a new
@@ -83,9 +85,9 @@ type Env struct {
 // On error everything already started is stopped.
 func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	if len(opts.Clusters) == 0 {
-		return nil, errors.New("testenv: no clusters named")
+		return nil, errors.New("localkube: no clusters named")
 	}
-	binDir, err := resolveBinDir(opts.BinDir)
+	binDir, err := BinDir(opts.BinDir)
 	if err != nil {
 		return nil, err
 	}
@@ -100,17 +102,17 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 		if fileExists("/dev/shm") {
 			base = "/dev/shm"
 		}
-		if env.dir, err = os.MkdirTemp(base, "tugboat-testenv-"); err != nil {
-			return env, fmt.Errorf("testenv: creating work folder: %w", err)
+		if env.dir, err = os.MkdirTemp(base, "tugboat-localkube-"); err != nil {
+			return env, fmt.Errorf("localkube: creating work folder: %w", err)
 		}
 		env.ownsDir = true
 	} else if err := os.MkdirAll(env.dir, 0o755); err != nil {
-		return env, fmt.Errorf("testenv: creating %s: %w", env.dir, err)
+		return env, fmt.Errorf("localkube: creating %s: %w", env.dir, err)
 	}
 
 	ca, err := newPKI()
 	if err != nil {
-		return env, fmt.Errorf("testenv: creating certificate authority: %w", err)
+		return env, fmt.Errorf("localkube: creating certificate authority: %w", err)
 	}
 	pkiDir := filepath.Join(env.dir, "pki")
 	if err := os.MkdirAll(pkiDir, 0o700); err != nil {
@@ -148,7 +150,7 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	for _, name := range opts.Clusters {
 		port, err := freePort()
 		if err != nil {
-			return env, fmt.Errorf("testenv: finding a port for %s: %w", name, err)
+			return env, fmt.Errorf("localkube: finding a port for %s: %w", name, err)
 		}
 		c := &Cluster{Name: name, URL: "https://127.0.0.1:" + strconv.Itoa(port)}
 		c.Config = &rest.Config{
@@ -211,7 +213,7 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	}
 	if opts.InstallCRDs {
 		if err := crd.Install(ctx, env.Clusters[0].Config); err != nil {
-			return env, fmt.Errorf("testenv: installing CRDs into %s: %w", env.Clusters[0].Name, err)
+			return env, fmt.Errorf("localkube: installing CRDs into %s: %w", env.Clusters[0].Name, err)
 		}
 	}
 	return env, nil
@@ -238,7 +240,7 @@ func (e *Env) Dir() string { return e.dir }
 func (e *Env) StopCluster(name string) error {
 	c := e.Cluster(name)
 	if c == nil {
-		return fmt.Errorf("testenv: no cluster %q", name)
+		return fmt.Errorf("localkube: no cluster %q", name)
 	}
 	return c.apiserver.stop(10 * time.Second)
 }
@@ -300,7 +302,7 @@ func (e *Env) startEtcd(ctx context.Context, opts Options, binDir string) (strin
 	deadline := time.Now().Add(time.Minute)
 	for {
 		if done, perr := e.etcd.exited(); done {
-			return "", fmt.Errorf("testenv: etcd exited early (%v); see %s", perr, e.logPath("etcd"))
+			return "", fmt.Errorf("localkube: etcd exited early (%v); see %s", perr, e.logPath("etcd"))
 		}
 		resp, err := http.Get(healthURL) //nolint:noctx // loopback probe
 		if err == nil {
@@ -310,7 +312,7 @@ func (e *Env) startEtcd(ctx context.Context, opts Options, binDir string) (strin
 			}
 		}
 		if time.Now().After(deadline) {
-			return "", fmt.Errorf("testenv: etcd not healthy after a minute; see %s", e.logPath("etcd"))
+			return "", fmt.Errorf("localkube: etcd not healthy after a minute; see %s", e.logPath("etcd"))
 		}
 		select {
 		case <-ctx.Done():
@@ -330,7 +332,7 @@ func (e *Env) waitReady(ctx context.Context, c *Cluster) error {
 	var last string
 	for {
 		if done, perr := c.apiserver.exited(); done {
-			return fmt.Errorf("testenv: kube-apiserver of %s exited (%v); see %s", c.Name, perr, e.logPath(c.Name+"-apiserver"))
+			return fmt.Errorf("localkube: kube-apiserver of %s exited (%v); see %s", c.Name, perr, e.logPath(c.Name+"-apiserver"))
 		}
 		resp, err := client.Get(c.URL + "/readyz")
 		if err == nil {
@@ -344,7 +346,7 @@ func (e *Env) waitReady(ctx context.Context, c *Cluster) error {
 			last = err.Error()
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("testenv: %s not ready after 2 minutes (last: %s); see %s", c.Name, last, e.logPath(c.Name+"-apiserver"))
+			return fmt.Errorf("localkube: %s not ready after 2 minutes (last: %s); see %s", c.Name, last, e.logPath(c.Name+"-apiserver"))
 		}
 		select {
 		case <-ctx.Done():
@@ -362,7 +364,7 @@ func (e *Env) logFor(opts Options, name string) (io.Writer, error) {
 	}
 	f, err := os.Create(e.logPath(name))
 	if err != nil {
-		return nil, fmt.Errorf("testenv: creating log: %w", err)
+		return nil, fmt.Errorf("localkube: creating log: %w", err)
 	}
 	e.logs = append(e.logs, f)
 	return f, nil
@@ -377,36 +379,78 @@ func kubeconfigFor(name, url string, ca, cert, key []byte) ([]byte, error) {
 	return clientcmd.Write(*cfg)
 }
 
-// resolveBinDir finds the folder with kube-apiserver and etcd.
-func resolveBinDir(dir string) (string, error) {
+// KubeVersion is the kube-apiserver version the local clusters run (the Makefile's
+// KUBE_VERSION; a test keeps the two equal).
+const KubeVersion = "v1.36.3"
+
+// CacheDir is the per-machine folder where hack/test-binaries.sh keeps the
+// binaries it builds: $TUGBOAT_CACHE, else $XDG_CACHE_HOME/tugboat, else
+// ~/.cache/tugboat (the same rule as the script).
+func CacheDir() string {
+	if d := os.Getenv("TUGBOAT_CACHE"); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "tugboat")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "tugboat-cache")
+	}
+	return filepath.Join(home, ".cache", "tugboat")
+}
+
+// binaries are what a bin folder must hold.
+var binaries = []string{"kube-apiserver", "etcd"}
+
+// BinDir finds the folder holding kube-apiserver and etcd, in this order: dir when
+// given; $KUBEBUILDER_ASSETS; the machine's cache folder (CacheDir()/testbin/
+// KubeVersion) when it holds both; inside a Tugboat checkout, the output of its
+// hack/test-binaries.sh (which builds them once). Otherwise it says in one line
+// which command builds them.
+func BinDir(dir string) (string, error) {
 	if dir == "" {
 		dir = os.Getenv("KUBEBUILDER_ASSETS")
 	}
 	if dir == "" {
-		root, err := repoRoot()
+		cached := filepath.Join(CacheDir(), "testbin", KubeVersion)
+		if hasBinaries(cached) {
+			return cached, nil
+		}
+		root, err := RepoRoot()
 		if err != nil {
-			return "", fmt.Errorf("testenv: set KUBEBUILDER_ASSETS to the folder holding kube-apiserver and etcd (make testbin): %w", err)
+			return "", fmt.Errorf("localkube: kube-apiserver and etcd %s are not in %s: build them with `make testbin` in a Tugboat checkout (or pass their folder with --bin-dir / $KUBEBUILDER_ASSETS)", KubeVersion, cached)
 		}
 		out, err := exec.Command(filepath.Join(root, "hack", "test-binaries.sh")).Output()
 		if err != nil {
 			var ee *exec.ExitError
 			if errors.As(err, &ee) {
-				return "", fmt.Errorf("testenv: hack/test-binaries.sh failed: %s", ee.Stderr)
+				return "", fmt.Errorf("localkube: hack/test-binaries.sh failed: %s", ee.Stderr)
 			}
-			return "", fmt.Errorf("testenv: running hack/test-binaries.sh: %w", err)
+			return "", fmt.Errorf("localkube: running hack/test-binaries.sh: %w", err)
 		}
 		dir = strings.TrimSpace(string(out))
 	}
-	for _, b := range []string{"kube-apiserver", "etcd"} {
+	for _, b := range binaries {
 		if !fileExists(filepath.Join(dir, b)) {
-			return "", fmt.Errorf("testenv: %s not found in %s (run make testbin)", b, dir)
+			return "", fmt.Errorf("localkube: %s not found in %s: build it with `make testbin` in a Tugboat checkout", b, dir)
 		}
 	}
 	return dir, nil
 }
 
-// repoRoot walks up from the working directory to the folder holding hack/test-binaries.sh.
-func repoRoot() (string, error) {
+func hasBinaries(dir string) bool {
+	for _, b := range binaries {
+		if !fileExists(filepath.Join(dir, b)) {
+			return false
+		}
+	}
+	return true
+}
+
+// RepoRoot walks up from the working directory to the root of the Tugboat
+// checkout holding it (the folder with hack/test-binaries.sh).
+func RepoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
@@ -421,17 +465,4 @@ func repoRoot() (string, error) {
 		}
 		dir = parent
 	}
-}
-
-// RepoRoot is the root of the Tugboat repository holding the working directory.
-func RepoRoot() (string, error) { return repoRoot() }
-
-// SharedPath is a path inside ../shared beside the repository (the API reference,
-// the tutorials' fixtures and seeds).
-func SharedPath(elem ...string) (string, error) {
-	root, err := repoRoot()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(append([]string{filepath.Dir(root), "shared"}, elem...)...), nil
 }

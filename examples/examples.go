@@ -1,0 +1,44 @@
+// Package examples carries the manifests users follow, inside the binaries that
+// need them: the database-as-a-service tutorial (dbaas/, the Sveltos tutorial's
+// four manifests byte for byte) and the Kalypso scheduler's templates and samples
+// (kalypso/). `tug dev tutorial` plays DBaaS from here, so an installed tug needs
+// no checkout; tests and benchmarks read the same files.
+package examples
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+)
+
+//go:embed dbaas/*.yaml
+var dbaas embed.FS
+
+//go:embed kalypso/README.md kalypso/samples/*.yaml kalypso/templates/*.yaml
+var kalypso embed.FS
+
+// DBaaS is the database-as-a-service tutorial's folder of manifests:
+// cloudnative-pg.yaml, auto-deploy-postgres-cluster.yaml,
+// fetch-postgres-data.yaml and job-to-create-table.yaml.
+func DBaaS() fs.FS { return sub(dbaas, "dbaas") }
+
+// Kalypso is the Kalypso scheduler's folder: templates/ (the Template objects a
+// new installation starts with) and samples/ (one object of each kind).
+func Kalypso() fs.FS { return sub(kalypso, "kalypso") }
+
+// DBaaSManifest is one of the tutorial's manifests, by file name.
+func DBaaSManifest(name string) ([]byte, error) {
+	b, err := fs.ReadFile(DBaaS(), name)
+	if err != nil {
+		return nil, fmt.Errorf("the database-as-a-service tutorial has no manifest %s: %w", name, err)
+	}
+	return b, nil
+}
+
+func sub(f embed.FS, dir string) fs.FS {
+	s, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err) // dir is a literal embedded above
+	}
+	return s
+}

@@ -28,6 +28,9 @@ func (p *ClusterProfile) GetSpec() *Spec { return &p.Spec }
 // GetStatus returns the status.
 func (p *ClusterProfile) GetStatus() *Status { return &p.Status }
 
+// GetConditions returns the status conditions (internal/conditions.Holder).
+func (p *ClusterProfile) GetConditions() *[]metav1.Condition { return &p.Status.Conditions }
+
 // +kubebuilder:object:root=true
 
 // ClusterProfileList is a list of ClusterProfiles.

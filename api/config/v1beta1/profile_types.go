@@ -28,6 +28,9 @@ func (p *Profile) GetSpec() *Spec { return &p.Spec }
 // GetStatus returns the status.
 func (p *Profile) GetStatus() *Status { return &p.Status }
 
+// GetConditions returns the status conditions (internal/conditions.Holder).
+func (p *Profile) GetConditions() *[]metav1.Condition { return &p.Status.Conditions }
+
 // +kubebuilder:object:root=true
 
 // ProfileList is a list of Profiles.

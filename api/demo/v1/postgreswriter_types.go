@@ -84,3 +84,6 @@ type PostgresWriterList struct {
 func init() {
 	SchemeBuilder.Register(&PostgresWriter{}, &PostgresWriterList{})
 }
+
+// GetConditions returns the status conditions (internal/conditions.Holder).
+func (w *PostgresWriter) GetConditions() *[]metav1.Condition { return &w.Status.Conditions }

@@ -61,3 +61,6 @@ type EventSourceList struct {
 func init() {
 	SchemeBuilder.Register(&EventSource{}, &EventSourceList{})
 }
+
+// GetConditions returns the status conditions (internal/conditions.Holder).
+func (s *EventSource) GetConditions() *[]metav1.Condition { return &s.Status.Conditions }

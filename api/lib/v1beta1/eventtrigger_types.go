@@ -181,3 +181,6 @@ type EventTriggerList struct {
 func init() {
 	SchemeBuilder.Register(&EventTrigger{}, &EventTriggerList{})
 }
+
+// GetConditions returns the status conditions (internal/conditions.Holder).
+func (t *EventTrigger) GetConditions() *[]metav1.Condition { return &t.Status.Conditions }

@@ -59,11 +59,10 @@ type SecretKeyReference struct {
 	Key string `json:"key,omitempty"`
 }
 
-// Condition types and reasons of a GitOpsRepo the scheduler controller handles.
+// Condition types of a GitOpsRepo the scheduler controller handles, beside Ready
+// (internal/conditions): the control plane's last commit was rendered and
+// published without errors.
 const (
-	// ConditionReady: the control plane's last commit was rendered and published
-	// without errors.
-	ConditionReady = "Ready"
 	// ConditionRendered: every deployment target rendered (False lists the failures).
 	ConditionRendered = "Rendered"
 	// ConditionPushed: the rendered tree is on the GitOps repository (or proposed).
@@ -135,6 +134,9 @@ type GitOpsRepo struct {
 	Spec   GitOpsRepoSpec   `json:"spec,omitempty"`
 	Status GitOpsRepoStatus `json:"status,omitempty"`
 }
+
+// GetConditions returns the status conditions (internal/conditions.Holder).
+func (r *GitOpsRepo) GetConditions() *[]metav1.Condition { return &r.Status.Conditions }
 
 // +kubebuilder:object:root=true
 

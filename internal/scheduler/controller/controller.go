@@ -21,7 +21,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -35,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/tugboat-dev/tugboat/api/scheduler/v1alpha1"
+	"github.com/tugboat-dev/tugboat/internal/conditions"
 	"github.com/tugboat-dev/tugboat/internal/gitops"
 	"github.com/tugboat-dev/tugboat/internal/scheduler"
 )
@@ -48,9 +48,9 @@ const (
 	DefaultTokenKey = "token"
 )
 
-// Condition reasons.
+// Condition reasons of the Rendered and Pushed conditions; Ready takes the
+// failure's reason (or conditions.Succeeded).
 const (
-	ReasonSucceeded       = "Succeeded"
 	ReasonRendered        = "Rendered"
 	ReasonTargetErrors    = "TargetErrors"
 	ReasonLoadFailed      = "ControlPlaneLoadFailed"
@@ -182,8 +182,9 @@ func Environment(repo *v1alpha1.GitOpsRepo) string {
 
 // Reconcile loads the control plane; when its commits differ from the ones last
 // rendered (or the spec changed, or the last push failed) it schedules the
-// environment and publishes the tree.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+// environment and publishes the tree. The status is computed in memory on every
+// path and written once, when Reconcile returns.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	repo := &v1alpha1.GitOpsRepo{}
 	if err := r.Client.Get(ctx, req.NamespacedName, repo); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -191,24 +192,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if repo.Spec.ControlPlane == "" {
 		return ctrl.Result{}, nil // a GitOpsRepo as written in a control-plane repository: not a job
 	}
+	patcher := conditions.NewStatusPatcher(r.Client, repo)
+	defer func() { retErr = errors.Join(retErr, patcher.Patch(ctx, repo)) }()
+
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	logger := log.FromContext(ctx)
 	env := Environment(repo)
-	before := repo.DeepCopy()
-	st := &repo.Status
-	gen := repo.Generation
-
 	cache := r.cache()
 	cp, err := gitops.LoadControlPlane(ctx, cache, repo.Spec.ControlPlane, env)
 	if err != nil {
-		msg := fmt.Sprintf("environment %s: %v", env, err)
-		setCondition(st, gen, v1alpha1.ConditionRendered, metav1.ConditionFalse, ReasonLoadFailed, msg)
-		setCondition(st, gen, v1alpha1.ConditionPushed, metav1.ConditionFalse, ReasonNotPushed, "the control plane could not be loaded")
-		setCondition(st, gen, v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonLoadFailed, msg)
-		st.ObservedGeneration = gen
+		markLoadFailed(repo, env, err)
 		logger.Info("loading the control plane failed", "environment", env, "error", err)
-		return ctrl.Result{RequeueAfter: r.retry(repo)}, r.updateStatus(ctx, before, repo)
+		return ctrl.Result{RequeueAfter: r.retry(repo)}, nil
 	}
 	if unchanged(repo, cp) {
 		return ctrl.Result{RequeueAfter: r.interval(repo)}, nil
@@ -216,17 +212,45 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 
 	r.renders.Add(1)
 	res := scheduler.Schedule(ctx, env, cp.Manifests, gitops.RepoSource{Cache: cache})
-	st.ObservedGeneration = gen
+	markRendered(repo, env, cp, res)
+	outcome, err := r.publish(ctx, repo, env, res)
+	markPublished(repo, env, cp, res, outcome, err)
+	if err != nil {
+		logger.Info("publishing failed", "environment", env, "error", err)
+		return ctrl.Result{RequeueAfter: r.retry(repo)}, nil
+	}
+	return ctrl.Result{RequeueAfter: r.interval(repo)}, nil
+}
+
+// markLoadFailed records a control plane that could not be loaded: nothing was
+// rendered or pushed.
+func markLoadFailed(repo *v1alpha1.GitOpsRepo, env string, err error) {
+	msg := fmt.Sprintf("environment %s: %v", env, err)
+	repo.Status.ObservedGeneration = repo.Generation
+	mark(repo, v1alpha1.ConditionRendered, metav1.ConditionFalse, ReasonLoadFailed, msg)
+	mark(repo, v1alpha1.ConditionPushed, metav1.ConditionFalse, ReasonNotPushed, "the control plane could not be loaded")
+	conditions.MarkFailed(repo, ReasonLoadFailed, "%s", truncate(msg))
+}
+
+// markRendered records what was rendered from cp: the commits, the failed
+// targets and the Rendered condition.
+func markRendered(repo *v1alpha1.GitOpsRepo, env string, cp *gitops.ControlPlane, res *scheduler.Result) {
+	st := &repo.Status
+	st.ObservedGeneration = repo.Generation
 	st.ObservedCommit, st.ObservedMainCommit = cp.EnvCommit, cp.MainCommit
 	st.TargetErrors = targetErrors(res)
 	if len(res.Errors) == 0 {
-		setCondition(st, gen, v1alpha1.ConditionRendered, metav1.ConditionTrue, ReasonRendered,
+		mark(repo, v1alpha1.ConditionRendered, metav1.ConditionTrue, ReasonRendered,
 			fmt.Sprintf("environment %s: %d assignment(s), %d file(s)", env, len(res.Assignments), len(res.Files)))
 	} else {
-		setCondition(st, gen, v1alpha1.ConditionRendered, metav1.ConditionFalse, ReasonTargetErrors, errorsMessage(res))
+		mark(repo, v1alpha1.ConditionRendered, metav1.ConditionFalse, ReasonTargetErrors, errorsMessage(res))
 	}
+}
 
-	outcome, err := r.publish(ctx, repo, env, res)
+// markPublished records the outcome of publishing (or the error that stopped
+// it): the Pushed and Ready conditions, the commit pushed and the pull request.
+func markPublished(repo *v1alpha1.GitOpsRepo, env string, cp *gitops.ControlPlane, res *scheduler.Result, outcome *gitops.Outcome, err error) {
+	st := &repo.Status
 	if err != nil {
 		reason := ReasonPushFailed
 		var fe *forgeConfigError
@@ -234,26 +258,24 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			reason = ReasonForgeConfig
 		}
 		msg := fmt.Sprintf("environment %s: %v", env, err)
-		setCondition(st, gen, v1alpha1.ConditionPushed, metav1.ConditionFalse, reason, msg)
-		setCondition(st, gen, v1alpha1.ConditionReady, metav1.ConditionFalse, reason, msg)
-		logger.Info("publishing failed", "environment", env, "error", err)
-		return ctrl.Result{RequeueAfter: r.retry(repo)}, r.updateStatus(ctx, before, repo)
+		mark(repo, v1alpha1.ConditionPushed, metav1.ConditionFalse, reason, msg)
+		conditions.MarkFailed(repo, reason, "%s", truncate(msg))
+		return
 	}
-	branch := repo.Spec.Branch
 	switch {
 	case len(outcome.Changes) == 0:
-		setCondition(st, gen, v1alpha1.ConditionPushed, metav1.ConditionTrue, ReasonUpToDate,
-			fmt.Sprintf("branch %s already holds the rendered tree", branch))
+		mark(repo, v1alpha1.ConditionPushed, metav1.ConditionTrue, ReasonUpToDate,
+			fmt.Sprintf("branch %s already holds the rendered tree", repo.Spec.Branch))
 	case outcome.AlreadyProposed:
-		setCondition(st, gen, v1alpha1.ConditionPushed, metav1.ConditionTrue, ReasonAlreadyProposed,
+		mark(repo, v1alpha1.ConditionPushed, metav1.ConditionTrue, ReasonAlreadyProposed,
 			fmt.Sprintf("the rendered tree is already proposed on %s", outcome.Branch))
 	case outcome.PullRequest != nil:
 		st.LastPushedCommit = outcome.Commit
-		setCondition(st, gen, v1alpha1.ConditionPushed, metav1.ConditionTrue, ReasonProposed,
+		mark(repo, v1alpha1.ConditionPushed, metav1.ConditionTrue, ReasonProposed,
 			fmt.Sprintf("commit %s on %s proposed as pull request #%d (%d file(s) changed)", outcome.Commit, outcome.Branch, outcome.PullRequest.Number, len(outcome.Changes)))
 	default:
 		st.LastPushedCommit = outcome.Commit
-		setCondition(st, gen, v1alpha1.ConditionPushed, metav1.ConditionTrue, ReasonPushed,
+		mark(repo, v1alpha1.ConditionPushed, metav1.ConditionTrue, ReasonPushed,
 			fmt.Sprintf("commit %s pushed to %s (%d file(s) changed)", outcome.Commit, outcome.Branch, len(outcome.Changes)))
 	}
 	if outcome.PullRequest != nil {
@@ -262,13 +284,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		st.PullRequest = ""
 	}
 	if len(res.Errors) == 0 {
-		setCondition(st, gen, v1alpha1.ConditionReady, metav1.ConditionTrue, ReasonSucceeded,
-			fmt.Sprintf("environment %s rendered from %s and published", env, describeCommits(cp)))
+		conditions.MarkReady(repo, "environment %s rendered from %s and published", env, describeCommits(cp))
 	} else {
-		setCondition(st, gen, v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonTargetErrors,
-			fmt.Sprintf("%d deployment target(s) failed (see Rendered and status.targetErrors); the others were published", len(res.Errors)))
+		conditions.MarkFailed(repo, ReasonTargetErrors,
+			"%d deployment target(s) failed (see Rendered and status.targetErrors); the others were published", len(res.Errors))
 	}
-	return ctrl.Result{RequeueAfter: r.interval(repo)}, r.updateStatus(ctx, before, repo)
 }
 
 // unchanged: the commits, the spec and a successful publish are what the status
@@ -279,7 +299,7 @@ func unchanged(repo *v1alpha1.GitOpsRepo, cp *gitops.ControlPlane) bool {
 		st.ObservedGeneration == repo.Generation &&
 		st.ObservedCommit == cp.EnvCommit &&
 		st.ObservedMainCommit == cp.MainCommit &&
-		meta.IsStatusConditionTrue(st.Conditions, v1alpha1.ConditionPushed)
+		conditions.IsTrue(repo, v1alpha1.ConditionPushed)
 }
 
 func describeCommits(cp *gitops.ControlPlane) string {
@@ -374,23 +394,17 @@ func errorsMessage(res *scheduler.Result) string {
 	for i, e := range res.Errors {
 		msgs[i] = e.Error()
 	}
-	msg := fmt.Sprintf("%d deployment target(s) failed, the others were rendered: %s", len(msgs), strings.Join(msgs, "; "))
+	return truncate(fmt.Sprintf("%d deployment target(s) failed, the others were rendered: %s", len(msgs), strings.Join(msgs, "; ")))
+}
+
+// mark sets one of the GitOpsRepo's own conditions (Rendered, Pushed).
+func mark(repo *v1alpha1.GitOpsRepo, conditionType string, status metav1.ConditionStatus, reason, msg string) {
+	conditions.Set(repo, conditionType, status, reason, "%s", truncate(msg))
+}
+
+func truncate(msg string) string {
 	if len(msg) > maxMessage {
-		msg = msg[:maxMessage] + "…"
+		return msg[:maxMessage] + "…"
 	}
 	return msg
-}
-
-func setCondition(st *v1alpha1.GitOpsRepoStatus, gen int64, typ string, status metav1.ConditionStatus, reason, msg string) {
-	if len(msg) > maxMessage {
-		msg = msg[:maxMessage] + "…"
-	}
-	meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen})
-}
-
-func (r *Reconciler) updateStatus(ctx context.Context, before, repo *v1alpha1.GitOpsRepo) error {
-	if err := r.Client.Status().Patch(ctx, repo, client.MergeFrom(before)); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	return nil
 }

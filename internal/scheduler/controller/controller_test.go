@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/tugboat-dev/tugboat/api/scheduler/v1alpha1"
+	"github.com/tugboat-dev/tugboat/internal/conditions"
 	"github.com/tugboat-dev/tugboat/internal/gitops/gitopstest"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
@@ -78,7 +79,7 @@ func ready(envCommit string) func(*v1alpha1.GitOpsRepo) error {
 		if err := published(envCommit)(r); err != nil {
 			return err
 		}
-		if c := condition(r, v1alpha1.ConditionReady); c.Status != metav1.ConditionTrue {
+		if c := condition(r, conditions.Ready); c.Status != metav1.ConditionTrue {
 			return fmt.Errorf("Ready %s %s: %s", c.Status, c.Reason, c.Message)
 		}
 		return nil
@@ -257,7 +258,7 @@ func TestTargetErrorDoesNotBlockOthers(t *testing.T) {
 	if rendered.Status != metav1.ConditionFalse || rendered.Reason != ReasonTargetErrors {
 		t.Errorf("Rendered %+v", rendered)
 	}
-	if c := condition(got, v1alpha1.ConditionReady); c.Status != metav1.ConditionFalse || c.Reason != ReasonTargetErrors {
+	if c := condition(got, conditions.Ready); c.Status != metav1.ConditionFalse || c.Reason != ReasonTargetErrors {
 		t.Errorf("Ready %+v", c)
 	}
 	files := filesAt(t, s.gitops, "dev")
@@ -382,7 +383,7 @@ func TestMissingTokenSecret(t *testing.T) {
 		if c.Status != metav1.ConditionFalse || c.Reason != ReasonForgeConfig || !strings.Contains(c.Message, "absent") {
 			return fmt.Errorf("Pushed %+v", c)
 		}
-		if ready := condition(r, v1alpha1.ConditionReady); ready.Status != metav1.ConditionFalse {
+		if ready := condition(r, conditions.Ready); ready.Status != metav1.ConditionFalse {
 			return fmt.Errorf("Ready %+v", ready)
 		}
 		return nil
@@ -443,7 +444,7 @@ func TestWebhookSignature(t *testing.T) {
 	}
 	// The shared controller reports the unreachable control plane.
 	waitStatus(t, types.NamespacedName{Namespace: ns, Name: "signed"}, func(r *v1alpha1.GitOpsRepo) error {
-		c := condition(r, v1alpha1.ConditionReady)
+		c := condition(r, conditions.Ready)
 		if c.Status != metav1.ConditionFalse || c.Reason != ReasonLoadFailed || !strings.Contains(c.Message, "environment signed") {
 			return fmt.Errorf("Ready %+v", c)
 		}

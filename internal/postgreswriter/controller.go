@@ -21,8 +21,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -36,20 +34,19 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	demov1 "github.com/tugboat-dev/tugboat/api/demo/v1"
+	"github.com/tugboat-dev/tugboat/internal/conditions"
 )
 
 // Finalizer keeps a PostgresWriter until its row is deleted.
 const Finalizer = "demo.yash.com/postgres-row"
 
-// ConditionReady tells whether the row matches the spec.
-const ConditionReady = "Ready"
-
-// Reasons of the Ready condition.
+// Reasons of the Ready condition (conditions.Ready: whether the row matches the
+// spec).
 const (
 	// ReasonRowWritten: the row holds the spec (Ready=True).
 	ReasonRowWritten = "RowWritten"
 	// ReasonInvalidTableName: spec.table is not a plain identifier; nothing was
-	// executed and nothing will be until the spec changes.
+	// executed and nothing will be until the spec changes (Stalled).
 	ReasonInvalidTableName = "InvalidTableName"
 	// ReasonDatabaseUnavailable: the database could not be reached; retrying.
 	ReasonDatabaseUnavailable = "DatabaseUnavailable"
@@ -168,8 +165,9 @@ func specOrLifecycleChanged() predicate.Predicate {
 	}
 }
 
-// Reconcile brings the row of one PostgresWriter in line with it.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+// Reconcile brings the row of one PostgresWriter in line with it. The status is
+// computed in memory on every path and written once, when Reconcile returns.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	pw := &demov1.PostgresWriter{}
 	if err := r.Client.Get(ctx, req.NamespacedName, pw); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -177,6 +175,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		return ctrl.Result{}, fmt.Errorf("getting PostgresWriter %s: %w", req.NamespacedName, err)
 	}
+	patcher := conditions.NewStatusPatcher(r.Client, pw)
+	defer func() { retErr = errors.Join(retErr, patcher.Patch(ctx, pw)) }()
 	id := rowID(pw)
 	logger := log.FromContext(ctx).WithValues("table", pw.Spec.Table, "rowID", id)
 	ctx = log.IntoContext(ctx, logger)
@@ -193,47 +193,41 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 	}
 
-	status := pw.Status.DeepCopy()
 	table, err := ParseTableName(pw.Spec.Table)
 	if err != nil {
 		// Nothing to retry: only a new spec can fix this, and a new spec
 		// triggers a new reconciliation.
 		logger.Info("refusing invalid table name", "reason", err.Error())
-		setReady(status, pw.Generation, metav1.ConditionFalse, ReasonInvalidTableName,
-			fmt.Sprintf("spec.table is refused, nothing was executed: %v", err))
-		return ctrl.Result{}, r.patchStatus(ctx, pw, status)
+		markStalled(pw, ReasonInvalidTableName, fmt.Sprintf("spec.table is refused, nothing was executed: %v", err))
+		return ctrl.Result{}, nil
 	}
 
 	sqlCtx, cancel := context.WithTimeout(ctx, r.operationTimeout())
 	defer cancel()
 	row := Row{ID: id, Name: pw.Spec.Name, Age: pw.Spec.Age, Country: pw.Spec.Country}
 	if err := r.Store.Upsert(sqlCtx, table, row); err != nil {
-		reason := writeFailureReason(err)
-		setReady(status, pw.Generation, metav1.ConditionFalse, reason, err.Error())
-		return ctrl.Result{}, errors.Join(err, r.patchStatus(ctx, pw, status))
+		markFailed(pw, writeFailureReason(err), err.Error())
+		return ctrl.Result{}, err
 	}
 	// The row moved to another table: take it out of the old one.
-	if status.Table != "" && status.Table != table.String() {
-		if old, perr := ParseTableName(status.Table); perr == nil {
+	if pw.Status.Table != "" && pw.Status.Table != table.String() {
+		if old, perr := ParseTableName(pw.Status.Table); perr == nil {
 			if err := r.Store.Delete(sqlCtx, old, id); err != nil {
-				setReady(status, pw.Generation, metav1.ConditionFalse, writeFailureReason(err),
+				markFailed(pw, writeFailureReason(err),
 					fmt.Sprintf("row written to %s but not yet removed from %s: %v", table, old, err))
-				return ctrl.Result{}, errors.Join(err, r.patchStatus(ctx, pw, status))
+				return ctrl.Result{}, err
 			}
 		}
 	}
-	status.Table = table.String()
-	setReady(status, pw.Generation, metav1.ConditionTrue, ReasonRowWritten,
-		fmt.Sprintf("row %q written to table %s", id, table))
-	if err := r.patchStatus(ctx, pw, status); err != nil {
-		return ctrl.Result{}, err
-	}
+	pw.Status.Table = table.String()
+	markRowWritten(pw, fmt.Sprintf("row %q written to table %s", id, table))
 	logger.V(1).Info("row written")
 	return ctrl.Result{}, nil
 }
 
 // finalize deletes the row from every table it may be in, then releases the
-// resource. On failure the finalizer stays and the deletion is retried.
+// resource. On failure the finalizer stays, the Ready condition says why and
+// the deletion is retried.
 func (r *Reconciler) finalize(ctx context.Context, pw *demov1.PostgresWriter, id string) error {
 	if !controllerutil.ContainsFinalizer(pw, Finalizer) {
 		return nil
@@ -249,14 +243,12 @@ func (r *Reconciler) finalize(ctx context.Context, pw *demov1.PostgresWriter, id
 	defer cancel()
 	for _, t := range tables {
 		if err := r.Store.Delete(sqlCtx, t, id); err != nil {
-			status := pw.Status.DeepCopy()
 			reason := ReasonDeleteFailed
 			if isUnavailable(err) {
 				reason = ReasonDatabaseUnavailable
 			}
-			setReady(status, pw.Generation, metav1.ConditionFalse, reason,
-				fmt.Sprintf("deleting the row, the resource is kept until it is gone: %v", err))
-			return errors.Join(err, r.patchStatus(ctx, pw, status))
+			markFailed(pw, reason, fmt.Sprintf("deleting the row, the resource is kept until it is gone: %v", err))
+			return err
 		}
 	}
 	orig := pw.DeepCopy()
@@ -278,35 +270,32 @@ func (r *Reconciler) operationTimeout() time.Duration {
 	return 30 * time.Second
 }
 
-// patchStatus writes status when it differs from the resource's.
-func (r *Reconciler) patchStatus(ctx context.Context, pw *demov1.PostgresWriter, status *demov1.PostgresWriterStatus) error {
-	if equality.Semantic.DeepEqual(&pw.Status, status) {
-		return nil
-	}
-	orig := pw.DeepCopy()
-	pw.Status = *status
-	if err := r.Client.Status().Patch(ctx, pw, client.MergeFrom(orig)); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("updating status of PostgresWriter %s/%s: %w", pw.Namespace, pw.Name, err)
-	}
-	return nil
+// markRowWritten records the row matching the spec: Ready True (RowWritten).
+func markRowWritten(pw *demov1.PostgresWriter, msg string) {
+	pw.Status.ObservedGeneration = pw.Generation
+	conditions.MarkTrue(pw, conditions.Ready, ReasonRowWritten, "%s", boundMessage(msg))
+	conditions.Delete(pw, conditions.Reconciling)
+	conditions.Delete(pw, conditions.Stalled)
 }
 
-// setReady sets the Ready condition and the observed generation.
-func setReady(status *demov1.PostgresWriterStatus, generation int64, s metav1.ConditionStatus, reason, msg string) {
+// markFailed records a failure a retry may fix: Ready False.
+func markFailed(pw *demov1.PostgresWriter, reason, msg string) {
+	pw.Status.ObservedGeneration = pw.Generation
+	conditions.MarkFailed(pw, reason, "%s", boundMessage(msg))
+}
+
+// markStalled records a spec nothing will be done for until it changes: Ready
+// False and Stalled.
+func markStalled(pw *demov1.PostgresWriter, reason, msg string) {
+	pw.Status.ObservedGeneration = pw.Generation
+	conditions.MarkStalled(pw, reason, "%s", boundMessage(msg))
+}
+
+func boundMessage(msg string) string {
 	if len(msg) > maxMessage {
-		msg = strings.ToValidUTF8(msg[:maxMessage-3], "") + "..."
+		return strings.ToValidUTF8(msg[:maxMessage-3], "") + "..."
 	}
-	status.ObservedGeneration = generation
-	meta.SetStatusCondition(&status.Conditions, metav1.Condition{
-		Type:               ConditionReady,
-		Status:             s,
-		Reason:             reason,
-		Message:            msg,
-		ObservedGeneration: generation,
-	})
+	return msg
 }
 
 // writeFailureReason classifies a failed write for the Ready condition.

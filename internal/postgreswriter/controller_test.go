@@ -31,6 +31,7 @@ import (
 
 	"github.com/tugboat-dev/tugboat/api"
 	demov1 "github.com/tugboat-dev/tugboat/api/demo/v1"
+	"github.com/tugboat-dev/tugboat/internal/conditions"
 )
 
 // Generous deadlines: the tests poll for outcomes, they never time them.
@@ -254,7 +255,7 @@ func (f *fixture) waitReady(name string, status metav1.ConditionStatus, reason s
 		if want == 0 {
 			want = pw.Generation
 		}
-		c := meta.FindStatusCondition(pw.Status.Conditions, ConditionReady)
+		c := meta.FindStatusCondition(pw.Status.Conditions, conditions.Ready)
 		switch {
 		case c == nil:
 			return false, "no Ready condition"
@@ -403,7 +404,7 @@ func TestInvalidTableNamesRunNoSQL(t *testing.T) {
 	}
 	for name := range bad {
 		pw := f.waitReady(name, metav1.ConditionFalse, ReasonInvalidTableName, 0)
-		msg := meta.FindStatusCondition(pw.Status.Conditions, ConditionReady).Message
+		msg := meta.FindStatusCondition(pw.Status.Conditions, conditions.Ready).Message
 		if !strings.Contains(msg, "nothing was executed") {
 			t.Errorf("%s: condition message does not say nothing ran: %s", name, msg)
 		}
@@ -559,7 +560,7 @@ func TestDeleteWhileDatabaseDown(t *testing.T) {
 		if err != nil {
 			return false, err.Error()
 		}
-		c := meta.FindStatusCondition(pw.Status.Conditions, ConditionReady)
+		c := meta.FindStatusCondition(pw.Status.Conditions, conditions.Ready)
 		if pw.DeletionTimestamp == nil || c == nil || c.Reason != ReasonDatabaseUnavailable {
 			return false, fmt.Sprintf("deletion %v, condition %+v", pw.DeletionTimestamp, c)
 		}

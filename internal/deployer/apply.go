@@ -98,7 +98,7 @@ func (r *run) one(ctx context.Context, want *Desired) error {
 	if live != nil {
 		if h, owned := holderOf(live); owned && !h.is(r.req.Owner) {
 			ours := effectiveTier(r.req.Owner, want.Source)
-			if h.tier <= ours {
+			if !TakesOver(ours, h.tier) {
 				return r.conflict(ref, h, ours)
 			}
 			preempted = &Preemption{Object: ref, Loser: h.owner, Feature: h.feature}

@@ -30,6 +30,22 @@ const ClusterAnnotation = "tugboat.dev/cluster"
 // DefaultTier is the tier of a profile that does not set one.
 const DefaultTier int32 = 100
 
+// TierOrDefault is tier, or DefaultTier when it is not set (0 or less).
+func TierOrDefault(tier int32) int32 {
+	if tier <= 0 {
+		return DefaultTier
+	}
+	return tier
+}
+
+// TakesOver is the one rule settling every conflict between profiles, over an
+// object (here) or a Helm release (internal/helm): the challenger takes what the
+// holder deployed only with a strictly lower tier; at equal tiers the first owner
+// keeps it. Unset tiers count as DefaultTier.
+func TakesOver(challenger, holder int32) bool {
+	return TierOrDefault(challenger) < TierOrDefault(holder)
+}
+
 // Deployer applies and withdraws objects. The zero value is ready to use; it holds
 // no state between calls and is safe for concurrent use.
 type Deployer struct {
@@ -60,12 +76,7 @@ type Owner struct {
 
 func (o Owner) String() string { return o.Kind + " " + o.Name }
 
-func (o Owner) tier() int32 {
-	if o.Tier <= 0 {
-		return DefaultTier
-	}
-	return o.Tier
-}
+func (o Owner) tier() int32 { return TierOrDefault(o.Tier) }
 
 // Source is where an object came from: the ConfigMap, Secret, chart or
 // kustomization referenced by the profile.

@@ -8,7 +8,13 @@
 //
 // Apply is idempotent: it installs a missing release, upgrades one whose chart
 // version or values differ from the deployed revision, and otherwise performs no
-// Helm action at all (Result.Action is ActionUnchanged).
+// Helm action at all (ApplyResult.Action is ActionUnchanged).
+//
+// Deploy is the release engine on top of it, shaped like internal/deployer: a
+// Request (the releases one profile wants in one cluster, the releases other
+// profiles hold there) in, a Result out. It arbitrates by tier with the
+// deployer's rule, applies, uninstalls releases no longer listed, and reports
+// instead in a dry run; Withdraw uninstalls what a profile managed.
 package helm
 
 import (
@@ -64,8 +70,8 @@ const (
 	ActionUnchanged Action = "Unchanged"
 )
 
-// Result is the outcome of Apply.
-type Result struct {
+// ApplyResult is the outcome of Apply.
+type ApplyResult struct {
 	Action  Action
 	Release *Release
 }
@@ -157,7 +163,7 @@ func releaseError(hc libv1beta1.HelmChart, op string, err error) error {
 // Apply installs chart as a release in the cluster behind restConfig, or upgrades
 // it when the deployed revision's chart version or values differ. values are the
 // final (already rendered) chart values.
-func (c *Client) Apply(ctx context.Context, restConfig *rest.Config, chart libv1beta1.HelmChart, values map[string]any) (Result, error) {
+func (c *Client) Apply(ctx context.Context, restConfig *rest.Config, chart libv1beta1.HelmChart, values map[string]any) (ApplyResult, error) {
 	return c.apply(ctx, restConfig, chart, values, false)
 }
 
@@ -165,17 +171,17 @@ func (c *Client) Apply(ctx context.Context, restConfig *rest.Config, chart libv1
 // even when its chart version and values are those requested, and server-side
 // apply takes back fields someone else changed. Drift repair uses it to restore
 // deleted or modified objects of a release.
-func (c *Client) Reapply(ctx context.Context, restConfig *rest.Config, chart libv1beta1.HelmChart, values map[string]any) (Result, error) {
+func (c *Client) Reapply(ctx context.Context, restConfig *rest.Config, chart libv1beta1.HelmChart, values map[string]any) (ApplyResult, error) {
 	return c.apply(ctx, restConfig, chart, values, true)
 }
 
-func (c *Client) apply(ctx context.Context, restConfig *rest.Config, chart libv1beta1.HelmChart, values map[string]any, force bool) (Result, error) {
+func (c *Client) apply(ctx context.Context, restConfig *rest.Config, chart libv1beta1.HelmChart, values map[string]any, force bool) (ApplyResult, error) {
 	if chart.ReleaseName == "" || chart.ReleaseNamespace == "" {
-		return Result{}, releaseError(chart, "validate", errors.New("releaseName and releaseNamespace are required"))
+		return ApplyResult{}, releaseError(chart, "validate", errors.New("releaseName and releaseNamespace are required"))
 	}
 	ref, err := refFor(chart)
 	if err != nil {
-		return Result{}, releaseError(chart, "validate", err)
+		return ApplyResult{}, releaseError(chart, "validate", err)
 	}
 	opts := chart.Options
 	if opts == nil {
@@ -183,35 +189,35 @@ func (c *Client) apply(ctx context.Context, restConfig *rest.Config, chart libv1
 	}
 	hash, err := ValuesHash(values)
 	if err != nil {
-		return Result{}, releaseError(chart, "validate", err)
+		return ApplyResult{}, releaseError(chart, "validate", err)
 	}
 
 	cfg, getter, err := c.actionConfig(restConfig, chart.ReleaseNamespace)
 	if err != nil {
-		return Result{}, releaseError(chart, "connect", err)
+		return ApplyResult{}, releaseError(chart, "connect", err)
 	}
 	last, err := lastRelease(cfg, chart.ReleaseName)
 	if err != nil {
-		return Result{}, releaseError(chart, "read release history", err)
+		return ApplyResult{}, releaseError(chart, "read release history", err)
 	}
 
 	if last != nil && last.Info != nil {
 		status := last.Info.Status
 		if status.IsPending() {
-			return Result{}, releaseError(chart, "check release", fmt.Errorf("revision %d is %s: another operation is in progress", last.Version, status))
+			return ApplyResult{}, releaseError(chart, "check release", fmt.Errorf("revision %d is %s: another operation is in progress", last.Version, status))
 		}
 		if !force && status == rcommon.StatusDeployed && unchanged(last, ref, hash, opts) {
 			info, err := describe(getter, last)
 			if err != nil {
-				return Result{}, releaseError(chart, "read release", err)
+				return ApplyResult{}, releaseError(chart, "read release", err)
 			}
-			return Result{Action: ActionUnchanged, Release: info}, nil
+			return ApplyResult{Action: ActionUnchanged, Release: info}, nil
 		}
 	}
 
 	ch, err := c.source.Load(ctx, ref)
 	if err != nil {
-		return Result{}, releaseError(chart, "fetch chart", err)
+		return ApplyResult{}, releaseError(chart, "fetch chart", err)
 	}
 	labels := map[string]string{}
 	maps.Copy(labels, opts.Labels)
@@ -229,7 +235,7 @@ func (c *Client) apply(ctx context.Context, restConfig *rest.Config, chart libv1
 		in := newInstall(cfg, chart, opts, labels)
 		rel, err = in.RunWithContext(ctx, ch, values)
 		if err != nil {
-			return Result{}, releaseError(chart, "install", err)
+			return ApplyResult{}, releaseError(chart, "install", err)
 		}
 	} else {
 		result = ActionUpgraded
@@ -239,18 +245,18 @@ func (c *Client) apply(ctx context.Context, restConfig *rest.Config, chart libv1
 		}
 		rel, err = up.RunWithContext(ctx, chart.ReleaseName, ch, values)
 		if err != nil {
-			return Result{}, releaseError(chart, "upgrade", err)
+			return ApplyResult{}, releaseError(chart, "upgrade", err)
 		}
 	}
 	r, err := toV1(rel)
 	if err != nil {
-		return Result{}, releaseError(chart, "read release", err)
+		return ApplyResult{}, releaseError(chart, "read release", err)
 	}
 	info, err := describe(getter, r)
 	if err != nil {
-		return Result{}, releaseError(chart, "read release", err)
+		return ApplyResult{}, releaseError(chart, "read release", err)
 	}
-	return Result{Action: result, Release: info}, nil
+	return ApplyResult{Action: result, Release: info}, nil
 }
 
 // unchanged says whether the deployed release last already is what Apply would deploy.

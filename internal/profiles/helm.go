@@ -7,86 +7,89 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
-	"github.com/tugboat-dev/tugboat/internal/deployer"
 	"github.com/tugboat-dev/tugboat/internal/helm"
 	"github.com/tugboat-dev/tugboat/internal/templating"
 )
 
+// The Helm feature of a summary (helmCharts): values are rendered here, the
+// releases are deployed by the Helm release engine (helm.Client.Deploy), and its
+// Result is recorded in the summary's status.
+
 // renderedChart is one helmCharts entry with its values rendered for a cluster.
 type renderedChart struct {
-	chart  libv1beta1.HelmChart
-	values map[string]any
+	helm.Desired
 	// sources are the valuesFrom objects read, for the hash.
 	sources []valuesSource
 }
 
-// valuesSource is one valuesFrom object as read.
-type valuesSource struct {
-	Kind      string            `json:"kind"`
-	Namespace string            `json:"namespace"`
-	Name      string            `json:"name"`
-	Data      map[string]string `json:"data"`
-}
+var errHelmNotConfigured = renderError{errors.New("helm is not configured in this manager")}
 
-// deployHelm runs the Helm feature (helmCharts): every chart is installed,
-// upgraded or uninstalled in list order, and releases this summary managed that
-// are no longer listed are uninstalled. With ContinuousWithDriftDetection the
-// objects of every release are watched, and a release whose objects drifted is
+// deployHelm runs the Helm feature: every chart is installed, upgraded or
+// uninstalled in list order, and releases this summary managed that are no
+// longer listed are uninstalled. With ContinuousWithDriftDetection the objects
+// of every release are watched, and a release whose objects drifted is
 // re-applied (only that one) even when nothing else changed.
 func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, followUps *[]types.NamespacedName) (ctrl.Result, error) {
 	spec := &s.Spec.ClusterProfileSpec
-	feature := libv1beta1.FeatureHelm
 	if len(spec.HelmCharts) == 0 && len(s.Status.HelmReleaseSummaries) == 0 {
-		removeFeature(s, feature)
+		removeFeature(s, libv1beta1.FeatureHelm)
 		return ctrl.Result{}, nil
 	}
-	if spec.SyncMode == libv1beta1.SyncModeDryRun {
-		return r.dryRunHelm(ctx, s, cluster)
-	}
-	fs := featureSummary(s, feature)
+	fs := featureSummary(s, libv1beta1.FeatureHelm)
 	if spec.SyncMode == libv1beta1.SyncModeOneTime && fs.Status == libv1beta1.FeatureStatusProvisioned {
 		return ctrl.Result{}, nil
 	}
 	if r.Helm == nil {
-		return r.fail(s, fs, renderError{errors.New("helm is not configured in this manager")})
+		return r.fail(s, fs, errHelmNotConfigured)
+	}
+	prof := profileOf(s)
+	clusterKey := types.NamespacedName{Namespace: cluster.Namespace, Name: cluster.Name}
+	charts, err := r.renderCharts(ctx, cluster, spec.HelmCharts, prof.referenceNamespace())
+	if err != nil {
+		return r.fail(s, fs, err)
+	}
+	req := helm.Request{
+		Tier: spec.Tier, ContinueOnConflict: spec.ContinueOnConflict, ContinueOnError: spec.ContinueOnError,
+		DryRun: spec.SyncMode == libv1beta1.SyncModeDryRun,
+	}
+	for _, rc := range charts {
+		req.Releases = append(req.Releases, rc.Desired)
+	}
+	if req.DryRun {
+		return r.dryRunHelm(ctx, s, fs, prof, clusterKey, req)
 	}
 
 	summaryKey := client.ObjectKeyFromObject(s)
-	clusterKey := types.NamespacedName{Namespace: cluster.Namespace, Name: cluster.Name}
 	driftMode := spec.SyncMode == libv1beta1.SyncModeContinuousWithDriftDetection
 	// Releases whose objects drifted; those not repaired below are put back.
 	drifted := r.drift.takeHelmDrifted(summaryKey)
 	defer func() { r.drift.markHelmDrifted(summaryKey, drifted) }()
-
-	charts, err := r.renderCharts(ctx, cluster, spec.HelmCharts, profileOf(s).referenceNamespace())
-	if err != nil {
-		return r.fail(s, fs, err)
-	}
-	listedKeys := map[string]bool{}
-	for _, rc := range charts {
-		if rc.chart.HelmChartAction != libv1beta1.HelmChartActionUninstall {
-			listedKeys[rc.chart.ReleaseNamespace+"/"+rc.chart.ReleaseName] = true
+	wanted := map[string]bool{}
+	for _, d := range req.Releases {
+		if d.Chart.HelmChartAction != libv1beta1.HelmChartActionUninstall {
+			wanted[helm.KeyOf(d.Chart).String()] = true
 		}
 	}
+	req.Reapply = map[helm.ReleaseKey]bool{}
 	for k := range drifted {
-		if !listedKeys[k] || !driftMode {
+		if !wanted[k] || !driftMode {
 			delete(drifted, k)
 		}
+	}
+	for _, d := range req.Releases {
+		req.Reapply[helm.KeyOf(d.Chart)] = drifted[helm.KeyOf(d.Chart).String()]
 	}
 	hash, err := helmHash(charts)
 	if err != nil {
@@ -95,24 +98,20 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 	// Arbitration reads only the management cluster, so it runs before the hash
 	// check: a profile whose release was taken over must notice even when its own
 	// inputs did not change.
-	holders, err := r.releaseHolders(ctx, s)
-	if err != nil {
+	if req.Holders, err = r.releaseHolders(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
 	lost := false
-	for _, rc := range charts {
-		if h, ok := holders[rc.chart.ReleaseNamespace+"/"+rc.chart.ReleaseName]; ok && !winsOver(spec, h) {
-			lost = lost || releaseStatus(s, rc.chart) != configv1beta1.HelmChartStatusConflict
-		}
+	for _, key := range req.Lost() {
+		lost = lost || releaseStatus(s, key) != configv1beta1.HelmChartStatusConflict
 	}
 	// After a manager restart the drift watches of the releases are set up again
 	// (one Helm read each, no Helm action).
 	unwatched := false
-	if driftMode {
-		for _, rs := range s.Status.HelmReleaseSummaries {
-			if rs.Status == configv1beta1.HelmChartStatusManaging && !r.drift.watchingRelease(clusterKey, summaryKey, rs.ReleaseNamespace, rs.ReleaseName) {
-				unwatched = true
-			}
+	for _, rs := range s.Status.HelmReleaseSummaries {
+		if rs.Status == configv1beta1.HelmChartStatusManaging {
+			req.Previous = append(req.Previous, helm.ReleaseKey{Namespace: rs.ReleaseNamespace, Name: rs.ReleaseName})
+			unwatched = unwatched || driftMode && !r.drift.watchingRelease(clusterKey, summaryKey, rs.ReleaseNamespace, rs.ReleaseName)
 		}
 	}
 	if bytes.Equal(fs.Hash, hash) && fs.Status == libv1beta1.FeatureStatusProvisioned && !lost && len(drifted) == 0 && !unwatched {
@@ -123,105 +122,40 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 	if err != nil {
 		return r.fail(s, fs, err)
 	}
-
-	var errs []error
-	wanted := map[string]bool{}
-	installed, uninstalled := 0, 0
-	for _, rc := range charts {
-		hc := rc.chart
-		key := hc.ReleaseNamespace + "/" + hc.ReleaseName
-		if hc.HelmChartAction == libv1beta1.HelmChartActionUninstall {
-			r.drift.forgetRelease(clusterKey, summaryKey, hc.ReleaseNamespace, hc.ReleaseName)
-			if err := r.Helm.UninstallChart(ctx, cfg, hc); err != nil {
-				errs = append(errs, err)
-				if !spec.ContinueOnError {
-					break
-				}
-				continue
-			}
-			removeRelease(s, hc.ReleaseNamespace, hc.ReleaseName)
+	res, err := r.Helm.Deploy(ctx, cfg, req)
+	errs := []error{err}
+	installed, uninstalled, conflicts := 0, 0, 0
+	for _, o := range res.Releases {
+		key := o.Release
+		switch {
+		case o.Action == helm.ActionUninstalled:
+			r.drift.forgetRelease(clusterKey, summaryKey, key.Namespace, key.Name)
+			removeRelease(s, key)
 			uninstalled++
-			continue
-		}
-		wanted[key] = true
-		if h, ok := holders[key]; ok {
-			if !winsOver(spec, h) {
-				msg := fmt.Sprintf("release %s is managed by %s (tier %d); this profile has tier %d", key, h.profile, h.tier, tierOf(spec))
-				setRelease(s, configv1beta1.HelmChartSummary{
-					ReleaseName: hc.ReleaseName, ReleaseNamespace: hc.ReleaseNamespace,
-					Status: configv1beta1.HelmChartStatusConflict, ConflictMessage: msg,
-				})
-				r.drift.forgetRelease(clusterKey, summaryKey, hc.ReleaseNamespace, hc.ReleaseName)
-				r.Metrics.AddConflicts(string(feature), 1)
-				if !spec.ContinueOnConflict {
-					errs = append(errs, &deployer.ConflictError{Conflict: deployer.Conflict{Message: msg}})
-					if !spec.ContinueOnError {
-						break
-					}
-				}
-				continue
+		case o.Action == helm.ActionConflict:
+			r.drift.forgetRelease(clusterKey, summaryKey, key.Namespace, key.Name)
+			setRelease(s, configv1beta1.HelmChartSummary{ReleaseName: key.Name, ReleaseNamespace: key.Namespace,
+				Status: configv1beta1.HelmChartStatusConflict, ConflictMessage: o.Conflict})
+			conflicts++
+		case o.Managed():
+			if o.Action != helm.ActionUnchanged {
+				installed++
 			}
-			// A lower tier takes the release over; the previous holder reports the conflict.
-			*followUps = append(*followUps, h.summary)
-		}
-		apply := r.Helm.Apply
-		if drifted[key] {
-			apply = r.Helm.Reapply // same chart and values: force an upgrade to restore the objects
-		}
-		res, err := apply(ctx, cfg, hc, rc.values)
-		if err != nil {
-			errs = append(errs, err)
-			if !spec.ContinueOnError {
-				break
+			delete(drifted, key.String())
+			if driftMode && o.Deployed != nil {
+				errs = append(errs, r.drift.watchHelm(ctx, clusterKey, summaryKey, key.Namespace, key.Name, o.Deployed.Kinds()))
 			}
-			continue
-		}
-		if res.Action != helm.ActionUnchanged {
-			installed++
-		}
-		delete(drifted, key)
-		if driftMode && res.Release != nil {
-			if err := r.drift.watchHelm(ctx, clusterKey, summaryKey, hc.ReleaseNamespace, hc.ReleaseName, releaseGVKs(res.Release)); err != nil {
-				errs = append(errs, err)
-				if !spec.ContinueOnError {
-					break
-				}
-			}
-		}
-		vh, err := helm.ValuesHash(rc.values)
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		setRelease(s, configv1beta1.HelmChartSummary{
-			ReleaseName: hc.ReleaseName, ReleaseNamespace: hc.ReleaseNamespace,
-			Status: configv1beta1.HelmChartStatusManaging, ValuesHash: []byte(vh),
-		})
-	}
-	if len(errs) == 0 || spec.ContinueOnError {
-		// Releases managed before and no longer listed are uninstalled (an
-		// Uninstall entry already removed its own).
-		listed := map[string]bool{}
-		for _, hc := range spec.HelmCharts {
-			listed[hc.ReleaseNamespace+"/"+hc.ReleaseName] = true
-		}
-		for _, rs := range append([]configv1beta1.HelmChartSummary(nil), s.Status.HelmReleaseSummaries...) {
-			if listed[rs.ReleaseNamespace+"/"+rs.ReleaseName] || rs.Status != configv1beta1.HelmChartStatusManaging {
-				continue
-			}
-			r.drift.forgetRelease(clusterKey, summaryKey, rs.ReleaseNamespace, rs.ReleaseName)
-			if err := r.Helm.Uninstall(ctx, cfg, rs.ReleaseName, rs.ReleaseNamespace, false); err != nil {
-				errs = append(errs, err)
-				if !spec.ContinueOnError {
-					break
-				}
-				continue
-			}
-			removeRelease(s, rs.ReleaseNamespace, rs.ReleaseName)
-			uninstalled++
+			setRelease(s, configv1beta1.HelmChartSummary{ReleaseName: key.Name, ReleaseNamespace: key.Namespace,
+				Status: configv1beta1.HelmChartStatusManaging, ValuesHash: []byte(o.ValuesHash)})
 		}
 	}
-	if len(errs) > 0 {
-		return r.fail(s, fs, errors.Join(errs...))
+	r.Metrics.AddConflicts(string(libv1beta1.FeatureHelm), conflicts)
+	for _, h := range res.Preempted {
+		// The previous holder reports the conflict.
+		*followUps = append(*followUps, h.Summary)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return r.fail(s, fs, err)
 	}
 	fs.Status = libv1beta1.FeatureStatusProvisioned
 	fs.Hash = hash
@@ -233,6 +167,20 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 		r.event(s, corev1.EventTypeNormal, "HelmDeployed", fmt.Sprintf("%d Helm releases installed or upgraded, %d uninstalled", installed, uninstalled))
 	}
 	return ctrl.Result{}, nil
+}
+
+// dryRunHelm reports in the ClusterReport what the Helm feature would do to each
+// release — install, upgrade, uninstall or nothing — reading the releases only.
+func (r *SummaryReconciler) dryRunHelm(ctx context.Context, s *configv1beta1.ClusterSummary, fs *configv1beta1.FeatureSummary, prof profileRef, cluster types.NamespacedName, req helm.Request) (ctrl.Result, error) {
+	cfg, err := r.restConfigFor(ctx, cluster)
+	if err != nil {
+		return r.fail(s, fs, err)
+	}
+	res, err := r.Helm.Deploy(ctx, cfg, req)
+	if err != nil {
+		return r.fail(s, fs, err)
+	}
+	return ctrl.Result{}, r.writeReport(ctx, s, prof, libv1beta1.FeatureHelm, res.Report)
 }
 
 // renderCharts renders the values of every chart as a profile-stage template
@@ -253,7 +201,7 @@ func (r *SummaryReconciler) renderCharts(ctx context.Context, cluster *libv1beta
 	pc := templating.NewProfileContext(clusterMap, nil)
 	out := make([]renderedChart, 0, len(charts))
 	for i, hc := range charts {
-		rc := renderedChart{chart: hc, values: map[string]any{}}
+		rc := renderedChart{Desired: helm.Desired{Chart: hc, Values: map[string]any{}}}
 		if hc.HelmChartAction == libv1beta1.HelmChartActionUninstall {
 			out = append(out, rc)
 			continue
@@ -264,133 +212,26 @@ func (r *SummaryReconciler) renderCharts(ctx context.Context, cluster *libv1beta
 			if err != nil {
 				return nil, err
 			}
-			rc.values = doc
+			rc.Values = doc
 		}
-		for j, vf := range hc.ValuesFrom {
-			at := fmt.Sprintf("%s valuesFrom[%d]", where, j)
-			src, found, err := r.readValuesFrom(ctx, pc, at, vf, defaultNS)
-			if err != nil {
-				return nil, err
-			}
-			if !found {
-				continue
-			}
-			rc.sources = append(rc.sources, src)
-			keys := make([]string, 0, len(src.Data))
-			for k := range src.Data {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				if strings.TrimSpace(src.Data[k]) == "" {
-					continue
-				}
-				doc, err := renderValues(pc, fmt.Sprintf("%s (%s %s/%s, key %s)", at, src.Kind, src.Namespace, src.Name, k), src.Data[k])
+		rc.sources, err = r.renderValuesFrom(ctx, pc, hc.ValuesFrom, defaultNS, func(j int) string {
+			return fmt.Sprintf("%s valuesFrom[%d]", where, j)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, src := range rc.sources {
+			for _, v := range src.rendered {
+				doc, err := parseValues(v.template, v.text)
 				if err != nil {
 					return nil, err
 				}
-				rc.values = mergeValues(rc.values, doc)
+				rc.Values = mergeValues(rc.Values, doc)
 			}
 		}
 		out = append(out, rc)
 	}
 	return out, nil
-}
-
-// renderValues renders one values document and parses it as a YAML map.
-func renderValues(pc templating.ProfileContext, name, text string) (map[string]any, error) {
-	rendered, err := pc.Render(name, text)
-	if err != nil {
-		return nil, renderError{err}
-	}
-	values := map[string]any{}
-	if err := yaml.Unmarshal([]byte(rendered), &values); err != nil {
-		return nil, renderError{fmt.Errorf("%s: parsing YAML: %w", name, err)}
-	}
-	if values == nil {
-		values = map[string]any{}
-	}
-	return values, nil
-}
-
-// readValuesFrom reads one valuesFrom object (its name and namespace are
-// templates). found is false for a missing optional one.
-func (r *SummaryReconciler) readValuesFrom(ctx context.Context, pc templating.ProfileContext, where string, vf libv1beta1.ValueFrom, defaultNS string) (valuesSource, bool, error) {
-	renderName := func(field, v string) (string, error) {
-		if !strings.Contains(v, "{{") {
-			return v, nil
-		}
-		out, err := pc.Render(where+"."+field, v)
-		if err != nil {
-			return "", renderError{err}
-		}
-		return out, nil
-	}
-	name, err := renderName("name", vf.Name)
-	if err != nil {
-		return valuesSource{}, false, err
-	}
-	ns, err := renderName("namespace", vf.Namespace)
-	if err != nil {
-		return valuesSource{}, false, err
-	}
-	if ns == "" {
-		ns = defaultNS
-	}
-	src := valuesSource{Kind: vf.Kind, Namespace: ns, Name: name, Data: map[string]string{}}
-	key := types.NamespacedName{Namespace: ns, Name: name}
-	switch vf.Kind {
-	case "ConfigMap":
-		cm := &corev1.ConfigMap{}
-		found, err := r.getReference(ctx, key, cm, where, vf.Optional)
-		if err != nil || !found {
-			return src, false, err
-		}
-		for k, v := range cm.Data {
-			src.Data[k] = v
-		}
-	case "Secret":
-		sec := &corev1.Secret{}
-		found, err := r.getReference(ctx, key, sec, where, vf.Optional)
-		if err != nil || !found {
-			return src, false, err
-		}
-		for k, v := range sec.Data {
-			src.Data[k] = string(v)
-		}
-	default:
-		return src, false, renderError{fmt.Errorf("%s: kind %q is not supported (ConfigMap and Secret are)", where, vf.Kind)}
-	}
-	return src, true, nil
-}
-
-// mergeValues merges src into dst (src wins; maps are merged deeply) and returns dst.
-func mergeValues(dst, src map[string]any) map[string]any {
-	for k, v := range src {
-		if sm, ok := v.(map[string]any); ok {
-			if dm, ok := dst[k].(map[string]any); ok {
-				dst[k] = mergeValues(dm, sm)
-				continue
-			}
-		}
-		dst[k] = v
-	}
-	return dst
-}
-
-// releaseGVKs are the kinds of a release's objects.
-func releaseGVKs(rel *helm.Release) []schema.GroupVersionKind {
-	seen := map[schema.GroupVersionKind]bool{}
-	var out []schema.GroupVersionKind
-	for _, o := range rel.Objects {
-		gvk := o.GroupVersionKind()
-		if gvk.Kind == "" || seen[gvk] {
-			continue
-		}
-		seen[gvk] = true
-		out = append(out, gvk)
-	}
-	return out
 }
 
 // helmHash covers the charts' spec, the valuesFrom objects read and the rendered values.
@@ -402,7 +243,7 @@ func helmHash(charts []renderedChart) ([]byte, error) {
 	}
 	entries := make([]entry, 0, len(charts))
 	for _, rc := range charts {
-		entries = append(entries, entry{Chart: rc.chart, Values: rc.values, Sources: rc.sources})
+		entries = append(entries, entry{Chart: rc.Chart, Values: rc.Values, Sources: rc.sources})
 	}
 	data, err := json.Marshal(entries)
 	if err != nil {
@@ -420,16 +261,9 @@ func (r *SummaryReconciler) restConfigFor(ctx context.Context, cluster types.Nam
 	return conn.Config, nil
 }
 
-// releaseHolder is another profile managing a release in the same cluster.
-type releaseHolder struct {
-	summary types.NamespacedName
-	profile string
-	tier    int32
-}
-
-// releaseHolders maps "namespace/name" of each release that another summary of
-// the same cluster manages to that summary.
-func (r *SummaryReconciler) releaseHolders(ctx context.Context, s *configv1beta1.ClusterSummary) (map[string]releaseHolder, error) {
+// releaseHolders maps each release that another summary of the same cluster
+// manages to that summary's profile.
+func (r *SummaryReconciler) releaseHolders(ctx context.Context, s *configv1beta1.ClusterSummary) (map[helm.ReleaseKey]helm.Holder, error) {
 	reader := r.APIReader
 	if reader == nil {
 		reader = r.Client
@@ -440,7 +274,7 @@ func (r *SummaryReconciler) releaseHolders(ctx context.Context, s *configv1beta1
 		client.MatchingLabels{configv1beta1.ClusterNameLabel: s.Spec.ClusterName}); err != nil {
 		return nil, fmt.Errorf("listing the summaries of cluster %s/%s: %w", s.Spec.ClusterNamespace, s.Spec.ClusterName, err)
 	}
-	out := map[string]releaseHolder{}
+	out := map[helm.ReleaseKey]helm.Holder{}
 	for i := range list.Items {
 		o := &list.Items[i]
 		if o.Namespace == s.Namespace && o.Name == s.Name || !o.DeletionTimestamp.IsZero() {
@@ -449,8 +283,8 @@ func (r *SummaryReconciler) releaseHolders(ctx context.Context, s *configv1beta1
 		p := profileOf(o)
 		for _, rs := range o.Status.HelmReleaseSummaries {
 			if rs.Status == configv1beta1.HelmChartStatusManaging {
-				out[rs.ReleaseNamespace+"/"+rs.ReleaseName] = releaseHolder{
-					summary: client.ObjectKeyFromObject(o), profile: p.kind + " " + p.name, tier: tierOf(&o.Spec.ClusterProfileSpec),
+				out[helm.ReleaseKey{Namespace: rs.ReleaseNamespace, Name: rs.ReleaseName}] = helm.Holder{
+					Owner: p.kind + " " + p.name, Tier: o.Spec.ClusterProfileSpec.Tier, Summary: client.ObjectKeyFromObject(o),
 				}
 			}
 		}
@@ -458,20 +292,9 @@ func (r *SummaryReconciler) releaseHolders(ctx context.Context, s *configv1beta1
 	return out, nil
 }
 
-// winsOver: a strictly lower tier takes a release over; with equal tiers the
-// profile that manages it keeps it.
-func winsOver(spec *configv1beta1.Spec, h releaseHolder) bool { return tierOf(spec) < h.tier }
-
-func tierOf(spec *configv1beta1.Spec) int32 {
-	if spec.Tier <= 0 {
-		return deployer.DefaultTier
-	}
-	return spec.Tier
-}
-
-func releaseStatus(s *configv1beta1.ClusterSummary, hc libv1beta1.HelmChart) configv1beta1.HelmChartStatus {
+func releaseStatus(s *configv1beta1.ClusterSummary, key helm.ReleaseKey) configv1beta1.HelmChartStatus {
 	for _, rs := range s.Status.HelmReleaseSummaries {
-		if rs.ReleaseNamespace == hc.ReleaseNamespace && rs.ReleaseName == hc.ReleaseName {
+		if rs.ReleaseNamespace == key.Namespace && rs.ReleaseName == key.Name {
 			return rs.Status
 		}
 	}
@@ -489,10 +312,10 @@ func setRelease(s *configv1beta1.ClusterSummary, rs configv1beta1.HelmChartSumma
 	s.Status.HelmReleaseSummaries = append(s.Status.HelmReleaseSummaries, rs)
 }
 
-func removeRelease(s *configv1beta1.ClusterSummary, namespace, name string) {
+func removeRelease(s *configv1beta1.ClusterSummary, key helm.ReleaseKey) {
 	out := s.Status.HelmReleaseSummaries[:0]
 	for _, rs := range s.Status.HelmReleaseSummaries {
-		if rs.ReleaseNamespace != namespace || rs.ReleaseName != name {
+		if rs.ReleaseNamespace != key.Namespace || rs.ReleaseName != key.Name {
 			out = append(out, rs)
 		}
 	}
@@ -506,7 +329,7 @@ func (r *SummaryReconciler) withdrawHelm(ctx context.Context, s *configv1beta1.C
 		return nil
 	}
 	if r.Helm == nil {
-		return errors.New("helm is not configured in this manager")
+		return errHelmNotConfigured
 	}
 	clusterKey := types.NamespacedName{Namespace: s.Spec.ClusterNamespace, Name: s.Spec.ClusterName}
 	sc := &libv1beta1.SveltosCluster{}
@@ -518,79 +341,15 @@ func (r *SummaryReconciler) withdrawHelm(ctx context.Context, s *configv1beta1.C
 		return err
 	}
 	summaryKey := client.ObjectKeyFromObject(s)
+	var managed []helm.ReleaseKey
 	for _, rs := range s.Status.HelmReleaseSummaries {
 		r.drift.forgetRelease(clusterKey, summaryKey, rs.ReleaseNamespace, rs.ReleaseName)
-	}
-	charts := map[string]libv1beta1.HelmChart{}
-	for _, hc := range s.Spec.ClusterProfileSpec.HelmCharts {
-		charts[hc.ReleaseNamespace+"/"+hc.ReleaseName] = hc
-	}
-	var errs []error
-	for _, rs := range s.Status.HelmReleaseSummaries {
-		if rs.Status != configv1beta1.HelmChartStatusManaging {
-			continue
-		}
-		var err error
-		if hc, ok := charts[rs.ReleaseNamespace+"/"+rs.ReleaseName]; ok {
-			err = r.Helm.UninstallChart(ctx, cfg, hc)
-		} else {
-			err = r.Helm.Uninstall(ctx, cfg, rs.ReleaseName, rs.ReleaseNamespace, false)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("withdrawing from cluster %s: %w", clusterKey, err))
+		if rs.Status == configv1beta1.HelmChartStatusManaging {
+			managed = append(managed, helm.ReleaseKey{Namespace: rs.ReleaseNamespace, Name: rs.ReleaseName})
 		}
 	}
-	return errors.Join(errs...)
-}
-
-// dryRunHelm reports in the ClusterReport what the Helm feature would do to each
-// release — install, upgrade, uninstall or nothing — reading the releases only.
-func (r *SummaryReconciler) dryRunHelm(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster) (ctrl.Result, error) {
-	fs := featureSummary(s, libv1beta1.FeatureHelm)
-	if r.Helm == nil {
-		return r.fail(s, fs, renderError{errors.New("helm is not configured in this manager")})
+	if err := r.Helm.Withdraw(ctx, cfg, s.Spec.ClusterProfileSpec.HelmCharts, managed); err != nil {
+		return fmt.Errorf("withdrawing from cluster %s: %w", clusterKey, err)
 	}
-	prof := profileOf(s)
-	charts, err := r.renderCharts(ctx, cluster, s.Spec.ClusterProfileSpec.HelmCharts, prof.referenceNamespace())
-	if err != nil {
-		return r.fail(s, fs, err)
-	}
-	cfg, err := r.restConfigFor(ctx, types.NamespacedName{Namespace: cluster.Namespace, Name: cluster.Name})
-	if err != nil {
-		return r.fail(s, fs, err)
-	}
-	reports := make([]configv1beta1.ResourceReport, 0, len(charts))
-	for _, rc := range charts {
-		hc := rc.chart
-		rr := configv1beta1.ResourceReport{Resource: fmt.Sprintf("helm release %s/%s (chart %s %s)", hc.ReleaseNamespace, hc.ReleaseName, hc.ChartName, hc.ChartVersion)}
-		rel, err := r.Helm.Release(ctx, cfg, hc.ReleaseName, hc.ReleaseNamespace)
-		switch {
-		case errors.Is(err, helm.ErrReleaseNotFound):
-			rr.Action = configv1beta1.ReportActionCreate
-			if hc.HelmChartAction == libv1beta1.HelmChartActionUninstall {
-				rr.Action, rr.Message = configv1beta1.ReportActionNoAction, "not installed"
-			}
-		case err != nil:
-			return r.fail(s, fs, err)
-		case hc.HelmChartAction == libv1beta1.HelmChartActionUninstall:
-			rr.Action = configv1beta1.ReportActionDelete
-		case rel.ChartVersion != hc.ChartVersion:
-			rr.Action, rr.Message = configv1beta1.ReportActionUpdate, fmt.Sprintf("chart version %s -> %s", rel.ChartVersion, hc.ChartVersion)
-		default:
-			vh, err := helm.ValuesHash(rc.values)
-			if err != nil {
-				return ctrl.Result{}, err
-			}
-			deployed := rel.RequestedValuesHash
-			if deployed == "" {
-				deployed = rel.ValuesHash
-			}
-			rr.Action = configv1beta1.ReportActionNoAction
-			if vh != deployed {
-				rr.Action, rr.Message = configv1beta1.ReportActionUpdate, "values changed"
-			}
-		}
-		reports = append(reports, rr)
-	}
-	return ctrl.Result{}, r.writeReport(ctx, s, prof, libv1beta1.FeatureHelm, reports)
+	return nil
 }

@@ -85,26 +85,15 @@ func (r *SummaryReconciler) collectKustomizations(ctx context.Context, s *config
 		// Values are templates over the cluster, like Helm values: first those of
 		// valuesFrom (in order, each object's keys in name order), then values.
 		values := map[string]string{}
-		for j, vf := range ref.ValuesFrom {
-			at := fmt.Sprintf("kustomizationRefs[%d].valuesFrom[%d]", i, j)
-			src, found, err := r.readValuesFrom(ctx, tmpl, at, vf, defaultNS)
-			if err != nil {
-				return nil, err
-			}
-			if !found {
-				continue
-			}
-			keys := make([]string, 0, len(src.Data))
-			for k := range src.Data {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				out, err := tmpl.Render(at+"."+k, src.Data[k])
-				if err != nil {
-					return nil, renderError{err}
-				}
-				values[k] = out
+		sources, err := r.renderValuesFrom(ctx, tmpl, ref.ValuesFrom, defaultNS, func(j int) string {
+			return fmt.Sprintf("kustomizationRefs[%d].valuesFrom[%d]", i, j)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, src := range sources {
+			for _, v := range src.rendered {
+				values[v.key] = v.text
 			}
 		}
 		for k, v := range ref.Values {

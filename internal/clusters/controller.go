@@ -2,6 +2,7 @@ package clusters
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/version"
+	k8sversion "k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -21,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/conditions"
 	"github.com/tugboat-dev/tugboat/internal/metrics"
 )
 
@@ -103,92 +106,106 @@ func (r *Reconciler) clustersUsingSecret(ctx context.Context, o client.Object) [
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile probes one cluster.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+// Reconcile probes one cluster. The status is computed in memory and written
+// once, when Reconcile returns (nothing when the probe changed nothing); the
+// version label is patched beside it, only when it changed.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	logger := log.FromContext(ctx)
 	sc := &libv1beta1.SveltosCluster{}
 	if err := r.Client.Get(ctx, req.NamespacedName, sc); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.Registry.Forget(req.NamespacedName)
-			r.Metrics.ForgetCluster(req.Namespace, req.Name)
+			r.forget(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("reading SveltosCluster %s: %w", req.NamespacedName, err)
 	}
 	if !sc.DeletionTimestamp.IsZero() || !r.Shard.Owns(sc) {
-		r.Registry.Forget(req.NamespacedName)
-		r.Metrics.ForgetCluster(req.Namespace, req.Name)
+		r.forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
-
 	before := sc.DeepCopy()
+	patcher := conditions.NewStatusPatcher(r.Client, sc)
+	defer func() {
+		err := patcher.Patch(ctx, sc)
+		if err == nil {
+			r.reportState(before, sc)
+		}
+		retErr = errors.Join(retErr, err)
+	}()
+
 	info, probeErr := r.Registry.Probe(ctx, req.NamespacedName)
+	recordProbe(sc, info, probeErr)
 	next := r.ProbeInterval
+	if probeErr != nil {
+		next = r.RetryInterval
+		logger.Info("cluster probe failed", "failures", sc.Status.ConnectionFailures, "error", probeErr.Error())
+	}
+	if err := r.labelVersion(ctx, before, sc); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: next}, nil
+}
+
+func (r *Reconciler) forget(cluster types.NamespacedName) {
+	r.Registry.Forget(cluster)
+	r.Metrics.ForgetCluster(cluster.Namespace, cluster.Name)
+}
+
+// DefaultConsecutiveFailureThreshold is how many probes in a row must fail
+// before a cluster without spec.consecutiveFailureThreshold is reported Down.
+const DefaultConsecutiveFailureThreshold = 3
+
+// recordProbe records a probe's outcome in the cluster's status (and its version
+// label): a success makes it ready and healthy; failures are counted and make it
+// Down at the threshold, or at once for a broken registration, which will not
+// heal by itself. Below the threshold the cluster keeps its last state.
+func recordProbe(sc *libv1beta1.SveltosCluster, info *k8sversion.Info, probeErr error) {
+	st := &sc.Status
 	if probeErr == nil {
-		sc.Status.Ready = true
-		sc.Status.ConnectionStatus = libv1beta1.ConnectionHealthy
-		sc.Status.Version = info.GitVersion
-		sc.Status.FailureMessage = nil
-		sc.Status.ConnectionFailures = 0
+		st.Ready = true
+		st.ConnectionStatus = libv1beta1.ConnectionHealthy
+		st.Version = info.GitVersion
+		st.FailureMessage = nil
+		st.ConnectionFailures = 0
 		if v, err := version.ParseGeneric(info.GitVersion); err == nil {
 			if sc.Labels == nil {
 				sc.Labels = map[string]string{}
 			}
 			sc.Labels[libv1beta1.K8sVersionLabel] = fmt.Sprintf("v%d.%d.%d", v.Major(), v.Minor(), v.Patch())
 		}
-	} else {
-		next = r.RetryInterval
-		msg := probeErr.Error()
-		sc.Status.FailureMessage = &msg
-		sc.Status.ConnectionFailures++
-		threshold := sc.Spec.ConsecutiveFailureThreshold
-		if threshold < 1 {
-			threshold = 3
-		}
-		// A broken registration will not heal by itself: report it Down at once.
-		if IsConfigError(probeErr) || sc.Status.ConnectionFailures >= threshold {
-			sc.Status.Ready = false
-			sc.Status.ConnectionStatus = libv1beta1.ConnectionDown
-		}
-		logger.Info("cluster probe failed", "failures", sc.Status.ConnectionFailures, "error", msg)
+		return
 	}
-
-	if err := r.writeBack(ctx, before, sc); err != nil {
-		return ctrl.Result{}, err
+	msg := probeErr.Error()
+	st.FailureMessage = &msg
+	st.ConnectionFailures++
+	threshold := sc.Spec.ConsecutiveFailureThreshold
+	if threshold < 1 {
+		threshold = DefaultConsecutiveFailureThreshold
 	}
-	// Healthy or Down; a cluster still below its failure threshold keeps its last state.
-	r.Metrics.SetClusterState(sc.Namespace, sc.Name, string(sc.Status.ConnectionStatus))
-	r.recordTransition(before, sc)
-	return ctrl.Result{RequeueAfter: next}, nil
+	if IsConfigError(probeErr) || st.ConnectionFailures >= threshold {
+		st.Ready = false
+		st.ConnectionStatus = libv1beta1.ConnectionDown
+	}
 }
 
-// writeBack patches labels and status, each only when it changed: an unchanged
-// cluster costs no write. Each patch works on its own copy, because a patch
-// overwrites its object with what the server returns.
-func (r *Reconciler) writeBack(ctx context.Context, before, after *libv1beta1.SveltosCluster) error {
-	if before.Labels[libv1beta1.K8sVersionLabel] != after.Labels[libv1beta1.K8sVersionLabel] {
-		if err := r.Client.Patch(ctx, after.DeepCopy(), client.MergeFrom(before)); err != nil {
-			return fmt.Errorf("labelling SveltosCluster %s/%s: %w", after.Namespace, after.Name, err)
-		}
+// labelVersion patches the version label when the probe changed it. The patch
+// works on a copy: it overwrites its object with what the server returns.
+func (r *Reconciler) labelVersion(ctx context.Context, before, after *libv1beta1.SveltosCluster) error {
+	if before.Labels[libv1beta1.K8sVersionLabel] == after.Labels[libv1beta1.K8sVersionLabel] {
+		return nil
 	}
-	if !statusEqual(before.Status, after.Status) {
-		if err := r.Client.Status().Patch(ctx, after.DeepCopy(), client.MergeFrom(before)); err != nil {
-			return fmt.Errorf("updating status of SveltosCluster %s/%s: %w", after.Namespace, after.Name, err)
-		}
+	if err := r.Client.Patch(ctx, after.DeepCopy(), client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("labelling SveltosCluster %s/%s: %w", after.Namespace, after.Name, err)
 	}
 	return nil
 }
 
-func statusEqual(a, b libv1beta1.SveltosClusterStatus) bool {
-	am, bm := "", ""
-	if a.FailureMessage != nil {
-		am = *a.FailureMessage
-	}
-	if b.FailureMessage != nil {
-		bm = *b.FailureMessage
-	}
-	return a.Ready == b.Ready && a.Version == b.Version && a.ConnectionStatus == b.ConnectionStatus &&
-		a.ConnectionFailures == b.ConnectionFailures && am == bm && (a.FailureMessage == nil) == (b.FailureMessage == nil)
+// reportState publishes the state written: the connection state metric (Healthy
+// or Down; a cluster still below its failure threshold keeps its last state) and
+// an event when the cluster became ready or went down.
+func (r *Reconciler) reportState(before, after *libv1beta1.SveltosCluster) {
+	r.Metrics.SetClusterState(after.Namespace, after.Name, string(after.Status.ConnectionStatus))
+	r.recordTransition(before, after)
 }
 
 // recordTransition emits an event when the cluster becomes ready or goes down.

@@ -2,6 +2,7 @@ package clusters
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 
@@ -14,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/conditions"
 	"github.com/tugboat-dev/tugboat/internal/selection"
 )
 
@@ -82,13 +84,17 @@ func (r *SetReconciler) allSets(ctx context.Context, o client.Object) []reconcil
 	return reqs
 }
 
-// Reconcile recomputes one set's matching and selected clusters.
-func (r *SetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+// Reconcile recomputes one set's matching and selected clusters. The status is
+// computed in memory and written once, when Reconcile returns (nothing when it
+// did not change).
+func (r *SetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	obj := r.newObject()
 	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	before := obj.DeepCopyObject().(client.Object)
+	patcher := conditions.NewStatusPatcher(r.Client, obj)
+	defer func() { retErr = errors.Join(retErr, patcher.Patch(ctx, obj)) }()
+
 	var spec libv1beta1.SetSpec
 	var status *libv1beta1.SetStatus
 	switch s := obj.(type) {
@@ -106,14 +112,8 @@ func (r *SetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.R
 		// Keep the last selection: profiles keep their clusters.
 		msg := err.Error()
 		status.FailureMessage = &msg
-	} else {
-		*status = next
-	}
-	if reflect.DeepEqual(before, obj) {
 		return ctrl.Result{}, nil
 	}
-	if err := r.Client.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("updating status of %s %s: %w", r.name(), req.NamespacedName, err)
-	}
+	*status = next
 	return ctrl.Result{}, nil
 }

@@ -2,17 +2,16 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/conditions"
 )
 
 // SelectorsValidCondition says whether every resourceSelector of an EventSource
@@ -32,24 +31,32 @@ func (r *sourceReconciler) setupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
-func (r *sourceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+// Reconcile records whether the EventSource's selectors compile: SelectorsValid
+// and Ready, written once on the way out.
+func (r *sourceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	source := &libv1beta1.EventSource{}
 	if err := r.client.Get(ctx, req.NamespacedName, source); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	cond := metav1.Condition{
-		Type: SelectorsValidCondition, Status: metav1.ConditionTrue, Reason: "Compiled",
-		Message: "every resourceSelector compiles", ObservedGeneration: source.Generation,
-	}
-	if _, err := CompileSelectors(source); err != nil {
-		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "InvalidSelector", err.Error()
-	}
-	patch := client.MergeFrom(source.DeepCopy())
-	if !meta.SetStatusCondition(&source.Status.Conditions, cond) {
+		if client.IgnoreNotFound(err) != nil {
+			return ctrl.Result{}, fmt.Errorf("reading EventSource %s: %w", req.Name, err)
+		}
 		return ctrl.Result{}, nil
 	}
-	if err := r.client.Status().Patch(ctx, source, patch); err != nil && !apierrors.IsNotFound(err) {
-		return ctrl.Result{}, fmt.Errorf("writing status of EventSource %s: %w", source.Name, err)
-	}
+	patcher := conditions.NewStatusPatcher(r.client, source)
+	defer func() { retErr = errors.Join(retErr, patcher.Patch(ctx, source)) }()
+
+	setSelectorConditions(source)
 	return ctrl.Result{}, nil
+}
+
+// setSelectorConditions sets SelectorsValid and Ready from whether the
+// source's selectors compile. A selector that does not compile stalls the
+// source until it is changed.
+func setSelectorConditions(source *libv1beta1.EventSource) {
+	if _, err := CompileSelectors(source); err != nil {
+		conditions.MarkFalse(source, SelectorsValidCondition, "InvalidSelector", "%s", err.Error())
+		conditions.MarkStalled(source, conditions.InvalidSpec, "%s", err.Error())
+		return
+	}
+	conditions.MarkTrue(source, SelectorsValidCondition, "Compiled", "every resourceSelector compiles")
+	conditions.MarkReady(source, "every resourceSelector compiles")
 }

@@ -34,6 +34,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/conditions"
 	"github.com/tugboat-dev/tugboat/internal/selection"
 	"github.com/tugboat-dev/tugboat/internal/templating"
 )
@@ -211,8 +212,10 @@ type pendingReport struct {
 	matches []unstructured.Unstructured
 }
 
-// Reconcile brings what one EventTrigger generated in line with the events of its source clusters.
-func (r *TriggerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+// Reconcile brings what one EventTrigger generated in line with the events of
+// its source clusters. The status is computed in memory on every path and
+// written once, on the way out.
+func (r *TriggerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	logger := log.FromContext(ctx).WithValues("eventTrigger", req.Name)
 	ctx = log.IntoContext(ctx, logger)
 
@@ -224,24 +227,43 @@ func (r *TriggerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		}
 		return ctrl.Result{}, fmt.Errorf("reading EventTrigger %s: %w", req.Name, err)
 	}
+	patcher := conditions.NewStatusPatcher(r.Client, trigger)
+	defer func() { retErr = errors.Join(retErr, patcher.Patch(ctx, trigger)) }()
+
 	if !trigger.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.finalize(ctx, trigger)
+		conditions.MarkReconciling(trigger, conditions.Deleting, "deleting what the trigger generated")
+		if err := r.finalize(ctx, trigger); err != nil {
+			conditions.MarkFailed(trigger, conditions.Deleting, "%s", err.Error())
+			return ctrl.Result{}, err
+		}
+		return ctrl.Result{}, nil
 	}
 	if !controllerutil.ContainsFinalizer(trigger, Finalizer) {
 		controllerutil.AddFinalizer(trigger, Finalizer)
 		if err := r.Client.Update(ctx, trigger); err != nil {
-			return ctrl.Result{}, fmt.Errorf("adding finalizer to EventTrigger %s: %w", trigger.Name, err)
+			err = fmt.Errorf("adding finalizer to EventTrigger %s: %w", trigger.Name, err)
+			conditions.MarkFailed(trigger, conditions.Failed, "%s", err.Error())
+			return ctrl.Result{}, err
 		}
 	}
+	result, err := r.reconcileClusters(ctx, trigger)
+	if err != nil {
+		conditions.MarkFailed(trigger, conditions.Failed, "%s", err.Error())
+	}
+	return result, err
+}
 
-	before := trigger.Status.DeepCopy()
-	status := libv1beta1.EventTriggerStatus{Conditions: trigger.Status.Conditions}
-	want := newDesired()
-	preserve := map[types.NamespacedName]bool{}
-	keep := map[watchKey]bool{}
-	pending := false
-	var reports []*pendingReport
-
+// reconcileClusters processes every source cluster of the trigger, applies what
+// they generate, deletes what lost its origin and records the outcome in the
+// trigger's status (in memory). An error is a failure of the trigger as a whole.
+func (r *TriggerReconciler) reconcileClusters(ctx context.Context, trigger *libv1beta1.EventTrigger) (ctrl.Result, error) {
+	sourceSel, destSel, err := compileClusterSelectors(&trigger.Spec)
+	if err != nil {
+		// Nothing can be matched until the spec changes; what was generated stays.
+		trigger.Status.MatchingClusterRefs, trigger.Status.DestinationMatchingClusterRefs, trigger.Status.ClusterInfo = nil, nil, nil
+		conditions.MarkStalled(trigger, conditions.InvalidSpec, "%s", err.Error())
+		return ctrl.Result{}, nil
+	}
 	clusterList := &libv1beta1.SveltosClusterList{}
 	if err := r.Client.List(ctx, clusterList); err != nil {
 		return ctrl.Result{}, fmt.Errorf("listing SveltosClusters: %w", err)
@@ -249,15 +271,15 @@ func (r *TriggerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	slices.SortFunc(clusterList.Items, func(a, b libv1beta1.SveltosCluster) int {
 		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
 	})
-	sourceSel, err := selection.Compile(trigger.Spec.SourceClusterSelector)
-	if err != nil {
-		return ctrl.Result{}, r.writeStatus(ctx, trigger, before, libv1beta1.EventTriggerStatus{}, fmt.Errorf("sourceClusterSelector: %w", err))
-	}
-	destSel, err := selection.Compile(trigger.Spec.DestinationClusterSelector)
-	if err != nil {
-		return ctrl.Result{}, r.writeStatus(ctx, trigger, before, libv1beta1.EventTriggerStatus{}, fmt.Errorf("destinationClusterSelector: %w", err))
-	}
 
+	previous := trigger.Status.ClusterInfo
+	status := &trigger.Status
+	status.MatchingClusterRefs, status.DestinationMatchingClusterRefs, status.ClusterInfo = nil, nil, nil
+	want := newDesired()
+	preserve := map[types.NamespacedName]bool{}
+	keep := map[watchKey]bool{}
+	pending := false
+	var reports []*pendingReport
 	for i := range clusterList.Items {
 		sc := &clusterList.Items[i]
 		if selection.Eligible(sc) && destSel.Matches(labels.Set(sc.Labels)) {
@@ -271,7 +293,7 @@ func (r *TriggerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 			// Another manager's shard watches this cluster: keep what it generated
 			// and what it reported.
 			preserve[clusters.Ref(sc)] = true
-			for _, info := range before.ClusterInfo {
+			for _, info := range previous {
 				if info.Cluster.Namespace == sc.Namespace && info.Cluster.Name == sc.Name {
 					status.ClusterInfo = append(status.ClusterInfo, info)
 				}
@@ -290,12 +312,13 @@ func (r *TriggerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 			reports = append(reports, out.report)
 		}
 	}
+	setReadiness(trigger)
 
 	if err := r.apply(ctx, trigger, want); err != nil {
-		return ctrl.Result{}, errors.Join(err, r.writeStatus(ctx, trigger, before, status, nil))
+		return ctrl.Result{}, err
 	}
 	if err := r.collectGarbage(ctx, trigger.Name, want, preserve); err != nil {
-		return ctrl.Result{}, errors.Join(err, r.writeStatus(ctx, trigger, before, status, nil))
+		return ctrl.Result{}, err
 	}
 	r.watcher.Release(trigger.Name, keep)
 	var reportErrs []error
@@ -303,9 +326,6 @@ func (r *TriggerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		reportErrs = append(reportErrs, r.writeReport(ctx, rep.source, rep.cluster, rep.matches))
 	}
 	if err := errors.Join(reportErrs...); err != nil {
-		return ctrl.Result{}, errors.Join(err, r.writeStatus(ctx, trigger, before, status, nil))
-	}
-	if err := r.writeStatus(ctx, trigger, before, status, nil); err != nil {
 		return ctrl.Result{}, err
 	}
 	if pending {
@@ -459,20 +479,46 @@ func resourceMap(obj *unstructured.Unstructured) map[string]any {
 	return m
 }
 
-// writeStatus records the trigger's status when it changed. failure, when set,
-// is a problem with the trigger itself, reported for every cluster.
-func (r *TriggerReconciler) writeStatus(ctx context.Context, trigger *libv1beta1.EventTrigger, before *libv1beta1.EventTriggerStatus, status libv1beta1.EventTriggerStatus, failure error) error {
-	if failure != nil {
-		msg := failure.Error()
-		status.ClusterInfo = []libv1beta1.ClusterInfo{{Status: libv1beta1.FeatureStatusFailed, FailureMessage: &msg}}
+// compileClusterSelectors compiles the trigger's source and destination cluster selectors.
+func compileClusterSelectors(spec *libv1beta1.EventTriggerSpec) (source, destination labels.Selector, err error) {
+	if source, err = selection.Compile(spec.SourceClusterSelector); err != nil {
+		return nil, nil, fmt.Errorf("sourceClusterSelector: %w", err)
 	}
-	if equality.Semantic.DeepEqual(*before, status) {
-		return nil
+	if destination, err = selection.Compile(spec.DestinationClusterSelector); err != nil {
+		return nil, nil, fmt.Errorf("destinationClusterSelector: %w", err)
 	}
-	patch := client.MergeFrom(trigger.DeepCopy())
-	trigger.Status = status
-	if err := r.Client.Status().Patch(ctx, trigger, patch); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("writing status of EventTrigger %s: %w", trigger.Name, err)
+	return source, destination, nil
+}
+
+// setReadiness sets the trigger's Ready condition from its clusterInfo: False
+// naming the source clusters that failed, Unknown (Reconciling) naming those
+// still waiting (not ready, watches not synced), True when every source
+// cluster's events were processed. It reads only the clusterInfo, so managers of
+// different shards, which share it, agree on the condition.
+func setReadiness(trigger *libv1beta1.EventTrigger) {
+	var failed, waiting []string
+	for _, ci := range trigger.Status.ClusterInfo {
+		entry := ci.Cluster.Namespace + "/" + ci.Cluster.Name
+		if ci.FailureMessage != nil {
+			entry += ": " + *ci.FailureMessage
+		}
+		switch ci.Status {
+		case libv1beta1.FeatureStatusFailed, libv1beta1.FeatureStatusFailedNonRetriable:
+			failed = append(failed, entry)
+		case libv1beta1.FeatureStatusProvisioned:
+		default:
+			waiting = append(waiting, entry)
+		}
 	}
-	return nil
+	total := len(trigger.Status.ClusterInfo)
+	switch {
+	case len(failed) > 0:
+		conditions.MarkFailed(trigger, conditions.Failed, "failed in %d of %d source clusters: %s", len(failed), total, strings.Join(failed, "; "))
+	case len(waiting) > 0:
+		conditions.MarkReconciling(trigger, conditions.Progressing, "waiting for %d of %d source clusters: %s", len(waiting), total, strings.Join(waiting, "; "))
+	case total == 0:
+		conditions.MarkReady(trigger, "no source cluster matches")
+	default:
+		conditions.MarkReady(trigger, "the events of %d source clusters are processed", total)
+	}
 }

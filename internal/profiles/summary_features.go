@@ -1,0 +1,202 @@
+package profiles
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/deployer"
+)
+
+// runFeatures deploys the features of a summary — Resources, Kustomize, Helm —
+// independently: a failing one does not stop the others. The shortest requeue
+// asked for wins; errors are joined.
+func (r *SummaryReconciler) runFeatures(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, prof profileRef, followUps *[]types.NamespacedName) (ctrl.Result, error) {
+	drifted := r.drift.takeDrifted(client.ObjectKeyFromObject(s))
+	var result ctrl.Result
+	var errs []error
+	for _, deploy := range []func() (ctrl.Result, error){
+		func() (ctrl.Result, error) { return r.deployResources(ctx, s, cluster, prof, drifted) },
+		func() (ctrl.Result, error) { return r.deployKustomize(ctx, s, cluster, prof, drifted) },
+		func() (ctrl.Result, error) { return r.deployHelm(ctx, s, cluster, followUps) },
+	} {
+		res, err := deploy()
+		errs = append(errs, err)
+		if res.RequeueAfter > 0 && (result.RequeueAfter == 0 || res.RequeueAfter < result.RequeueAfter) {
+			result.RequeueAfter = res.RequeueAfter
+		}
+	}
+	s.Status.ObservedGeneration = s.Generation
+	return result, errors.Join(errs...)
+}
+
+// objectSource yields the objects of one object feature (Resources, Kustomize)
+// for one cluster.
+type objectSource interface {
+	// hash covers everything the objects depend on.
+	hash() ([]byte, error)
+	// render produces the objects, split by destination.
+	render() (remote, local []deployer.Desired, err error)
+}
+
+// deployResources runs the Resources feature (policyRefs).
+func (r *SummaryReconciler) deployResources(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, prof profileRef, drifted bool) (ctrl.Result, error) {
+	return r.deployObjects(ctx, s, cluster, prof, libv1beta1.FeatureResources, len(s.Spec.ClusterProfileSpec.PolicyRefs) > 0, drifted,
+		func() (objectSource, error) { return r.collect(ctx, s, cluster, prof.referenceNamespace()) })
+}
+
+// deployObjects runs one object feature: read its inputs, skip everything when
+// their hash is unchanged, else render and apply through the deployer (remote
+// objects into the cluster, Local ones into the management cluster), clean up
+// what is no longer desired and record the result.
+func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster,
+	prof profileRef, feature libv1beta1.FeatureID, wanted, drifted bool, collect func() (objectSource, error)) (ctrl.Result, error) {
+	spec := &s.Spec.ClusterProfileSpec
+	previousGVKs := deployedGVKs(s, feature)
+	if !wanted && len(previousGVKs) == 0 {
+		removeFeature(s, feature)
+		return ctrl.Result{}, nil
+	}
+	fs := featureSummary(s, feature)
+	if spec.SyncMode == libv1beta1.SyncModeOneTime && fs.Status == libv1beta1.FeatureStatusProvisioned {
+		return ctrl.Result{}, nil
+	}
+	in, err := collect()
+	if err != nil {
+		return r.fail(s, fs, err)
+	}
+	hash, err := in.hash()
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if bytes.Equal(fs.Hash, hash) && fs.Status == libv1beta1.FeatureStatusProvisioned && !drifted {
+		return ctrl.Result{}, nil // nothing changed: no call to the managed cluster at all
+	}
+	remote, local, err := in.render()
+	if err != nil {
+		return r.fail(s, fs, err)
+	}
+	started := time.Now()
+	var conflicts int
+	defer func() {
+		r.Metrics.ObserveDeploy(string(feature), time.Since(started), ptrErr(fs))
+		r.Metrics.AddConflicts(string(feature), conflicts)
+	}()
+
+	owner := prof.owner(s)
+	base := deployer.Request{
+		Owner: owner, Feature: feature,
+		ContinueOnConflict: spec.ContinueOnConflict, ContinueOnError: spec.ContinueOnError,
+		DryRun:      spec.SyncMode == libv1beta1.SyncModeDryRun,
+		ExtraLabels: spec.ExtraLabels, ExtraAnnotations: spec.ExtraAnnotations,
+		Patches: spec.Patches, DriftExclusions: spec.DriftExclusions,
+		Reapply: drifted, // a drifted object carries our hash but not our content
+	}
+	var deployed []deployer.ObjectRef
+	var reports []configv1beta1.ResourceReport
+	type target struct {
+		cluster types.NamespacedName
+		objects []deployer.Desired
+	}
+	clusterKey := types.NamespacedName{Namespace: cluster.Namespace, Name: cluster.Name}
+	targets := []target{{clusterKey, remote}, {r.ManagementCluster, local}}
+	if clusterKey == r.ManagementCluster {
+		// Remote and Local are the same cluster: one pass, or the second would
+		// clean up what the first just deployed.
+		targets = []target{{clusterKey, append(remote, local...)}}
+	}
+	for _, target := range targets {
+		c, err := r.clientFor(ctx, target.cluster)
+		if err != nil {
+			return r.fail(s, fs, err)
+		}
+		previous, err := deployer.Owned(ctx, c, owner, feature, previousGVKs)
+		if err != nil {
+			return r.fail(s, fs, err)
+		}
+		if len(target.objects) == 0 && len(previous) == 0 {
+			continue
+		}
+		req := base
+		req.Objects, req.Previous = target.objects, previous
+		res, err := r.Deployer.Apply(ctx, c, req)
+		conflicts += len(res.Conflicts)
+		deployed = append(deployed, res.Deployed...)
+		reports = append(reports, res.Report...)
+		if err != nil {
+			return r.fail(s, fs, err)
+		}
+	}
+	if base.DryRun {
+		return ctrl.Result{}, r.writeReport(ctx, s, prof, feature, reports)
+	}
+	setDeployedGVKs(s, feature, deployer.DeployedGVKs(deployed))
+	if spec.SyncMode == libv1beta1.SyncModeContinuousWithDriftDetection {
+		if err := r.drift.watch(ctx, types.NamespacedName{Namespace: cluster.Namespace, Name: cluster.Name}, deployedGVKs(s, feature)); err != nil {
+			return r.fail(s, fs, err)
+		}
+	}
+	now := metav1.Now()
+	if ev, ok := in.(interface{ eventTime() time.Time }); ok {
+		// Observed once per event: the first deploy after the trigger acted on it.
+		if t := ev.eventTime(); !t.IsZero() && (fs.LastAppliedTime == nil || t.After(fs.LastAppliedTime.Time)) {
+			r.Metrics.ObserveEventToDeploy(now.Sub(t))
+		}
+	}
+	fs.Status = libv1beta1.FeatureStatusProvisioned
+	fs.Hash = hash
+	fs.FailureMessage = nil
+	fs.ConsecutiveFailures = 0
+	fs.LastAppliedTime = &now
+	r.event(s, corev1.EventTypeNormal, "Deployed", fmt.Sprintf("%s: %d objects deployed", feature, len(deployed)))
+	return ctrl.Result{}, nil
+}
+
+// fail records a failed feature. Bad input waits for a change (the watches bring
+// the summary back); other errors are retried with backoff.
+func (r *SummaryReconciler) fail(s *configv1beta1.ClusterSummary, fs *configv1beta1.FeatureSummary, err error) (ctrl.Result, error) {
+	fs.Status = libv1beta1.FeatureStatusFailed
+	fs.Hash = nil
+	fs.FailureMessage = ptr(err.Error())
+	fs.ConsecutiveFailures++
+	r.event(s, corev1.EventTypeWarning, "DeployFailed", err.Error())
+	if permanent(err) {
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{}, err
+}
+
+// permanent reports errors that a retry without a change cannot fix: bad input,
+// a conflict with another profile, an object the API server refuses.
+func permanent(err error) bool {
+	var re renderError
+	var ce *deployer.ConflictError
+	return errors.As(err, &re) || errors.As(err, &ce) || apierrors.IsInvalid(err) || apierrors.IsBadRequest(err)
+}
+
+func (r *SummaryReconciler) clientFor(ctx context.Context, cluster types.NamespacedName) (client.Client, error) {
+	conn, err := r.Registry.Get(ctx, cluster)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to cluster %s: %w", cluster, err)
+	}
+	return conn.Client()
+}
+
+// ptrErr is the failure of a feature as an error, for metrics.
+func ptrErr(fs *configv1beta1.FeatureSummary) error {
+	if fs.Status == libv1beta1.FeatureStatusFailed && fs.FailureMessage != nil {
+		return errors.New(*fs.FailureMessage)
+	}
+	return nil
+}

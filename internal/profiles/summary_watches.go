@@ -1,0 +1,118 @@
+package profiles
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/selection"
+)
+
+// Field indexes of ClusterSummaries, mapping a change back to the summaries it concerns.
+const (
+	// referencedIndex: "Kind/namespace/name" of each ConfigMap/Secret a summary reads.
+	referencedIndex = "tugboat.referenced"
+	// clusterIndex: "namespace/name" of the summary's cluster.
+	clusterIndex = "tugboat.cluster"
+)
+
+// SetupWithManager watches summaries, the ConfigMaps/Secrets they reference,
+// their clusters and their profiles.
+func (r *SummaryReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if r.Concurrency == 0 {
+		r.Concurrency = 10
+	}
+	r.drift = newDriftWatcher(r.Registry)
+	idx := mgr.GetFieldIndexer()
+	if err := idx.IndexField(ctx, &configv1beta1.ClusterSummary{}, referencedIndex, func(o client.Object) []string {
+		s := o.(*configv1beta1.ClusterSummary)
+		ns := ""
+		if s.Labels[configv1beta1.ProfileNameLabel] != "" {
+			ns = s.Namespace
+		}
+		return referencedKeys(s, ns)
+	}); err != nil {
+		return err
+	}
+	if err := idx.IndexField(ctx, &configv1beta1.ClusterSummary{}, clusterIndex, func(o client.Object) []string {
+		s := o.(*configv1beta1.ClusterSummary)
+		return []string{s.Spec.ClusterNamespace + "/" + s.Spec.ClusterName}
+	}); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("clustersummary").
+		For(&configv1beta1.ClusterSummary{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.byReference("ConfigMap"))).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.byReference("Secret"))).
+		Watches(&libv1beta1.SveltosCluster{}, handler.EnqueueRequestsFromMapFunc(r.byCluster), builder.WithPredicates(predicate.Funcs{
+			UpdateFunc: func(e event.UpdateEvent) bool {
+				o, n := e.ObjectOld.(*libv1beta1.SveltosCluster), e.ObjectNew.(*libv1beta1.SveltosCluster)
+				return !equalMaps(o.Labels, n.Labels) || selection.Eligible(o) != selection.Eligible(n) ||
+					o.Spec.Paused != n.Spec.Paused || !equalMaps(o.Spec.Data, n.Spec.Data)
+			},
+		})).
+		Watches(&configv1beta1.ClusterProfile{}, handler.EnqueueRequestsFromMapFunc(r.byProfile(configv1beta1.ClusterProfileKind)),
+			builder.WithPredicates(predicate.AnnotationChangedPredicate{})).
+		Watches(&configv1beta1.Profile{}, handler.EnqueueRequestsFromMapFunc(r.byProfile(configv1beta1.ProfileKind)),
+			builder.WithPredicates(predicate.AnnotationChangedPredicate{})).
+		WatchesRawSource(source.Channel(r.drift.events, &handler.EnqueueRequestForObject{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency}).
+		Complete(r)
+}
+
+func (r *SummaryReconciler) byReference(kind string) handler.MapFunc {
+	return func(ctx context.Context, o client.Object) []reconcile.Request {
+		return r.list(ctx, client.MatchingFields{referencedIndex: kind + "/" + o.GetNamespace() + "/" + o.GetName()})
+	}
+}
+
+func (r *SummaryReconciler) byCluster(ctx context.Context, o client.Object) []reconcile.Request {
+	return r.list(ctx, client.MatchingFields{clusterIndex: o.GetNamespace() + "/" + o.GetName()})
+}
+
+func (r *SummaryReconciler) byProfile(kind string) handler.MapFunc {
+	return func(ctx context.Context, o client.Object) []reconcile.Request {
+		opts := []client.ListOption{client.MatchingLabels{configv1beta1.ProfileLabel(kind): o.GetName()}}
+		if kind == configv1beta1.ProfileKind {
+			opts = append(opts, client.InNamespace(o.GetNamespace()))
+		}
+		return r.list(ctx, opts...)
+	}
+}
+
+func (r *SummaryReconciler) list(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
+	list := &configv1beta1.ClusterSummaryList{}
+	if err := r.Client.List(ctx, list, opts...); err != nil {
+		log.FromContext(ctx).Error(err, "listing ClusterSummaries")
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
+	return reqs
+}
+
+// requeue brings another summary back to its controller (e.g. the loser of a conflict).
+func (r *SummaryReconciler) requeue(key types.NamespacedName) {
+	s := &configv1beta1.ClusterSummary{}
+	s.Namespace, s.Name = key.Namespace, key.Name
+	select {
+	case r.drift.events <- event.GenericEvent{Object: s}:
+	default:
+	}
+}

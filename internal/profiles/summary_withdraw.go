@@ -1,0 +1,85 @@
+package profiles
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/deployer"
+)
+
+// withdraw removes (or, with LeavePolicies, releases) what a deleted summary
+// deployed, then lets it go. An unreachable cluster holds it back for at most
+// withdrawGrace.
+func (r *SummaryReconciler) withdraw(ctx context.Context, s *configv1beta1.ClusterSummary) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(s, SummaryFinalizer) {
+		return ctrl.Result{}, nil
+	}
+	cluster := &libv1beta1.SveltosCluster{}
+	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: s.Spec.ClusterNamespace, Name: s.Spec.ClusterName}, cluster); err == nil && !r.Shard.Owns(cluster) {
+		return ctrl.Result{}, nil // the manager of the cluster's shard withdraws
+	}
+	spec := &s.Spec.ClusterProfileSpec
+	leave := spec.StopMatchingBehavior == libv1beta1.LeavePolicies
+	prof := profileOf(s)
+	owner := prof.owner(s)
+	err := r.withdrawFrom(ctx, s, owner, types.NamespacedName{Namespace: s.Spec.ClusterNamespace, Name: s.Spec.ClusterName}, leave)
+	if err == nil {
+		err = r.withdrawFrom(ctx, s, owner, r.ManagementCluster, leave)
+	}
+	if err == nil {
+		err = r.withdrawHelm(ctx, s, leave)
+	}
+	if err != nil {
+		if time.Since(s.DeletionTimestamp.Time) < withdrawGrace {
+			return ctrl.Result{}, err
+		}
+		r.event(s, corev1.EventTypeWarning, "WithdrawAbandoned", fmt.Sprintf("cluster unreachable for %s, released without withdrawing: %v", withdrawGrace, err))
+	}
+	controllerutil.RemoveFinalizer(s, SummaryFinalizer)
+	if err := r.Client.Update(ctx, s); err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, fmt.Errorf("removing finalizer of ClusterSummary %s/%s: %w", s.Namespace, s.Name, err)
+	}
+	return ctrl.Result{}, nil
+}
+
+func (r *SummaryReconciler) withdrawFrom(ctx context.Context, s *configv1beta1.ClusterSummary, owner deployer.Owner, cluster types.NamespacedName, leave bool) error {
+	features := []libv1beta1.FeatureID{libv1beta1.FeatureResources, libv1beta1.FeatureKustomize}
+	anyDeployed := false
+	for _, f := range features {
+		anyDeployed = anyDeployed || len(deployedGVKs(s, f)) > 0
+	}
+	if !anyDeployed {
+		return nil
+	}
+	sc := &libv1beta1.SveltosCluster{}
+	if err := r.Client.Get(ctx, cluster, sc); apierrors.IsNotFound(err) && cluster != r.ManagementCluster {
+		return nil // the cluster is gone: nothing left to withdraw from
+	}
+	c, err := r.clientFor(ctx, cluster)
+	if err != nil {
+		return err
+	}
+	for _, f := range features {
+		gvks := deployedGVKs(s, f)
+		if len(gvks) == 0 {
+			continue
+		}
+		owned, err := deployer.Owned(ctx, c, owner, f, gvks)
+		if err != nil {
+			return err
+		}
+		if _, err := r.Deployer.Withdraw(ctx, c, owner, f, owned, leave); err != nil {
+			return fmt.Errorf("withdrawing %s from cluster %s: %w", f, cluster, err)
+		}
+	}
+	return nil
+}

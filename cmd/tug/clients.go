@@ -50,32 +50,6 @@ func (cc *clusterClients) get(ctx context.Context, cluster types.NamespacedName)
 	return c, nil
 }
 
-// profileRef names the profile a ClusterSummary or ClusterReport belongs to.
-type profileRef struct {
-	kind, namespace, name string
-}
-
-// profileOf reads the profile labels of a ClusterSummary or ClusterReport; ok is
-// false when it carries none.
-func profileOf(obj client.Object) (p profileRef, ok bool) {
-	labels := obj.GetLabels()
-	if n := labels[configv1beta1.ProfileNameLabel]; n != "" {
-		return profileRef{kind: configv1beta1.ProfileKind, namespace: obj.GetNamespace(), name: n}, true
-	}
-	if n := labels[configv1beta1.ClusterProfileNameLabel]; n != "" {
-		return profileRef{kind: configv1beta1.ClusterProfileKind, name: n}, true
-	}
-	return profileRef{}, false
-}
-
-// String is ClusterProfile/<name> or Profile/<namespace>/<name>.
-func (p profileRef) String() string {
-	if p.kind == configv1beta1.ProfileKind {
-		return p.kind + "/" + p.namespace + "/" + p.name
-	}
-	return p.kind + "/" + p.name
-}
-
 // profileFilter is the --profile flag: kind/name, or Profile/namespace/name.
 type profileFilter struct {
 	set                   bool
@@ -97,11 +71,11 @@ func parseProfileFilter(s string) (profileFilter, error) {
 	return profileFilter{}, bad
 }
 
-func (f profileFilter) matches(p profileRef) bool {
+func (f profileFilter) matches(p configv1beta1.ProfileRef) bool {
 	if !f.set {
 		return true
 	}
-	return f.kind == p.kind && f.name == p.name && (f.namespace == "" || f.namespace == p.namespace)
+	return f.kind == p.Kind && f.name == p.Name && (f.namespace == "" || f.namespace == p.Namespace)
 }
 
 // resourceType is <group>:<Kind>, with an empty group for the core API.

@@ -58,7 +58,7 @@ summary is then deployed again even if nothing changed.`,
 }
 
 type redeployed struct {
-	profile profileRef
+	profile configv1beta1.ProfileRef
 	summary string
 }
 
@@ -92,7 +92,7 @@ func redeployCluster(ctx context.Context, c client.Client, namespace, name strin
 		if err != nil {
 			return out, fmt.Errorf("clearing the hashes of ClusterSummary %s: %w", key, err)
 		}
-		prof, ok := profileOf(s)
+		prof, ok := configv1beta1.ProfileOf(s)
 		if ok {
 			if err := touchProfile(ctx, c, prof); err != nil {
 				return out, err
@@ -104,13 +104,13 @@ func redeployCluster(ctx context.Context, c client.Client, namespace, name strin
 }
 
 // touchProfile annotates a profile so that the manager reconciles its summaries.
-func touchProfile(ctx context.Context, c client.Client, p profileRef) error {
+func touchProfile(ctx context.Context, c client.Client, p configv1beta1.ProfileRef) error {
 	var obj client.Object = &configv1beta1.ClusterProfile{}
-	if p.kind == configv1beta1.ProfileKind {
+	if p.Kind == configv1beta1.ProfileKind {
 		obj = &configv1beta1.Profile{}
 	}
-	obj.SetNamespace(p.namespace)
-	obj.SetName(p.name)
+	obj.SetNamespace(p.Namespace)
+	obj.SetName(p.Name)
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, RedeployAnnotation, time.Now().UTC().Format(time.RFC3339Nano))
 	if err := c.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", []byte(patch))); err != nil {
 		if client.IgnoreNotFound(err) == nil {
@@ -126,9 +126,9 @@ func touchProfile(ctx context.Context, c client.Client, p profileRef) error {
 // A dependency cycle is broken by name order.
 func dependsOnOrder(summaries []*configv1beta1.ClusterSummary) []*configv1beta1.ClusterSummary {
 	sort.Slice(summaries, func(i, j int) bool { return summaries[i].Name < summaries[j].Name })
-	byProfile := map[profileRef]*configv1beta1.ClusterSummary{}
+	byProfile := map[configv1beta1.ProfileRef]*configv1beta1.ClusterSummary{}
 	for _, s := range summaries {
-		if p, ok := profileOf(s); ok {
+		if p, ok := configv1beta1.ProfileOf(s); ok {
 			byProfile[p] = s
 		}
 	}
@@ -140,11 +140,11 @@ func dependsOnOrder(summaries []*configv1beta1.ClusterSummary) []*configv1beta1.
 			return
 		}
 		state[s] = 1
-		p, _ := profileOf(s)
+		p, _ := configv1beta1.ProfileOf(s)
 		deps := append([]string(nil), s.Spec.ClusterProfileSpec.DependsOn...)
 		sort.Strings(deps)
 		for _, d := range deps {
-			if dep := byProfile[profileRef{kind: p.kind, namespace: p.namespace, name: d}]; dep != nil {
+			if dep := byProfile[configv1beta1.ProfileRef{Kind: p.Kind, Namespace: p.Namespace, Name: d}]; dep != nil {
 				visit(dep)
 			}
 		}

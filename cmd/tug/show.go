@@ -154,7 +154,7 @@ func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namesp
 		if !clusters.matches(s.Spec.ClusterNamespace, s.Spec.ClusterName) {
 			continue
 		}
-		prof, ok := profileOf(s)
+		prof, ok := configv1beta1.ProfileOf(s)
 		if !ok || !pf.matches(prof) {
 			continue
 		}
@@ -196,7 +196,7 @@ func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namesp
 				continue
 			}
 			// The registration matters: several can share one API server.
-			owner := deployer.Owner{Kind: prof.kind, Name: prof.name, Cluster: ref.String()}
+			owner := deployer.Owner{Kind: prof.Kind, Name: prof.Name, Cluster: ref.String()}
 			objs, err := deployer.Owned(ctx, mc, owner, info.FeatureID, gvks)
 			if err != nil {
 				fmt.Fprintf(warn, "tug: warning: skipping the objects deployed to %s: %v\n", name, err)
@@ -415,7 +415,7 @@ func listUsage(ctx context.Context, c client.Client) ([]usageRow, error) {
 	}
 	for i := range summaries.Items {
 		s := &summaries.Items[i]
-		prof, ok := profileOf(s)
+		prof, ok := configv1beta1.ProfileOf(s)
 		if !ok {
 			continue
 		}
@@ -428,8 +428,8 @@ func listUsage(ctx context.Context, c client.Client) ([]usageRow, error) {
 			ns := ref.Namespace
 			if ns == "" {
 				ns = s.Spec.ClusterNamespace
-				if prof.kind == configv1beta1.ProfileKind {
-					ns = prof.namespace
+				if prof.Kind == configv1beta1.ProfileKind {
+					ns = prof.Namespace
 				}
 			}
 			cluster := ""
@@ -552,7 +552,7 @@ func listDryRun(ctx context.Context, c client.Client, namespace string, clusters
 		if !clusters.matches(r.Spec.ClusterNamespace, r.Spec.ClusterName) {
 			continue
 		}
-		prof, ok := profileOf(r)
+		prof, ok := configv1beta1.ProfileOf(r)
 		if !ok || !pf.matches(prof) {
 			continue
 		}

@@ -1,6 +1,8 @@
 package v1beta1
 
 import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 )
 
@@ -65,4 +67,36 @@ func profileKindPrefix(profileKind string) string {
 		return ProfilePrefix
 	}
 	return ""
+}
+
+// ProfileRef names the ClusterProfile or Profile a ClusterSummary or
+// ClusterReport belongs to. It is not an API type (no deep copy).
+// +kubebuilder:object:generate=false
+type ProfileRef struct {
+	// Kind is ClusterProfileKind or ProfileKind.
+	Kind string
+	// Namespace is a Profile's namespace; empty for a ClusterProfile.
+	Namespace string
+	Name      string
+}
+
+// ProfileOf reads the profile labels of a ClusterSummary or ClusterReport (a
+// Profile's objects live in its namespace); ok is false when it carries none.
+func ProfileOf(obj metav1.Object) (p ProfileRef, ok bool) {
+	labels := obj.GetLabels()
+	if n := labels[ProfileNameLabel]; n != "" {
+		return ProfileRef{Kind: ProfileKind, Namespace: obj.GetNamespace(), Name: n}, true
+	}
+	if n := labels[ClusterProfileNameLabel]; n != "" {
+		return ProfileRef{Kind: ClusterProfileKind, Name: n}, true
+	}
+	return ProfileRef{}, false
+}
+
+// String is ClusterProfile/<name> or Profile/<namespace>/<name>.
+func (p ProfileRef) String() string {
+	if p.Kind == ProfileKind {
+		return p.Kind + "/" + p.Namespace + "/" + p.Name
+	}
+	return p.Kind + "/" + p.Name
 }

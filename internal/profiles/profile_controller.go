@@ -6,10 +6,8 @@ package profiles
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -18,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -32,6 +29,7 @@ import (
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/conditions"
 	"github.com/tugboat-dev/tugboat/internal/selection"
 )
 
@@ -56,7 +54,13 @@ type ProfileReconciler struct {
 	Concurrency int
 }
 
-func (r *ProfileReconciler) newObject() configv1beta1.ProfileObject {
+// profileObject is a ClusterProfile or a Profile.
+type profileObject interface {
+	configv1beta1.ProfileObject
+	conditions.Holder
+}
+
+func (r *ProfileReconciler) newObject() profileObject {
 	if r.Kind == configv1beta1.ProfileKind {
 		return &configv1beta1.Profile{}
 	}
@@ -126,12 +130,18 @@ func (r *ProfileReconciler) allProfiles(ctx context.Context, _ client.Object) []
 	return reqs
 }
 
-// Reconcile brings the summaries of one profile in line with the clusters it matches.
-func (r *ProfileReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+// Reconcile brings the summaries of one profile in line with the clusters it
+// matches. The profile's status (matching, updating, updated and failed
+// clusters, conditions) is computed in memory on every path and written once,
+// by the deferred patcher: nothing when it did not change.
+func (r *ProfileReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	profile := r.newObject()
 	if err := r.Client.Get(ctx, req.NamespacedName, profile); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	patcher := conditions.NewStatusPatcher(r.Client, profile)
+	defer func() { retErr = errors.Join(retErr, patcher.Patch(ctx, profile)) }()
+
 	if !profile.GetDeletionTimestamp().IsZero() {
 		return r.finalize(ctx, profile)
 	}
@@ -140,19 +150,40 @@ func (r *ProfileReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 			return ctrl.Result{}, fmt.Errorf("adding finalizer to %s %s: %w", r.Kind, req.NamespacedName, err)
 		}
 	}
-	before := profile.DeepCopyObject().(configv1beta1.ProfileObject)
+	result, err := r.reconcileSummaries(ctx, profile)
+	if err != nil {
+		conditions.MarkFailed(profile, conditions.Failed, "%v", err)
+	}
+	return result, err
+}
 
-	matching, err := r.matchingClusters(ctx, profile)
+// reconcileSummaries creates, updates (at most maxUpdate at a time) and deletes
+// the summaries of a profile, and computes its status.
+func (r *ProfileReconciler) reconcileSummaries(ctx context.Context, profile profileObject) (ctrl.Result, error) {
+	candidates, setSelected, err := r.clusterCandidates(ctx, profile)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	spec := profile.GetSpec()
+	scope, _ := selection.ProfileScope(profile.GetNamespace(), spec, setSelected)
+	matching, err := selection.MatchingClusters(scope, candidates)
 	if err != nil {
 		// Keep the summaries as they are: the last good state stays deployed.
 		meta.SetStatusCondition(&profile.GetStatus().Conditions, metav1.Condition{
 			Type: ConditionClustersSelected, Status: metav1.ConditionFalse, Reason: ReasonInvalidSelector,
 			Message: err.Error(), ObservedGeneration: profile.GetGeneration(),
 		})
+		conditions.MarkStalled(profile, conditions.InvalidSpec, "%v", err)
 		r.event(profile, corev1.EventTypeWarning, ReasonInvalidSelector, err.Error())
-		return ctrl.Result{}, r.patchStatus(ctx, before, profile)
+		return ctrl.Result{}, nil
 	}
-
+	// maxUpdate: at most this many clusters move to a changed spec at once; the
+	// others keep the previous spec until those are Provisioned.
+	budget, err := maxUpdateBudget(spec.MaxUpdate, len(matching))
+	if err != nil {
+		conditions.MarkStalled(profile, conditions.InvalidSpec, "%v", err)
+		return ctrl.Result{}, nil
+	}
 	existing, err := r.summaries(ctx, profile)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -161,13 +192,6 @@ func (r *ProfileReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	byKey := map[string]*configv1beta1.ClusterSummary{}
 	for i := range existing {
 		byKey[existing[i].Namespace+"/"+existing[i].Name] = &existing[i]
-	}
-	spec := profile.GetSpec()
-	// maxUpdate: at most this many clusters move to a changed spec at once; the
-	// others keep the previous spec until those are Provisioned.
-	budget, err := maxUpdateBudget(spec.MaxUpdate, len(matching))
-	if err != nil {
-		return ctrl.Result{}, err
 	}
 	updating, updated := []corev1.ObjectReference{}, []corev1.ObjectReference{}
 	for _, cl := range matching {
@@ -214,107 +238,51 @@ func (r *ProfileReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		Type: ConditionClustersSelected, Status: metav1.ConditionTrue, Reason: ReasonSelected,
 		Message: fmt.Sprintf("%d matching clusters", len(matching)), ObservedGeneration: profile.GetGeneration(),
 	})
-	result := ctrl.Result{}
+	markProgress(profile, len(matching), len(updated), status.FailedClusters)
 	if held {
 		// The summaries' status changes bring the profile back too; this is a safety net.
-		result.RequeueAfter = 5 * time.Second
+		return ctrl.Result{RequeueAfter: 5 * time.Second}, nil
 	}
-	return result, r.patchStatus(ctx, before, profile)
+	return ctrl.Result{}, nil
 }
 
-// maxUpdateBudget turns maxUpdate (a number or a percentage of the matching
-// clusters, default 100%) into a count, at least 1.
-func maxUpdateBudget(v *intstr.IntOrString, total int) (int, error) {
-	if v == nil {
-		return max(total, 1), nil
-	}
-	n, err := intstr.GetScaledValueFromIntOrPercent(v, total, true)
-	if err != nil {
-		return 0, fmt.Errorf("maxUpdate %q: %w", v.String(), err)
-	}
-	return max(n, 1), nil
-}
-
-// provisioned reports whether every feature of a summary is Provisioned for its current spec.
-func provisioned(s *configv1beta1.ClusterSummary) bool {
-	if s.Status.ObservedGeneration != s.Generation {
-		return false
-	}
-	for _, fs := range s.Status.FeatureSummaries {
-		if fs.Status != libv1beta1.FeatureStatusProvisioned {
-			return false
-		}
-	}
-	return true
-}
-
-// hashSpec identifies a profile spec in updatingClusters/updatedClusters.
-func hashSpec(spec *configv1beta1.Spec) []byte {
-	raw, _ := json.Marshal(spec)
-	sum := sha256.Sum256(raw)
-	return sum[:]
-}
-
-// failedClusters lists the matched clusters where a feature of the profile failed.
-func failedClusters(summaries []configv1beta1.ClusterSummary, wanted map[string]bool) []configv1beta1.FailedCluster {
-	var out []configv1beta1.FailedCluster
-	for i := range summaries {
-		s := &summaries[i]
-		if !wanted[s.Namespace+"/"+s.Name] {
-			continue
-		}
-		var msgs []string
-		for _, fs := range s.Status.FeatureSummaries {
-			if fs.Status == libv1beta1.FeatureStatusFailed && fs.FailureMessage != nil {
-				msgs = append(msgs, string(fs.FeatureID)+": "+*fs.FailureMessage)
-			}
-		}
-		if len(msgs) == 0 {
-			continue
-		}
-		out = append(out, configv1beta1.FailedCluster{
-			ClusterRef:     corev1.ObjectReference{Kind: libv1beta1.SveltosClusterKind, APIVersion: libv1beta1.GroupVersion.String(), Namespace: s.Spec.ClusterNamespace, Name: s.Spec.ClusterName},
-			FailureMessage: strings.Join(msgs, "; "),
-		})
-	}
-	return out
-}
-
-func (r *ProfileReconciler) matchingClusters(ctx context.Context, profile configv1beta1.ProfileObject) ([]corev1.ObjectReference, error) {
+// clusterCandidates lists the clusters a profile can match (those of its
+// namespace for a Profile) and the clusters each of its sets selected.
+func (r *ProfileReconciler) clusterCandidates(ctx context.Context, profile profileObject) ([]libv1beta1.SveltosCluster, map[string][]corev1.ObjectReference, error) {
 	namespace := profile.GetNamespace()
 	clusterList := &libv1beta1.SveltosClusterList{}
 	if err := r.Client.List(ctx, clusterList, client.InNamespace(namespace)); err != nil {
-		return nil, fmt.Errorf("listing clusters: %w", err)
+		return nil, nil, fmt.Errorf("listing clusters: %w", err)
 	}
 	setSelected := map[string][]corev1.ObjectReference{}
-	if len(profile.GetSpec().SetRefs) > 0 {
-		if r.Kind == configv1beta1.ProfileKind {
-			sets := &libv1beta1.SetList{}
-			if err := r.Client.List(ctx, sets, client.InNamespace(namespace)); err != nil {
-				return nil, fmt.Errorf("listing Sets: %w", err)
-			}
-			for _, s := range sets.Items {
-				setSelected[s.Name] = s.Status.SelectedClusterRefs
-			}
-		} else {
-			sets := &libv1beta1.ClusterSetList{}
-			if err := r.Client.List(ctx, sets); err != nil {
-				return nil, fmt.Errorf("listing ClusterSets: %w", err)
-			}
-			for _, s := range sets.Items {
-				setSelected[s.Name] = s.Status.SelectedClusterRefs
-			}
-		}
+	if len(profile.GetSpec().SetRefs) == 0 {
+		return clusterList.Items, setSelected, nil
 	}
-	scope, _ := selection.ProfileScope(namespace, profile.GetSpec(), setSelected)
-	return selection.MatchingClusters(scope, clusterList.Items)
+	if r.Kind == configv1beta1.ProfileKind {
+		sets := &libv1beta1.SetList{}
+		if err := r.Client.List(ctx, sets, client.InNamespace(namespace)); err != nil {
+			return nil, nil, fmt.Errorf("listing Sets: %w", err)
+		}
+		for _, s := range sets.Items {
+			setSelected[s.Name] = s.Status.SelectedClusterRefs
+		}
+		return clusterList.Items, setSelected, nil
+	}
+	sets := &libv1beta1.ClusterSetList{}
+	if err := r.Client.List(ctx, sets); err != nil {
+		return nil, nil, fmt.Errorf("listing ClusterSets: %w", err)
+	}
+	for _, s := range sets.Items {
+		setSelected[s.Name] = s.Status.SelectedClusterRefs
+	}
+	return clusterList.Items, setSelected, nil
 }
 
 // ensureSummary creates or updates the summary of the profile in one cluster.
 // existing is the summary as last seen (nil if none): when it is already what
 // the profile wants, nothing is done — a profile with N clusters is reconciled on
 // every summary status change, so this keeps that O(N) cheap checks.
-func (r *ProfileReconciler) ensureSummary(ctx context.Context, profile configv1beta1.ProfileObject, cl corev1.ObjectReference, name string, existing *configv1beta1.ClusterSummary) error {
+func (r *ProfileReconciler) ensureSummary(ctx context.Context, profile profileObject, cl corev1.ObjectReference, name string, existing *configv1beta1.ClusterSummary) error {
 	if existing != nil && existing.DeletionTimestamp.IsZero() &&
 		existing.Labels[configv1beta1.ProfileLabel(r.Kind)] == profile.GetName() &&
 		existing.Labels[configv1beta1.ClusterNameLabel] == cl.Name &&
@@ -346,7 +314,7 @@ func (r *ProfileReconciler) ensureSummary(ctx context.Context, profile configv1b
 	return nil
 }
 
-func (r *ProfileReconciler) summaries(ctx context.Context, profile configv1beta1.ProfileObject) ([]configv1beta1.ClusterSummary, error) {
+func (r *ProfileReconciler) summaries(ctx context.Context, profile profileObject) ([]configv1beta1.ClusterSummary, error) {
 	list := &configv1beta1.ClusterSummaryList{}
 	opts := []client.ListOption{client.MatchingLabels{configv1beta1.ProfileLabel(r.Kind): profile.GetName()}}
 	if r.Kind == configv1beta1.ProfileKind {
@@ -360,7 +328,7 @@ func (r *ProfileReconciler) summaries(ctx context.Context, profile configv1beta1
 
 // finalize deletes every summary of a deleted profile and lets the profile go
 // once they are all gone (each summary withdraws what it deployed first).
-func (r *ProfileReconciler) finalize(ctx context.Context, profile configv1beta1.ProfileObject) (ctrl.Result, error) {
+func (r *ProfileReconciler) finalize(ctx context.Context, profile profileObject) (ctrl.Result, error) {
 	existing, err := r.summaries(ctx, profile)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -373,6 +341,7 @@ func (r *ProfileReconciler) finalize(ctx context.Context, profile configv1beta1.
 		}
 	}
 	if len(existing) > 0 {
+		conditions.MarkReconciling(profile, conditions.Deleting, "waiting for %d ClusterSummaries to withdraw", len(existing))
 		return ctrl.Result{RequeueAfter: 500 * time.Millisecond}, nil
 	}
 	if controllerutil.RemoveFinalizer(profile, ProfileFinalizer) {
@@ -381,13 +350,6 @@ func (r *ProfileReconciler) finalize(ctx context.Context, profile configv1beta1.
 		}
 	}
 	return ctrl.Result{}, nil
-}
-
-func (r *ProfileReconciler) patchStatus(ctx context.Context, before, after configv1beta1.ProfileObject) error {
-	if err := r.Client.Status().Patch(ctx, after, client.MergeFrom(before)); err != nil {
-		return fmt.Errorf("updating status of %s %s: %w", r.Kind, after.GetName(), err)
-	}
-	return nil
 }
 
 func (r *ProfileReconciler) event(obj client.Object, kind, reason, msg string) {

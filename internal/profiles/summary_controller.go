@@ -17,6 +17,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/conditions"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
 	"github.com/tugboat-dev/tugboat/internal/helm"
 	"github.com/tugboat-dev/tugboat/internal/metrics"
@@ -90,12 +91,25 @@ func (p profileRef) owner(s *configv1beta1.ClusterSummary) deployer.Owner {
 		Cluster: s.Spec.ClusterNamespace + "/" + s.Spec.ClusterName}
 }
 
-// Reconcile deploys (or withdraws) one profile in one cluster.
-func (r *SummaryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+// Reconcile deploys (or withdraws) one profile in one cluster. The summary's
+// status is computed in memory on every path and written once, by the deferred
+// patcher: nothing when it did not change.
+func (r *SummaryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	s := &configv1beta1.ClusterSummary{}
 	if err := r.Client.Get(ctx, req.NamespacedName, s); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	// Summaries to bring back once this one's status is written (e.g. a profile
+	// that lost a Helm release to this one must see it managed here).
+	var followUps []types.NamespacedName
+	patcher := conditions.NewStatusPatcher(r.Client, s)
+	defer func() {
+		retErr = errors.Join(retErr, patcher.Patch(ctx, s))
+		for _, key := range followUps {
+			r.requeue(key)
+		}
+	}()
+
 	if !s.DeletionTimestamp.IsZero() {
 		return r.withdraw(ctx, s)
 	}
@@ -104,18 +118,7 @@ func (r *SummaryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 			return ctrl.Result{}, fmt.Errorf("adding finalizer to ClusterSummary %s: %w", req.NamespacedName, err)
 		}
 	}
-	before := s.DeepCopy()
-	// Summaries to bring back once this one's status is written (e.g. a profile
-	// that lost a Helm release to this one must see it managed here).
-	var followUps []types.NamespacedName
-	result, err := r.deploy(ctx, s, &followUps)
-	if perr := r.patchStatus(ctx, before, s); perr != nil {
-		return ctrl.Result{}, errors.Join(err, perr)
-	}
-	for _, key := range followUps {
-		r.requeue(key)
-	}
-	return result, err
+	return r.deploy(ctx, s, &followUps)
 }
 
 func (r *SummaryReconciler) deploy(ctx context.Context, s *configv1beta1.ClusterSummary, followUps *[]types.NamespacedName) (ctrl.Result, error) {

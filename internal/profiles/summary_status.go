@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -43,13 +42,6 @@ func (r *SummaryReconciler) writeReport(ctx context.Context, s *configv1beta1.Cl
 	}
 	if err := r.Client.Status().Patch(ctx, report, client.MergeFrom(before)); err != nil {
 		return fmt.Errorf("writing status of ClusterReport %s/%s: %w", report.Namespace, report.Name, err)
-	}
-	return nil
-}
-
-func (r *SummaryReconciler) patchStatus(ctx context.Context, before, after *configv1beta1.ClusterSummary) error {
-	if err := r.Client.Status().Patch(ctx, after, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("updating status of ClusterSummary %s/%s: %w", after.Namespace, after.Name, err)
 	}
 	return nil
 }

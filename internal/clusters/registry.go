@@ -1,8 +1,10 @@
 // Package clusters is Tugboat's cluster registry: it turns a SveltosCluster and its
-// kubeconfig Secret into a connection (client, discovery, shared informer cache)
-// that every controller uses, keeps connections current when kubeconfigs change,
-// and closes them when clusters go away. The SveltosCluster controller in this
-// package probes each cluster and reports its readiness.
+// kubeconfig Secret into a connection (client, discovery) that every controller
+// uses, keeps connections current when kubeconfigs change, and closes them when
+// clusters go away. Watches, over those connections, is the one way controllers
+// watch the clusters (shared informers, stopped when nobody needs them). The
+// SveltosCluster controller in this package probes each cluster and reports its
+// readiness.
 package clusters
 
 import (
@@ -10,11 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -23,9 +27,9 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 )
@@ -58,15 +62,30 @@ type Registry struct {
 	// probeTimeout bounds one /version call.
 	probeTimeout time.Duration
 
+	// watches is the one watch facility over the registry's connections.
+	watches *Watches
+
 	mu    sync.Mutex
 	conns map[types.NamespacedName]*Connection
+	// subscribers are told of every connection opened or closed.
+	subscribers []func(ConnectionEvent)
+}
+
+// ConnectionEvent says that a cluster's connection was opened (built on first
+// use or rebuilt after a kubeconfig change) or closed (replaced, or the cluster
+// forgotten).
+type ConnectionEvent struct {
+	Cluster    types.NamespacedName
+	Connection *Connection
+	// Closed is true for a closed connection, false for an opened one.
+	Closed bool
 }
 
 // RegistryOptions configures a Registry.
 type RegistryOptions struct {
 	// Reader reads SveltosClusters and kubeconfig Secrets in the management cluster.
 	Reader client.Reader
-	// Scheme is used by the clients and caches of every connection.
+	// Scheme is used by the clients of every connection.
 	Scheme *runtime.Scheme
 	// ManagementCluster is the SveltosCluster that stands for the management
 	// cluster itself; it is reached with ManagementConfig instead of a Secret.
@@ -74,6 +93,8 @@ type RegistryOptions struct {
 	ManagementConfig  *rest.Config
 	// ProbeTimeout bounds one probe (default 10s).
 	ProbeTimeout time.Duration
+	// Log receives the watch facility's messages (default: controller-runtime's logger).
+	Log logr.Logger
 }
 
 // NewRegistry returns an empty registry.
@@ -81,13 +102,44 @@ func NewRegistry(opts RegistryOptions) *Registry {
 	if opts.ProbeTimeout == 0 {
 		opts.ProbeTimeout = 10 * time.Second
 	}
-	return &Registry{
+	if opts.Log.GetSink() == nil {
+		opts.Log = ctrllog.Log
+	}
+	r := &Registry{
 		mgmt:             opts.Reader,
 		scheme:           opts.Scheme,
 		managementRef:    opts.ManagementCluster,
 		managementConfig: opts.ManagementConfig,
 		probeTimeout:     opts.ProbeTimeout,
 		conns:            map[types.NamespacedName]*Connection{},
+	}
+	r.watches = newWatches(r, opts.Log.WithName("cluster-watches"))
+	return r
+}
+
+// Watches is the facility through which every controller watches the
+// registry's clusters.
+func (r *Registry) Watches() *Watches { return r.watches }
+
+// Subscribe has fn told of every connection opened or closed from now on. fn
+// runs once the registry's lock is released, on the goroutine that opened or
+// closed the connection: it must return quickly.
+func (r *Registry) Subscribe(fn func(ConnectionEvent)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.subscribers = append(r.subscribers, fn)
+}
+
+// publishLocked returns the function telling the subscribers of events; call
+// it once the lock is released.
+func (r *Registry) publishLocked(events ...ConnectionEvent) func() {
+	subscribers := slices.Clone(r.subscribers)
+	return func() {
+		for _, ev := range events {
+			for _, fn := range subscribers {
+				fn(ev)
+			}
+		}
 	}
 }
 
@@ -106,13 +158,11 @@ type Connection struct {
 	// through this connection: the cost measure of "unchanged costs nothing".
 	writes atomic.Int64
 
-	mu       sync.Mutex
-	client   client.Client
-	dynamic  dynamic.Interface
-	mapper   meta.RESTMapper
-	cache    cache.Cache
-	stopFunc context.CancelFunc
-	closed   bool
+	mu      sync.Mutex
+	client  client.Client
+	dynamic dynamic.Interface
+	mapper  meta.RESTMapper
+	closed  bool
 }
 
 // Get returns the connection to a cluster, building it (or rebuilding it after
@@ -123,27 +173,38 @@ func (r *Registry) Get(ctx context.Context, cluster types.NamespacedName) (*Conn
 		return nil, err
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if c, ok := r.conns[cluster]; ok {
-		if c.fingerprint == fingerprint {
-			return c, nil
-		}
-		c.close()
+	var events []ConnectionEvent
+	old, ok := r.conns[cluster]
+	if ok && old.fingerprint == fingerprint {
+		r.mu.Unlock()
+		return old, nil
+	}
+	if ok {
+		old.close()
+		events = append(events, ConnectionEvent{Cluster: cluster, Connection: old, Closed: true})
 	}
 	c := &Connection{Cluster: cluster, scheme: r.scheme, fingerprint: fingerprint}
 	c.Config = countingConfig(cfg, &c.writes)
 	r.conns[cluster] = c
+	publish := r.publishLocked(append(events, ConnectionEvent{Cluster: cluster, Connection: c})...)
+	r.mu.Unlock()
+	publish()
 	return c, nil
 }
 
 // Forget closes and drops the connection to a cluster (it was deleted or is no longer ours).
 func (r *Registry) Forget(cluster types.NamespacedName) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if c, ok := r.conns[cluster]; ok {
-		c.close()
-		delete(r.conns, cluster)
+	c, ok := r.conns[cluster]
+	if !ok {
+		r.mu.Unlock()
+		return
 	}
+	c.close()
+	delete(r.conns, cluster)
+	publish := r.publishLocked(ConnectionEvent{Cluster: cluster, Connection: c, Closed: true})
+	r.mu.Unlock()
+	publish()
 }
 
 // Known lists the clusters with an open connection, sorted.
@@ -277,32 +338,6 @@ func (c *Connection) restMapperLocked() (meta.RESTMapper, error) {
 	return m, nil
 }
 
-// Cache returns the cluster's shared informer cache, started on first use. One
-// informer per kind serves every caller; the cache stops when the connection closes.
-func (c *Connection) Cache(ctx context.Context) (cache.Cache, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil, fmt.Errorf("connection to %s is closed", c.Cluster)
-	}
-	if c.cache != nil {
-		return c.cache, nil
-	}
-	mapper, err := c.restMapperLocked()
-	if err != nil {
-		return nil, err
-	}
-	ca, err := cache.New(c.Config, cache.Options{Scheme: c.scheme, Mapper: mapper})
-	if err != nil {
-		return nil, fmt.Errorf("creating cache for %s: %w", c.Cluster, err)
-	}
-	// The cache outlives the caller's context: it lives as long as the connection.
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	go func() { _ = ca.Start(runCtx) }()
-	c.cache, c.stopFunc = ca, cancel
-	return ca, nil
-}
-
 // Writes is the number of write requests sent to the cluster through this connection.
 func (c *Connection) Writes() int64 { return c.writes.Load() }
 
@@ -335,8 +370,5 @@ func (c *Connection) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
-	if c.stopFunc != nil {
-		c.stopFunc()
-	}
-	c.client, c.dynamic, c.mapper, c.cache, c.stopFunc = nil, nil, nil, nil, nil
+	c.client, c.dynamic, c.mapper = nil, nil, nil
 }

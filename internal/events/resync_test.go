@@ -76,7 +76,7 @@ func TestResyncWithoutChangeWritesNothing(t *testing.T) {
 	r := events.NewUnmanagedTriggerReconciler(counting, registry)
 	services := types.NamespacedName{Namespace: fleetNamespace, Name: "services"}
 	testenv.Eventually(t, "the second reconciler's watch synced", func() error {
-		synced, err := r.Watcher().EnsureWatch(ctx, name, services, corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+		synced, err := r.Watcher().Watch(ctx, clusters.WatchKey{Cluster: services, GVK: corev1.SchemeGroupVersion.WithKind("ConfigMap")}, name)
 		if err != nil || synced {
 			return err
 		}

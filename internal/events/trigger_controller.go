@@ -2,7 +2,7 @@
 // a cluster make up an event, EventTriggers turn the events of their source
 // clusters into ClusterProfiles (and instantiated ConfigMaps/Secrets) that the
 // profile engine deploys. Source clusters are watched directly through the
-// cluster registry's shared informer caches; no agent runs in them.
+// cluster registry's watch facility (clusters.Watches); no agent runs in them.
 package events
 
 import (
@@ -67,7 +67,10 @@ type TriggerReconciler struct {
 	// Shard selects the source clusters this manager watches.
 	Shard clusters.Shard
 
-	watcher *Watcher
+	// watcher holds, per trigger, the kinds of its EventSource watched in its
+	// source clusters; queue turns their events into requests.
+	watcher *clusters.Watcher
+	queue   triggerQueue
 }
 
 // SetupWithManager registers the controller: EventTriggers, the SveltosClusters
@@ -80,7 +83,7 @@ func (r *TriggerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Concurrency == 0 {
 		r.Concurrency = 10
 	}
-	r.watcher = NewWatcher(r.Registry, mgr.GetLogger().WithName("eventtrigger-watcher"))
+	r.watcher = r.Registry.Watches().NewWatcher("eventtrigger", r.queue.handle)
 	if err := (&sourceReconciler{client: r.Client}).setupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the EventSource controller: %w", err)
 	}
@@ -93,13 +96,13 @@ func (r *TriggerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.referencing(libv1beta1.ConfigMapReferencedKind))).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.referencing(libv1beta1.SecretReferencedKind))).
 		Watches(&configv1beta1.ClusterProfile{}, generated).
-		WatchesRawSource(r.watcher.Source()).
+		WatchesRawSource(r.queue.source()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency}).
 		Complete(r)
 }
 
-// Watcher exposes the informer bookkeeping (for tests).
-func (r *TriggerReconciler) Watcher() *Watcher { return r.watcher }
+// Watcher is what the triggers watch in their source clusters (for tests).
+func (r *TriggerReconciler) Watcher() *clusters.Watcher { return r.watcher }
 
 func (r *TriggerReconciler) allTriggers(ctx context.Context, _ client.Object) []reconcile.Request {
 	list := &libv1beta1.EventTriggerList{}
@@ -277,7 +280,7 @@ func (r *TriggerReconciler) reconcileClusters(ctx context.Context, trigger *libv
 	status.MatchingClusterRefs, status.DestinationMatchingClusterRefs, status.ClusterInfo = nil, nil, nil
 	want := newDesired()
 	preserve := map[types.NamespacedName]bool{}
-	keep := map[watchKey]bool{}
+	keep := map[clusters.WatchKey]bool{}
 	pending := false
 	var reports []*pendingReport
 	for i := range clusterList.Items {
@@ -336,7 +339,7 @@ func (r *TriggerReconciler) reconcileClusters(ctx context.Context, trigger *libv
 
 // processCluster evaluates the trigger's EventSource in one source cluster and
 // renders what it generates there.
-func (r *TriggerReconciler) processCluster(ctx context.Context, trigger *libv1beta1.EventTrigger, sc *libv1beta1.SveltosCluster, keep map[watchKey]bool) (clusterOutcome, *desired) {
+func (r *TriggerReconciler) processCluster(ctx context.Context, trigger *libv1beta1.EventTrigger, sc *libv1beta1.SveltosCluster, keep map[clusters.WatchKey]bool) (clusterOutcome, *desired) {
 	ref := selection.Ref(sc)
 	fail := func(status libv1beta1.FeatureStatus, pending bool, err error) (clusterOutcome, *desired) {
 		msg := err.Error()
@@ -414,12 +417,12 @@ func (r *TriggerReconciler) processCluster(ctx context.Context, trigger *libv1be
 // evaluate lists, from the shared informers of cluster, the objects matching
 // the EventSource's selectors, sorted and without duplicates. synced is false
 // while any informer has not completed its initial list.
-func (r *TriggerReconciler) evaluate(ctx context.Context, trigger string, cluster types.NamespacedName, matchers []*Matcher, keep map[watchKey]bool) ([]unstructured.Unstructured, bool, error) {
+func (r *TriggerReconciler) evaluate(ctx context.Context, trigger string, cluster types.NamespacedName, matchers []*Matcher, keep map[clusters.WatchKey]bool) ([]unstructured.Unstructured, bool, error) {
 	synced := true
 	for _, m := range matchers {
-		key := watchKey{cluster: cluster, gvk: m.GVK()}
+		key := clusters.WatchKey{Cluster: cluster, GVK: m.GVK()}
 		keep[key] = true
-		ok, err := r.watcher.Ensure(ctx, trigger, key)
+		ok, err := r.watcher.Watch(ctx, key, trigger)
 		if err != nil {
 			return nil, false, err
 		}
@@ -431,7 +434,7 @@ func (r *TriggerReconciler) evaluate(ctx context.Context, trigger string, cluste
 	seen := map[string]bool{}
 	var out []unstructured.Unstructured
 	for _, m := range matchers {
-		items, err := r.watcher.List(ctx, watchKey{cluster: cluster, gvk: m.GVK()}, m.Namespace())
+		items, err := r.watcher.List(clusters.WatchKey{Cluster: cluster, GVK: m.GVK()}, m.Namespace())
 		if err != nil {
 			return nil, false, err
 		}

@@ -6,12 +6,9 @@ import (
 	"reflect"
 	"sync"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/dynamic/dynamicinformer"
-	"k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
@@ -23,23 +20,19 @@ import (
 // driftWatcher watches, in managed clusters, the objects Tugboat deployed for
 // summaries in ContinuousWithDriftDetection mode, and brings a summary back when
 // one of its objects is changed or deleted by someone else. It needs nothing in
-// the managed cluster: informers run in the manager, filtered by Tugboat's
-// reason label so they cache only Tugboat's objects.
+// the managed cluster: it watches through the registry's Watches, filtered by
+// Tugboat's reason label so the informers hold only Tugboat's objects.
 type driftWatcher struct {
-	registry *clusters.Registry
+	// watcher holds the drift watches: per cluster, the kinds deployed (objects
+	// with Tugboat's reason label) and the kinds of the Helm releases (objects
+	// with Helm's managed-by label), until the cluster's connection closes.
+	watcher *clusters.Watcher
 	// events feeds the summary controller (a source.Channel).
 	events chan event.GenericEvent
 
 	mu sync.Mutex
-	// factories holds one filtered informer factory per live connection.
-	factories map[*clusters.Connection]*driftFactory
 	// drifted holds the summaries whose objects drifted since their last reconcile.
 	drifted map[types.NamespacedName]bool
-
-	// helmFactories watch, per live connection, the objects Helm installed
-	// (label app.kubernetes.io/managed-by=Helm): they do not carry Tugboat's
-	// reason label, Helm's release annotations tie them to a release.
-	helmFactories map[*clusters.Connection]*driftFactory
 	// releases maps a release in a cluster to the summary managing it, filled
 	// when the summary deploys it.
 	releases map[helmRelease]types.NamespacedName
@@ -61,132 +54,87 @@ const (
 	helmReleaseNSAnnotation   = "meta.helm.sh/release-namespace"
 )
 
-type driftFactory struct {
-	factory dynamicinformer.DynamicSharedInformerFactory
-	watched map[schema.GroupVersionKind]bool
-	stop    chan struct{}
-}
+// The label selectors of the drift watches, and the name they are held under.
+const (
+	deployedSelector = libv1beta1.ReasonLabel
+	helmSelector     = helmManagedByLabel + "=Helm"
+	driftHolder      = "drift-detection"
+)
 
 func newDriftWatcher(registry *clusters.Registry) *driftWatcher {
-	return &driftWatcher{
-		registry:  registry,
-		events:    make(chan event.GenericEvent, 1024),
-		factories: map[*clusters.Connection]*driftFactory{},
-		drifted:   map[types.NamespacedName]bool{},
-
-		helmFactories: map[*clusters.Connection]*driftFactory{},
-		releases:      map[helmRelease]types.NamespacedName{},
-		helmDrifted:   map[types.NamespacedName]map[string]bool{},
+	w := &driftWatcher{
+		events:      make(chan event.GenericEvent, 1024),
+		drifted:     map[types.NamespacedName]bool{},
+		releases:    map[helmRelease]types.NamespacedName{},
+		helmDrifted: map[types.NamespacedName]map[string]bool{},
 	}
+	w.watcher = registry.Watches().NewWatcher("drift", w.handle)
+	return w
 }
 
 // watch makes sure the kinds are watched in the cluster. Watching is shared by
 // every summary deploying to that cluster; the informers stop when the
 // connection is closed (kubeconfig changed, cluster deleted).
 func (w *driftWatcher) watch(ctx context.Context, cluster types.NamespacedName, gvks []schema.GroupVersionKind) error {
-	return w.ensure(ctx, cluster, gvks, w.factories, libv1beta1.ReasonLabel, w.handler(cluster))
+	return w.hold(ctx, cluster, gvks, deployedSelector)
 }
 
-// ensure starts, in the cluster, informers for the kinds not watched yet in
-// factories, listing only objects matching selector and notifying h.
-func (w *driftWatcher) ensure(ctx context.Context, cluster types.NamespacedName, gvks []schema.GroupVersionKind,
-	factories map[*clusters.Connection]*driftFactory, selector string, h cache.ResourceEventHandler) error {
-	conn, err := w.registry.Get(ctx, cluster)
-	if err != nil {
-		return err
-	}
-	mapper, err := conn.RESTMapper()
-	if err != nil {
-		return err
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for c, f := range factories {
-		if c.Closed() {
-			close(f.stop)
-			delete(factories, c)
-		}
-	}
-	f, ok := factories[conn]
-	if !ok {
-		dyn, err := conn.Dynamic()
-		if err != nil {
-			return err
-		}
-		f = &driftFactory{
-			factory: dynamicinformer.NewFilteredDynamicSharedInformerFactory(dyn, 0, "", func(o *metav1.ListOptions) {
-				o.LabelSelector = selector
-			}),
-			watched: map[schema.GroupVersionKind]bool{},
-			stop:    make(chan struct{}),
-		}
-		factories[conn] = f
-	}
-	started := false
+// hold watches the kinds in the cluster, restricted to the objects selected by selector.
+func (w *driftWatcher) hold(ctx context.Context, cluster types.NamespacedName, gvks []schema.GroupVersionKind, selector string) error {
 	for _, gvk := range gvks {
-		if f.watched[gvk] {
-			continue
+		if _, err := w.watcher.Watch(ctx, clusters.WatchKey{Cluster: cluster, GVK: gvk, LabelSelector: selector}, driftHolder); err != nil {
+			return fmt.Errorf("drift detection: %w", err)
 		}
-		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if err != nil {
-			return fmt.Errorf("watching %s in cluster %s for drift: %w", gvk.Kind, cluster, err)
-		}
-		inf := f.factory.ForResource(m.Resource).Informer()
-		if _, err := inf.AddEventHandler(h); err != nil {
-			return err
-		}
-		f.watched[gvk] = true
-		started = true
-	}
-	if started {
-		f.factory.Start(f.stop)
 	}
 	return nil
 }
 
-// handler maps a change of a deployed object to its summary.
-func (w *driftWatcher) handler(cluster types.NamespacedName) cache.ResourceEventHandler {
-	notify := func(obj any) {
-		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = d.Obj
-		}
-		u, ok := obj.(*unstructured.Unstructured)
-		if !ok {
-			return
-		}
-		ann := u.GetAnnotations()
-		kind, name := ann[libv1beta1.OwnerKindAnnotation], ann[libv1beta1.OwnerNameAnnotation]
-		if kind == "" || name == "" {
-			return
-		}
-		if c := ann[deployer.ClusterAnnotation]; c != "" && c != cluster.String() {
-			return // deployed for another registration of the same API server
-		}
-		key := types.NamespacedName{Namespace: cluster.Namespace, Name: configv1beta1.ClusterSummaryName(kind, name, cluster.Name)}
-		w.mu.Lock()
-		w.drifted[key] = true
-		w.mu.Unlock()
-		s := &configv1beta1.ClusterSummary{}
-		s.Namespace, s.Name = key.Namespace, key.Name
-		select {
-		case w.events <- event.GenericEvent{Object: s}:
-		default: // the controller is behind; the summary is marked and its next reconcile repairs it
-		}
+// handle turns a deletion, or an update that changes content, of a watched
+// object into a drift of the summary (or Helm release) it belongs to.
+func (w *driftWatcher) handle(ev clusters.WatchEvent) {
+	switch {
+	case ev.Type == clusters.WatchDisconnected && ev.Key.LabelSelector == helmSelector:
+		w.forgetReleasesOf(ev.Key.Cluster)
+		return
+	case ev.Object == nil:
+		return
+	case ev.Type == clusters.WatchDeleted:
+	case ev.Type == clusters.WatchUpdated && ev.Old != nil && contentChanged(ev.Old, ev.Object):
+	default:
+		return
 	}
-	return changeHandler(notify)
+	switch ev.Key.LabelSelector {
+	case deployedSelector:
+		w.deployedDrifted(ev.Key.Cluster, ev.Object)
+	case helmSelector:
+		w.releaseDrifted(ev.Key.Cluster, ev.Object)
+	}
 }
 
-// changeHandler calls notify for deletions and for updates that change content.
-func changeHandler(notify func(obj any)) cache.ResourceEventHandler {
-	return cache.ResourceEventHandlerFuncs{
-		UpdateFunc: func(oldObj, newObj any) {
-			o, n := oldObj.(*unstructured.Unstructured), newObj.(*unstructured.Unstructured)
-			if o.GetResourceVersion() == n.GetResourceVersion() || !contentChanged(o, n) {
-				return
-			}
-			notify(newObj)
-		},
-		DeleteFunc: notify,
+// deployedDrifted marks the summary that deployed obj.
+func (w *driftWatcher) deployedDrifted(cluster types.NamespacedName, obj *unstructured.Unstructured) {
+	ann := obj.GetAnnotations()
+	kind, name := ann[libv1beta1.OwnerKindAnnotation], ann[libv1beta1.OwnerNameAnnotation]
+	if kind == "" || name == "" {
+		return
+	}
+	if c := ann[deployer.ClusterAnnotation]; c != "" && c != cluster.String() {
+		return // deployed for another registration of the same API server
+	}
+	key := types.NamespacedName{Namespace: cluster.Namespace, Name: configv1beta1.ClusterSummaryName(kind, name, cluster.Name)}
+	w.mu.Lock()
+	w.drifted[key] = true
+	w.mu.Unlock()
+	w.enqueue(key)
+}
+
+// enqueue brings a summary to its controller.
+func (w *driftWatcher) enqueue(key types.NamespacedName) {
+	s := &configv1beta1.ClusterSummary{}
+	s.Namespace, s.Name = key.Namespace, key.Name
+	select {
+	case w.events <- event.GenericEvent{Object: s}:
+	default: // the controller is behind; the summary is marked and its next reconcile repairs it
 	}
 }
 
@@ -197,7 +145,7 @@ func (w *driftWatcher) watchHelm(ctx context.Context, cluster, summary types.Nam
 	w.mu.Lock()
 	w.releases[helmRelease{cluster: cluster, namespace: namespace, name: name}] = summary
 	w.mu.Unlock()
-	return w.ensure(ctx, cluster, gvks, w.helmFactories, helmManagedByLabel+"=Helm", w.helmHandler(cluster))
+	return w.hold(ctx, cluster, gvks, helmSelector)
 }
 
 // watchingRelease says whether the release is known to be managed by summary
@@ -221,40 +169,38 @@ func (w *driftWatcher) forgetRelease(cluster, summary types.NamespacedName, name
 	}
 }
 
-// helmHandler maps a change of a Helm-installed object to the summary managing its release.
-func (w *driftWatcher) helmHandler(cluster types.NamespacedName) cache.ResourceEventHandler {
-	return changeHandler(func(obj any) {
-		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = d.Obj
+// forgetReleasesOf forgets which releases of the cluster are managed by which
+// summary: their watches stopped with the connection, and a summary whose
+// release is not known watches it again on its next reconcile.
+func (w *driftWatcher) forgetReleasesOf(cluster types.NamespacedName) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for rel := range w.releases {
+		if rel.cluster == cluster {
+			delete(w.releases, rel)
 		}
-		u, ok := obj.(*unstructured.Unstructured)
-		if !ok {
-			return
+	}
+}
+
+// releaseDrifted marks the release obj belongs to as drifted for the summary managing it.
+func (w *driftWatcher) releaseDrifted(cluster types.NamespacedName, obj *unstructured.Unstructured) {
+	ann := obj.GetAnnotations()
+	rel := helmRelease{cluster: cluster, namespace: ann[helmReleaseNSAnnotation], name: ann[helmReleaseNameAnnotation]}
+	if rel.name == "" || rel.namespace == "" {
+		return
+	}
+	w.mu.Lock()
+	key, ok := w.releases[rel]
+	if ok {
+		if w.helmDrifted[key] == nil {
+			w.helmDrifted[key] = map[string]bool{}
 		}
-		ann := u.GetAnnotations()
-		rel := helmRelease{cluster: cluster, namespace: ann[helmReleaseNSAnnotation], name: ann[helmReleaseNameAnnotation]}
-		if rel.name == "" || rel.namespace == "" {
-			return
-		}
-		w.mu.Lock()
-		key, ok := w.releases[rel]
-		if ok {
-			if w.helmDrifted[key] == nil {
-				w.helmDrifted[key] = map[string]bool{}
-			}
-			w.helmDrifted[key][rel.namespace+"/"+rel.name] = true
-		}
-		w.mu.Unlock()
-		if !ok {
-			return
-		}
-		s := &configv1beta1.ClusterSummary{}
-		s.Namespace, s.Name = key.Namespace, key.Name
-		select {
-		case w.events <- event.GenericEvent{Object: s}:
-		default: // the summary is marked; its next reconcile repairs it
-		}
-	})
+		w.helmDrifted[key][rel.namespace+"/"+rel.name] = true
+	}
+	w.mu.Unlock()
+	if ok {
+		w.enqueue(key)
+	}
 }
 
 // takeHelmDrifted reports (and forgets) the drifted releases of a summary.

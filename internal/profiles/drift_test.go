@@ -3,6 +3,7 @@ package profiles_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -12,6 +13,7 @@ import (
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
@@ -49,6 +51,13 @@ func TestDriftIsRepaired(t *testing.T) {
 		}
 	}
 	testenv.Eventually(t, "deployed", image("nginx:1.27"))
+	// The watch is the registry's, shared with every other user of the cluster's
+	// watches, and holds only the objects Tugboat deployed.
+	watched := clusters.WatchKey{Cluster: types.NamespacedName{Namespace: "fleet", Name: "app-1"},
+		GVK: appsv1.SchemeGroupVersion.WithKind("Deployment"), LabelSelector: libv1beta1.ReasonLabel}
+	if !slices.Contains(mgr.Registry.Watches().Keys(), watched) {
+		t.Fatalf("no drift watch %s among the registry's watches %v", watched, mgr.Registry.Watches().Keys())
+	}
 
 	// Deleted → restored.
 	if err := app1.Delete(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "drift", Name: "web"}}); err != nil {

@@ -8,7 +8,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/deployer"
 )
 
-func TestObjectRefString(t *testing.T) {
+func TestUnitObjectRefString(t *testing.T) {
 	if s := (deployer.ObjectRef{APIVersion: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "a"}).String(); s != "ConfigMap ns/a" {
 		t.Errorf("namespaced: %q", s)
 	}
@@ -17,7 +17,7 @@ func TestObjectRefString(t *testing.T) {
 	}
 }
 
-func TestDeployedGVKs(t *testing.T) {
+func TestUnitDeployedGVKs(t *testing.T) {
 	got := deployer.DeployedGVKs([]deployer.ObjectRef{
 		{APIVersion: "v1", Kind: "ConfigMap", Namespace: "a", Name: "x"},
 		{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "a", Name: "x"},
@@ -46,5 +46,27 @@ func TestHashIsCanonical(t *testing.T) {
 	b.Object["data"] = map[string]any{"x": "1", "y": "3"}
 	if hd, _ := deployer.Hash(b); hd == ha {
 		t.Error("different content, same hash")
+	}
+}
+
+// The tier rule shared by objects and Helm releases.
+func TestUnitTakesOver(t *testing.T) {
+	for _, tc := range []struct {
+		name               string
+		challenger, holder int32
+		want               bool
+	}{
+		{"a lower tier takes over", 50, 100, true},
+		{"equal tiers: the first owner keeps it", 100, 100, false},
+		{"a higher tier does not", 150, 100, false},
+		{"unset is the default tier", 0, deployer.DefaultTier, false},
+		{"below the default takes from an unset holder", deployer.DefaultTier - 1, 0, true},
+		{"negative is unset", -5, deployer.DefaultTier, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := deployer.TakesOver(tc.challenger, tc.holder); got != tc.want {
+				t.Errorf("TakesOver(%d, %d) = %v, want %v", tc.challenger, tc.holder, got, tc.want)
+			}
+		})
 	}
 }

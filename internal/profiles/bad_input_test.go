@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
@@ -61,60 +60,16 @@ func TestBadInputKeepsLastGoodState(t *testing.T) {
 
 	// A reference to a ConfigMap that does not exist.
 	setPolicy(t, "bad-input-cm", nil, good)
-	updateProfile(t, "bad-input", func(p *configv1beta1.ClusterProfile) {
+	updateClusterProfile(t, "bad-input", func(p *configv1beta1.ClusterProfile) {
 		p.Spec.PolicyRefs = append(p.Spec.PolicyRefs, libv1beta1.PolicyRef{Kind: "ConfigMap", Namespace: "default", Name: "does-not-exist"})
 	})
 	waitSummary(t, "bad-input", "app-1", failedWith("ConfigMap default/does-not-exist not found"))
 	stableStill(t, app1)
 
 	// Marked optional, the missing reference is fine.
-	updateProfile(t, "bad-input", func(p *configv1beta1.ClusterProfile) { p.Spec.PolicyRefs[1].Optional = true })
+	updateClusterProfile(t, "bad-input", func(p *configv1beta1.ClusterProfile) { p.Spec.PolicyRefs[1].Optional = true })
 	waitSummary(t, "bad-input", "app-1", resourcesStatus(libv1beta1.FeatureStatusProvisioned))
 	_ = ctx
-}
-
-// failedWith accepts a summary whose Resources feature failed with a message containing every want.
-func failedWith(want ...string) func(*configv1beta1.ClusterSummary) error {
-	return func(s *configv1beta1.ClusterSummary) error {
-		if err := resourcesStatus(libv1beta1.FeatureStatusFailed)(s); err != nil {
-			return err
-		}
-		msg := *s.FeatureSummary(libv1beta1.FeatureResources).FailureMessage
-		for _, w := range want {
-			if !strings.Contains(msg, w) {
-				return fmt.Errorf("failure message %q lacks %q", msg, w)
-			}
-		}
-		return nil
-	}
-}
-
-func updateProfile(t *testing.T, name string, change func(*configv1beta1.ClusterProfile)) {
-	t.Helper()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		p := &configv1beta1.ClusterProfile{}
-		if err := mgmt.Get(context.Background(), types.NamespacedName{Name: name}, p); err != nil {
-			return err
-		}
-		change(p)
-		return mgmt.Update(context.Background(), p)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func setPolicy(t *testing.T, name string, annotations map[string]string, content string) {
-	t.Helper()
-	cm := &corev1.ConfigMap{}
-	if err := mgmt.Get(context.Background(), types.NamespacedName{Namespace: "default", Name: name}, cm); err != nil {
-		t.Fatal(err)
-	}
-	cm.Annotations = annotations
-	cm.Data = map[string]string{"object.yaml": content}
-	if err := mgmt.Update(context.Background(), cm); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // stableStill checks that the object deployed before the bad input is still there, unchanged.

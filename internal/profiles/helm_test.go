@@ -2,46 +2,19 @@ package profiles_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/helm/chartrepo"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
-
-func helmStatus(want libv1beta1.FeatureStatus) func(*configv1beta1.ClusterSummary) error {
-	return func(s *configv1beta1.ClusterSummary) error {
-		fs := s.FeatureSummary(libv1beta1.FeatureHelm)
-		if fs == nil {
-			return errors.New("no Helm feature yet")
-		}
-		if fs.Status != want {
-			msg := ""
-			if fs.FailureMessage != nil {
-				msg = *fs.FailureMessage
-			}
-			return fmt.Errorf("Helm is %s (%s), want %s", fs.Status, msg, want)
-		}
-		return nil
-	}
-}
-
-// releaseSecrets lists Helm's release records of release in namespace.
-func releaseSecrets(c client.Client, namespace, release string) ([]corev1.Secret, error) {
-	list := &corev1.SecretList{}
-	err := c.List(context.Background(), list, client.InNamespace(namespace), client.MatchingLabels{"owner": "helm", "name": release})
-	return list.Items, err
-}
 
 // The tutorial's cloudnative-pg.yaml, with only repositoryURL pointed at a local
 // chart repository: a type=services cluster gets the cnpg release; removing the

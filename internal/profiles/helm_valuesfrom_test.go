@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -15,59 +14,9 @@ import (
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
-	"github.com/tugboat-dev/tugboat/internal/helm"
 	"github.com/tugboat-dev/tugboat/internal/helm/chartrepo"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
-
-// helmReader reads releases in the managed clusters of this package.
-func helmReader(t *testing.T) *helm.Client {
-	t.Helper()
-	c, err := helm.New(t.TempDir(), helm.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// extraChart is the test chart as release name in namespace ns.
-func extraChart(repoURL, name, ns string) libv1beta1.HelmChart {
-	return libv1beta1.HelmChart{
-		RepositoryURL: repoURL, RepositoryName: "cloudnative-pg", ChartName: "cloudnative-pg/cloudnative-pg",
-		ChartVersion: "0.27.1", ReleaseName: name, ReleaseNamespace: ns,
-	}
-}
-
-// updateClusterProfile changes a ClusterProfile, retrying on conflicts.
-func updateClusterProfile(t *testing.T, name string, change func(*configv1beta1.ClusterProfile)) {
-	t.Helper()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		p := &configv1beta1.ClusterProfile{}
-		if err := mgmt.Get(context.Background(), types.NamespacedName{Name: name}, p); err != nil {
-			return err
-		}
-		change(p)
-		return mgmt.Update(context.Background(), p)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func helmFailedWith(parts ...string) func(*configv1beta1.ClusterSummary) error {
-	return func(s *configv1beta1.ClusterSummary) error {
-		if err := helmStatus(libv1beta1.FeatureStatusFailed)(s); err != nil {
-			return err
-		}
-		msg := *s.FeatureSummary(libv1beta1.FeatureHelm).FailureMessage
-		for _, p := range parts {
-			if !strings.Contains(msg, p) {
-				return fmt.Errorf("failure message %q lacks %q", msg, p)
-			}
-		}
-		return nil
-	}
-}
 
 // valuesFrom: a missing ConfigMap fails the feature naming it; once created its
 // values (a template, merged after values, later wins) reach the release; a

@@ -38,45 +38,49 @@ func TestMaxUpdateRollsOutOneClusterAtATime(t *testing.T) {
 	}
 	version := func(cluster string) string {
 		cm := &corev1.ConfigMap{}
-		if err := managedClient(t, cluster).Get(ctx, types.NamespacedName{Namespace: "rollout", Name: "rollout"}, cm); err != nil {
+		if err := managedClientNoT(cluster).Get(ctx, types.NamespacedName{Namespace: "rollout", Name: "rollout"}, cm); err != nil {
 			return ""
 		}
 		return cm.Data["v"]
 	}
-	testenv.Eventually(t, "v1 everywhere", func() error {
-		for _, c := range managed {
-			if v := version(c); v != "1" {
-				return fmt.Errorf("%s has %q", c, v)
+	t.Run("first spec everywhere", func(t *testing.T) {
+		testenv.Eventually(t, "v1 everywhere", func() error {
+			for _, c := range managed {
+				if v := version(c); v != "1" {
+					return fmt.Errorf("%s has %q", c, v)
+				}
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 
 	// Change the spec; watch the summaries: never more than one on the new spec and unprovisioned.
-	updateProfile(t, "rollout", func(p *configv1beta1.ClusterProfile) {
-		p.Spec.PolicyRefs[0].Name = "rollout-v2"
-	})
-	testenv.Eventually(t, "v2 everywhere, one cluster at a time", func() error {
-		inFlight := 0
-		for _, c := range managed {
-			s := &configv1beta1.ClusterSummary{}
-			if err := mgmt.Get(ctx, types.NamespacedName{Namespace: "fleet", Name: configv1beta1.ClusterSummaryName(configv1beta1.ClusterProfileKind, "rollout", c)}, s); err != nil {
-				return err
+	t.Run("a changed spec rolls out one cluster at a time", func(t *testing.T) {
+		updateClusterProfile(t, "rollout", func(p *configv1beta1.ClusterProfile) {
+			p.Spec.PolicyRefs[0].Name = "rollout-v2"
+		})
+		testenv.Eventually(t, "v2 everywhere, one cluster at a time", func() error {
+			inFlight := 0
+			for _, c := range managed {
+				s := &configv1beta1.ClusterSummary{}
+				if err := mgmt.Get(ctx, types.NamespacedName{Namespace: "fleet", Name: configv1beta1.ClusterSummaryName(configv1beta1.ClusterProfileKind, "rollout", c)}, s); err != nil {
+					return err
+				}
+				onNew := len(s.Spec.ClusterProfileSpec.PolicyRefs) == 1 && s.Spec.ClusterProfileSpec.PolicyRefs[0].Name == "rollout-v2"
+				done := s.Status.ObservedGeneration == s.Generation && featureIs(s, libv1beta1.FeatureResources, libv1beta1.FeatureStatusProvisioned) == nil
+				if onNew && !done {
+					inFlight++
+				}
 			}
-			onNew := len(s.Spec.ClusterProfileSpec.PolicyRefs) == 1 && s.Spec.ClusterProfileSpec.PolicyRefs[0].Name == "rollout-v2"
-			done := s.Status.ObservedGeneration == s.Generation && featureIs(s, libv1beta1.FeatureResources, libv1beta1.FeatureStatusProvisioned) == nil
-			if onNew && !done {
-				inFlight++
+			if inFlight > 1 {
+				t.Fatalf("%d clusters updating at once with maxUpdate 1", inFlight)
 			}
-		}
-		if inFlight > 1 {
-			t.Fatalf("%d clusters updating at once with maxUpdate 1", inFlight)
-		}
-		for _, c := range managed {
-			if v := version(c); v != "2" {
-				return fmt.Errorf("%s has %q", c, v)
+			for _, c := range managed {
+				if v := version(c); v != "2" {
+					return fmt.Errorf("%s has %q", c, v)
+				}
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 }

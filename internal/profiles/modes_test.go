@@ -18,12 +18,6 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
-func configMapIn(cluster, namespace, name string) func() error {
-	return func() error {
-		return managedClientNoT(cluster).Get(context.Background(), types.NamespacedName{Namespace: namespace, Name: name}, &corev1.ConfigMap{})
-	}
-}
-
 // DryRun changes nothing in the cluster and reports what would happen in a ClusterReport.
 func TestDryRunReportsAndChangesNothing(t *testing.T) {
 	ctx := context.Background()
@@ -137,25 +131,29 @@ func TestPausedAndOneTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	setLabels(t, "app-2", map[string]string{"modes": "yes"})
-	waitSummary(t, "once", "app-2", func(*configv1beta1.ClusterSummary) error { return nil })
-	time.Sleep(2 * time.Second) // give a paused profile the chance to (wrongly) deploy
-	if err := configMapIn("app-2", "modes", "once")(); err == nil {
-		t.Fatal("a paused profile deployed")
-	}
-	updateProfile(t, "once", func(p *configv1beta1.ClusterProfile) { delete(p.Annotations, configv1beta1.PausedAnnotation) })
-	testenv.Eventually(t, "deployed after unpausing", configMapIn("app-2", "modes", "once"))
-	waitSummary(t, "once", "app-2", resourcesStatus(libv1beta1.FeatureStatusProvisioned))
-
-	// OneTime: a later content change is not pushed.
-	setPolicy(t, "once-cm", nil, `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "once", "namespace": "modes"}, "data": {"v": "2"}}`)
-	time.Sleep(2 * time.Second)
-	cm := &corev1.ConfigMap{}
-	if err := managedClient(t, "app-2").Get(ctx, types.NamespacedName{Namespace: "modes", Name: "once"}, cm); err != nil {
-		t.Fatal(err)
-	}
-	if cm.Data["v"] != "1" {
-		t.Errorf("OneTime profile pushed a change: %v", cm.Data)
-	}
+	t.Run("paused deploys nothing", func(t *testing.T) {
+		waitSummary(t, "once", "app-2", func(*configv1beta1.ClusterSummary) error { return nil })
+		time.Sleep(2 * time.Second) // give a paused profile the chance to (wrongly) deploy
+		if err := configMapIn("app-2", "modes", "once")(); err == nil {
+			t.Fatal("a paused profile deployed")
+		}
+	})
+	t.Run("unpausing deploys", func(t *testing.T) {
+		updateClusterProfile(t, "once", func(p *configv1beta1.ClusterProfile) { delete(p.Annotations, configv1beta1.PausedAnnotation) })
+		testenv.Eventually(t, "deployed after unpausing", configMapIn("app-2", "modes", "once"))
+		waitSummary(t, "once", "app-2", resourcesStatus(libv1beta1.FeatureStatusProvisioned))
+	})
+	t.Run("OneTime does not push a later change", func(t *testing.T) {
+		setPolicy(t, "once-cm", nil, `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "once", "namespace": "modes"}, "data": {"v": "2"}}`)
+		time.Sleep(2 * time.Second)
+		cm := &corev1.ConfigMap{}
+		if err := managedClient(t, "app-2").Get(ctx, types.NamespacedName{Namespace: "modes", Name: "once"}, cm); err != nil {
+			t.Fatal(err)
+		}
+		if cm.Data["v"] != "1" {
+			t.Errorf("OneTime profile pushed a change: %v", cm.Data)
+		}
+	})
 }
 
 // `kubectl get clustersummaries -A -owide` shows the status of each feature.

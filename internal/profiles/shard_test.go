@@ -63,6 +63,6 @@ func TestShardedClusterIsLeftToItsManager(t *testing.T) {
 	annotate("")
 	// Removing the annotation changes no label or readiness: nudge the summary as the
 	// other shard's manager would have, by touching the profile.
-	updateProfile(t, "sharded", func(p *configv1beta1.ClusterProfile) { p.Spec.ExtraLabels = map[string]string{"shard": "none"} })
+	updateClusterProfile(t, "sharded", func(p *configv1beta1.ClusterProfile) { p.Spec.ExtraLabels = map[string]string{"shard": "none"} })
 	testenv.Eventually(t, "deployed once unsharded", configMapIn("app-2", "shards", "sharded"))
 }

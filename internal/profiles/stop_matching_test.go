@@ -15,32 +15,6 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
-// policyConfigMap is a ConfigMap in the management cluster holding one object to deploy.
-func policyConfigMap(t *testing.T, name, content string) {
-	t.Helper()
-	if err := mgmt.Create(context.Background(), &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
-		Data:       map[string]string{"object.yaml": content},
-	}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// clusterProfile creates a ClusterProfile deploying the named ConfigMaps to clusters labelled key=value.
-func clusterProfile(t *testing.T, name, key, value string, tier int32, behavior libv1beta1.StopMatchingBehavior, configMaps ...string) {
-	t.Helper()
-	p := &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	p.Spec.ClusterSelector.MatchLabels = map[string]string{key: value}
-	p.Spec.Tier = tier
-	p.Spec.StopMatchingBehavior = behavior
-	for _, cm := range configMaps {
-		p.Spec.PolicyRefs = append(p.Spec.PolicyRefs, libv1beta1.PolicyRef{Kind: "ConfigMap", Namespace: "default", Name: cm})
-	}
-	if err := mgmt.Create(context.Background(), p); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // LeavePolicies: when the cluster stops matching, the objects stay, without
 // Tugboat's ownership metadata; deleting a WithdrawPolicies profile removes them.
 func TestStopMatchingBehavior(t *testing.T) {

@@ -1,0 +1,226 @@
+package profiles_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tugboat-dev/tugboat/api"
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/helm"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
+)
+
+// setLabels sets (or, with an empty value, removes) labels of a managed cluster's SveltosCluster.
+func setLabels(t *testing.T, cluster string, labels map[string]string) {
+	t.Helper()
+	if err := clusters.SetLabels(context.Background(), mgmt, types.NamespacedName{Namespace: "fleet", Name: cluster}, labels); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// summary waits for the summary of a ClusterProfile in a cluster and returns it once check accepts it.
+func waitSummary(t *testing.T, profile, cluster string, check func(*configv1beta1.ClusterSummary) error) *configv1beta1.ClusterSummary {
+	t.Helper()
+	var s *configv1beta1.ClusterSummary
+	name := configv1beta1.ClusterSummaryName(configv1beta1.ClusterProfileKind, profile, cluster)
+	testenv.Eventually(t, "ClusterSummary fleet/"+name, func() error {
+		s = &configv1beta1.ClusterSummary{}
+		if err := mgmt.Get(context.Background(), types.NamespacedName{Namespace: "fleet", Name: name}, s); err != nil {
+			return err
+		}
+		return check(s)
+	})
+	return s
+}
+
+// featureIs checks the status of one feature of a summary.
+func featureIs(s *configv1beta1.ClusterSummary, id libv1beta1.FeatureID, want libv1beta1.FeatureStatus) error {
+	fs := s.FeatureSummary(id)
+	if fs == nil {
+		return fmt.Errorf("no %s feature yet", id)
+	}
+	if fs.Status != want {
+		msg := ""
+		if fs.FailureMessage != nil {
+			msg = *fs.FailureMessage
+		}
+		return fmt.Errorf("%s is %s (%s), want %s", id, fs.Status, msg, want)
+	}
+	return nil
+}
+
+// applyYAML creates every document of a manifest in the management cluster.
+func applyYAML(t *testing.T, manifest []byte) {
+	t.Helper()
+	if err := testenv.CreateObjects(context.Background(), mgmt, manifest, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func notFound(c client.Client, obj client.Object, key types.NamespacedName) error {
+	if err := c.Get(context.Background(), key, obj); err == nil {
+		return fmt.Errorf("%s still exists", key)
+	} else if client.IgnoreNotFound(err) != nil {
+		return err
+	}
+	return nil
+}
+
+// policyConfigMap is a ConfigMap in the management cluster holding one object to deploy.
+func policyConfigMap(t *testing.T, name, content string) {
+	t.Helper()
+	if err := mgmt.Create(context.Background(), &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
+		Data:       map[string]string{"object.yaml": content},
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// clusterProfile creates a ClusterProfile deploying the named ConfigMaps to clusters labelled key=value.
+func clusterProfile(t *testing.T, name, key, value string, tier int32, behavior libv1beta1.StopMatchingBehavior, configMaps ...string) {
+	t.Helper()
+	p := &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	p.Spec.ClusterSelector.MatchLabels = map[string]string{key: value}
+	p.Spec.Tier = tier
+	p.Spec.StopMatchingBehavior = behavior
+	for _, cm := range configMaps {
+		p.Spec.PolicyRefs = append(p.Spec.PolicyRefs, libv1beta1.PolicyRef{Kind: "ConfigMap", Namespace: "default", Name: cm})
+	}
+	if err := mgmt.Create(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func setPolicy(t *testing.T, name string, annotations map[string]string, content string) {
+	t.Helper()
+	cm := &corev1.ConfigMap{}
+	if err := mgmt.Get(context.Background(), types.NamespacedName{Namespace: "default", Name: name}, cm); err != nil {
+		t.Fatal(err)
+	}
+	cm.Annotations = annotations
+	cm.Data = map[string]string{"object.yaml": content}
+	if err := mgmt.Update(context.Background(), cm); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// releaseSecrets lists Helm's release records of release in namespace.
+func releaseSecrets(c client.Client, namespace, release string) ([]corev1.Secret, error) {
+	list := &corev1.SecretList{}
+	err := c.List(context.Background(), list, client.InNamespace(namespace), client.MatchingLabels{"owner": "helm", "name": release})
+	return list.Items, err
+}
+
+// helmReader reads releases in the managed clusters of this package.
+func helmReader(t *testing.T) *helm.Client {
+	t.Helper()
+	c, err := helm.New(t.TempDir(), helm.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// extraChart is the test chart as release name in namespace ns.
+func extraChart(repoURL, name, ns string) libv1beta1.HelmChart {
+	return libv1beta1.HelmChart{
+		RepositoryURL: repoURL, RepositoryName: "cloudnative-pg", ChartName: "cloudnative-pg/cloudnative-pg",
+		ChartVersion: "0.27.1", ReleaseName: name, ReleaseNamespace: ns,
+	}
+}
+
+// updateClusterProfile changes a ClusterProfile, retrying on conflicts.
+func updateClusterProfile(t *testing.T, name string, change func(*configv1beta1.ClusterProfile)) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		p := &configv1beta1.ClusterProfile{}
+		if err := mgmt.Get(context.Background(), types.NamespacedName{Name: name}, p); err != nil {
+			return err
+		}
+		change(p)
+		return mgmt.Update(context.Background(), p)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func configMapIn(cluster, namespace, name string) func() error {
+	return func() error {
+		return managedClientNoT(cluster).Get(context.Background(), types.NamespacedName{Namespace: namespace, Name: name}, &corev1.ConfigMap{})
+	}
+}
+
+// newManagedClient is a client of a managed cluster.
+func newManagedClient(name string) (client.Client, error) {
+	return client.New(env.Cluster(name).Config, client.Options{Scheme: api.NewScheme()})
+}
+
+// managedClientNoT is a client of a managed cluster, for use inside polls.
+func managedClientNoT(name string) client.Client {
+	c, err := newManagedClient(name)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// managedClient is a client of a managed cluster.
+func managedClient(t *testing.T, name string) client.Client {
+	t.Helper()
+	c, err := newManagedClient(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// featureStatus accepts a summary whose feature has the status.
+func featureStatus(id libv1beta1.FeatureID, want libv1beta1.FeatureStatus) func(*configv1beta1.ClusterSummary) error {
+	return func(s *configv1beta1.ClusterSummary) error { return featureIs(s, id, want) }
+}
+
+func resourcesStatus(want libv1beta1.FeatureStatus) func(*configv1beta1.ClusterSummary) error {
+	return featureStatus(libv1beta1.FeatureResources, want)
+}
+
+func helmStatus(want libv1beta1.FeatureStatus) func(*configv1beta1.ClusterSummary) error {
+	return featureStatus(libv1beta1.FeatureHelm, want)
+}
+
+// featureFailedWith accepts a summary whose feature failed with a message containing every part.
+func featureFailedWith(id libv1beta1.FeatureID, parts ...string) func(*configv1beta1.ClusterSummary) error {
+	return func(s *configv1beta1.ClusterSummary) error {
+		if err := featureIs(s, id, libv1beta1.FeatureStatusFailed); err != nil {
+			return err
+		}
+		msg := *s.FeatureSummary(id).FailureMessage
+		for _, p := range parts {
+			if !strings.Contains(msg, p) {
+				return fmt.Errorf("failure message %q lacks %q", msg, p)
+			}
+		}
+		return nil
+	}
+}
+
+// failedWith accepts a summary whose Resources feature failed with a message containing every part.
+func failedWith(parts ...string) func(*configv1beta1.ClusterSummary) error {
+	return featureFailedWith(libv1beta1.FeatureResources, parts...)
+}
+
+// helmFailedWith accepts a summary whose Helm feature failed with a message containing every part.
+func helmFailedWith(parts ...string) func(*configv1beta1.ClusterSummary) error {
+	return featureFailedWith(libv1beta1.FeatureHelm, parts...)
+}

@@ -5,7 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -59,28 +60,19 @@ func (r *SummaryReconciler) collectKustomizations(ctx context.Context, s *config
 			ns = defaultNS
 		}
 		key := types.NamespacedName{Namespace: ns, Name: ref.Name}
+		obj, found, err := r.getSource(ctx, ref.Kind, key, fmt.Sprintf("kustomizationRefs[%d]", i), ref.Optional)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			continue
+		}
 		var files map[string][]byte
-		switch ref.Kind {
-		case "ConfigMap":
-			cm := &corev1.ConfigMap{}
-			if found, err := r.getReference(ctx, key, cm, fmt.Sprintf("kustomizationRefs[%d]", i), ref.Optional); err != nil || !found {
-				if err != nil {
-					return nil, err
-				}
-				continue
-			}
-			files = kustomize.FilesFromConfigMap(cm)
-		case "Secret":
-			sec := &corev1.Secret{}
-			if found, err := r.getReference(ctx, key, sec, fmt.Sprintf("kustomizationRefs[%d]", i), ref.Optional); err != nil || !found {
-				if err != nil {
-					return nil, err
-				}
-				continue
-			}
-			files = kustomize.FilesFromSecret(sec)
-		default:
-			return nil, renderError{fmt.Errorf("kustomizationRefs[%d]: kind %s is not supported yet (ConfigMap and Secret are)", i, ref.Kind)}
+		switch o := obj.(type) {
+		case *corev1.ConfigMap:
+			files = kustomize.FilesFromConfigMap(o)
+		case *corev1.Secret:
+			files = kustomize.FilesFromSecret(o)
 		}
 		// Values are templates over the cluster, like Helm values: first those of
 		// valuesFrom (in order, each object's keys in name order), then values.
@@ -118,12 +110,7 @@ func (in *kustomizeInputs) hash() ([]byte, error) {
 		}
 	}
 	for _, src := range in.sources {
-		names := make([]string, 0, len(src.files))
-		for n := range src.files {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
+		for _, n := range slices.Sorted(maps.Keys(src.files)) {
 			if err := enc.Encode([]any{src.namespace, n, src.files[n]}); err != nil {
 				return nil, err
 			}

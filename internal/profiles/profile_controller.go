@@ -15,6 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -109,24 +110,18 @@ func (r *ProfileReconciler) summaryOwner(_ context.Context, o client.Object) []r
 }
 
 func (r *ProfileReconciler) allProfiles(ctx context.Context, _ client.Object) []reconcile.Request {
-	var reqs []reconcile.Request
+	var list client.ObjectList = &configv1beta1.ClusterProfileList{}
 	if r.Kind == configv1beta1.ProfileKind {
-		list := &configv1beta1.ProfileList{}
-		if err := r.Client.List(ctx, list); err != nil {
-			return nil
-		}
-		for i := range list.Items {
-			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-		}
-		return reqs
+		list = &configv1beta1.ProfileList{}
 	}
-	list := &configv1beta1.ClusterProfileList{}
 	if err := r.Client.List(ctx, list); err != nil {
 		return nil
 	}
-	for i := range list.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-	}
+	var reqs []reconcile.Request
+	_ = meta.EachListItem(list, func(o runtime.Object) error {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o.(client.Object))})
+		return nil
+	})
 	return reqs
 }
 

@@ -5,7 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -115,40 +116,44 @@ func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.Cluste
 		}
 		src := policySource{ref: ref, kind: ref.Kind, namespace: ns, name: name, data: map[string]string{}}
 		key := types.NamespacedName{Namespace: ns, Name: name}
-		switch ref.Kind {
-		case "ConfigMap":
-			cm := &corev1.ConfigMap{}
-			if found, err := r.getReference(ctx, key, cm, fmt.Sprintf("policyRefs[%d]", i), ref.Optional); err != nil || !found {
-				if err != nil {
-					return nil, err
-				}
-				continue
+		obj, found, err := r.getSource(ctx, ref.Kind, key, fmt.Sprintf("policyRefs[%d]", i), ref.Optional)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			continue
+		}
+		src.annotations = obj.GetAnnotations()
+		switch o := obj.(type) {
+		case *corev1.ConfigMap:
+			maps.Copy(src.data, o.Data)
+		case *corev1.Secret:
+			if o.Type != libv1beta1.ClusterProfileSecretType {
+				return nil, renderError{fmt.Errorf("policyRefs[%d]: Secret %s has type %q; Secrets holding resources must have type %s", i, key, o.Type, libv1beta1.ClusterProfileSecretType)}
 			}
-			src.annotations = cm.Annotations
-			for k, v := range cm.Data {
-				src.data[k] = v
-			}
-		case "Secret":
-			sec := &corev1.Secret{}
-			if found, err := r.getReference(ctx, key, sec, fmt.Sprintf("policyRefs[%d]", i), ref.Optional); err != nil || !found {
-				if err != nil {
-					return nil, err
-				}
-				continue
-			}
-			if sec.Type != libv1beta1.ClusterProfileSecretType {
-				return nil, renderError{fmt.Errorf("policyRefs[%d]: Secret %s has type %q; Secrets holding resources must have type %s", i, key, sec.Type, libv1beta1.ClusterProfileSecretType)}
-			}
-			src.annotations = sec.Annotations
-			for k, v := range sec.Data {
+			for k, v := range o.Data {
 				src.data[k] = string(v)
 			}
-		default:
-			return nil, renderError{fmt.Errorf("policyRefs[%d]: kind %s is not supported yet (ConfigMap and Secret are)", i, ref.Kind)}
 		}
 		in.sources = append(in.sources, src)
 	}
 	return in, nil
+}
+
+// getSource reads the ConfigMap or Secret (by kind) a profile refers to; any
+// other kind is bad input. A missing one is bad input unless optional (found is
+// then false).
+func (r *SummaryReconciler) getSource(ctx context.Context, kind string, key types.NamespacedName, where string, optional bool) (obj client.Object, found bool, err error) {
+	switch kind {
+	case "ConfigMap":
+		obj = &corev1.ConfigMap{}
+	case "Secret":
+		obj = &corev1.Secret{}
+	default:
+		return nil, false, renderError{fmt.Errorf("%s: kind %s is not supported yet (ConfigMap and Secret are)", where, kind)}
+	}
+	found, err = r.getReference(ctx, key, obj, where, optional)
+	return obj, found, err
 }
 
 // getReference reads a ConfigMap or Secret a profile refers to. A missing one is
@@ -208,12 +213,7 @@ func (in *inputs) hash() ([]byte, error) {
 func (in *inputs) render() (remote, local []deployer.Desired, err error) {
 	ctx := templating.NewProfileContext(in.cluster, in.mgmtResources)
 	for _, src := range in.sources {
-		keys := make([]string, 0, len(src.data))
-		for k := range src.data {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(src.data)) {
 			name := templating.SourceName(src.kind, src.namespace, src.name, k)
 			text := src.data[k]
 			if templating.IsTemplate(src.annotations) {

@@ -91,25 +91,17 @@ func (r *SummaryReconciler) readValuesFrom(ctx context.Context, pc templating.Pr
 	}
 	src := valuesSource{Kind: vf.Kind, Namespace: ns, Name: name, Data: map[string]string{}}
 	key := types.NamespacedName{Namespace: ns, Name: name}
-	switch vf.Kind {
-	case "ConfigMap":
-		cm := &corev1.ConfigMap{}
-		found, err := r.getReference(ctx, key, cm, where, vf.Optional)
-		if err != nil || !found {
-			return src, false, err
-		}
-		maps.Copy(src.Data, cm.Data)
-	case "Secret":
-		sec := &corev1.Secret{}
-		found, err := r.getReference(ctx, key, sec, where, vf.Optional)
-		if err != nil || !found {
-			return src, false, err
-		}
-		for k, v := range sec.Data {
+	obj, found, err := r.getSource(ctx, vf.Kind, key, where, vf.Optional)
+	if err != nil || !found {
+		return src, false, err
+	}
+	switch o := obj.(type) {
+	case *corev1.ConfigMap:
+		maps.Copy(src.Data, o.Data)
+	case *corev1.Secret:
+		for k, v := range o.Data {
 			src.Data[k] = string(v)
 		}
-	default:
-		return src, false, renderError{fmt.Errorf("%s: kind %q is not supported (ConfigMap and Secret are)", where, vf.Kind)}
 	}
 	return src, true, nil
 }

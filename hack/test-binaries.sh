@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds (once per machine) the binaries that the test clusters run:
-#   kube-apiserver  from the k8s.io/kubernetes Go module, in the tools module hack/kube
-#   etcd            from Debian's etcd-server package
+#   kube-apiserver     from the k8s.io/kubernetes Go module, in the tools module hack/kube
+#   etcd               from Debian's etcd-server package
+#   source-controller  Flux's, from its Go module in the tools module hack/flux, with the
+#                      Flux source CRDs that module ships (in flux-crds/)
 # and puts them side by side in $TUGBOAT_CACHE/testbin/<kube-version>/ (default
 # ~/.cache/tugboat, outside the work tree so that every clone on this machine shares
 # one build), which is what KUBEBUILDER_ASSETS / the test harness point at.
@@ -45,6 +47,22 @@ if [ ! -x "$out/kube-apiserver" ]; then
       k8s.io/kubernetes/cmd/kube-apiserver
   )
   mv "$out/kube-apiserver.tmp" "$out/kube-apiserver"
+fi
+
+# --- Flux source-controller ---------------------------------------------------
+if [ ! -x "$out/source-controller" ] || [ ! -d "$out/flux-crds" ]; then
+  log "building Flux's source-controller from its Go module (a few minutes, once per machine)"
+  (
+    cd "$root/hack/flux"
+    export GONOSUMDB=k8s.io GOFLAGS=-mod=mod
+    go build -trimpath -ldflags "-s -w" -o "$out/source-controller.tmp" github.com/fluxcd/source-controller
+    moddir="$(go list -m -f '{{.Dir}}' github.com/fluxcd/source-controller)"
+    rm -rf "$out/flux-crds.tmp" && mkdir -p "$out/flux-crds.tmp"
+    cp "$moddir"/config/crd/bases/*.yaml "$out/flux-crds.tmp/"
+    chmod 644 "$out/flux-crds.tmp/"*.yaml
+  )
+  rm -rf "$out/flux-crds" && mv "$out/flux-crds.tmp" "$out/flux-crds"
+  mv "$out/source-controller.tmp" "$out/source-controller"
 fi
 
 echo "$out"

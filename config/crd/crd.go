@@ -25,14 +25,22 @@ var bases embed.FS
 
 // All returns every CRD of this build, sorted by name.
 func All() ([]*apiextensionsv1.CustomResourceDefinition, error) {
-	files, err := fs.Glob(bases, "bases/*.yaml")
+	return Read(bases, "bases/*.yaml")
+}
+
+// Read decodes the CRDs in the files of fsys matching pattern, sorted by file name.
+func Read(fsys fs.FS, pattern string) ([]*apiextensionsv1.CustomResourceDefinition, error) {
+	files, err := fs.Glob(fsys, pattern)
 	if err != nil {
 		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no CRD files match %s", pattern)
 	}
 	sort.Strings(files)
 	crds := make([]*apiextensionsv1.CustomResourceDefinition, 0, len(files))
 	for _, f := range files {
-		raw, err := bases.ReadFile(f)
+		raw, err := fs.ReadFile(fsys, f)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", f, err)
 		}
@@ -52,6 +60,12 @@ func Install(ctx context.Context, cfg *rest.Config) error {
 	if err != nil {
 		return err
 	}
+	return Apply(ctx, cfg, crds)
+}
+
+// Apply creates or updates crds in the cluster behind cfg and waits until the API
+// server serves them.
+func Apply(ctx context.Context, cfg *rest.Config, crds []*apiextensionsv1.CustomResourceDefinition) error {
 	cs, err := apiextensionsclient.NewForConfig(cfg)
 	if err != nil {
 		return fmt.Errorf("creating apiextensions client: %w", err)

@@ -75,7 +75,10 @@ type Env struct {
 
 	dir      string
 	ownsDir  bool
+	binDir   string
+	opts     Options
 	etcd     *process
+	extras   []*process // started after the clusters (source-controller), stopped first
 	launcher *launcher
 	stopOnce sync.Once
 	logs     []io.Closer
@@ -91,7 +94,7 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	if err != nil {
 		return nil, err
 	}
-	env = &Env{dir: opts.Dir, launcher: newLauncher()}
+	env = &Env{dir: opts.Dir, binDir: binDir, opts: opts, launcher: newLauncher()}
 	defer func() {
 		if err != nil {
 			env.Stop()
@@ -248,6 +251,9 @@ func (e *Env) StopCluster(name string) error {
 // Stop stops every process and removes the work folder if Start created it. Safe to call twice.
 func (e *Env) Stop() {
 	e.stopOnce.Do(func() {
+		for _, p := range e.extras {
+			_ = p.stop(10 * time.Second)
+		}
 		var wg sync.WaitGroup
 		for _, c := range e.Clusters {
 			wg.Add(1)

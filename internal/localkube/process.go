@@ -47,7 +47,15 @@ func newLauncher() *launcher {
 func (l *launcher) close() { close(l.requests) }
 
 func (l *launcher) start(name string, log io.Writer, bin string, args ...string) (*process, error) {
+	return l.startWithEnv(name, log, nil, bin, args...)
+}
+
+// startWithEnv is start with extra environment variables (KEY=VALUE) added to this process's.
+func (l *launcher) startWithEnv(name string, log io.Writer, env []string, bin string, args ...string) (*process, error) {
 	cmd := exec.Command(bin, args...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout = log
 	cmd.Stderr = log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

@@ -160,15 +160,17 @@ func (f *Fetcher) Artifact(ctx context.Context, ref Ref) (Artifact, error) {
 		}
 		return Artifact{}, fmt.Errorf("reading %s: %w", ref, err)
 	}
-	art, ok, _ := unstructured.NestedStringMap(obj.Object, "status", "artifact")
-	if !ok || art["url"] == "" {
+	url, _, _ := unstructured.NestedString(obj.Object, "status", "artifact", "url")
+	if url == "" {
 		why := readyMessage(obj)
 		if why != "" {
 			why = " (" + why + ")"
 		}
 		return Artifact{}, fmt.Errorf("%s: %w%s", ref, ErrNoArtifact, why)
 	}
-	return Artifact{URL: art["url"], Revision: art["revision"], Digest: art["digest"]}, nil
+	revision, _, _ := unstructured.NestedString(obj.Object, "status", "artifact", "revision")
+	digest, _, _ := unstructured.NestedString(obj.Object, "status", "artifact", "digest")
+	return Artifact{URL: url, Revision: revision, Digest: digest}, nil
 }
 
 // readyMessage is the message of the source's Ready condition, if any.

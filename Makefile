@@ -11,7 +11,7 @@ CONTROLLER_GEN_VERSION ?= v0.23.0
 CONTROLLER_GEN := $(TOOLS)/controller-gen-$(CONTROLLER_GEN_VERSION)
 GO_TEST_FLAGS ?= -timeout 20m
 
-.PHONY: all build generate chart-crds chart-rbac setup test lint demo demo-down testbin clean bench
+.PHONY: all build generate chart-crds chart-rbac setup test test-unit lint demo demo-down testbin clean bench
 
 all: build
 
@@ -52,6 +52,10 @@ testbin:
 test: setup lint
 	KUBEBUILDER_ASSETS=$$(KUBE_VERSION=$(KUBE_VERSION) hack/test-binaries.sh) \
 	  go test $(GO_TEST_FLAGS) ./...
+
+## test-unit: the unit tier, in seconds: no API server, database or git repository (-short; internal/testenv)
+test-unit:
+	go test -short ./...
 
 ## lint: go vet, gofmt, and no tracked file refers to a path outside the repository (hack/checkpaths)
 lint:

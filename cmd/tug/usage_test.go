@@ -10,7 +10,7 @@ import (
 
 // Every mistake in how tug is called exits 2 with one line on stderr, before
 // anything is read from a cluster.
-func TestUsageErrors(t *testing.T) {
+func TestUnitUsageErrors(t *testing.T) {
 	t.Setenv("KUBECONFIG", "/nonexistent/kubeconfig")
 	for _, tc := range []struct {
 		args []string
@@ -59,7 +59,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 // Asking for help is no mistake: it goes to stdout and exits 0.
-func TestHelp(t *testing.T) {
+func TestUnitHelp(t *testing.T) {
 	for _, args := range [][]string{{}, {"show"}, {"schedule"}, {"help", "show"}, {"show", "addons", "--help"}, {"register", "cluster", "-h"}} {
 		var stdout, stderr bytes.Buffer
 		if code := run(args, &stdout, &stderr); code != 0 || stderr.Len() != 0 || !strings.Contains(stdout.String(), "Usage:") {
@@ -69,7 +69,7 @@ func TestHelp(t *testing.T) {
 }
 
 // -n is --namespace wherever there is a --namespace.
-func TestNamespaceShorthand(t *testing.T) {
+func TestUnitNamespaceShorthand(t *testing.T) {
 	var walk func(*cobra.Command)
 	n := 0
 	walk = func(cmd *cobra.Command) {

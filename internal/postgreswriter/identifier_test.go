@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestParseTableName(t *testing.T) {
+func TestUnitParseTableName(t *testing.T) {
 	valid := map[string]string{ // spec.table -> quoted SQL
 		"students":              `"students"`,
 		"Students":              `"students"`,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -34,6 +35,11 @@ func runTests(m *testing.M) int {
 	// Loggers are per test; this only silences controller-runtime's warning
 	// about a logger never being set.
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	opts := testenv.Options{Clusters: []string{"mgmt"}, InstallCRDs: true}
+	flag.Parse()
+	if testing.Short() { // the unit tier: no database, no cluster (testenv.Main)
+		return testenv.Main(m, opts, &env)
+	}
 
 	server, err := startPostgres()
 	if err != nil {
@@ -47,7 +53,7 @@ func runTests(m *testing.M) int {
 		}
 		_ = os.RemoveAll(server.tmp)
 	}()
-	return testenv.Main(m, testenv.Options{Clusters: []string{"mgmt"}, InstallCRDs: true}, &env)
+	return testenv.Main(m, opts, &env)
 }
 
 // pgServer is a private PostgreSQL server run by hack/postgres.sh.

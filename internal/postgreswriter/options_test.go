@@ -12,7 +12,7 @@ func envOf(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-func TestOptionsFromEnvironment(t *testing.T) {
+func TestUnitOptionsFromEnvironment(t *testing.T) {
 	env := envOf(map[string]string{
 		EnvHost: "db.example", EnvPort: "6543", EnvDBName: "school",
 		EnvUser: "writer", EnvPassword: "s3cr:et@/x", EnvSSLMode: "disable",
@@ -53,7 +53,7 @@ func TestOptionsFromEnvironment(t *testing.T) {
 	}
 }
 
-func TestPasswordNeverShown(t *testing.T) {
+func TestUnitPasswordNeverShown(t *testing.T) {
 	const secret = "hunter2-very-secret"
 	env := envOf(map[string]string{EnvPassword: secret, EnvHost: "127.0.0.1"})
 	cfg, err := Options{}.poolConfig(env)

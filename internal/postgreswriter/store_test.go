@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-func TestWriteFailureReason(t *testing.T) {
+func TestUnitWriteFailureReason(t *testing.T) {
 	cases := map[string]struct {
 		err  error
 		want string

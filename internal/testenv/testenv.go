@@ -2,6 +2,14 @@
 // the clusters of internal/localkube once per test package, Eventually waits for
 // an outcome, Fixture and CreateObjects feed manifests. Programs (tug dev, the
 // benchmarks) use internal/localkube directly, without package testing.
+//
+// Two tiers: `go test` runs everything against real API servers; `go test
+// -short` (make test-unit) is the unit tier and starts none. There, Main runs
+// only the tests named TestUnit… of its package — it sets the test.run flag to
+// ^TestUnit before m.Run (or, when -run was given, skips with test.skip the tests
+// not so named) — so a package with clusters names its pure tests TestUnit…;
+// packages without TestMain run fully, skipping with testing.Short what needs
+// an external server.
 package testenv
 
 import (

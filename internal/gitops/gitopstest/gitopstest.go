@@ -1,5 +1,6 @@
 // Package gitopstest builds real git repositories on disk for tests: bare
-// remotes and branches holding given files, with the git CLI.
+// remotes and branches holding given files, with the git CLI. Those tests take
+// seconds each: under -short (the unit tier) BareRepo skips them.
 package gitopstest
 
 import (
@@ -23,9 +24,13 @@ func Git(t testing.TB, dir string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// BareRepo creates a bare repository (default branch main) at dir and returns dir.
+// BareRepo creates a bare repository (default branch main) at dir and returns
+// dir. Under -short it skips the test.
 func BareRepo(t testing.TB, dir string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs git repositories (not in the -short unit tier)")
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ type holder struct {
 	conditions []metav1.Condition
 }
 
-func (h *holder) GetGeneration() int64                { return h.generation }
+func (h *holder) GetGeneration() int64               { return h.generation }
 func (h *holder) GetConditions() *[]metav1.Condition { return &h.conditions }
 
 func TestMarkers(t *testing.T) {

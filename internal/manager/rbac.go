@@ -31,6 +31,8 @@ package manager
 
 // Referenced policies (ConfigMaps and Secrets named by profiles, kubeconfig Secrets).
 // +kubebuilder:rbac:groups="",resources=configmaps;secrets,verbs=get;list;watch
+// Flux sources named by profiles (their artifacts are downloaded from source-controller).
+// +kubebuilder:rbac:groups=source.toolkit.fluxcd.io,resources=gitrepositories;ocirepositories;buckets,verbs=get;list;watch
 
 // The scheduler's inputs (read only) and the example PostgresWriter operator.
 // +kubebuilder:rbac:groups=scheduler.kalypso.io,resources=*,verbs=get;list;watch

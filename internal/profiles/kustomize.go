@@ -16,6 +16,7 @@ import (
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
 	"github.com/tugboat-dev/tugboat/internal/kustomize"
+	"github.com/tugboat-dev/tugboat/internal/sources"
 	"github.com/tugboat-dev/tugboat/internal/templating"
 )
 
@@ -31,10 +32,14 @@ func (r *SummaryReconciler) deployKustomize(ctx context.Context, s *configv1beta
 
 // kustomizeInputs are the kustomizations of one summary, read from the management cluster.
 type kustomizeInputs struct {
-	spec    *configv1beta1.Spec
-	cluster map[string]any
-	sources []kustomizeSource
+	spec      *configv1beta1.Spec
+	cluster   map[string]any
+	sources   []kustomizeSource
+	revisions []configv1beta1.SourceRevision
 }
+
+// sourceRevisions are the revisions of the Flux sources the kustomizations come from.
+func (in *kustomizeInputs) sourceRevisions() []configv1beta1.SourceRevision { return in.revisions }
 
 type kustomizeSource struct {
 	ref       libv1beta1.KustomizationRef
@@ -60,19 +65,12 @@ func (r *SummaryReconciler) collectKustomizations(ctx context.Context, s *config
 			ns = defaultNS
 		}
 		key := types.NamespacedName{Namespace: ns, Name: ref.Name}
-		obj, found, err := r.getSource(ctx, ref.Kind, key, fmt.Sprintf("kustomizationRefs[%d]", i), ref.Optional)
+		files, found, err := r.kustomizationFiles(ctx, in, ref.Kind, key, fmt.Sprintf("kustomizationRefs[%d]", i), ref.Optional)
 		if err != nil {
 			return nil, err
 		}
 		if !found {
 			continue
-		}
-		var files map[string][]byte
-		switch o := obj.(type) {
-		case *corev1.ConfigMap:
-			files = kustomize.FilesFromConfigMap(o)
-		case *corev1.Secret:
-			files = kustomize.FilesFromSecret(o)
 		}
 		// Values are templates over the cluster, like Helm values: first those of
 		// valuesFrom (in order, each object's keys in name order), then values.
@@ -98,6 +96,30 @@ func (r *SummaryReconciler) collectKustomizations(ctx context.Context, s *config
 		in.sources = append(in.sources, kustomizeSource{ref: ref, namespace: ns, files: files, values: values})
 	}
 	return in, nil
+}
+
+// kustomizationFiles reads the files of a kustomizationRef: a ConfigMap's or
+// Secret's keys (files or tarballs), or a Flux source's whole artifact (the
+// ref's path then names the kustomization inside it).
+func (r *SummaryReconciler) kustomizationFiles(ctx context.Context, in *kustomizeInputs, kind string, key types.NamespacedName, where string, optional bool) (map[string][]byte, bool, error) {
+	if sources.IsSourceKind(kind) {
+		files, rev, found, err := r.sourceFiles(ctx, kind, key, "", where, optional)
+		if found {
+			in.revisions = addRevision(in.revisions, rev)
+		}
+		return files, found, err
+	}
+	obj, found, err := r.getSource(ctx, kind, key, where, optional)
+	if err != nil || !found {
+		return nil, found, err
+	}
+	switch o := obj.(type) {
+	case *corev1.ConfigMap:
+		return kustomize.FilesFromConfigMap(o), true, nil
+	case *corev1.Secret:
+		return kustomize.FilesFromSecret(o), true, nil
+	}
+	return nil, false, fmt.Errorf("%s: unexpected %T", where, obj)
 }
 
 func (in *kustomizeInputs) hash() ([]byte, error) {

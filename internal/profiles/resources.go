@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
+	"github.com/tugboat-dev/tugboat/internal/sources"
 	"github.com/tugboat-dev/tugboat/internal/templating"
 )
 
@@ -33,6 +35,8 @@ type inputs struct {
 	sources []policySource
 	// mgmtResources are the templateResourceRefs by identifier.
 	mgmtResources map[string]map[string]any
+	// revisions are those of the Flux sources read.
+	revisions []configv1beta1.SourceRevision
 }
 
 type policySource struct {
@@ -42,6 +46,9 @@ type policySource struct {
 	name        string
 	annotations map[string]string
 	data        map[string]string
+	// revision is the artifact revision of a Flux source (named in errors; the
+	// hash covers the content, so a new revision with the same files deploys nothing).
+	revision string
 }
 
 // renderError is a problem in the user's input (a template, a YAML document, a
@@ -116,6 +123,31 @@ func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.Cluste
 		}
 		src := policySource{ref: ref, kind: ref.Kind, namespace: ns, name: name, data: map[string]string{}}
 		key := types.NamespacedName{Namespace: ns, Name: name}
+		if sources.IsSourceKind(ref.Kind) {
+			files, rev, found, err := r.sourceFiles(ctx, ref.Kind, key, ref.Path, fmt.Sprintf("policyRefs[%d]", i), ref.Optional)
+			if err != nil {
+				return nil, err
+			}
+			if !found {
+				continue
+			}
+			in.revisions = addRevision(in.revisions, rev)
+			// One source per file, each a template when it says so; errors name the
+			// source, its revision and the file.
+			for _, f := range slices.Sorted(maps.Keys(files)) {
+				if !manifestFile(f) {
+					continue
+				}
+				fileSrc := src
+				fileSrc.data = map[string]string{path.Join(ref.Path, f): string(files[f])}
+				fileSrc.revision = rev.Revision
+				if strings.Contains(string(files[f]), templateMarker) {
+					fileSrc.annotations = map[string]string{libv1beta1.TemplateAnnotation: "ok"}
+				}
+				in.sources = append(in.sources, fileSrc)
+			}
+			continue
+		}
 		obj, found, err := r.getSource(ctx, ref.Kind, key, fmt.Sprintf("policyRefs[%d]", i), ref.Optional)
 		if err != nil {
 			return nil, err
@@ -209,12 +241,18 @@ func (in *inputs) hash() ([]byte, error) {
 	return h.Sum(nil), nil
 }
 
+// sourceRevisions are the revisions of the Flux sources the objects come from.
+func (in *inputs) sourceRevisions() []configv1beta1.SourceRevision { return in.revisions }
+
 // render turns the sources into the objects to deploy, split by destination.
 func (in *inputs) render() (remote, local []deployer.Desired, err error) {
 	ctx := templating.NewProfileContext(in.cluster, in.mgmtResources)
 	for _, src := range in.sources {
 		for _, k := range slices.Sorted(maps.Keys(src.data)) {
 			name := templating.SourceName(src.kind, src.namespace, src.name, k)
+			if src.revision != "" {
+				name = fmt.Sprintf("%s %s/%s revision %s file %s", src.kind, src.namespace, src.name, src.revision, k)
+			}
 			text := src.data[k]
 			if templating.IsTemplate(src.annotations) {
 				if text, err = ctx.Render(name, text); err != nil {

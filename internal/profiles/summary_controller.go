@@ -22,6 +22,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/helm"
 	"github.com/tugboat-dev/tugboat/internal/metrics"
 	"github.com/tugboat-dev/tugboat/internal/selection"
+	"github.com/tugboat-dev/tugboat/internal/sources"
 )
 
 // SummaryFinalizer keeps a ClusterSummary until what it deployed is withdrawn.
@@ -47,6 +48,8 @@ type SummaryReconciler struct {
 	Deployer          *deployer.Deployer
 	// Helm installs the helmCharts releases.
 	Helm *helm.Client
+	// Sources reads Flux source artifacts (default: a fetcher reading through APIReader).
+	Sources *sources.Fetcher
 
 	Concurrency int
 

@@ -50,6 +50,16 @@ type objectSource interface {
 	render() (remote, local []deployer.Desired, err error)
 }
 
+// recordRevisions records, on a successful deploy, the Flux source revisions the
+// feature's objects came from.
+func recordRevisions(fs *configv1beta1.FeatureSummary, in objectSource) {
+	if rs, ok := in.(interface {
+		sourceRevisions() []configv1beta1.SourceRevision
+	}); ok {
+		fs.SourceRevisions = rs.sourceRevisions()
+	}
+}
+
 // deployResources runs the Resources feature (policyRefs).
 func (r *SummaryReconciler) deployResources(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, prof profileRef, drifted bool) (ctrl.Result, error) {
 	return r.deployObjects(ctx, s, cluster, prof, libv1beta1.FeatureResources, len(s.Spec.ClusterProfileSpec.PolicyRefs) > 0, drifted,
@@ -81,7 +91,10 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 		return ctrl.Result{}, err
 	}
 	if bytes.Equal(fs.Hash, hash) && fs.Status == libv1beta1.FeatureStatusProvisioned && !drifted {
-		return ctrl.Result{}, nil // nothing changed: no call to the managed cluster at all
+		// Nothing changed: no call to the managed cluster at all. A new revision of a
+		// Flux source with the same content is what is deployed: record it.
+		recordRevisions(fs, in)
+		return ctrl.Result{}, nil
 	}
 	remote, local, err := in.render()
 	if err != nil {
@@ -156,6 +169,7 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 	}
 	fs.Status = libv1beta1.FeatureStatusProvisioned
 	fs.Hash = hash
+	recordRevisions(fs, in)
 	fs.FailureMessage = nil
 	fs.ConsecutiveFailures = 0
 	fs.LastAppliedTime = &now

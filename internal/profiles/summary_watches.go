@@ -4,6 +4,7 @@ import (
 	"context"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -19,6 +20,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/selection"
+	"github.com/tugboat-dev/tugboat/internal/sources"
 )
 
 // Field indexes of ClusterSummaries, mapping a change back to the summaries it concerns.
@@ -36,6 +38,13 @@ func (r *SummaryReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 		r.Concurrency = 10
 	}
 	r.drift = newDriftWatcher(r.Registry)
+	if r.Sources == nil {
+		reader := r.APIReader
+		if reader == nil {
+			reader = mgr.GetAPIReader()
+		}
+		r.Sources = &sources.Fetcher{Reader: reader}
+	}
 	idx := mgr.GetFieldIndexer()
 	if err := idx.IndexField(ctx, &configv1beta1.ClusterSummary{}, referencedIndex, func(o client.Object) []string {
 		s := o.(*configv1beta1.ClusterSummary)
@@ -53,8 +62,21 @@ func (r *SummaryReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 	}); err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		Named("clustersummary").
+	b := ctrl.NewControllerManagedBy(mgr).
+		Named("clustersummary")
+	// Flux sources, when Flux's source API is installed: a new artifact brings back
+	// exactly the summaries that read that source.
+	for _, kind := range sources.Kinds() {
+		gvk := sources.GVK(kind)
+		if _, err := mgr.GetRESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
+			log.FromContext(ctx).Info("Flux source kind not served: profiles referring to it fail until the manager restarts with Flux installed", "kind", kind)
+			continue
+		}
+		src := &unstructured.Unstructured{}
+		src.SetGroupVersionKind(gvk)
+		b = b.Watches(src, handler.EnqueueRequestsFromMapFunc(r.byReference(kind)), builder.WithPredicates(artifactChanged()))
+	}
+	return b.
 		For(&configv1beta1.ClusterSummary{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.byReference("ConfigMap"))).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.byReference("Secret"))).
@@ -72,6 +94,21 @@ func (r *SummaryReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 		WatchesRawSource(source.Channel(r.drift.events, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency}).
 		Complete(r)
+}
+
+// artifactChanged passes a source's creation, deletion and a change of its
+// artifact (revision or digest), not its periodic status updates.
+func artifactChanged() predicate.Predicate {
+	artifact := func(o client.Object) string {
+		u, ok := o.(*unstructured.Unstructured)
+		if !ok {
+			return ""
+		}
+		rev, _, _ := unstructured.NestedString(u.Object, "status", "artifact", "revision")
+		digest, _, _ := unstructured.NestedString(u.Object, "status", "artifact", "digest")
+		return rev + "|" + digest
+	}
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool { return artifact(e.ObjectOld) != artifact(e.ObjectNew) }}
 }
 
 func (r *SummaryReconciler) byReference(kind string) handler.MapFunc {

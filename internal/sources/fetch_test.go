@@ -2,11 +2,11 @@ package sources_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,8 +16,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tugboat-dev/tugboat/internal/gitops/gitopstest"
 	"github.com/tugboat-dev/tugboat/internal/gitserver"
 	"github.com/tugboat-dev/tugboat/internal/sources"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
@@ -45,19 +47,7 @@ func TestMain(m *testing.M) {
 	}))
 }
 
-func run(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", append([]string{"-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"}, args...)...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// repo creates a repository on the Git server, commits files to main and returns
+// repo creates a repository on the Git server, pushes files to main and returns
 // a working copy and the clone URL.
 func repo(t *testing.T, name string, files map[string]string) (string, string) {
 	t.Helper()
@@ -65,32 +55,9 @@ func repo(t *testing.T, name string, files map[string]string) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	work := filepath.Join(t.TempDir(), name)
-	run(t, filepath.Dir(work), "clone", "-q", url, name)
-	commit(t, work, files, nil)
+	work := gitopstest.Clone(t, url)
+	gitopstest.Push(t, work, "main", files)
 	return work, url
-}
-
-// commit writes (content) and deletes (nil content) files, commits and pushes
-// to main, and returns the commit.
-func commit(t *testing.T, work string, files map[string]string, remove []string) string {
-	t.Helper()
-	for p, content := range files {
-		full := filepath.Join(work, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, p := range remove {
-		run(t, work, "rm", "-q", p)
-	}
-	run(t, work, "add", "-A")
-	run(t, work, "commit", "-q", "-m", "change")
-	run(t, work, "push", "-q", "origin", "HEAD:main")
-	return run(t, work, "rev-parse", "HEAD")
 }
 
 func gitRepository(namespace, name, url string) *unstructured.Unstructured {
@@ -109,19 +76,6 @@ func ensureNamespace(t *testing.T, name string) {
 	}
 }
 
-// requestReconcile asks source-controller to fetch now, as `flux reconcile source git` does.
-func requestReconcile(t *testing.T, namespace, name string) {
-	t.Helper()
-	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(sources.GVK(sources.GitRepository))
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{"reconcile.fluxcd.io/requestedAt":%q}}}`, time.Now().Format(time.RFC3339Nano))
-	u.SetNamespace(namespace)
-	u.SetName(name)
-	if err := mgmt.Patch(context.Background(), u, client.RawPatch("application/merge-patch+json", []byte(patch))); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // A GitRepository reconciled by the real source-controller: the fetcher reads its
 // artifact, verifies the digest, serves files by path from one download, and
 // follows a new commit.
@@ -133,7 +87,7 @@ func TestFetchFollowsTheGitRepository(t *testing.T) {
 		"deploy/b.yaml": "kind: ConfigMap\nmetadata:\n  name: b\n",
 		"README.md":     "fleet\n",
 	})
-	first := run(t, work, "rev-parse", "HEAD")
+	first := gitopstest.Git(t, work, "rev-parse", "HEAD")
 	if err := mgmt.Create(ctx, gitRepository("flux-system", "fleet", url)); err != nil {
 		t.Fatal(err)
 	}
@@ -157,8 +111,10 @@ func TestFetchFollowsTheGitRepository(t *testing.T) {
 		t.Errorf("a second fetch of the same revision downloaded again (%d downloads, %v)", f.Downloads(), err)
 	}
 
-	second := commit(t, work, map[string]string{"deploy/a.yaml": "kind: ConfigMap\nmetadata:\n  name: a2\n"}, []string{"deploy/b.yaml"})
-	requestReconcile(t, "flux-system", "fleet")
+	second := gitopstest.Push(t, work, "main", map[string]string{"deploy/a.yaml": "kind: ConfigMap\nmetadata:\n  name: a2\n"}, "deploy/b.yaml")
+	if err := sources.RequestReconcile(ctx, mgmt, ref, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	testenv.Eventually(t, "the second artifact", func() error {
 		var err error
 		if snap, err = f.Fetch(ctx, ref); err != nil {
@@ -209,11 +165,15 @@ func TestFetchErrors(t *testing.T) {
 
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("not what was announced")) }))
 	defer srv.Close()
-	suspended.Object["status"] = map[string]any{"artifact": map[string]any{
+	status := map[string]any{"status": map[string]any{"artifact": map[string]any{
 		"url": srv.URL + "/a.tar.gz", "revision": "main@sha1:0123", "digest": "sha256:" + strings.Repeat("ab", 32),
 		"path": "a.tar.gz", "lastUpdateTime": time.Now().UTC().Format(time.RFC3339),
-	}}
-	if err := mgmt.Status().Update(ctx, suspended); err != nil {
+	}}}
+	raw, err := json.Marshal(status)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mgmt.Status().Patch(ctx, suspended, client.RawPatch(types.MergePatchType, raw)); err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.Fetch(ctx, ref)

@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -113,8 +114,12 @@ func (s *Snapshot) Paths() []string {
 	return out
 }
 
-// ErrNoArtifact is returned (wrapped) when a source exists but has no artifact yet.
-var ErrNoArtifact = errors.New("no artifact yet")
+// ErrNoArtifact is returned (wrapped) when a source exists but has no artifact yet;
+// ErrNotFound when the source does not exist.
+var (
+	ErrNoArtifact = errors.New("no artifact yet")
+	ErrNotFound   = errors.New("not found")
+)
 
 // Fetcher downloads and caches artifacts. The zero value is not usable: set Reader.
 type Fetcher struct {
@@ -156,7 +161,7 @@ func (f *Fetcher) Artifact(ctx context.Context, ref Ref) (Artifact, error) {
 	obj.SetGroupVersionKind(GVK(ref.Kind))
 	if err := f.Reader.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, obj); err != nil {
 		if apierrors.IsNotFound(err) {
-			return Artifact{}, fmt.Errorf("%s not found", ref)
+			return Artifact{}, fmt.Errorf("%s %w", ref, ErrNotFound)
 		}
 		return Artifact{}, fmt.Errorf("reading %s: %w", ref, err)
 	}
@@ -364,4 +369,19 @@ func untar(raw []byte) (map[string][]byte, error) {
 		}
 		files[name] = data
 	}
+}
+
+// RequestReconcile asks source-controller to fetch the source now instead of at
+// its next interval, as `flux reconcile source` does (the
+// reconcile.fluxcd.io/requestedAt annotation).
+func RequestReconcile(ctx context.Context, c client.Client, ref Ref, now time.Time) error {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(GVK(ref.Kind))
+	u.SetNamespace(ref.Namespace)
+	u.SetName(ref.Name)
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{"reconcile.fluxcd.io/requestedAt":%q}}}`, now.Format(time.RFC3339Nano))
+	if err := c.Patch(ctx, u, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+		return fmt.Errorf("requesting a reconcile of %s: %w", ref, err)
+	}
+	return nil
 }

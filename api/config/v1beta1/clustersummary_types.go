@@ -49,6 +49,28 @@ type FeatureSummary struct {
 	// LastAppliedTime is when the feature was last deployed successfully.
 	// +optional
 	LastAppliedTime *metav1.Time `json:"lastAppliedTime,omitempty"`
+
+	// SourceRevisions are the revisions of the Flux sources (GitRepository,
+	// OCIRepository, Bucket) whose content the feature last deployed successfully
+	// (a Tugboat addition).
+	// +optional
+	// +listType=map
+	// +listMapKey=kind
+	// +listMapKey=namespace
+	// +listMapKey=name
+	SourceRevisions []SourceRevision `json:"sourceRevisions,omitempty"`
+}
+
+// SourceRevision is the artifact revision of one Flux source.
+type SourceRevision struct {
+	// Kind of the source: GitRepository, OCIRepository or Bucket.
+	Kind string `json:"kind"`
+	// Namespace of the source.
+	Namespace string `json:"namespace"`
+	// Name of the source.
+	Name string `json:"name"`
+	// Revision of its artifact, as the source reports it (e.g. main@sha1:3f2a…).
+	Revision string `json:"revision"`
 }
 
 // HelmChartStatus says whether this summary manages a release.

@@ -224,13 +224,3 @@ func (r *Reconciler) recordTransition(before, after *libv1beta1.SveltosCluster) 
 		r.Recorder.Eventf(after, nil, corev1.EventTypeWarning, "ClusterDown", "Probe", "%s", strings.TrimSpace(msg))
 	}
 }
-
-// Ready reports whether a cluster may be targeted: probed ready and not being deleted.
-func Ready(sc *libv1beta1.SveltosCluster) bool {
-	return sc.Status.Ready && sc.DeletionTimestamp.IsZero()
-}
-
-// Ref is the registry key of a SveltosCluster.
-func Ref(sc *libv1beta1.SveltosCluster) types.NamespacedName {
-	return types.NamespacedName{Namespace: sc.Namespace, Name: sc.Name}
-}

@@ -185,7 +185,7 @@ func clusterChanged() predicate.Funcs {
 		if !okOld || !okNew {
 			return true
 		}
-		return !equality.Semantic.DeepEqual(o.Labels, n.Labels) || clusters.Ready(o) != clusters.Ready(n) ||
+		return !equality.Semantic.DeepEqual(o.Labels, n.Labels) || selection.Eligible(o) != selection.Eligible(n) ||
 			o.Generation != n.Generation || !equality.Semantic.DeepEqual(o.Annotations, n.Annotations)
 	}}
 }
@@ -295,7 +295,7 @@ func (r *TriggerReconciler) reconcileClusters(ctx context.Context, trigger *libv
 		if !r.Shard.Owns(sc) {
 			// Another manager's shard watches this cluster: keep what it generated
 			// and what it reported.
-			preserve[clusters.Ref(sc)] = true
+			preserve[client.ObjectKeyFromObject(sc)] = true
 			for _, info := range previous {
 				if info.Cluster.Namespace == sc.Namespace && info.Cluster.Name == sc.Name {
 					status.ClusterInfo = append(status.ClusterInfo, info)
@@ -306,7 +306,7 @@ func (r *TriggerReconciler) reconcileClusters(ctx context.Context, trigger *libv
 		out, got := r.processCluster(ctx, trigger, sc, keep)
 		status.ClusterInfo = append(status.ClusterInfo, out.info)
 		if out.preserve {
-			preserve[clusters.Ref(sc)] = true
+			preserve[client.ObjectKeyFromObject(sc)] = true
 		} else {
 			want.merge(got)
 		}
@@ -345,7 +345,7 @@ func (r *TriggerReconciler) processCluster(ctx context.Context, trigger *libv1be
 		msg := err.Error()
 		return clusterOutcome{info: libv1beta1.ClusterInfo{Cluster: ref, Status: status, FailureMessage: &msg}, preserve: true, pending: pending}, nil
 	}
-	if !clusters.Ready(sc) {
+	if !selection.Eligible(sc) {
 		return fail(libv1beta1.FeatureStatusProvisioning, true, fmt.Errorf("cluster %s/%s is not ready", sc.Namespace, sc.Name))
 	}
 	clusterMap, err := templating.ClusterMap(sc)
@@ -371,7 +371,7 @@ func (r *TriggerReconciler) processCluster(ctx context.Context, trigger *libv1be
 	if err != nil {
 		return fail(libv1beta1.FeatureStatusFailed, false, err)
 	}
-	matches, synced, err := r.evaluate(ctx, trigger.Name, clusters.Ref(sc), matchers, keep)
+	matches, synced, err := r.evaluate(ctx, trigger.Name, client.ObjectKeyFromObject(sc), matchers, keep)
 	if err != nil {
 		return fail(libv1beta1.FeatureStatusFailed, true, err)
 	}
@@ -386,7 +386,7 @@ func (r *TriggerReconciler) processCluster(ctx context.Context, trigger *libv1be
 
 	got := newDesired()
 	g := &generator{reader: r.Client, namespace: r.Namespace, trigger: trigger, cluster: sc, out: got}
-	base := origin{trigger: trigger.Name, cluster: clusters.Ref(sc), eventSource: source.Name}
+	base := origin{trigger: trigger.Name, cluster: client.ObjectKeyFromObject(sc), eventSource: source.Name}
 	if trigger.Spec.OneForEvent {
 		for i := range matches {
 			m := &matches[i]

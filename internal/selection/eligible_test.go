@@ -1,0 +1,47 @@
+package selection
+
+import (
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+)
+
+// Profiles target Eligible clusters (ready, not deleting); sets select Healthy
+// ones (Eligible and not reported Down).
+func TestEligibleAndHealthy(t *testing.T) {
+	deleting := metav1.Now()
+	for _, tc := range []struct {
+		name              string
+		status            libv1beta1.SveltosClusterStatus
+		deleting          bool
+		eligible, healthy bool
+	}{
+		{"ready", libv1beta1.SveltosClusterStatus{Ready: true, ConnectionStatus: libv1beta1.ConnectionHealthy}, false, true, true},
+		{"ready, never reported", libv1beta1.SveltosClusterStatus{Ready: true}, false, true, true},
+		{"ready but Down", libv1beta1.SveltosClusterStatus{Ready: true, ConnectionStatus: libv1beta1.ConnectionDown}, false, true, false},
+		{"not ready", libv1beta1.SveltosClusterStatus{ConnectionStatus: libv1beta1.ConnectionHealthy}, false, false, false},
+		{"ready, deleting", libv1beta1.SveltosClusterStatus{Ready: true, ConnectionStatus: libv1beta1.ConnectionHealthy}, true, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &libv1beta1.SveltosCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "c"}, Status: tc.status}
+			if tc.deleting {
+				c.DeletionTimestamp = &deleting
+			}
+			if got := Eligible(c); got != tc.eligible {
+				t.Errorf("Eligible = %v, want %v", got, tc.eligible)
+			}
+			if got := Healthy(c); got != tc.healthy {
+				t.Errorf("Healthy = %v, want %v", got, tc.healthy)
+			}
+		})
+	}
+}
+
+func TestRef(t *testing.T) {
+	ref := Ref(&libv1beta1.SveltosCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "prod-1"}})
+	if ref.APIVersion != libv1beta1.GroupVersion.String() || ref.Kind != libv1beta1.SveltosClusterKind || ref.Namespace != "apps" || ref.Name != "prod-1" {
+		t.Errorf("Ref = %+v", ref)
+	}
+}

@@ -88,21 +88,34 @@ func (s *Server) handler(backend http.Handler) http.Handler {
 	})
 }
 
+// ErrExists is returned (wrapped) when creating a repository that already exists.
+var ErrExists = errors.New("repository already exists")
+
 // Create makes an empty bare repository name (default branch main) and returns its
-// clone URL. Creating an existing repository is an error.
+// clone URL. Creating an existing repository is an error (ErrExists).
 func (s *Server) Create(name string) (string, error) {
-	if !validName.MatchString(name) || strings.HasSuffix(name, ".git") {
-		return "", fmt.Errorf("git server: invalid repository name %q: use letters, digits, '-', '_' and '.'", name)
+	if err := CreateIn(s.Root, name); err != nil {
+		return "", err
 	}
-	dir := filepath.Join(s.Root, name+".git")
+	return s.RepoURL(name), nil
+}
+
+// CreateIn makes an empty bare repository name (default branch main) in root, the
+// folder a Server serves — from any process: a running server serves it at once.
+// Creating an existing repository is an error (ErrExists).
+func CreateIn(root, name string) error {
+	if !validName.MatchString(name) || strings.HasSuffix(name, ".git") {
+		return fmt.Errorf("git server: invalid repository name %q: use letters, digits, '-', '_' and '.'", name)
+	}
+	dir := filepath.Join(root, name+".git")
 	if _, err := os.Stat(dir); err == nil {
-		return "", fmt.Errorf("git server: repository %s already exists", name)
+		return fmt.Errorf("git server: repository %s: %w", name, ErrExists)
 	}
 	out, err := exec.Command("git", "init", "-q", "--bare", "-b", "main", dir).CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("git server: creating repository %s: %v: %s", name, err, out)
+		return fmt.Errorf("git server: creating repository %s: %w: %s", name, err, strings.TrimSpace(string(out)))
 	}
-	return s.RepoURL(name), nil
+	return nil
 }
 
 // RepoURL is the clone URL of repository name.

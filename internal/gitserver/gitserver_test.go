@@ -1,6 +1,7 @@
 package gitserver_test
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,8 +38,8 @@ func TestCreateCloneAndPush(t *testing.T) {
 	if url != s.URL+"/fleet.git" {
 		t.Errorf("clone URL %q", url)
 	}
-	if _, err := s.Create("fleet"); err == nil {
-		t.Error("creating an existing repository succeeded")
+	if _, err := s.Create("fleet"); !errors.Is(err, gitserver.ErrExists) {
+		t.Errorf("creating an existing repository: %v, want ErrExists", err)
 	}
 	for _, bad := range []string{"", "../x", ".hidden", "a/b", "x.git"} {
 		if _, err := s.Create(bad); err == nil {
@@ -70,5 +71,25 @@ func TestCreateCloneAndPush(t *testing.T) {
 
 	if out, err := exec.Command("git", "ls-remote", s.URL+"/missing.git").CombinedOutput(); err == nil {
 		t.Errorf("ls-remote of a missing repository succeeded: %s", out)
+	}
+}
+
+// A repository created in the server's folder by another process (CreateIn, as
+// `tug dev repo create` does) is served at once.
+func TestCreateInServedFolder(t *testing.T) {
+	root := t.TempDir()
+	s, err := gitserver.Start(root, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := gitserver.CreateIn(root, "apps"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("git", "ls-remote", s.RepoURL("apps")).CombinedOutput(); err != nil {
+		t.Errorf("ls-remote of a repository created in the folder: %v: %s", err, out)
+	}
+	if err := gitserver.CreateIn(root, "apps"); !errors.Is(err, gitserver.ErrExists) {
+		t.Errorf("creating it again: %v, want ErrExists", err)
 	}
 }

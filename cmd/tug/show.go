@@ -82,7 +82,8 @@ func newShowAddonsCommand(g *globalOptions) *cobra.Command {
 		Use:   "addons [-n NS] [--cluster-namespace NS] [--cluster NAME] [--profile KIND/NAME]",
 		Short: "List the Helm releases and objects deployed to each cluster, and by which profiles",
 		Long: `Lists every Helm release (RESOURCE TYPE "helm chart", VERSION the chart version)
-and every object (RESOURCE TYPE <group>:<Kind>) that profiles deployed to managed
+and every object (RESOURCE TYPE <group>:<Kind>; VERSION the revision of the Flux
+source its manifest came from, e.g. main@sha1:3f2a…, else N/A) that profiles deployed to managed
 clusters, read from the ClusterSummaries and from the clusters themselves.
 
 -n/--namespace selects rows by NAMESPACE, the namespace of the Helm release or
@@ -124,6 +125,22 @@ ClusterProfile/NAME, Profile/NAME or Profile/NAMESPACE/NAME.`,
 
 // listAddons lists the Helm releases and objects in namespace (any when empty)
 // that profiles deployed to the selected clusters.
+// sourceRevision is the VERSION of an object in show addons: the revision of the
+// Flux source its manifest came from, as the summary recorded it, else N/A.
+func sourceRevision(s *configv1beta1.ClusterSummary, feature libv1beta1.FeatureID, src deployer.Source) string {
+	for _, fs := range s.Status.FeatureSummaries {
+		if fs.FeatureID != feature {
+			continue
+		}
+		for _, rev := range fs.SourceRevisions {
+			if rev.Kind == src.Kind && rev.Namespace == src.Namespace && rev.Name == src.Name {
+				return rev.Revision
+			}
+		}
+	}
+	return "N/A"
+}
+
 func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namespace string, clusters clusterFilter, pf profileFilter, warn io.Writer) ([]addonRow, error) {
 	// A ClusterSummary lives in its cluster's namespace.
 	summaries := &configv1beta1.ClusterSummaryList{}
@@ -197,7 +214,7 @@ func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namesp
 			}
 			// The registration matters: several can share one API server.
 			owner := deployer.Owner{Kind: prof.Kind, Name: prof.Name, Cluster: ref.String()}
-			objs, err := deployer.Owned(ctx, mc, owner, info.FeatureID, gvks)
+			objs, err := deployer.OwnedObjects(ctx, mc, owner, info.FeatureID, gvks)
 			if err != nil {
 				fmt.Fprintf(warn, "tug: warning: skipping the objects deployed to %s: %v\n", name, err)
 				unreachable[ref] = true
@@ -205,8 +222,8 @@ func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namesp
 			}
 			for _, o := range objs {
 				add(addonRow{
-					Cluster: name, ResourceType: resourceType(o.GroupVersionKind()), Namespace: o.Namespace, Name: o.Name,
-					Version: "N/A", Time: appliedTime(s, info.FeatureID),
+					Cluster: name, ResourceType: resourceType(o.Ref.GroupVersionKind()), Namespace: o.Ref.Namespace, Name: o.Ref.Name,
+					Version: sourceRevision(s, info.FeatureID, o.Source), Time: appliedTime(s, info.FeatureID),
 				}, prof.String())
 			}
 		}

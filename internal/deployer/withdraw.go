@@ -77,7 +77,25 @@ func (d *Deployer) release(ctx context.Context, c client.Client, live *unstructu
 // feature), e.g. to rebuild Request.Previous from a ClusterSummary's
 // deployedGVKs. Kinds the cluster does not serve are skipped.
 func Owned(ctx context.Context, c client.Reader, owner Owner, feature libv1beta1.FeatureID, gvks []schema.GroupVersionKind) ([]ObjectRef, error) {
-	var out []ObjectRef
+	objs, err := OwnedObjects(ctx, c, owner, feature, gvks)
+	out := make([]ObjectRef, len(objs))
+	for i, o := range objs {
+		out[i] = o.Ref
+	}
+	return out, err
+}
+
+// OwnedObject is an object an owner deployed, and the source it came from.
+type OwnedObject struct {
+	Ref ObjectRef
+	// Source is the ConfigMap, Secret or Flux source the object's manifest came
+	// from (its reference annotations; Tier is not recorded there).
+	Source Source
+}
+
+// OwnedObjects is Owned with each object's source.
+func OwnedObjects(ctx context.Context, c client.Reader, owner Owner, feature libv1beta1.FeatureID, gvks []schema.GroupVersionKind) ([]OwnedObject, error) {
+	var out []OwnedObject
 	for _, gvk := range gvks {
 		list := &unstructured.UnstructuredList{}
 		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
@@ -93,7 +111,10 @@ func Owned(ctx context.Context, c client.Reader, owner Owner, feature libv1beta1
 			if h, ok := holderOf(item); ok && h.is(owner) {
 				ref := RefOf(item)
 				ref.APIVersion, ref.Kind = gvk.GroupVersion().String(), gvk.Kind
-				out = append(out, ref)
+				ann := item.GetAnnotations()
+				out = append(out, OwnedObject{Ref: ref, Source: Source{
+					Kind: ann[libv1beta1.ReferenceKindAnnotation], Namespace: ann[libv1beta1.ReferenceNamespaceAnnotation], Name: ann[libv1beta1.ReferenceNameAnnotation],
+				}})
 			}
 		}
 	}

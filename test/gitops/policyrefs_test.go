@@ -2,7 +2,10 @@ package gitops_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -162,6 +165,24 @@ func TestPolicyRefsFromGitRepository(t *testing.T) {
 		}
 	})
 
+	t.Run("tug show addons names the revision", func(t *testing.T) {
+		rows := showAddons(t)
+		for _, name := range managed {
+			found := false
+			for _, r := range rows {
+				if r.Cluster == "fleet/"+name && r.ResourceType == ":ConfigMap" && r.Namespace == "apps" && r.Name == "one" {
+					found = true
+					if !strings.HasSuffix(r.Version, commit) {
+						t.Errorf("%s: ConfigMap apps/one at version %q, want the revision …%s", name, r.Version, commit)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no row for ConfigMap apps/one in %s: %+v", name, rows)
+			}
+		}
+	})
+
 	push(t, work, ref, nil, "deploy/two.yaml")
 	t.Run("deleting a file withdraws its object", func(t *testing.T) {
 		for _, name := range managed {
@@ -177,4 +198,38 @@ func TestPolicyRefsFromGitRepository(t *testing.T) {
 			}
 		}
 	})
+}
+
+// showAddons runs `tug show addons -o json` (built from this checkout) against the
+// management cluster.
+func showAddons(t *testing.T) []addonRow {
+	t.Helper()
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tug := filepath.Join(t.TempDir(), "tug")
+	build := exec.Command("go", "build", "-o", tug, "./cmd/tug")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building tug: %v\n%s", err, out)
+	}
+	out, err := exec.Command(tug, "--kubeconfig", env.Management().KubeconfigPath, "show", "addons", "-o", "json").Output()
+	if err != nil {
+		t.Fatalf("tug show addons: %v", err)
+	}
+	var rows []addonRow
+	if err := json.Unmarshal(out, &rows); err != nil {
+		t.Fatalf("tug show addons -o json: %v\n%s", err, out)
+	}
+	return rows
+}
+
+// addonRow is a row of `tug show addons -o json`.
+type addonRow struct {
+	Cluster      string `json:"cluster"`
+	ResourceType string `json:"resourceType"`
+	Namespace    string `json:"namespace"`
+	Name         string `json:"name"`
+	Version      string `json:"version"`
 }

@@ -74,6 +74,7 @@ func newRootCommand() *cobra.Command {
 		newShowCommand(g),
 		newRedeployCommand(g),
 		newGenerateCommand(g),
+		newBootstrapCommand(g), newInitCommand(),
 	)
 	// cobra adds these when it executes; added now, they get the same checks.
 	root.InitDefaultCompletionCmd()

@@ -30,14 +30,23 @@ const (
 	FluxCRDsDir            = "flux-crds"
 )
 
+// CheckSourceController tells in one line, naming `make testbin`, when binDir
+// lacks source-controller or the Flux CRDs (callers check before starting anything).
+func CheckSourceController(binDir string) error {
+	if !fileExists(filepath.Join(binDir, SourceControllerBinary)) || !fileExists(filepath.Join(binDir, FluxCRDsDir)) {
+		return fmt.Errorf("localkube: Flux's source-controller is not in %s: build it with `make testbin` in a Tugboat checkout", binDir)
+	}
+	return nil
+}
+
 // StartSourceController installs Flux's source CRDs into the management cluster
 // and starts source-controller watching every namespace; it stops with the Env.
 func (e *Env) StartSourceController(ctx context.Context) (*SourceController, error) {
+	if err := CheckSourceController(e.binDir); err != nil {
+		return nil, err
+	}
 	bin := filepath.Join(e.binDir, SourceControllerBinary)
 	crdDir := filepath.Join(e.binDir, FluxCRDsDir)
-	if !fileExists(bin) || !fileExists(crdDir) {
-		return nil, fmt.Errorf("localkube: Flux's source-controller is not in %s: build it with `make testbin` in a Tugboat checkout", e.binDir)
-	}
 	crds, err := crd.Read(os.DirFS(crdDir), "*.yaml")
 	if err != nil {
 		return nil, fmt.Errorf("localkube: reading Flux's CRDs in %s: %w", crdDir, err)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -78,15 +80,51 @@ chart repository URL pointed at the platform's local chart repository.`,
 		},
 	}
 	tutorial.Flags().StringVar(&fixtures, "fixtures", "", "folder with the tutorial's manifests (default: the copy inside tug, as in examples/dbaas)")
+	tutorial.AddCommand(&cobra.Command{
+		Use:   "gitops",
+		Short: "Play the GitOps act on the local platform: a commit travels from Git to the workload cluster",
+		Long: `Creates a repository on the local platform's Git server, pushes a deploy/ folder
+holding a ConfigMap, creates a Flux GitRepository following it and a ClusterProfile
+deploying deploy/ to the workload cluster, waits for the ConfigMap there, then
+pushes a change and waits for the new value. Safe to run again.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t := &devplatform.Tutorial{Options: o, Out: cmd.OutOrStdout()}
+			return t.RunGitOps(cmd.Context())
+		},
+	})
 
-	dev.AddCommand(up, down, serve, tutorial)
+	dev.AddCommand(up, down, serve, tutorial, newDevRepoCommand(&o))
 	return dev
+}
+
+func newDevRepoCommand(o *devplatform.Options) *cobra.Command {
+	repo := &cobra.Command{Use: "repo", Short: "Git repositories on the local platform's Git server"}
+	repo.AddCommand(&cobra.Command{
+		Use:   "create NAME",
+		Short: "Create an empty repository (branch main) on the local platform's Git server and print its clone URL",
+		Long: `Creates an empty repository on the Git server that ` + "`tug dev up`" + ` runs on loopback and
+prints only its clone URL. Pushes need no credentials.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			url, err := o.CreateRepo(args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), url)
+			return nil
+		},
+	})
+	return repo
 }
 
 func printDevSummary(w io.Writer, o devplatform.Options) {
 	fmt.Fprintf(w, "Tugboat local platform is up (state in %s).\n\n", o.Dir)
 	for _, c := range o.ClusterNames() {
 		fmt.Fprintf(w, "  %-10s kubectl --kubeconfig %s get ns\n", c, o.KubeconfigPath(c))
+	}
+	if url, err := os.ReadFile(filepath.Join(o.Dir, "git.url")); err == nil {
+		fmt.Fprintf(w, "\nGit server: %s (tug dev repo create NAME prints a clone URL; pushes need no credentials)\n", strings.TrimSpace(string(url)))
 	}
 	fmt.Fprintf(w, "\nThe management cluster's registry:\n  kubectl --kubeconfig %s get sveltoscluster -A --show-labels\n", o.KubeconfigPath("mgmt"))
 	fmt.Fprintf(w, "Stop it with: tug dev down\n")

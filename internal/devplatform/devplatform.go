@@ -1,6 +1,7 @@
 // Package devplatform runs a local Tugboat platform on this machine: a
 // management cluster and managed clusters (real API servers from internal/testenv),
-// the manager, and the clusters registered as in the tutorial. `tug dev up`
+// the manager, the clusters registered as in the tutorial, Flux's source-controller
+// and a Git server for GitOps. `tug dev up`
 // starts it in a background process (Serve) and returns when it is ready;
 // `tug dev down` stops that process, which stops everything it started.
 package devplatform
@@ -105,6 +106,9 @@ func Up(ctx context.Context, o Options, self string, progress io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if err := localkube.CheckSourceController(binDir); err != nil {
+			return err
+		}
 		o.BinDir = binDir
 		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 			return fmt.Errorf("creating %s: %w", o.Dir, err)
@@ -178,7 +182,8 @@ func Down(o Options) error {
 }
 
 // Serve runs the platform in this process until ctx ends: clusters, manager,
-// registrations. It writes the ready file once every cluster is Ready.
+// registrations, Flux's source-controller and a Git server (its URL in git.url).
+// It writes the ready file once every cluster is Ready.
 func Serve(ctx context.Context, o Options) error {
 	ctrl.SetLogger(zap.New(zap.UseDevMode(false)))
 	state := filepath.Join(o.Dir, "state")
@@ -201,6 +206,15 @@ func Serve(ctx context.Context, o Options) error {
 			return err
 		}
 	}
+	// Flux's CRDs go in before the manager starts, so that it watches the sources.
+	if _, err := env.StartSourceController(ctx); err != nil {
+		return err
+	}
+	stopGit, err := startGitServer(o, filepath.Join(state, "git"))
+	if err != nil {
+		return err
+	}
+	defer stopGit()
 
 	mgmtCfg := env.Management().Config
 	opts := manager.DefaultOptions()

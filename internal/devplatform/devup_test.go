@@ -63,6 +63,46 @@ func TestDevUpAndDown(t *testing.T) {
 			t.Errorf("registry lacks %s", want)
 		}
 	}
+	gitURL, err := os.ReadFile(filepath.Join(dir, "git.url"))
+	if err != nil || !strings.HasPrefix(string(gitURL), "http://127.0.0.1:") {
+		t.Fatalf("git.url: %q, %v", gitURL, err)
+	}
+	if !strings.Contains(out, string(gitURL)) {
+		t.Errorf("summary lacks the Git server's URL %s:\n%s", gitURL, out)
+	}
+	t.Run("tug dev repo create prints a clone URL git accepts", func(t *testing.T) {
+		url := strings.TrimSpace(run("dev", "repo", "create", "x"))
+		if url != string(gitURL)+"/x.git" {
+			t.Fatalf("tug dev repo create x printed %q, want only %s/x.git", url, gitURL)
+		}
+		if out, err := exec.Command("git", "ls-remote", url).CombinedOutput(); err != nil {
+			t.Errorf("git ls-remote %s: %v: %s", url, err, out)
+		}
+	})
+	t.Run("the GitOps act: a commit travels from Git to the workload cluster", func(t *testing.T) {
+		out := run("dev", "tutorial", "gitops")
+		for _, want := range []string{
+			"tug dev repo create gitops-demo",
+			`ok: ConfigMap gitops-demo/greeting message="hello from git" in the workload cluster`,
+			`ok: ConfigMap gitops-demo/greeting message="hello again from git" in the workload cluster`,
+			"summary records revision",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+		again := run("dev", "tutorial", "gitops")
+		if !strings.Contains(again, "exists already, reused") || !strings.Contains(again, `message="hello again from git" in the workload cluster`) {
+			t.Errorf("second run:\n%s", again)
+		}
+		show := exec.Command(tug, "show", "addons", "--kubeconfig", filepath.Join(dir, "mgmt.kubeconfig"))
+		show.Env = installedEnv(cache)
+		addons, err := show.CombinedOutput()
+		if err != nil || !strings.Contains(string(addons), "gitops-demo") {
+			t.Errorf("tug show addons: %v\n%s", err, addons)
+		}
+	})
+
 	pidRaw, err := os.ReadFile(filepath.Join(dir, "platform.pid"))
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +120,13 @@ func TestDevUpAndDown(t *testing.T) {
 	if c, err := net.Dial("tcp", host); err == nil {
 		c.Close()
 		t.Errorf("%s still accepts connections", host)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "git.url")); err == nil {
+		t.Error("git.url stays after dev down")
+	}
+	if c, err := net.Dial("tcp", strings.TrimPrefix(string(gitURL), "http://")); err == nil {
+		c.Close()
+		t.Errorf("the Git server %s still accepts connections", gitURL)
 	}
 	if procs := processesMentioning(t, dir); len(procs) > 0 {
 		t.Errorf("processes left behind: %v", procs)
@@ -106,28 +153,37 @@ func processesMentioning(t *testing.T, dir string) []string {
 	return out
 }
 
-// Without the cluster binaries, `tug dev up` says in one line which command builds
-// them, and starts nothing.
+// Without the cluster binaries, or without Flux's source-controller, `tug dev up`
+// says in one line what is missing and which command builds it, and starts nothing.
 func TestDevUpWithoutBinaries(t *testing.T) {
 	work := t.TempDir()
 	tug := buildTug(t, work)
-	dir := filepath.Join(work, "dev")
-	cmd := exec.Command(tug, "dev", "up", "--dir", dir)
-	cmd.Dir = work
-	cmd.Env = installedEnv(filepath.Join(work, "empty-cache"))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	if err == nil {
-		exec.Command(tug, "dev", "down", "--dir", dir).Run() //nolint:errcheck // a platform started unexpectedly
-		t.Fatal("tug dev up succeeded without kube-apiserver and etcd")
-	}
-	msg := strings.TrimSpace(stderr.String())
-	if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "make testbin") || !strings.Contains(msg, "kube-apiserver") {
-		t.Errorf("want one line naming the binaries and `make testbin`, got:\n%s", msg)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "platform.pid")); err == nil {
-		t.Error("a platform process was started")
+	for _, tc := range []struct {
+		name, missing string
+		cache         string
+	}{
+		{"no cluster binaries", "kube-apiserver", filepath.Join(work, "empty-cache")},
+		{"no source-controller", "source-controller", cacheWith(t, "kube-apiserver", "etcd")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "dev")
+			cmd := exec.Command(tug, "dev", "up", "--dir", dir)
+			cmd.Dir = work
+			cmd.Env = installedEnv(tc.cache)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Run(); err == nil {
+				exec.Command(tug, "dev", "down", "--dir", dir).Run() //nolint:errcheck // a platform started unexpectedly
+				t.Fatalf("tug dev up succeeded without %s", tc.missing)
+			}
+			msg := strings.TrimSpace(stderr.String())
+			if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "make testbin") || !strings.Contains(msg, tc.missing) {
+				t.Errorf("want one line naming %s and `make testbin`, got:\n%s", tc.missing, msg)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "platform.pid")); err == nil {
+				t.Error("a platform process was started")
+			}
+		})
 	}
 }
 
@@ -148,8 +204,15 @@ func buildTug(t *testing.T, dir string) string {
 }
 
 // cacheWithBinaries is a cache folder laid out as hack/test-binaries.sh fills it
-// ($TUGBOAT_CACHE/testbin/<version>/), linking the binaries this test run uses.
+// ($TUGBOAT_CACHE/testbin/<version>/), linking the binaries this test run uses:
+// the clusters', Flux's source-controller and its CRDs.
 func cacheWithBinaries(t *testing.T) string {
+	t.Helper()
+	return cacheWith(t, "kube-apiserver", "etcd", localkube.SourceControllerBinary, localkube.FluxCRDsDir)
+}
+
+// cacheWith is a cache folder linking only the named entries of the bin folder.
+func cacheWith(t *testing.T, entries ...string) string {
 	t.Helper()
 	bins, err := localkube.BinDir("")
 	if err != nil {
@@ -160,7 +223,7 @@ func cacheWithBinaries(t *testing.T) string {
 	if err := os.MkdirAll(testbin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range []string{"kube-apiserver", "etcd"} {
+	for _, b := range entries {
 		if err := os.Symlink(filepath.Join(bins, b), filepath.Join(testbin, b)); err != nil {
 			t.Fatal(err)
 		}

@@ -91,9 +91,16 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 		return ctrl.Result{}, err
 	}
 	if bytes.Equal(fs.Hash, hash) && fs.Status == libv1beta1.FeatureStatusProvisioned && !drifted {
-		// Nothing changed: no call to the managed cluster at all. A new revision of a
-		// Flux source with the same content is what is deployed: record it.
+		// Nothing changed: no write to the managed cluster. A new revision of a Flux
+		// source with the same content is what is deployed: record it. Drift
+		// detection keeps watching what was deployed — after a manager restart or a
+		// lost connection this is where the watch comes back (a no-op when it runs).
 		recordRevisions(fs, in)
+		if spec.SyncMode == libv1beta1.SyncModeContinuousWithDriftDetection && len(previousGVKs) > 0 {
+			if err := r.drift.watch(ctx, types.NamespacedName{Namespace: cluster.Namespace, Name: cluster.Name}, previousGVKs); err != nil {
+				return r.fail(s, fs, err)
+			}
+		}
 		return ctrl.Result{}, nil
 	}
 	remote, local, err := in.render()

@@ -5,23 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/tugboat-dev/tugboat/internal/gitops/gitopstest"
 	"github.com/tugboat-dev/tugboat/internal/gitserver"
 )
-
-func git(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", append([]string{"-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"}, args...)...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
 
 // A repository created on the server is cloned, pushed to without credentials and
 // cloned again with the pushed commit, by the real git CLI over smart HTTP.
@@ -47,23 +35,14 @@ func TestCreateCloneAndPush(t *testing.T) {
 		}
 	}
 
-	work := t.TempDir()
-	git(t, work, "clone", "-q", url, "a")
-	a := filepath.Join(work, "a")
-	if err := os.MkdirAll(filepath.Join(a, "deploy"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(a, "deploy", "cm.yaml"), []byte("kind: ConfigMap\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	git(t, a, "add", ".")
-	git(t, a, "commit", "-q", "-m", "first")
-	git(t, a, "push", "-q", "origin", "HEAD:main")
-	head := git(t, a, "rev-parse", "HEAD")
-
-	git(t, work, "clone", "-q", "-b", "main", url, "b")
-	if got := git(t, filepath.Join(work, "b"), "rev-parse", "HEAD"); got != head {
+	a := gitopstest.Clone(t, url)
+	head := gitopstest.Push(t, a, "main", map[string]string{"deploy/cm.yaml": "kind: ConfigMap\n"})
+	b := gitopstest.Clone(t, url)
+	if got := gitopstest.Git(t, b, "rev-parse", "HEAD"); got != head {
 		t.Errorf("second clone at %s, pushed %s", got, head)
+	}
+	if _, err := os.Stat(filepath.Join(b, "deploy", "cm.yaml")); err != nil {
+		t.Errorf("the pushed file is not in the second clone: %v", err)
 	}
 	if s.Requests("fleet") == 0 {
 		t.Error("no request counted")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: a local Tugboat platform on embedded clusters (real kube-apiserver +
 # etcd processes built by hack/test-binaries.sh), the database-as-a-service tutorial
-# played on it, and what the platform deployed. Safe to re-run: a running platform
+# played on it, a GitOps act (a commit travelling from the platform's Git server to
+# the workload cluster), and what the platform deployed. Safe to re-run: a running platform
 # is reused and the tutorial's steps are idempotent.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,7 +13,7 @@ cd "$root"
 
 say() { printf '\n### %s\n' "$*"; }
 
-say "starting the local platform: management, services and workload clusters, the manager, a chart repository, a database stand-in"
+say "starting the local platform: management, services and workload clusters, the manager, Flux's source-controller, a Git server, a chart repository, a database stand-in"
 "$tug" dev up --bin-dir "${TUGBOAT_TESTBIN:-${KUBEBUILDER_ASSETS:-}}"
 
 export KUBECONFIG="$dir/mgmt.kubeconfig"
@@ -21,6 +22,9 @@ kubectl get sveltoscluster -A --show-labels
 
 say "the database-as-a-service tutorial"
 "$tug" dev tutorial
+
+say "the GitOps act: a commit travels from Git to the workload cluster (tug dev tutorial gitops)"
+"$tug" dev tutorial gitops
 
 say "what the platform deployed where (tug show addons)"
 "$tug" show addons
@@ -37,5 +41,7 @@ The platform keeps running. Explore it:
   $tug show usage
   kubectl --kubeconfig $dir/services.kubeconfig get clusters.postgresql.cnpg.io,secrets,services -A
   kubectl --kubeconfig $dir/workload.kubeconfig get jobs -n todo -o yaml
+  kubectl get gitrepositories -A; git clone $(cat "$dir/git.url")/gitops-demo.git
+  $tug dev repo create NAME   # another repository on the platform's Git server
 Stop it with: make demo-down   (or: $tug dev down)
 EOT

@@ -16,7 +16,7 @@ func newDevCommand() *cobra.Command {
 	o := devplatform.Options{Dir: devplatform.DefaultDir(), WorkloadClusters: 1}
 	dev := &cobra.Command{Use: "dev", Short: "Run a local Tugboat platform on this machine"}
 	dev.PersistentFlags().StringVar(&o.Dir, "dir", o.Dir, "folder for kubeconfigs, logs and state ($TUGBOAT_DEV_DIR)")
-	dev.PersistentFlags().StringVar(&o.BinDir, "bin-dir", os.Getenv("KUBEBUILDER_ASSETS"), "folder holding kube-apiserver and etcd (default: $KUBEBUILDER_ASSETS, else the cache folder `make testbin` fills)")
+	dev.PersistentFlags().StringVar(&o.BinDir, "bin-dir", os.Getenv("KUBEBUILDER_ASSETS"), "folder holding kube-apiserver, etcd and source-controller (default: $KUBEBUILDER_ASSETS, else the cache folder `make testbin` fills)")
 	dev.PersistentFlags().StringVar(&o.RepoRoot, "repo", "", "a Tugboat checkout whose test/charts and hack/postgres.sh to use (default: the copies inside tug)")
 
 	up := &cobra.Command{

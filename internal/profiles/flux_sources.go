@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/yaml"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/sources"
 )
 
@@ -47,9 +50,34 @@ func manifestFile(name string) bool {
 	return false
 }
 
-// templateMarker in a file of a Flux source makes it a template, as the
-// annotation does on a ConfigMap or Secret.
-const templateMarker = "projectsveltos.io/template"
+// documentSeparator splits a multi-document YAML file.
+var documentSeparator = regexp.MustCompile(`(?m)^---\s*$`)
+
+// templateFile reports whether a file of a Flux source is a template: one of its
+// documents carries the projectsveltos.io/template annotation in its own
+// metadata, as a ConfigMap or Secret does to make its content a template. (A
+// ConfigMap in the file whose data merely mentions the annotation is not one.) A
+// document that does not parse as YAML before rendering counts as a template when
+// it holds the annotation and template actions.
+func templateFile(content []byte) bool {
+	for _, doc := range documentSeparator.Split(string(content), -1) {
+		var head struct {
+			Metadata struct {
+				Annotations map[string]string `json:"annotations"`
+			} `json:"metadata"`
+		}
+		if err := yaml.Unmarshal([]byte(doc), &head); err != nil {
+			if strings.Contains(doc, libv1beta1.TemplateAnnotation) && strings.Contains(doc, "{{") {
+				return true
+			}
+			continue
+		}
+		if _, ok := head.Metadata.Annotations[libv1beta1.TemplateAnnotation]; ok {
+			return true
+		}
+	}
+	return false
+}
 
 // addRevision records rev once in revs.
 func addRevision(revs []configv1beta1.SourceRevision, rev configv1beta1.SourceRevision) []configv1beta1.SourceRevision {

@@ -141,7 +141,7 @@ func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.Cluste
 				fileSrc := src
 				fileSrc.data = map[string]string{path.Join(ref.Path, f): string(files[f])}
 				fileSrc.revision = rev.Revision
-				if strings.Contains(string(files[f]), templateMarker) {
+				if templateFile(files[f]) {
 					fileSrc.annotations = map[string]string{libv1beta1.TemplateAnnotation: "ok"}
 				}
 				in.sources = append(in.sources, fileSrc)

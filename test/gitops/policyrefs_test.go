@@ -110,6 +110,7 @@ func TestPolicyRefsFromGitRepository(t *testing.T) {
 		"deploy/one.yaml":       configMapYAML("one", "1"),
 		"deploy/two.yaml":       configMapYAML("two", "2"),
 		"deploy/README.md":      "not a manifest\n",
+		"deploy/templated.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: templated\n  namespace: apps\n  annotations:\n    projectsveltos.io/template: ok\ndata:\n  value: '{{ .Cluster.metadata.name }}'\n",
 		"other/ignored.yaml":    configMapYAML("ignored", "x"),
 	})
 	cp := &configv1beta1.ClusterProfile{
@@ -134,6 +135,9 @@ func TestPolicyRefsFromGitRepository(t *testing.T) {
 				}
 				return nil
 			})
+			if got, err := configMapValue(c, "templated"); err != nil || got != name {
+				t.Errorf("%s: the templated file gave %q (%v), want the cluster's name", name, got, err)
+			}
 			if _, err := configMapValue(c, "ignored"); !apierrors.IsNotFound(err) {
 				t.Errorf("%s: a file outside the path was deployed (%v)", name, err)
 			}

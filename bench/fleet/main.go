@@ -7,6 +7,10 @@
 //
 //	make bench     # or: go run ./bench/fleet -out bench/RESULTS.md
 //
+// With -gitops K (default 10) it also times K git pushes reaching a profile's
+// clusters through Flux's real source-controller (built by `make testbin`).
+// -phases runs only some phases while iterating.
+//
 // It is a program, not a test: `go test ./...` never runs it.
 package main
 
@@ -18,6 +22,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +43,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/gitserver"
 	"github.com/tugboat-dev/tugboat/internal/localkube"
 	"github.com/tugboat-dev/tugboat/internal/manager"
 )
@@ -61,6 +67,21 @@ type config struct {
 	cpuprofile  string
 	command     string
 	verbose     bool
+
+	gitopsN        int // GitOps samples (pushes); 0 skips the phase
+	gitopsClusters int
+	phases         map[string]bool
+}
+
+// allPhases are the phases -phases selects from, in the order they run.
+var allPhases = []string{"fanout", "label", "gitops", "drift", "events", "steady"}
+
+// on reports whether a phase runs.
+func (c config) on(phase string) bool {
+	if phase == "gitops" && c.gitopsN <= 0 {
+		return false
+	}
+	return c.phases[phase]
 }
 
 // server is one managed kube-apiserver.
@@ -88,6 +109,7 @@ type harness struct {
 	mgr      *manager.Manager
 	servers  []*server
 	clusters []fleetCluster
+	git      *gitserver.Server
 	rep      *report
 }
 
@@ -109,7 +131,27 @@ func main() {
 	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "CPU profile of the manager during the largest fan-out")
 	flag.StringVar(&cfg.command, "command", "", "the command line to record in the report (default: this program's arguments)")
 	flag.BoolVar(&cfg.verbose, "v", false, "log the manager")
+	flag.IntVar(&cfg.gitopsN, "gitops", 10, "GitOps pushes to time (git push → clusters through Flux's source-controller; 0 skips the phase)")
+	flag.IntVar(&cfg.gitopsClusters, "gitops-clusters", 10, "clusters the GitOps profile selects")
+	phases := flag.String("phases", strings.Join(allPhases, ","), "phases to run (comma-separated, of "+strings.Join(allPhases, ",")+"); registration and memory always run")
 	flag.Parse()
+	cfg.phases = map[string]bool{}
+	for _, ph := range strings.Split(*phases, ",") {
+		ph = strings.TrimSpace(ph)
+		if !slices.Contains(allPhases, ph) {
+			fatalf("bad -phases entry %q (phases: %s)", ph, strings.Join(allPhases, ","))
+		}
+		cfg.phases[ph] = true
+	}
+	cfg.gitopsClusters = min(cfg.gitopsClusters, cfg.servers*cfg.perServer)
+	if cfg.on("gitops") {
+		if cfg.gitopsClusters <= 0 {
+			fatalf("bad -gitops-clusters %d", cfg.gitopsClusters)
+		}
+		if err := checkSourceController(); err != nil {
+			fatalf("%v", err)
+		}
+	}
 	for _, s := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n <= 0 || n > cfg.servers*cfg.perServer {
@@ -200,6 +242,13 @@ func (h *harness) run(ctx context.Context) error {
 		h.servers = append(h.servers, s)
 	}
 	h.rep.machine(ctx, h.servers[0].cs)
+	if h.cfg.on("gitops") {
+		// Before the manager: it watches the Flux sources only when their API is served at its start.
+		if err := h.startGitOps(ctx); err != nil {
+			return err
+		}
+		defer h.git.Close()
+	}
 
 	opts := manager.DefaultOptions()
 	opts.MetricsAddr, opts.ProbeAddr, opts.LeaderElection = "0", "0", false
@@ -227,44 +276,73 @@ func (h *harness) run(ctx context.Context) error {
 	}
 	h.rep.memory(fmt.Sprintf("%d clusters registered and ready, no profile", len(h.clusters)), memSnapshot(true))
 
-	// 3. Fan-out convergence, with the CPU profile on the largest size.
-	for _, n := range h.cfg.sizes {
-		if err := h.fanout(ctx, n, n == h.cfg.sizes[len(h.cfg.sizes)-1]); err != nil {
-			return err
+	var skipped []string
+	for _, ph := range allPhases {
+		if !h.cfg.on(ph) {
+			skipped = append(skipped, ph)
 		}
 	}
-	h.rep.memory(fmt.Sprintf("%d clusters, %d fan-out profiles deployed", len(h.clusters), len(h.cfg.sizes)), memSnapshot(true))
-	// Label changes start from clusters without summaries: a label change makes every
-	// summary of the cluster redeploy, and a redeploy deletes the objects the same
-	// profile deployed for sibling registrations of the API server (see the report).
-	var fans []string
-	for _, n := range h.cfg.sizes {
-		fans = append(fans, fmt.Sprintf("fan-n%d", n))
+	if len(skipped) > 0 {
+		h.rep.notef("phases not run (-phases / -gitops 0): %s", strings.Join(skipped, ", "))
 	}
-	if err := h.withdraw(ctx, fans...); err != nil {
-		return err
-	}
-	for i, n := range h.cfg.sizes {
-		if i > 0 {
-			if err := h.withdraw(ctx, fmt.Sprintf("lbl-n%d", h.cfg.sizes[i-1])); err != nil {
+
+	// 3. Fan-out convergence, with the CPU profile on the largest size.
+	if h.cfg.on("fanout") {
+		for _, n := range h.cfg.sizes {
+			if err := h.fanout(ctx, n, n == h.cfg.sizes[len(h.cfg.sizes)-1]); err != nil {
 				return err
 			}
 		}
-		if err := h.labelChange(ctx, n); err != nil {
+		h.rep.memory(fmt.Sprintf("%d clusters, %d fan-out profiles deployed", len(h.clusters), len(h.cfg.sizes)), memSnapshot(true))
+		// Label changes start from clusters without summaries: a label change makes every
+		// summary of the cluster redeploy, and a redeploy deletes the objects the same
+		// profile deployed for sibling registrations of the API server (see the report).
+		var fans []string
+		for _, n := range h.cfg.sizes {
+			fans = append(fans, fmt.Sprintf("fan-n%d", n))
+		}
+		if err := h.withdraw(ctx, fans...); err != nil {
 			return err
 		}
 	}
+	if h.cfg.on("label") {
+		for i, n := range h.cfg.sizes {
+			if i > 0 {
+				if err := h.withdraw(ctx, fmt.Sprintf("lbl-n%d", h.cfg.sizes[i-1])); err != nil {
+					return err
+				}
+			}
+			if err := h.labelChange(ctx, n); err != nil {
+				return err
+			}
+		}
+	}
+	// 6. GitOps: git push → clusters, before the drift profile exists: a
+	// drift-detection summary on the same clusters re-applies its own objects
+	// when the pushed change lands (8 extra writes per push with drift on 2 of
+	// the 10 clusters, measured), which would blur the per-cluster request count.
+	if h.cfg.on("gitops") {
+		if err := h.gitops(ctx); err != nil {
+			return fmt.Errorf("GitOps phase: %w", err)
+		}
+	}
 	// 2. Drift correction.
-	if err := h.drift(ctx); err != nil {
-		return err
+	if h.cfg.on("drift") {
+		if err := h.drift(ctx); err != nil {
+			return err
+		}
 	}
 	// 1. Event → deploy.
-	if err := h.events(ctx); err != nil {
-		return err
+	if h.cfg.on("events") {
+		if err := h.events(ctx); err != nil {
+			return err
+		}
 	}
 	// 4. Steady state, then 5. memory at the end.
-	if err := h.steadyState(ctx); err != nil {
-		return err
+	if h.cfg.on("steady") {
+		if err := h.steadyState(ctx); err != nil {
+			return err
+		}
 	}
 	profiles := &configv1beta1.ClusterProfileList{}
 	_ = h.mgmt.List(ctx, profiles)
@@ -296,6 +374,9 @@ func (h *harness) register(ctx context.Context) error {
 		}
 		if i < h.driftClusters() {
 			labels["drift"] = "yes"
+		}
+		if h.cfg.on("gitops") && i < h.gitopsClusters() {
+			labels[gitopsLabel] = "yes"
 		}
 		_, err := clusters.Register(ctx, h.mgmt, clusters.Registration{Namespace: c.name, Name: c.name, Kubeconfig: c.server.cluster.Kubeconfig, Labels: labels})
 		return err

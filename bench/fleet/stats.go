@@ -43,6 +43,14 @@ func (d *dist) row() string {
 		ms(d.quantile(0.5)), ms(d.quantile(0.9)), ms(d.quantile(0.99)), ms(d.max()), d.failures)
 }
 
+// row3 formats n, p50, p90, max and failures as Markdown table cells.
+func (d *dist) row3() string {
+	if len(d.samples) == 0 {
+		return fmt.Sprintf("0 | – | – | – | %d", d.failures)
+	}
+	return fmt.Sprintf("%d | %s | %s | %s | %d", len(d.samples), ms(d.quantile(0.5)), ms(d.quantile(0.9)), ms(d.max()), d.failures)
+}
+
 // ms formats a duration in milliseconds (or seconds when long).
 func ms(d time.Duration) string {
 	if d >= 10*time.Second {

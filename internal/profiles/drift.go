@@ -99,7 +99,7 @@ func (w *driftWatcher) handle(ev clusters.WatchEvent) {
 	case ev.Object == nil:
 		return
 	case ev.Type == clusters.WatchDeleted:
-	case ev.Type == clusters.WatchUpdated && ev.Old != nil && contentChanged(ev.Old, ev.Object):
+	case ev.Type == clusters.WatchUpdated && ev.Old != nil && contentChanged(ev.Old, ev.Object) && !ownApply(ev.Old, ev.Object):
 	default:
 		return
 	}
@@ -237,6 +237,13 @@ func (w *driftWatcher) takeDrifted(key types.NamespacedName) bool {
 }
 
 // contentChanged ignores changes that only touch bookkeeping metadata.
+// ownApply reports whether an update is Tugboat's own deploy: it carries a new
+// content hash (someone else's change leaves the hash Tugboat wrote alone).
+func ownApply(old, new *unstructured.Unstructured) bool {
+	h := func(u *unstructured.Unstructured) string { return u.GetAnnotations()[libv1beta1.HashAnnotation] }
+	return h(old) != h(new) && h(new) != ""
+}
+
 func contentChanged(a, b *unstructured.Unstructured) bool {
 	strip := func(u *unstructured.Unstructured) map[string]any {
 		c := u.DeepCopy().Object

@@ -23,7 +23,10 @@ import (
 // independently: a failing one does not stop the others. The shortest requeue
 // asked for wins; errors are joined.
 func (r *SummaryReconciler) runFeatures(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, prof profileRef, followUps *[]types.NamespacedName) (ctrl.Result, error) {
-	drifted := r.drift.takeDrifted(client.ObjectKeyFromObject(s))
+	// Drift is repaired only for profiles that ask for it: the watch of a cluster
+	// also sees objects of other profiles deployed there.
+	drifted := r.drift.takeDrifted(client.ObjectKeyFromObject(s)) &&
+		s.Spec.ClusterProfileSpec.SyncMode == libv1beta1.SyncModeContinuousWithDriftDetection
 	var result ctrl.Result
 	var errs []error
 	for _, deploy := range []func() (ctrl.Result, error){

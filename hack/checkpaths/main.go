@@ -1,5 +1,5 @@
 // Command checkpaths fails when a tracked file other than documentation refers to
-// a path outside the repository: a sibling folder such as ../shared, a relative
+// a path outside the repository: a sibling folder beside the checkout, a relative
 // path that climbs above the repository root, or an absolute path of one
 // machine (/root/…, /home/<user>/…, /work/…, /Users/…). The product, its tests
 // and its scripts read only what the repository holds. `make lint` runs it.
@@ -31,7 +31,8 @@ func (f Finding) String() string {
 }
 
 var (
-	// sharedDir is ../shared (any depth), the reference folder beside our own checkouts.
+	// sharedDir is the reference folder "shared" beside our own checkouts, reached
+	// by any number of "../".
 	sharedDir = regexp.MustCompile(`(\.\./)+shared\b|"\.\."\s*,\s*("\.\."\s*,\s*)*"shared"`)
 	// machinePath is an absolute path that exists only on some machine.
 	machinePath = regexp.MustCompile(`(^|[\s"'=:(])(/root/|/work/|/Users/|/home/[A-Za-z0-9._-]+/)`)
@@ -68,7 +69,7 @@ func Check(file string, content []byte) []Finding {
 		add := func(why string) { out = append(out, Finding{File: file, Line: n, Text: line, Why: why}) }
 		switch {
 		case sharedDir.MatchString(line):
-			add("refers to ../shared beside the repository")
+			add("refers to the sibling folder 'shared' beside the repository")
 		case machinePath.MatchString(line) && !image:
 			add("refers to an absolute path of one machine")
 		default:

@@ -17,10 +17,10 @@ func TestCheck(t *testing.T) {
 		file, content string
 		want          string // substring of the reason; "" for no finding
 	}{
-		{"internal/x/x_test.go", `p := filepath.Join("..", "..", "SIBLING", "fixtures")`, "../SIBLING"},
-		{"cmd/tug/dev.go", `dir := "../SIBLING/fixtures/dbaas"`, "../SIBLING"},
-		{"Makefile", `FIXTURES := ../../SIBLING/fixtures`, "../SIBLING"},
-		{"hack/x.sh", `cp "$root/../SIBLING/x" .`, "../SIBLING"},
+		{"internal/x/x_test.go", `p := filepath.Join("..", "..", "SIBLING", "fixtures")`, "sibling folder"},
+		{"cmd/tug/dev.go", `dir := "../SIBLING/fixtures/dbaas"`, "sibling folder"},
+		{"Makefile", `FIXTURES := ../../SIBLING/fixtures`, "sibling folder"},
+		{"hack/x.sh", `cp "$root/../SIBLING/x" .`, "sibling folder"},
 		{"internal/x/x.go", `const cache = "/root/.cache/tugboat"`, "absolute path"},
 		{"internal/x/x.go", `dir := "/home/alice/tugboat"`, "absolute path"},
 		{"internal/x/x.go", `os.ReadFile("/work/main/go.mod")`, "absolute path"},

@@ -3,7 +3,7 @@
 # name from Debian, then builds the test cluster binaries once per machine:
 #   git                  (when missing)
 #   postgresql           hack/postgres.sh install
-#   etcd-server + kube-apiserver   hack/test-binaries.sh
+#   etcd-server, kube-apiserver, Flux's source-controller   hack/test-binaries.sh
 # Idempotent and quick when everything is there.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -59,6 +59,23 @@ func (f clusterFilter) matches(namespace, name string) bool {
 // inNamespace is the namespace filter: everything when it is empty.
 func inNamespace(filter, namespace string) bool { return filter == "" || filter == namespace }
 
+// profileListing checks the output format and the --profile filter of a
+// command that lists what profiles did, then connects to the management cluster.
+func (g *globalOptions) profileListing(output, profile string) (client.Client, profileFilter, error) {
+	if err := checkOutput(output); err != nil {
+		return nil, profileFilter{}, err
+	}
+	pf, err := parseProfileFilter(profile)
+	if err != nil {
+		return nil, profileFilter{}, err
+	}
+	c, err := g.client()
+	if err != nil {
+		return nil, profileFilter{}, err
+	}
+	return c, pf, nil
+}
+
 // ---- show addons ----
 
 // addonRow is one Helm release or one deployed object in one cluster.
@@ -92,14 +109,7 @@ object (cluster-scoped objects have none and are then left out);
 ClusterProfile/NAME, Profile/NAME or Profile/NAMESPACE/NAME.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			pf, err := parseProfileFilter(profile)
-			if err != nil {
-				return err
-			}
-			c, err := g.client()
+			c, pf, err := g.profileListing(output, profile)
 			if err != nil {
 				return err
 			}
@@ -501,14 +511,7 @@ release (cluster-scoped objects have none and are then left out);
 ClusterProfile/NAME, Profile/NAME or Profile/NAMESPACE/NAME.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			pf, err := parseProfileFilter(profile)
-			if err != nil {
-				return err
-			}
-			c, err := g.client()
+			c, pf, err := g.profileListing(output, profile)
 			if err != nil {
 				return err
 			}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -30,10 +29,7 @@ depends on), then marks the owning profiles so the manager reconciles them; each
 summary is then deployed again even if nothing changed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if namespace == "" || name == "" {
-				return usageError{errors.New("--namespace and --cluster are required")}
-			}
-			c, err := g.client()
+			c, err := g.clusterClient(namespace, name)
 			if err != nil {
 				return err
 			}
@@ -50,8 +46,7 @@ summary is then deployed again even if nothing changed.`,
 			return nil
 		},
 	}
-	cluster.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the SveltosCluster")
-	cluster.Flags().StringVar(&name, "cluster", "", "name of the SveltosCluster")
+	addSveltosClusterFlags(cluster, &namespace, &name)
 	redeploy := &cobra.Command{Use: "redeploy", Short: "Apply again what profiles deploy"}
 	redeploy.AddCommand(cluster)
 	return redeploy

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 )
@@ -25,8 +26,8 @@ sveltosctl when it is given after "cluster") or from a context of your own kubec
 (--fleet-cluster-context), written out self-contained with its credentials embedded.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if namespace == "" || name == "" {
-				return usageError{errors.New("--namespace and --cluster are required")}
+			if err := requireCluster(namespace, name); err != nil {
+				return err
 			}
 			if (kubeconfigFile == "") == (fleetContext == "") {
 				return usageError{errors.New("give exactly one of --kubeconfig-file (or --kubeconfig) and --fleet-cluster-context")}
@@ -63,8 +64,7 @@ sveltosctl when it is given after "cluster") or from a context of your own kubec
 		},
 	}
 	f := cluster.Flags()
-	f.StringVarP(&namespace, "namespace", "n", "", "namespace of the SveltosCluster")
-	f.StringVar(&name, "cluster", "", "name of the SveltosCluster")
+	addSveltosClusterFlags(cluster, &namespace, &name)
 	f.StringVar(&kubeconfigFile, "kubeconfig-file", "", "kubeconfig file of the cluster to register")
 	f.StringVar(&fleetContext, "fleet-cluster-context", "", "context of your kubeconfig that reaches the cluster to register")
 	f.StringVar(&labelList, "labels", "", "labels of the SveltosCluster, k=v,k2=v2")
@@ -88,10 +88,7 @@ func newDeregisterCommand(g *globalOptions) *cobra.Command {
 		Short: "Remove a cluster's SveltosCluster and kubeconfig Secret",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if namespace == "" || name == "" {
-				return usageError{errors.New("--namespace and --cluster are required")}
-			}
-			c, err := g.client()
+			c, err := g.clusterClient(namespace, name)
 			if err != nil {
 				return err
 			}
@@ -102,9 +99,32 @@ func newDeregisterCommand(g *globalOptions) *cobra.Command {
 			return nil
 		},
 	}
-	cluster.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the SveltosCluster")
-	cluster.Flags().StringVar(&name, "cluster", "", "name of the SveltosCluster")
+	addSveltosClusterFlags(cluster, &namespace, &name)
 	deregister := &cobra.Command{Use: "deregister", Short: "Remove things from the management cluster"}
 	deregister.AddCommand(cluster)
 	return deregister
+}
+
+// requireCluster checks that --namespace and --cluster, which name a
+// SveltosCluster, are both given.
+func requireCluster(namespace, name string) error {
+	if namespace == "" || name == "" {
+		return usageError{errors.New("--namespace and --cluster are required")}
+	}
+	return nil
+}
+
+// clusterClient checks the SveltosCluster flags, then connects to the
+// management cluster.
+func (g *globalOptions) clusterClient(namespace, name string) (client.Client, error) {
+	if err := requireCluster(namespace, name); err != nil {
+		return nil, err
+	}
+	return g.client()
+}
+
+// addSveltosClusterFlags adds --namespace/-n and --cluster, which name a SveltosCluster.
+func addSveltosClusterFlags(cmd *cobra.Command, namespace, name *string) {
+	cmd.Flags().StringVarP(namespace, "namespace", "n", "", "namespace of the SveltosCluster")
+	cmd.Flags().StringVar(name, "cluster", "", "name of the SveltosCluster")
 }

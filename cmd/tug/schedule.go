@@ -186,17 +186,34 @@ func (o *scheduleOptions) target(cp *gitops.ControlPlane) (repoURL, branch, path
 	return repoURL, branch, path, nil
 }
 
-func (o *scheduleOptions) diff(ctx context.Context, stdout, stderr io.Writer) error {
+// targeted is a schedule's result and the branch of the GitOps repository it goes to.
+type targeted struct {
+	res             *scheduler.Result
+	cache           *gitops.Cache
+	repoURL, branch string
+	ref             v1alpha1.RepositoryReference
+}
+
+// scheduleTargeted schedules the environment and finds where its result goes.
+func (o *scheduleOptions) scheduleTargeted(ctx context.Context, stderr io.Writer) (*targeted, error) {
 	cp, res, cache, err := o.schedule(ctx, stderr)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	repoURL, branch, path, err := o.target(cp)
 	if err != nil {
+		return nil, err
+	}
+	return &targeted{res: res, cache: cache, repoURL: repoURL, branch: branch, ref: gitopsRef(repoURL, branch, path)}, nil
+}
+
+func (o *scheduleOptions) diff(ctx context.Context, stdout, stderr io.Writer) error {
+	t, err := o.scheduleTargeted(ctx, stderr)
+	if err != nil {
 		return err
 	}
-	pub := &gitops.Publisher{Cache: cache, Direct: true}
-	changes, err := pub.Diff(ctx, gitopsRef(repoURL, branch, path), res)
+	pub := &gitops.Publisher{Cache: t.cache, Direct: true}
+	changes, err := pub.Diff(ctx, t.ref, t.res)
 	if err != nil {
 		return err
 	}
@@ -204,23 +221,19 @@ func (o *scheduleOptions) diff(ctx context.Context, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "%s\t%s\n", c.Kind, c.Path)
 	}
 	if len(changes) == 0 {
-		fmt.Fprintf(stdout, "environment %s: no changes to %s (branch %s)\n", o.environment, repoURL, branch)
+		fmt.Fprintf(stdout, "environment %s: no changes to %s (branch %s)\n", o.environment, t.repoURL, t.branch)
 	}
-	return targetErrors(res)
+	return targetErrors(t.res)
 }
 
 func (o *scheduleOptions) push(ctx context.Context, stdout, stderr io.Writer) error {
-	cp, res, cache, err := o.schedule(ctx, stderr)
+	t, err := o.scheduleTargeted(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	repoURL, branch, path, err := o.target(cp)
-	if err != nil {
-		return err
-	}
-	pub := &gitops.Publisher{Cache: cache, Direct: o.direct}
+	pub := &gitops.Publisher{Cache: t.cache, Direct: o.direct}
 	if !o.direct {
-		owner, name, err := gitops.ParseGitHubRepo(repoURL)
+		owner, name, err := gitops.ParseGitHubRepo(t.repoURL)
 		if err != nil {
 			return fmt.Errorf("pull requests need a GitHub repository (or use --direct): %w", err)
 		}
@@ -230,7 +243,7 @@ func (o *scheduleOptions) push(ctx context.Context, stdout, stderr io.Writer) er
 		}
 		pub.Forge = &gitops.GitHub{BaseURL: o.githubAPI, Owner: owner, Repo: name, Token: token}
 	}
-	outcome, err := pub.Publish(ctx, o.environment, gitopsRef(repoURL, branch, path), res)
+	outcome, err := pub.Publish(ctx, o.environment, t.ref, t.res)
 	if err != nil {
 		return err
 	}
@@ -248,7 +261,7 @@ func (o *scheduleOptions) push(ctx context.Context, stdout, stderr io.Writer) er
 			fmt.Fprintf(stdout, "closed superseded pull request #%d\n", n)
 		}
 	}
-	return targetErrors(res)
+	return targetErrors(t.res)
 }
 
 func short(commit string) string {

@@ -310,12 +310,7 @@ func (h *harness) gitops(ctx context.Context) error {
 	}
 
 	time.Sleep(time.Second)
-	w0 := h.managerWrites(ctx)
-	c0, err := h.serverCounts(ctx)
-	if err != nil {
-		return err
-	}
-	m0, err := scrape(ctx, h.mgmtCS)
+	a0, err := h.apiCounters(ctx)
 	if err != nil {
 		return err
 	}
@@ -329,18 +324,14 @@ func (h *harness) gitops(ctx context.Context) error {
 	}
 	// Let trailing requests land before counting.
 	time.Sleep(2 * time.Second)
-	res.writes = h.managerWrites(ctx) - w0
-	c1, err := h.serverCounts(ctx)
+	a1, err := h.apiCounters(ctx)
 	if err != nil {
 		return err
 	}
-	m1, err := scrape(ctx, h.mgmtCS)
-	if err != nil {
-		return err
-	}
-	d := managerDelta(c0, c1)
+	res.writes = a1.writes - a0.writes
+	d := managerDelta(a0.servers, a1.servers)
 	res.serverW, res.reads = d.writes, d.reads
-	res.mgmtWrites = m1.writes - m0.writes
+	res.mgmtWrites = a1.mgmt.writes - a0.mgmt.writes
 	res.gitRequests = h.git.Requests(gitopsRepo) - git0
 
 	// The summaries record the last commit.

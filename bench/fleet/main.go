@@ -510,6 +510,29 @@ func managerDelta(before, after serverCounts) requestCounts {
 	return d
 }
 
+// apiCounters is a snapshot of the API counters: the manager's writes to the
+// managed clusters, the managed API servers' (and the harness's own) requests and
+// the management API server's requests.
+type apiCounters struct {
+	writes  int64
+	servers serverCounts
+	mgmt    requestCounts
+}
+
+// apiCounters reads the API counters, in that order.
+func (h *harness) apiCounters(ctx context.Context) (apiCounters, error) {
+	writes := h.managerWrites(ctx)
+	servers, err := h.serverCounts(ctx)
+	if err != nil {
+		return apiCounters{}, err
+	}
+	mgmt, err := scrape(ctx, h.mgmtCS)
+	if err != nil {
+		return apiCounters{}, err
+	}
+	return apiCounters{writes: writes, servers: servers, mgmt: mgmt}, nil
+}
+
 func (h *harness) ensureNamespace(ctx context.Context, c client.Client, name string) error {
 	return clusters.EnsureNamespace(ctx, c, name)
 }

@@ -544,12 +544,7 @@ func (h *harness) applyYAML(ctx context.Context, manifest []byte) error {
 func (h *harness) steadyState(ctx context.Context) error {
 	logf("steady state: settling 5 s, then counting for %s", h.cfg.steady)
 	time.Sleep(5 * time.Second)
-	w0 := h.managerWrites(ctx)
-	c0, err := h.serverCounts(ctx)
-	if err != nil {
-		return err
-	}
-	m0, err := scrape(ctx, h.mgmtCS)
+	a0, err := h.apiCounters(ctx)
 	if err != nil {
 		return err
 	}
@@ -558,26 +553,21 @@ func (h *harness) steadyState(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	w1 := h.managerWrites(ctx)
-	c1, err := h.serverCounts(ctx)
+	a1, err := h.apiCounters(ctx)
 	if err != nil {
 		return err
 	}
-	m1, err := scrape(ctx, h.mgmtCS)
-	if err != nil {
-		return err
-	}
-	d := managerDelta(c0, c1)
+	d := managerDelta(a0.servers, a1.servers)
 	minutes := h.cfg.steady.Minutes()
 	h.rep.steady = &steady{
 		window:       h.cfg.steady,
-		writes:       float64(w1-w0) / minutes,
+		writes:       float64(a1.writes-a0.writes) / minutes,
 		serverWrites: float64(d.writes) / minutes,
 		reads:        float64(d.reads) / minutes,
-		watches:      c1.server.watches,
-		mgmtWrites:   float64(m1.writes-m0.writes) / minutes,
-		mgmtReads:    float64(m1.reads-m0.reads) / minutes,
-		mgmtWatches:  m1.watches,
+		watches:      a1.servers.server.watches,
+		mgmtWrites:   float64(a1.mgmt.writes-a0.mgmt.writes) / minutes,
+		mgmtReads:    float64(a1.mgmt.reads-a0.mgmt.reads) / minutes,
+		mgmtWatches:  a1.mgmt.watches,
 	}
 	logf("steady state: %.1f writes/min to managed clusters", h.rep.steady.writes)
 	return nil

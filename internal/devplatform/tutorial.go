@@ -1,9 +1,7 @@
 package devplatform
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -18,7 +16,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -27,6 +24,7 @@ import (
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/examples"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/templating"
 )
 
 // Tutorial plays the database-as-a-service tutorial on the local platform: the
@@ -182,22 +180,12 @@ func (t *Tutorial) wait(ctx context.Context, what string, check func() error) er
 
 // apply server-side applies every document of a manifest (re-running is safe).
 func apply(ctx context.Context, c client.Client, manifest []byte) error {
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifest), 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		if err := dec.Decode(&obj.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		if len(obj.Object) == 0 {
-			continue
-		}
+	return templating.EachObject(manifest, func(obj *unstructured.Unstructured) error {
 		if err := c.Patch(ctx, obj, client.Apply, client.FieldOwner("tug-tutorial"), client.ForceOwnership); err != nil { //nolint:staticcheck // unstructured apply
 			return fmt.Errorf("applying %s %s: %w", obj.GetKind(), obj.GetName(), err)
 		}
-	}
+		return nil
+	})
 }
 
 func label(ctx context.Context, c client.Client, namespace, name, key, value string) error {

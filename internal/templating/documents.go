@@ -133,3 +133,26 @@ func describeJSON(js []byte) string {
 		return "a scalar"
 	}
 }
+
+// EachObject decodes a stream of YAML documents (or JSON objects) in turn and
+// calls fn with each object, skipping empty documents; it stops at the first
+// decoding error or error of fn. Unlike SplitDocuments, it neither expands
+// Lists nor checks kind and apiVersion: for manifests the caller wrote.
+func EachObject(manifest []byte, fn func(*unstructured.Unstructured) error) error {
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifest), 4096)
+	for {
+		obj := &unstructured.Unstructured{}
+		if err := dec.Decode(&obj.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		if len(obj.Object) == 0 {
+			continue
+		}
+		if err := fn(obj); err != nil {
+			return err
+		}
+	}
+}

@@ -29,11 +29,7 @@ const (
 // deploy/ to the workload cluster, and a commit travelling to that cluster. It is
 // safe to run again (the repository is reused).
 func (t *Tutorial) RunGitOps(ctx context.Context) error {
-	mgmt, err := t.client("mgmt")
-	if err != nil {
-		return err
-	}
-	workload, err := t.client("workload")
+	mgmt, workload, err := t.clients()
 	if err != nil {
 		return err
 	}

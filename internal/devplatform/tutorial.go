@@ -43,11 +43,7 @@ type Tutorial struct {
 
 // Run plays every step; it is safe to run again.
 func (t *Tutorial) Run(ctx context.Context) error {
-	mgmt, err := t.client("mgmt")
-	if err != nil {
-		return err
-	}
-	workload, err := t.client("workload")
+	mgmt, workload, err := t.clients()
 	if err != nil {
 		return err
 	}
@@ -132,6 +128,17 @@ func (t *Tutorial) Run(ctx context.Context) error {
 }
 
 func (t *Tutorial) say(format string, args ...any) { fmt.Fprintf(t.Out, "== "+format+"\n", args...) }
+
+// clients connects to the management and the workload cluster.
+func (t *Tutorial) clients() (mgmt, workload client.Client, err error) {
+	if mgmt, err = t.client("mgmt"); err != nil {
+		return nil, nil, err
+	}
+	if workload, err = t.client("workload"); err != nil {
+		return nil, nil, err
+	}
+	return mgmt, workload, nil
+}
 
 func (t *Tutorial) client(cluster string) (client.Client, error) {
 	cfg, err := clientcmd.BuildConfigFromFlags("", t.Options.KubeconfigPath(cluster))

@@ -56,7 +56,7 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 	}
 	prof := profileOf(s)
 	clusterKey := types.NamespacedName{Namespace: cluster.Namespace, Name: cluster.Name}
-	charts, err := r.renderCharts(ctx, cluster, spec.HelmCharts, prof.referenceNamespace())
+	charts, err := r.renderCharts(ctx, cluster, spec.HelmCharts, referenceNamespace(prof))
 	if err != nil {
 		return r.fail(s, fs, err)
 	}
@@ -171,7 +171,7 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 
 // dryRunHelm reports in the ClusterReport what the Helm feature would do to each
 // release — install, upgrade, uninstall or nothing — reading the releases only.
-func (r *SummaryReconciler) dryRunHelm(ctx context.Context, s *configv1beta1.ClusterSummary, fs *configv1beta1.FeatureSummary, prof profileRef, cluster types.NamespacedName, req helm.Request) (ctrl.Result, error) {
+func (r *SummaryReconciler) dryRunHelm(ctx context.Context, s *configv1beta1.ClusterSummary, fs *configv1beta1.FeatureSummary, prof configv1beta1.ProfileRef, cluster types.NamespacedName, req helm.Request) (ctrl.Result, error) {
 	cfg, err := r.restConfigFor(ctx, cluster)
 	if err != nil {
 		return r.fail(s, fs, err)
@@ -284,7 +284,7 @@ func (r *SummaryReconciler) releaseHolders(ctx context.Context, s *configv1beta1
 		for _, rs := range o.Status.HelmReleaseSummaries {
 			if rs.Status == configv1beta1.HelmChartStatusManaging {
 				out[helm.ReleaseKey{Namespace: rs.ReleaseNamespace, Name: rs.ReleaseName}] = helm.Holder{
-					Owner: p.kind + " " + p.name, Tier: o.Spec.ClusterProfileSpec.Tier, Summary: client.ObjectKeyFromObject(o),
+					Owner: p.Kind + " " + p.Name, Tier: o.Spec.ClusterProfileSpec.Tier, Summary: client.ObjectKeyFromObject(o),
 				}
 			}
 		}

@@ -23,10 +23,10 @@ import (
 // deployKustomize runs the Kustomize feature (kustomizationRefs): each referenced
 // ConfigMap/Secret holds a kustomization (files as keys, or a tarball), built in
 // memory and deployed like policyRefs.
-func (r *SummaryReconciler) deployKustomize(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, prof profileRef, drifted bool) (ctrl.Result, error) {
+func (r *SummaryReconciler) deployKustomize(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, prof configv1beta1.ProfileRef, drifted bool) (ctrl.Result, error) {
 	return r.deployObjects(ctx, s, cluster, prof, libv1beta1.FeatureKustomize, len(s.Spec.ClusterProfileSpec.KustomizationRefs) > 0, drifted,
 		func() (objectSource, error) {
-			return r.collectKustomizations(ctx, s, cluster, prof.referenceNamespace())
+			return r.collectKustomizations(ctx, s, cluster, referenceNamespace(prof))
 		})
 }
 

@@ -67,30 +67,27 @@ type SummaryReconciler struct {
 	drift *driftWatcher
 }
 
-// profileRef says which profile a summary belongs to.
-type profileRef struct {
-	kind, namespace, name string
-}
-
-func profileOf(s *configv1beta1.ClusterSummary) profileRef {
-	if n := s.Labels[configv1beta1.ProfileNameLabel]; n != "" {
-		return profileRef{kind: configv1beta1.ProfileKind, namespace: s.Namespace, name: n}
+// profileOf is the profile a summary belongs to (configv1beta1.ProfileOf); a
+// summary without profile labels is taken as an unnamed ClusterProfile's.
+func profileOf(s *configv1beta1.ClusterSummary) configv1beta1.ProfileRef {
+	if p, ok := configv1beta1.ProfileOf(s); ok {
+		return p
 	}
-	return profileRef{kind: configv1beta1.ClusterProfileKind, name: s.Labels[configv1beta1.ClusterProfileNameLabel]}
+	return configv1beta1.ProfileRef{Kind: configv1beta1.ClusterProfileKind}
 }
 
 // referenceNamespace is where a Profile's references live; empty for a
 // ClusterProfile, whose references default to the cluster's namespace.
-func (p profileRef) referenceNamespace() string {
-	if p.kind == configv1beta1.ProfileKind {
-		return p.namespace
+func referenceNamespace(p configv1beta1.ProfileRef) string {
+	if p.Kind == configv1beta1.ProfileKind {
+		return p.Namespace
 	}
 	return ""
 }
 
-// owner is the deployer's identity of a summary: its profile, in its cluster.
-func (p profileRef) owner(s *configv1beta1.ClusterSummary) deployer.Owner {
-	return deployer.Owner{Kind: p.kind, Name: p.name, Tier: s.Spec.ClusterProfileSpec.Tier,
+// summaryOwner is the deployer's identity of a summary: its profile p, in its cluster.
+func summaryOwner(p configv1beta1.ProfileRef, s *configv1beta1.ClusterSummary) deployer.Owner {
+	return deployer.Owner{Kind: p.Kind, Name: p.Name, Tier: s.Spec.ClusterProfileSpec.Tier,
 		Cluster: s.Spec.ClusterNamespace + "/" + s.Spec.ClusterName}
 }
 
@@ -185,12 +182,12 @@ func (r *SummaryReconciler) dependencies(ctx context.Context, s *configv1beta1.C
 	return true, nil
 }
 
-func (r *SummaryReconciler) profilePaused(ctx context.Context, p profileRef) (bool, error) {
+func (r *SummaryReconciler) profilePaused(ctx context.Context, p configv1beta1.ProfileRef) (bool, error) {
 	var obj client.Object = &configv1beta1.ClusterProfile{}
-	if p.kind == configv1beta1.ProfileKind {
+	if p.Kind == configv1beta1.ProfileKind {
 		obj = &configv1beta1.Profile{}
 	}
-	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: p.namespace, Name: p.name}, obj); err != nil {
+	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: p.Namespace, Name: p.Name}, obj); err != nil {
 		return false, client.IgnoreNotFound(err)
 	}
 	_, paused := obj.GetAnnotations()[configv1beta1.PausedAnnotation]

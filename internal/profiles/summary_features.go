@@ -22,7 +22,7 @@ import (
 // runFeatures deploys the features of a summary — Resources, Kustomize, Helm —
 // independently: a failing one does not stop the others. The shortest requeue
 // asked for wins; errors are joined.
-func (r *SummaryReconciler) runFeatures(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, prof profileRef, followUps *[]types.NamespacedName) (ctrl.Result, error) {
+func (r *SummaryReconciler) runFeatures(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, prof configv1beta1.ProfileRef, followUps *[]types.NamespacedName) (ctrl.Result, error) {
 	// Drift is repaired only for profiles that ask for it: the watch of a cluster
 	// also sees objects of other profiles deployed there.
 	drifted := r.drift.takeDrifted(client.ObjectKeyFromObject(s)) &&
@@ -64,9 +64,9 @@ func recordRevisions(fs *configv1beta1.FeatureSummary, in objectSource) {
 }
 
 // deployResources runs the Resources feature (policyRefs).
-func (r *SummaryReconciler) deployResources(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, prof profileRef, drifted bool) (ctrl.Result, error) {
+func (r *SummaryReconciler) deployResources(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, prof configv1beta1.ProfileRef, drifted bool) (ctrl.Result, error) {
 	return r.deployObjects(ctx, s, cluster, prof, libv1beta1.FeatureResources, len(s.Spec.ClusterProfileSpec.PolicyRefs) > 0, drifted,
-		func() (objectSource, error) { return r.collect(ctx, s, cluster, prof.referenceNamespace()) })
+		func() (objectSource, error) { return r.collect(ctx, s, cluster, referenceNamespace(prof)) })
 }
 
 // deployObjects runs one object feature: read its inputs, skip everything when
@@ -74,7 +74,7 @@ func (r *SummaryReconciler) deployResources(ctx context.Context, s *configv1beta
 // objects into the cluster, Local ones into the management cluster), clean up
 // what is no longer desired and record the result.
 func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster,
-	prof profileRef, feature libv1beta1.FeatureID, wanted, drifted bool, collect func() (objectSource, error)) (ctrl.Result, error) {
+	prof configv1beta1.ProfileRef, feature libv1beta1.FeatureID, wanted, drifted bool, collect func() (objectSource, error)) (ctrl.Result, error) {
 	spec := &s.Spec.ClusterProfileSpec
 	previousGVKs := deployedGVKs(s, feature)
 	if !wanted && len(previousGVKs) == 0 {
@@ -117,7 +117,7 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 		r.Metrics.AddConflicts(string(feature), conflicts)
 	}()
 
-	owner := prof.owner(s)
+	owner := summaryOwner(prof, s)
 	base := deployer.Request{
 		Owner: owner, Feature: feature,
 		ContinueOnConflict: spec.ContinueOnConflict, ContinueOnError: spec.ContinueOnError,

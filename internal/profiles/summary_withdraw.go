@@ -30,7 +30,7 @@ func (r *SummaryReconciler) withdraw(ctx context.Context, s *configv1beta1.Clust
 	spec := &s.Spec.ClusterProfileSpec
 	leave := spec.StopMatchingBehavior == libv1beta1.LeavePolicies
 	prof := profileOf(s)
-	owner := prof.owner(s)
+	owner := summaryOwner(prof, s)
 	err := r.withdrawFrom(ctx, s, owner, types.NamespacedName{Namespace: s.Spec.ClusterNamespace, Name: s.Spec.ClusterName}, leave)
 	if err == nil {
 		err = r.withdrawFrom(ctx, s, owner, r.ManagementCluster, leave)

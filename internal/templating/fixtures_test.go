@@ -272,3 +272,23 @@ func TestTutorialChain(t *testing.T) {
 		t.Errorf("args = %v", args[:3])
 	}
 }
+
+// contextRenderer is a template context: ProfileContext, EventContext or
+// ClusterEventsContext.
+type contextRenderer interface {
+	Render(name, text string) (string, error)
+}
+
+// checkRender renders text with r in a subtest named name and compares it with want.
+func checkRender(t *testing.T, r contextRenderer, name, text, want string) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		got, err := r.Render(name, text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("got\n%s\nwant\n%s", got, want)
+		}
+	})
+}

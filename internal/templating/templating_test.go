@@ -216,15 +216,7 @@ func TestProfileHelpers(t *testing.T) {
 		{"sprig set on data does not leak", `{{ $_ := set .MgmtResources.Cfg.data "a" "mutated" }}{{ .MgmtResources.Cfg.data.a }}`, "mutated"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ctx.Render(tt.name, tt.text)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != tt.want {
-				t.Fatalf("got\n%s\nwant\n%s", got, tt.want)
-			}
-		})
+		checkRender(t, ctx, tt.name, tt.text, tt.want)
 	}
 	if !reflect.DeepEqual(stored, configMapObj()) {
 		t.Fatalf("stored object was modified: %v", stored)
@@ -243,9 +235,7 @@ func TestInstantiateHelpers(t *testing.T) {
 
 	tests := []struct {
 		name string
-		ctx  interface {
-			Render(string, string) (string, error)
-		}
+		ctx  contextRenderer
 		text string
 		want string
 	}{
@@ -263,15 +253,7 @@ func TestInstantiateHelpers(t *testing.T) {
 		{"plural helpers", many, `{{ range .Resources }}{{ getField . "metadata.name" }};{{ end }}`, "cfg;cfg2;"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := tt.ctx.Render(tt.name, tt.text)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != tt.want {
-				t.Fatalf("got %q, want %q", got, tt.want)
-			}
-		})
+		checkRender(t, tt.ctx, tt.name, tt.text, tt.want)
 	}
 	if !reflect.DeepEqual(obj, configMapObj()) {
 		t.Fatalf("caller's object was modified: %v", obj)

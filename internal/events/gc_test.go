@@ -170,12 +170,7 @@ func TestPerClusterProfileFollowsMatchesAndSourceCluster(t *testing.T) {
 func TestTriggerDeletionRemovesGenerated(t *testing.T) {
 	ctx := context.Background()
 	const name = "events-trigger-deletion"
-	perClusterTrigger(t, name)
-	services := clusterClient(t, "services")
-	createSourceConfigMap(t, services, name, "only", "x")
-	setLabels(t, "services", map[string]string{name: "source"})
-	defer setLabels(t, "services", map[string]string{name: ""})
-	waitOneProfile(t, name)
+	perClusterTriggerOnServices(t, name, "only")
 	reportKey := types.NamespacedName{Namespace: fleetNamespace, Name: libv1beta1.EventReportName(name, "services")}
 	if err := mgmt.Get(ctx, reportKey, &libv1beta1.EventReport{}); err != nil {
 		t.Fatalf("EventReport: %v", err)
@@ -198,12 +193,7 @@ func TestTriggerDeletionRemovesGenerated(t *testing.T) {
 func TestUnreachableSourceClusterKeepsGenerated(t *testing.T) {
 	ctx := context.Background()
 	const name = "events-unreachable"
-	perClusterTrigger(t, name)
-	services := clusterClient(t, "services")
-	createSourceConfigMap(t, services, name, "kept", "x")
-	setLabels(t, "services", map[string]string{name: "source"})
-	defer setLabels(t, "services", map[string]string{name: ""})
-	p := waitOneProfile(t, name)
+	p := perClusterTriggerOnServices(t, name, "kept")
 	waitClusterInfo(t, name, func(ci libv1beta1.ClusterInfo) error {
 		if ci.Status != libv1beta1.FeatureStatusProvisioned {
 			return fmt.Errorf("status %s", ci.Status)

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -21,36 +20,7 @@ import (
 func TestRestartCreatesNoDuplicates(t *testing.T) {
 	ctx := context.Background()
 	const name = "events-restart"
-	template := &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name, Annotations: map[string]string{libv1beta1.InstantiateAnnotation: "ok"}},
-		Data: map[string]string{"cm.yaml": `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: {{ .MatchingResource.Name }}-seen
-  namespace: default
-`},
-	}
-	source := &libv1beta1.EventSource{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: libv1beta1.EventSourceSpec{ResourceSelectors: []libv1beta1.ResourceSelector{{
-			Version: "v1", Kind: "ConfigMap", Namespace: "default",
-			LabelFilters: []libv1beta1.LabelFilter{{Key: "events-test", Operation: libv1beta1.OperationEqual, Value: name}},
-		}}},
-	}
-	trigger := &libv1beta1.EventTrigger{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: libv1beta1.EventTriggerSpec{
-			SourceClusterSelector: libv1beta1.Selector{LabelSelector: metav1.LabelSelector{MatchLabels: map[string]string{name: "source"}}},
-			EventSourceName:       name,
-			OneForEvent:           true,
-			PolicyRefs:            []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: name}},
-		},
-	}
-	for _, o := range []client.Object{template, source, trigger} {
-		if err := mgmt.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	oneForEventTrigger(t, name, "seen", "default")
 	workload := clusterClient(t, "workload")
 	a := createSourceConfigMap(t, workload, name, "restart-a", "a")
 	createSourceConfigMap(t, workload, name, "restart-b", "b")

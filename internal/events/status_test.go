@@ -22,36 +22,7 @@ import (
 func TestRenderErrorIsReportedAndKeepsLastGoodState(t *testing.T) {
 	ctx := context.Background()
 	const name = "events-render-error"
-	template := &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name, Annotations: map[string]string{libv1beta1.InstantiateAnnotation: "ok"}},
-		Data: map[string]string{"cm.yaml": `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: {{ .MatchingResource.Name }}-rendered
-  namespace: default
-`},
-	}
-	source := &libv1beta1.EventSource{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: libv1beta1.EventSourceSpec{ResourceSelectors: []libv1beta1.ResourceSelector{{
-			Version: "v1", Kind: "ConfigMap",
-			LabelFilters: []libv1beta1.LabelFilter{{Key: "events-test", Operation: libv1beta1.OperationEqual, Value: name}},
-		}}},
-	}
-	trigger := &libv1beta1.EventTrigger{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: libv1beta1.EventTriggerSpec{
-			SourceClusterSelector: libv1beta1.Selector{LabelSelector: metav1.LabelSelector{MatchLabels: map[string]string{name: "source"}}},
-			EventSourceName:       name,
-			OneForEvent:           true,
-			PolicyRefs:            []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: name}},
-		},
-	}
-	for _, o := range []client.Object{template, source, trigger} {
-		if err := mgmt.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	template := oneForEventTrigger(t, name, "rendered", "")
 	services := clusterClient(t, "services")
 	createSourceConfigMap(t, services, name, "render-a", "a")
 	setLabels(t, "services", map[string]string{name: "source"})

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -167,4 +169,57 @@ func ensureNamespace(t *testing.T, c client.Client, name string) {
 	if err := clusters.EnsureNamespace(context.Background(), c, name); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// oneForEventTrigger creates, under name, a ConfigMap template generating a
+// ConfigMap <matching resource>-<suffix>, an EventSource matching ConfigMaps
+// labelled events-test=<name> (in sourceNamespace, any when empty) and an
+// EventTrigger (oneForEvent) sourcing clusters labelled <name>=source; it
+// returns the template.
+func oneForEventTrigger(t *testing.T, name, suffix, sourceNamespace string) *corev1.ConfigMap {
+	t.Helper()
+	ctx := context.Background()
+	template := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name, Annotations: map[string]string{libv1beta1.InstantiateAnnotation: "ok"}},
+		Data: map[string]string{"cm.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .MatchingResource.Name }}-` + suffix + `
+  namespace: default
+`},
+	}
+	source := &libv1beta1.EventSource{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: libv1beta1.EventSourceSpec{ResourceSelectors: []libv1beta1.ResourceSelector{{
+			Version: "v1", Kind: "ConfigMap", Namespace: sourceNamespace,
+			LabelFilters: []libv1beta1.LabelFilter{{Key: "events-test", Operation: libv1beta1.OperationEqual, Value: name}},
+		}}},
+	}
+	trigger := &libv1beta1.EventTrigger{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: libv1beta1.EventTriggerSpec{
+			SourceClusterSelector: libv1beta1.Selector{LabelSelector: metav1.LabelSelector{MatchLabels: map[string]string{name: "source"}}},
+			EventSourceName:       name,
+			OneForEvent:           true,
+			PolicyRefs:            []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: name}},
+		},
+	}
+	for _, o := range []client.Object{template, source, trigger} {
+		if err := mgmt.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return template
+}
+
+// perClusterTriggerOnServices sets up perClusterTrigger with one matching
+// ConfigMap cm in the services cluster, labels services as a source until the
+// test ends and returns the one ClusterProfile generated.
+func perClusterTriggerOnServices(t *testing.T, name, cm string) configv1beta1.ClusterProfile {
+	t.Helper()
+	perClusterTrigger(t, name)
+	createSourceConfigMap(t, clusterClient(t, "services"), name, cm, "x")
+	setLabels(t, "services", map[string]string{name: "source"})
+	t.Cleanup(func() { setLabels(t, "services", map[string]string{name: ""}) })
+	return waitOneProfile(t, name)
 }

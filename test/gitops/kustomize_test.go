@@ -2,7 +2,6 @@ package gitops_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -11,7 +10,6 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/sources"
-	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 // kustomizationRefs of kind GitRepository build the kustomization at path inside
@@ -36,12 +34,7 @@ func TestKustomizationFromGitRepository(t *testing.T) {
 	}
 	for _, name := range managed {
 		c := managedClient(t, name)
-		testenv.Eventually(t, "prod-app-settings in "+name, func() error {
-			if v, err := configMapValue(c, "prod-app-settings"); err != nil || v != "prod" {
-				return fmt.Errorf("prod-app-settings: %q, %v", v, err)
-			}
-			return nil
-		})
+		waitConfigMapValue(t, c, name, "prod-app-settings", "prod")
 	}
 
 	push(t, work, ref, map[string]string{
@@ -49,12 +42,7 @@ func TestKustomizationFromGitRepository(t *testing.T) {
 	})
 	for _, name := range managed {
 		c := managedClient(t, name)
-		testenv.Eventually(t, "the new overlay in "+name, func() error {
-			if v, err := configMapValue(c, "prod-app-settings"); err != nil || v != "prod-v2" {
-				return fmt.Errorf("prod-app-settings: %q, %v", v, err)
-			}
-			return nil
-		})
+		waitConfigMapValue(t, c, name, "prod-app-settings", "prod-v2")
 		if _, err := configMapValue(c, "app-settings"); !apierrors.IsNotFound(err) {
 			t.Errorf("%s: the base's unprefixed ConfigMap was deployed (%v)", name, err)
 		}

@@ -82,6 +82,18 @@ func configMapValue(c client.Client, name string) (string, error) {
 	return cm.Data["value"], nil
 }
 
+// waitConfigMapValue waits until ConfigMap apps/cm in cluster (client c) has
+// value want.
+func waitConfigMapValue(t *testing.T, c client.Client, cluster, cm, want string) {
+	t.Helper()
+	testenv.Eventually(t, cm+"="+want+" in "+cluster, func() error {
+		if got, err := configMapValue(c, cm); err != nil || got != want {
+			return fmt.Errorf("%s: %q, %v", cm, got, err)
+		}
+		return nil
+	})
+}
+
 func summaryOf(profile, cluster string) (*configv1beta1.ClusterSummary, error) {
 	s := &configv1beta1.ClusterSummary{}
 	name := configv1beta1.ClusterSummaryName(configv1beta1.ClusterProfileKind, profile, cluster)
@@ -147,13 +159,7 @@ func TestPolicyRefsFromGitRepository(t *testing.T) {
 	commit := push(t, work, ref, map[string]string{"deploy/one.yaml": configMapYAML("one", "uno")})
 	t.Run("a commit reaches both clusters and the summaries record its revision", func(t *testing.T) {
 		for _, name := range managed {
-			c := managedClient(t, name)
-			testenv.Eventually(t, "one=uno in "+name, func() error {
-				if got, err := configMapValue(c, "one"); err != nil || got != "uno" {
-					return fmt.Errorf("one: %q, %v", got, err)
-				}
-				return nil
-			})
+			waitConfigMapValue(t, managedClient(t, name), name, "one", "uno")
 			testenv.Eventually(t, "the revision in the summary of "+name, func() error {
 				s, err := summaryOf("from-git", name)
 				if err != nil {

@@ -104,6 +104,36 @@ metadata: {name: bad-helm}
 spec:
   helmCharts:
   - {repositoryURL: "https://example.com", repositoryName: r, chartName: r/c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, helmChartAction: Reinstall}`, `Unsupported value: "Reinstall"`},
+		{"unsupported patchesFrom", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: unsupported-patchesfrom}
+spec:
+  patchesFrom: [{kind: ConfigMap, name: p, namespace: default}]`, `patchesFrom is not supported`},
+		{"unsupported reloader", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: unsupported-reloader}
+spec:
+  reloader: true`, `reloader is not supported`},
+		{"unsupported preDeployChecks", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: unsupported-predeploychecks}
+spec:
+  preDeployChecks: [{name: c, featureID: Resources, group: apps, version: v1, kind: Deployment}]`, `preDeployChecks is not supported`},
+		{"unsupported preDeleteChecks", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: unsupported-predeletechecks}
+spec:
+  preDeleteChecks: [{name: c, featureID: Resources, group: apps, version: v1, kind: Deployment}]`, `preDeleteChecks is not supported`},
+		{"unsupported postDeleteChecks", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: unsupported-postdeletechecks}
+spec:
+  postDeleteChecks: [{name: c, featureID: Resources, group: apps, version: v1, kind: Deployment}]`, `postDeleteChecks is not supported`},
 		{"EventTrigger without sourceClusterSelector", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: EventTrigger

@@ -84,8 +84,11 @@ type Spec struct {
 	// +optional
 	Patches []libv1beta1.Patch `json:"patches,omitempty"`
 
-	// PatchesFrom are ConfigMaps/Secrets whose data values hold more patches (stored only).
+	// PatchesFrom would name ConfigMaps/Secrets whose data values hold more patches.
+	// Not supported by this version of Tugboat: a profile setting it is rejected
+	// (put the patches in spec.patches).
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="patchesFrom is not supported by this version of Tugboat: put the patches in spec.patches"
 	PatchesFrom []libv1beta1.ValueFrom `json:"patchesFrom,omitempty"`
 
 	// DriftExclusions are fields drift detection ignores.
@@ -104,20 +107,28 @@ type Spec struct {
 	// +optional
 	ExtraAnnotations map[string]string `json:"extraAnnotations,omitempty"`
 
-	// Reloader restarts workloads whose mounted ConfigMaps/Secrets changed (stored only).
+	// Reloader would restart workloads whose mounted ConfigMaps/Secrets changed. Not
+	// supported by this version of Tugboat: reloader: true is rejected.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="!self",message="reloader is not supported by this version of Tugboat: leave it unset or false"
 	Reloader bool `json:"reloader,omitempty"`
 
-	// PreDeployChecks must pass in a cluster before anything is deployed there (stored only).
+	// PreDeployChecks would have to pass in a cluster before anything is deployed
+	// there. Not supported by this version of Tugboat: a profile setting it is rejected.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="preDeployChecks is not supported by this version of Tugboat"
 	PreDeployChecks []libv1beta1.ValidateHealth `json:"preDeployChecks,omitempty"`
 
-	// PreDeleteChecks must pass before deployed objects are withdrawn (stored only).
+	// PreDeleteChecks would have to pass before deployed objects are withdrawn. Not
+	// supported by this version of Tugboat: a profile setting it is rejected.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="preDeleteChecks is not supported by this version of Tugboat"
 	PreDeleteChecks []libv1beta1.ValidateHealth `json:"preDeleteChecks,omitempty"`
 
-	// PostDeleteChecks must pass after deployed objects are withdrawn (stored only).
+	// PostDeleteChecks would have to pass after deployed objects are withdrawn. Not
+	// supported by this version of Tugboat: a profile setting it is rejected.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="postDeleteChecks is not supported by this version of Tugboat"
 	PostDeleteChecks []libv1beta1.ValidateHealth `json:"postDeleteChecks,omitempty"`
 
 	// MaxConsecutiveFailures stops retrying a cluster after this many failures in a

@@ -1,10 +1,6 @@
 package kustomize_test
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
-	"sort"
 	"strings"
 	"testing"
 
@@ -13,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/tugboat-dev/tugboat/internal/kustomize"
+
+	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 const deployment = `apiVersion: apps/v1
@@ -53,46 +51,6 @@ rules:
   resources: [pods]
   verbs: [get]
 `
-
-// tarGz packs files (path → content) into a gzipped tarball, folders included.
-func tarGz(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	dirs := map[string]bool{}
-	for _, n := range names {
-		parts := strings.Split(n, "/")
-		for i := 1; i < len(parts); i++ {
-			d := "./" + strings.Join(parts[:i], "/") + "/"
-			if !dirs[d] {
-				dirs[d] = true
-				if err := tw.WriteHeader(&tar.Header{Name: d, Typeflag: tar.TypeDir, Mode: 0o755}); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		body := []byte(files[n])
-		if err := tw.WriteHeader(&tar.Header{Name: "./" + n, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body))}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 func byKindName(objs []*unstructured.Unstructured) map[string]*unstructured.Unstructured {
 	m := map[string]*unstructured.Unstructured{}
@@ -156,7 +114,7 @@ func TestBuildFilesAsKeys(t *testing.T) {
 func TestBuildTarGzBaseAndOverlay(t *testing.T) {
 	cm := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "default"},
-		BinaryData: map[string][]byte{"kustomize.tar.gz": tarGz(t, baseAndOverlay)},
+		BinaryData: map[string][]byte{"kustomize.tar.gz": testenv.TarGz(t, baseAndOverlay)},
 	}
 	files := kustomize.FilesFromConfigMap(cm)
 	values := map[string]string{"Region": "west", "Version": "1.27"}
@@ -189,7 +147,7 @@ func TestBuildTarGzBaseAndOverlay(t *testing.T) {
 	}
 
 	// A Secret holding the archive under any key name (gzip detected by content).
-	sec := &corev1.Secret{Data: map[string][]byte{"bundle": tarGz(t, baseAndOverlay)}}
+	sec := &corev1.Secret{Data: map[string][]byte{"bundle": testenv.TarGz(t, baseAndOverlay)}}
 	objs, err = kustomize.Build(kustomize.FilesFromSecret(sec), kustomize.Options{Path: "./overlays/prod", Values: values})
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +177,7 @@ func TestBuildTargetNamespace(t *testing.T) {
 	}
 
 	// With a path, through the archive.
-	objs, err = kustomize.Build(map[string][]byte{"k.tgz": tarGz(t, baseAndOverlay)},
+	objs, err = kustomize.Build(map[string][]byte{"k.tgz": testenv.TarGz(t, baseAndOverlay)},
 		kustomize.Options{Path: "overlays/prod", TargetNamespace: "eng", Values: map[string]string{"Region": "r", "Version": "v"}})
 	if err != nil {
 		t.Fatal(err)
@@ -275,13 +233,13 @@ func TestBuildErrors(t *testing.T) {
 		},
 		{
 			name:  "no such path",
-			files: map[string][]byte{"k.tar.gz": tarGz(t, baseAndOverlay)},
+			files: map[string][]byte{"k.tar.gz": testenv.TarGz(t, baseAndOverlay)},
 			opts:  kustomize.Options{Path: "overlays/dev"},
 			want:  []string{`"overlays/dev"`, "base, overlays/prod"},
 		},
 		{
 			name:  "folder without kustomization",
-			files: map[string][]byte{"k.tar.gz": tarGz(t, baseAndOverlay)},
+			files: map[string][]byte{"k.tar.gz": testenv.TarGz(t, baseAndOverlay)},
 			opts:  kustomize.Options{Path: "overlays"},
 			want:  []string{"no kustomization.yaml", "base, overlays/prod"},
 		},
@@ -293,7 +251,7 @@ func TestBuildErrors(t *testing.T) {
 		},
 		{
 			name:  "archive entry leaving the source",
-			files: map[string][]byte{"k.tar.gz": tarGz(t, map[string]string{"../evil.yaml": service})},
+			files: map[string][]byte{"k.tar.gz": testenv.TarGz(t, map[string]string{"../evil.yaml": service})},
 			want:  []string{"leaves the source"},
 		},
 		{

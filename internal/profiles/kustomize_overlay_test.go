@@ -1,9 +1,6 @@
 package profiles_test
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"testing"
@@ -22,7 +19,7 @@ import (
 // every matching cluster, and is withdrawn on unmatch.
 func TestKustomizeOverlayWithValuesFrom(t *testing.T) {
 	ctx := context.Background()
-	archive := tarGz(t, map[string]string{
+	archive := testenv.TarGz(t, map[string]string{
 		"base/kustomization.yaml":          "resources:\n- settings.yaml\n",
 		"base/settings.yaml":               "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  tier: base\n  region: \"{{ .Region }}\"\n",
 		"overlays/prod/kustomization.yaml": "resources:\n- ../../base\nnamePrefix: prod-\npatches:\n- patch: |-\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: settings\n    data:\n      tier: prod\n",
@@ -70,26 +67,4 @@ func TestKustomizeOverlayWithValuesFrom(t *testing.T) {
 	if err := configMapIn("app-2", "overlay", "prod-settings")(); err != nil {
 		t.Errorf("app-2 lost its object: %v", err)
 	}
-}
-
-func tarGz(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for name, content := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content))}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(content)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }

@@ -1,39 +1,15 @@
 package sources
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
-)
 
-// tarball builds a gzipped tarball of files (path → content), as source-controller does.
-func tarball(t testing.TB, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for name, content := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(content)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
+	"github.com/tugboat-dev/tugboat/internal/testenv"
+)
 
 func sha256Digest(raw []byte) string {
 	sum := sha256.Sum256(raw)
@@ -60,14 +36,14 @@ func TestUnitVerifyDigest(t *testing.T) {
 }
 
 func TestUnitUntar(t *testing.T) {
-	files, err := untar(tarball(t, map[string]string{"./deploy/a.yaml": "a", "deploy/sub/b.yaml": "b", "README.md": "r"}))
+	files, err := untar(testenv.TarGz(t, map[string]string{"./deploy/a.yaml": "a", "deploy/sub/b.yaml": "b", "README.md": "r"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(files) != 3 || string(files["deploy/a.yaml"]) != "a" || string(files["deploy/sub/b.yaml"]) != "b" {
 		t.Errorf("files %v", files)
 	}
-	if _, err := untar(tarball(t, map[string]string{"../escape.yaml": "x"})); err == nil || !strings.Contains(err.Error(), "leaves the archive") {
+	if _, err := untar(testenv.TarGz(t, map[string]string{"../escape.yaml": "x"})); err == nil || !strings.Contains(err.Error(), "leaves the archive") {
 		t.Errorf("an entry leaving the archive: %v", err)
 	}
 	if _, err := untar([]byte("plain text")); err == nil || !strings.Contains(err.Error(), "gzipped tarball") {

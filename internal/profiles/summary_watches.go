@@ -38,9 +38,21 @@ func (r *SummaryReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 		r.Concurrency = 10
 	}
 	r.drift = newDriftWatcher(r.Registry)
+	// Flux's source kinds served by the management cluster: they are watched below,
+	// and the fetcher reads them from the same informers (no request per summary).
+	var served []string
+	for _, kind := range sources.Kinds() {
+		gvk := sources.GVK(kind)
+		if _, err := mgr.GetRESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
+			log.FromContext(ctx).Info("Flux source kind not served: profiles referring to it fail until the manager restarts with Flux installed", "kind", kind)
+			continue
+		}
+		served = append(served, kind)
+	}
 	if r.Sources == nil {
-		reader := r.APIReader
-		if reader == nil {
+		var reader client.Reader = mgr.GetCache()
+		if len(served) == 0 {
+			// Nothing to watch: a live read says precisely that the source is missing.
 			reader = mgr.GetAPIReader()
 		}
 		r.Sources = &sources.Fetcher{Reader: reader}
@@ -66,14 +78,9 @@ func (r *SummaryReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 		Named("clustersummary")
 	// Flux sources, when Flux's source API is installed: a new artifact brings back
 	// exactly the summaries that read that source.
-	for _, kind := range sources.Kinds() {
-		gvk := sources.GVK(kind)
-		if _, err := mgr.GetRESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
-			log.FromContext(ctx).Info("Flux source kind not served: profiles referring to it fail until the manager restarts with Flux installed", "kind", kind)
-			continue
-		}
+	for _, kind := range served {
 		src := &unstructured.Unstructured{}
-		src.SetGroupVersionKind(gvk)
+		src.SetGroupVersionKind(sources.GVK(kind))
 		b = b.Watches(src, handler.EnqueueRequestsFromMapFunc(r.byReference(kind)), builder.WithPredicates(artifactChanged()))
 	}
 	return b.

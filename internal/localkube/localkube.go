@@ -15,6 +15,8 @@ package localkube
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -82,6 +84,23 @@ type Env struct {
 	launcher *launcher
 	stopOnce sync.Once
 	logs     []io.Closer
+
+	etcdURL string
+	server  serverFiles
+	// mu guards Clusters against AddCluster and RemoveCluster running while
+	// Cluster and Stop read it.
+	mu      sync.Mutex
+	stopped bool
+}
+
+// serverFiles are what every API server of an Env shares: the certificate
+// authority, the serving certificate, the service-account keys and the admin
+// client certificate written into kubeconfigs.
+type serverFiles struct {
+	caPEM                     []byte
+	caFile, certFile, keyFile string
+	saKey, saPub              string
+	adminCert, adminKey       []byte
 }
 
 // Start starts etcd and one kube-apiserver per named cluster and waits until all are ready.
@@ -144,58 +163,16 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	if err != nil {
 		return env, err
 	}
+	env.server = serverFiles{caPEM: ca.caPEM, caFile: caFile, certFile: certFile, keyFile: keyFile,
+		saKey: saKey, saPub: saPub, adminCert: adminCert, adminKey: adminKey}
 
-	etcdURL, err := env.startEtcd(ctx, opts, binDir)
-	if err != nil {
+	if env.etcdURL, err = env.startEtcd(ctx, opts, binDir); err != nil {
 		return env, err
 	}
 
 	for _, name := range opts.Clusters {
-		port, err := freePort()
+		c, err := env.startAPIServer(name)
 		if err != nil {
-			return env, fmt.Errorf("localkube: finding a port for %s: %w", name, err)
-		}
-		c := &Cluster{Name: name, URL: "https://127.0.0.1:" + strconv.Itoa(port)}
-		c.Config = &rest.Config{
-			Host:            c.URL,
-			TLSClientConfig: rest.TLSClientConfig{CAData: ca.caPEM, CertData: adminCert, KeyData: adminKey},
-			QPS:             200,
-			Burst:           400,
-		}
-		if c.Kubeconfig, err = kubeconfigFor(name, c.URL, ca.caPEM, adminCert, adminKey); err != nil {
-			return env, err
-		}
-		c.KubeconfigPath = filepath.Join(env.dir, name+".kubeconfig")
-		if err := os.WriteFile(c.KubeconfigPath, c.Kubeconfig, 0o600); err != nil {
-			return env, err
-		}
-		args := []string{
-			"--bind-address=127.0.0.1",
-			"--advertise-address=127.0.0.1",
-			"--secure-port=" + strconv.Itoa(port),
-			"--etcd-servers=" + etcdURL,
-			"--etcd-prefix=/clusters/" + name,
-			"--tls-cert-file=" + certFile,
-			"--tls-private-key-file=" + keyFile,
-			"--client-ca-file=" + caFile,
-			"--service-account-key-file=" + saPub,
-			"--service-account-signing-key-file=" + saKey,
-			"--service-account-issuer=https://kubernetes.default.svc",
-			"--service-cluster-ip-range=10.0.0.0/24",
-			"--authorization-mode=RBAC",
-			"--allow-privileged=true",
-			// No controller-manager creates default ServiceAccounts, so pods would be refused.
-			"--disable-admission-plugins=ServiceAccount",
-			"--endpoint-reconciler-type=none",
-			"--enable-priority-and-fairness=false",
-			"--cert-dir=" + filepath.Join(env.dir, name+"-certs"),
-			"--v=0",
-		}
-		log, err := env.logFor(opts, name+"-apiserver")
-		if err != nil {
-			return env, err
-		}
-		if c.apiserver, err = env.launcher.start(name+"/kube-apiserver", log, filepath.Join(binDir, "kube-apiserver"), args...); err != nil {
 			return env, err
 		}
 		env.Clusters = append(env.Clusters, c)
@@ -222,11 +199,162 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	return env, nil
 }
 
+// startAPIServer starts a kube-apiserver named name over the Env's etcd (its
+// keys under /clusters/<name>/) and writes its kubeconfig; it does not wait.
+func (e *Env) startAPIServer(name string) (*Cluster, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, fmt.Errorf("localkube: finding a port for %s: %w", name, err)
+	}
+	f := e.server
+	c := &Cluster{Name: name, URL: "https://127.0.0.1:" + strconv.Itoa(port)}
+	c.Config = &rest.Config{
+		Host:            c.URL,
+		TLSClientConfig: rest.TLSClientConfig{CAData: f.caPEM, CertData: f.adminCert, KeyData: f.adminKey},
+		QPS:             200,
+		Burst:           400,
+	}
+	if c.Kubeconfig, err = kubeconfigFor(name, c.URL, f.caPEM, f.adminCert, f.adminKey); err != nil {
+		return nil, err
+	}
+	c.KubeconfigPath = filepath.Join(e.dir, name+".kubeconfig")
+	if err := os.WriteFile(c.KubeconfigPath, c.Kubeconfig, 0o600); err != nil {
+		return nil, err
+	}
+	args := []string{
+		"--bind-address=127.0.0.1",
+		"--advertise-address=127.0.0.1",
+		"--secure-port=" + strconv.Itoa(port),
+		"--etcd-servers=" + e.etcdURL,
+		"--etcd-prefix=" + etcdPrefix(name),
+		"--tls-cert-file=" + f.certFile,
+		"--tls-private-key-file=" + f.keyFile,
+		"--client-ca-file=" + f.caFile,
+		"--service-account-key-file=" + f.saPub,
+		"--service-account-signing-key-file=" + f.saKey,
+		"--service-account-issuer=https://kubernetes.default.svc",
+		"--service-cluster-ip-range=10.0.0.0/24",
+		"--authorization-mode=RBAC",
+		"--allow-privileged=true",
+		// No controller-manager creates default ServiceAccounts, so pods would be refused.
+		"--disable-admission-plugins=ServiceAccount",
+		"--endpoint-reconciler-type=none",
+		"--enable-priority-and-fairness=false",
+		"--cert-dir=" + filepath.Join(e.dir, name+"-certs"),
+		"--v=0",
+	}
+	log, err := e.logFor(e.opts, name+"-apiserver")
+	if err != nil {
+		return nil, err
+	}
+	if c.apiserver, err = e.launcher.start(name+"/kube-apiserver", log, filepath.Join(e.binDir, "kube-apiserver"), args...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// etcdPrefix is where a cluster's API server keeps its objects in the shared etcd.
+func etcdPrefix(name string) string { return "/clusters/" + name }
+
+// AddCluster starts one more API server named name on a running Env, over the
+// same etcd, and waits until it is ready. A name already in use is an error.
+// The cluster stops with the Env, or earlier with RemoveCluster.
+func (e *Env) AddCluster(ctx context.Context, name string) (*Cluster, error) {
+	if name == "" || strings.ContainsAny(name, "/ ") {
+		return nil, fmt.Errorf("localkube: invalid cluster name %q", name)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopped {
+		return nil, errors.New("localkube: the clusters are stopped")
+	}
+	if e.clusterLocked(name) != nil {
+		return nil, fmt.Errorf("localkube: cluster %q exists", name)
+	}
+	// Objects a previous cluster of that name left in etcd would reappear.
+	if err := e.deleteEtcdPrefix(ctx, etcdPrefix(name)+"/"); err != nil {
+		return nil, err
+	}
+	c, err := e.startAPIServer(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.waitReady(ctx, c); err != nil {
+		_ = c.apiserver.stop(10 * time.Second)
+		return nil, err
+	}
+	e.Clusters = append(e.Clusters, c)
+	return c, nil
+}
+
+// RemoveCluster stops a cluster's API server and deletes its objects from etcd
+// and its kubeconfig file, so that the name can be used again. The management
+// cluster cannot be removed.
+func (e *Env) RemoveCluster(ctx context.Context, name string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	i := -1
+	for j, c := range e.Clusters {
+		if c.Name == name {
+			i = j
+		}
+	}
+	switch {
+	case i < 0:
+		return fmt.Errorf("localkube: no cluster %q", name)
+	case i == 0:
+		return fmt.Errorf("localkube: %s is the management cluster; it stops with the others", name)
+	}
+	c := e.Clusters[i]
+	if err := c.apiserver.stop(10 * time.Second); err != nil {
+		return fmt.Errorf("localkube: stopping the API server of %s: %w", name, err)
+	}
+	e.Clusters = append(e.Clusters[:i:i], e.Clusters[i+1:]...)
+	_ = os.Remove(c.KubeconfigPath)
+	_ = os.RemoveAll(filepath.Join(e.dir, name+"-certs"))
+	return e.deleteEtcdPrefix(ctx, etcdPrefix(name)+"/")
+}
+
+// deleteEtcdPrefix deletes every etcd key starting with prefix, through etcd's
+// JSON gateway (POST /v3/kv/deleterange; keys are base64).
+func (e *Env) deleteEtcdPrefix(ctx context.Context, prefix string) error {
+	end := []byte(prefix)
+	end[len(end)-1]++ // the first key after every key with this prefix
+	body, err := json.Marshal(map[string]string{
+		"key":       base64.StdEncoding.EncodeToString([]byte(prefix)),
+		"range_end": base64.StdEncoding.EncodeToString(end),
+	})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.etcdURL+"/v3/kv/deleterange", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("localkube: deleting %s from etcd: %w", prefix, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("localkube: deleting %s from etcd: HTTP %d: %s", prefix, resp.StatusCode, bytes.TrimSpace(msg))
+	}
+	return nil
+}
+
 // Management is the first cluster.
 func (e *Env) Management() *Cluster { return e.Clusters[0] }
 
 // Cluster returns the named cluster, or nil.
 func (e *Env) Cluster(name string) *Cluster {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.clusterLocked(name)
+}
+
+func (e *Env) clusterLocked(name string) *Cluster {
 	for _, c := range e.Clusters {
 		if c.Name == name {
 			return c
@@ -251,6 +379,9 @@ func (e *Env) StopCluster(name string) error {
 // Stop stops every process and removes the work folder if Start created it. Safe to call twice.
 func (e *Env) Stop() {
 	e.stopOnce.Do(func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.stopped = true
 		for _, p := range e.extras {
 			_ = p.stop(10 * time.Second)
 		}

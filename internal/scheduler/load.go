@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
@@ -57,11 +58,24 @@ func IsManifestFile(name string) bool {
 	return ext == ".yaml" || ext == ".yml"
 }
 
+// EnvironmentsFolder is the one hidden folder Load reads: the Kalypso layout keeps
+// the Environment objects of the control plane's main branch there.
+const EnvironmentsFolder = ".environments"
+
+// skipFolder reports whether Load leaves a folder out: hidden folders (.git,
+// .github with its CI workflows and their templates, editor folders) hold no
+// platform configuration, as GitOps tools treat them, except EnvironmentsFolder.
+func skipFolder(name string) bool {
+	return strings.HasPrefix(name, ".") && name != "." && name != EnvironmentsFolder
+}
+
 // Load reads every YAML document below root in fsys (any folder layout, multi-document
 // files), keeping the scheduler.kalypso.io/v1alpha1 objects and the platform
 // ConfigMaps. Other files, other kinds and documents that are not objects are
-// ignored. Directories named .git are not entered. Two objects of the same kind
-// and name are an error.
+// ignored. Hidden folders (.git, .github, ...) are not entered, except
+// .environments. An object whose name is not a valid Kubernetes name (a CI
+// template's "$branch") and two objects of the same kind and name are errors
+// naming the files.
 func Load(fsys fs.FS, root string) (*Manifests, error) {
 	if root == "" {
 		root = "."
@@ -72,7 +86,7 @@ func Load(fsys fs.FS, root string) (*Manifests, error) {
 			return fmt.Errorf("walking %s: %w", p, err)
 		}
 		if d.IsDir() {
-			if d.Name() == ".git" {
+			if p != root && skipFolder(d.Name()) {
 				return fs.SkipDir
 			}
 			return nil
@@ -136,6 +150,9 @@ func (m *Manifests) addDocument(where string, doc []byte) error {
 		if cm.Labels[v1alpha1.PlatformConfigLabel] != "true" {
 			return nil
 		}
+		if err := validName("ConfigMap", cm.Name, where); err != nil {
+			return err
+		}
 		if err := m.origin("ConfigMap", cm.Name, where); err != nil {
 			return err
 		}
@@ -174,10 +191,24 @@ func (m *Manifests) addDocument(where string, doc []byte) error {
 	if err != nil {
 		return fmt.Errorf("decoding %s in %s: %w", tm.Kind, where, err)
 	}
-	if name == "" {
-		return fmt.Errorf("%s in %s has no metadata.name", tm.Kind, where)
+	if err := validName(tm.Kind, name, where); err != nil {
+		return err
 	}
 	return m.origin(tm.Kind, name, where)
+}
+
+// validName rejects an object that cannot be what it claims to be: without a
+// name, or with one Kubernetes would refuse (a DNS-1123 subdomain), such as the
+// "$branch" of a CI workflow's template.
+func validName(kind, name, where string) error {
+	if name == "" {
+		return fmt.Errorf("%s in %s has no metadata.name", kind, where)
+	}
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		return fmt.Errorf("%s in %s: metadata.name %q is not a valid Kubernetes name (%s); a template of another tool does not belong in the control plane's configuration",
+			kind, where, name, strings.Join(errs, "; "))
+	}
+	return nil
 }
 
 func decodeInto[T any](doc []byte, list *[]T, name func(*T) string) (string, error) {

@@ -7,7 +7,7 @@ import (
 	"io/fs"
 )
 
-//go:embed all:cloudnative-pg all:cloudnative-pg-0.27.2
+//go:embed all:cloudnative-pg all:cloudnative-pg-0.27.2 all:platform-baseline
 var sources embed.FS
 
 // Sources is the folder of chart sources: one sub-folder per chart version.

@@ -21,7 +21,7 @@ func TestPackageIndexesEveryChart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"cloudnative-pg-0.27.1.tgz", "cloudnative-pg-0.27.2.tgz"}
+	want := []string{"cloudnative-pg-0.27.1.tgz", "cloudnative-pg-0.27.2.tgz", "platform-baseline-0.1.0.tgz"}
 	if len(archives) != len(want) {
 		t.Fatalf("archives %v, want %v", archives, want)
 	}

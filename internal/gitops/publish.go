@@ -323,6 +323,8 @@ func prBody(env string, changes []scheduler.Change, res *scheduler.Result) strin
 		fmt.Fprintf(&b, "- %s `%s`\n", c.Kind, c.Path)
 	}
 	if len(res.Errors) > 0 {
+		// The errors' marker: ReportErrors comments only when they change.
+		b.WriteString(errorsMarkerFor(env, ErrorsHash(res.Errors)) + "\n")
 		b.WriteString("\nNot rendered (previous files kept):\n")
 		for _, e := range res.Errors {
 			fmt.Fprintf(&b, "- %s\n", e.Error())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,17 +19,34 @@ import (
 //go:embed starter
 var starter embed.FS
 
+// starterChartRepository is the repositoryURL the starter's profiles carry,
+// standing for the platform's chart repository.
+const starterChartRepository = "https://charts.example.com/platform"
+
+// starterLayout is the starter layout: README.md and platform/.
+func starterLayout() fs.FS {
+	sub, err := fs.Sub(starter, "starter")
+	if err != nil {
+		panic(err) // the embedded folder is named starter
+	}
+	return sub
+}
+
 func newInitCommand() *cobra.Command {
 	var force bool
+	var chartRepository string
 	platform := &cobra.Command{
-		Use:   "platform DIR [--force]",
+		Use:   "platform DIR [--force] [--chart-repository URL]",
 		Short: "Write a starter repository for `tug bootstrap git`",
 		Long: `Writes into DIR the layout of a repository holding the platform's own
-configuration: platform/profiles (a ClusterProfile deploying a namespace and a
-ConfigMap to clusters labelled env=development), platform/events (an
-EventSource/EventTrigger pair), platform/clusters, and a README.md explaining the
-layout and the bootstrap command. Existing files are never overwritten unless
---force is given.`,
+configuration: platform/environments/{development,staging,production} (per
+environment, a ClusterProfile selecting clusters labelled env=<environment> that
+deploys a namespace, a ConfigMap, a ResourceQuota, a LimitRange, a NetworkPolicy
+and the Helm chart platform-baseline), platform/events (an EventSource/EventTrigger
+pair), platform/clusters, and a README.md explaining the layout and the bootstrap
+command. --chart-repository is the chart repository's URL written into the
+profiles (default: a placeholder to replace). Existing files are never
+overwritten unless --force is given.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 || args[0] == "" {
 				return usageError{errors.New("tug init platform takes one argument, the folder to write (DIR)")}
@@ -36,31 +54,41 @@ layout and the bootstrap command. Existing files are never overwritten unless
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return initPlatform(args[0], force, cmd.OutOrStdout())
+			if chartRepository != "" {
+				if u, err := url.Parse(chartRepository); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "oci") {
+					return usageError{fmt.Errorf("--chart-repository %q: want an http://, https:// or oci:// URL", chartRepository)}
+				}
+			}
+			return initPlatform(args[0], force, chartRepository, cmd.OutOrStdout())
 		},
 	}
 	platform.Flags().BoolVar(&force, "force", false, "overwrite existing files")
+	platform.Flags().StringVar(&chartRepository, "chart-repository", "", "URL of the chart repository serving platform-baseline (default: "+starterChartRepository+", to replace)")
 	initCmd := &cobra.Command{Use: "init", Short: "Write starter layouts"}
 	initCmd.AddCommand(platform)
 	return initCmd
 }
 
-// initPlatform writes the starter layout into dir. Without force, it writes
-// nothing when any of its files exists (a usageError naming them).
-func initPlatform(dir string, force bool, out io.Writer) error {
+// initPlatform writes the starter layout into dir, with chartRepository (when
+// given) in place of starterChartRepository. Without force, it writes nothing
+// when any of its files exists (a usageError naming them).
+func initPlatform(dir string, force bool, chartRepository string, out io.Writer) error {
+	layout := starterLayout()
 	files := map[string][]byte{}
 	var names []string
-	err := fs.WalkDir(starter, "starter", func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(layout, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		data, err := starter.ReadFile(p)
+		data, err := fs.ReadFile(layout, p)
 		if err != nil {
 			return err
 		}
-		name := strings.TrimPrefix(p, "starter/")
-		files[name] = data
-		names = append(names, name)
+		if chartRepository != "" && strings.HasSuffix(p, ".yaml") {
+			data = []byte(strings.ReplaceAll(string(data), starterChartRepository, chartRepository))
+		}
+		files[p] = data
+		names = append(names, p)
 		return nil
 	})
 	if err != nil {

@@ -26,7 +26,8 @@ func TestUnitInitPlatform(t *testing.T) {
 	if code := run([]string{"init", "platform", dir}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit code %d, stderr %q", code, stderr.String())
 	}
-	for _, name := range []string{"README.md", "platform/profiles/development.yaml", "platform/events/namespace-quota.yaml", "platform/clusters/README.md"} {
+	for _, name := range []string{"README.md", "platform/environments/development/profile.yaml", "platform/environments/staging/baseline.yaml",
+		"platform/environments/production/profile.yaml", "platform/events/namespace-quota.yaml", "platform/clusters/README.md"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("%s not written: %v", name, err)
 		}
@@ -40,7 +41,7 @@ func TestUnitInitPlatform(t *testing.T) {
 
 	// One existing file: nothing is written, the file is kept.
 	other := filepath.Join(t.TempDir(), "repo")
-	mine := filepath.Join(other, "platform", "profiles", "development.yaml")
+	mine := filepath.Join(other, "platform", "environments", "development", "profile.yaml")
 	if err := os.MkdirAll(filepath.Dir(mine), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func TestUnitInitPlatform(t *testing.T) {
 	stdout.Reset()
 	stderr.Reset()
 	code := run([]string{"init", "platform", other}, &stdout, &stderr)
-	want := "tug: " + other + " already holds platform/profiles/development.yaml: not overwritten (use --force to overwrite)\n"
+	want := "tug: " + other + " already holds platform/environments/development/profile.yaml: not overwritten (use --force to overwrite)\n"
 	if code != 2 || stderr.String() != want || stdout.Len() != 0 {
 		t.Errorf("exit code %d, stderr %q (want %q), stdout %q", code, stderr.String(), want, stdout.String())
 	}
@@ -71,12 +72,38 @@ func TestUnitInitPlatform(t *testing.T) {
 	}
 }
 
+// The environments' profiles carry a placeholder chart repository, which
+// --chart-repository replaces in every profile; a URL that is not one is a usage error.
+func TestUnitInitPlatformChartRepository(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"init", "platform", dir, "--chart-repository", "http://127.0.0.1:8879"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit code %d, stderr %q", code, stderr.String())
+	}
+	for _, env := range []string{"development", "staging", "production"} {
+		b, err := os.ReadFile(filepath.Join(dir, "platform", "environments", env, "profile.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "repositoryURL: http://127.0.0.1:8879") || strings.Contains(string(b), starterChartRepository) {
+			t.Errorf("%s/profile.yaml does not name the given chart repository:\n%s", env, b)
+		}
+		if !strings.Contains(string(b), "env: "+env) {
+			t.Errorf("%s/profile.yaml does not select env=%s:\n%s", env, env, b)
+		}
+	}
+	stderr.Reset()
+	if code := run([]string{"init", "platform", t.TempDir(), "--chart-repository", "charts"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--chart-repository") {
+		t.Errorf("--chart-repository charts: exit code %d, stderr %q", code, stderr.String())
+	}
+}
+
 // Every object of the starter layout is valid against Tugboat's CRDs: the API
 // server accepts each (server-side dry run, nothing stays behind).
 func TestInitPlatformExamplesAreValid(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	if err := initPlatform(dir, false, io.Discard); err != nil {
+	if err := initPlatform(dir, false, "", io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if err := mgmt.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "tugboat-platform"}}); err != nil && !apierrors.IsAlreadyExists(err) {
@@ -113,7 +140,7 @@ func TestInitPlatformExamplesAreValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for kind, n := range map[string]int{"ClusterProfile": 1, "ConfigMap": 2, "EventSource": 1, "EventTrigger": 1} {
+	for kind, n := range map[string]int{"ClusterProfile": 3, "ConfigMap": 4, "EventSource": 1, "EventTrigger": 1} {
 		if kinds[kind] != n {
 			t.Errorf("%d %s objects, want %d (all: %v)", kinds[kind], kind, n, kinds)
 		}

@@ -255,6 +255,8 @@ func TestBootstrapInitPlatform(t *testing.T) {
 	t.Cleanup(func() {
 		deleteAll(&configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: "starter-platform"}},
 			&configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: "development-baseline"}},
+			&configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: "staging-baseline"}},
+			&configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: "production-baseline"}},
 			&libv1beta1.EventTrigger{ObjectMeta: metav1.ObjectMeta{Name: "namespace-quota"}})
 		_ = clusters.Deregister(context.Background(), mgmt, dev)
 	})

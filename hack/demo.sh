@@ -2,7 +2,9 @@
 # `make demo`: a local Tugboat platform on embedded clusters (real kube-apiserver +
 # etcd processes built by hack/test-binaries.sh), the database-as-a-service tutorial
 # played on it, a GitOps act (a commit travelling from the platform's Git server to
-# the workload cluster), and what the platform deployed. Safe to re-run: a running platform
+# the workload cluster; then the platform's environments from Git and a staging
+# cluster created on request, filled by its environment and deleted), and what the
+# platform deployed. Safe to re-run: a running platform
 # is reused and the tutorial's steps are idempotent.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,7 +25,7 @@ kubectl get sveltoscluster -A --show-labels
 say "the database-as-a-service tutorial"
 "$tug" dev tutorial
 
-say "the GitOps act: a commit travels from Git to the workload cluster (tug dev tutorial gitops)"
+say "the GitOps act: a commit travels from Git to the workload cluster; a staging cluster on request gets its environment (tug dev tutorial gitops)"
 "$tug" dev tutorial gitops
 
 say "what the platform deployed where (tug show addons)"
@@ -43,5 +45,7 @@ The platform keeps running. Explore it:
   kubectl --kubeconfig $dir/workload.kubeconfig get jobs -n todo -o yaml
   kubectl get gitrepositories -A; git clone $(cat "$dir/git.url")/gitops-demo.git
   $tug dev repo create NAME   # another repository on the platform's Git server
+  $tug dev cluster create NAME --labels env=staging   # a cluster on request; env=development|staging|production
+  $tug dev cluster list; $tug dev cluster delete NAME
 Stop it with: make demo-down   (or: $tug dev down)
 EOT

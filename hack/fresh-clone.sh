@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The two-command promise, checked: clone this repository (its committed HEAD)
 # into an empty folder with nothing beside it, then run there
-#   make demo       — must print the tutorial's Todo table line and deliver the
-#                     GitOps act's second commit
+#   make demo       — must print the tutorial's Todo table line, deliver the
+#                     GitOps act's second commit, and show the staging cluster
+#                     created on request receive its environment and leave
+#                     nothing behind
 #   make demo-down
 #   make test       — must pass
 # The machine's caches are reused (kube-apiserver in ~/.cache/tugboat, Go's module
@@ -44,6 +46,8 @@ say "make demo"
 make demo 2>&1 | tee "$work/demo.log"
 grep -q 'Todo table created' "$work/demo.log" || { echo "fresh-clone: make demo did not print the Todo table line" >&2; exit 1; }
 grep -q 'hello again from git' "$work/demo.log" || { echo "fresh-clone: make demo's GitOps act did not deliver the second commit" >&2; exit 1; }
+grep -q 'ok: ConfigMap platform-system/platform-baseline environment=staging' "$work/demo.log" || { echo "fresh-clone: make demo's staging cluster did not receive its environment's chart" >&2; exit 1; }
+grep -q 'ok: nothing of staging/staging left in the registry' "$work/demo.log" || { echo "fresh-clone: make demo's staging cluster left something in the registry" >&2; exit 1; }
 say "make demo-down"
 make demo-down
 

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/devplatform"
 )
 
@@ -86,16 +90,110 @@ chart repository URL pointed at the platform's local chart repository.`,
 		Long: `Creates a repository on the local platform's Git server, pushes a deploy/ folder
 holding a ConfigMap, creates a Flux GitRepository following it and a ClusterProfile
 deploying deploy/ to the workload cluster, waits for the ConfigMap there, then
-pushes a change and waits for the new value. Safe to run again.`,
+pushes a change and waits for the new value.
+
+Then the platform from Git: it pushes the starter layout of ` + "`tug init platform`" + `
+(its chart repository pointed at the local one) to the repository tugboat-platform,
+bootstraps it as ` + "`tug bootstrap git`" + ` does, creates a cluster staging labelled
+env=staging as ` + "`tug dev cluster create`" + ` does, waits for everything
+environments/staging defines to arrive there, deletes the cluster and shows that
+the registry holds nothing of it. Safe to run again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			t := &devplatform.Tutorial{Options: o, Out: cmd.OutOrStdout()}
+			t := &devplatform.Tutorial{Options: o, Platform: starterLayout(), Out: cmd.OutOrStdout()}
 			return t.RunGitOps(cmd.Context())
 		},
 	})
 
-	dev.AddCommand(up, down, serve, tutorial, newDevRepoCommand(&o))
+	dev.AddCommand(up, down, serve, tutorial, newDevRepoCommand(&o), newDevClusterCommand(&o))
 	return dev
+}
+
+func newDevClusterCommand(o *devplatform.Options) *cobra.Command {
+	var labelList string
+	create := &cobra.Command{
+		Use:   "create NAME [--labels k=v,...]",
+		Short: "Start one more cluster on the running local platform and register it as SveltosCluster NAME/NAME",
+		Long: `Asks the running local platform (` + "`tug dev up`" + `) for one more real API server,
+writes NAME.kubeconfig into the state folder and registers the cluster as
+SveltosCluster NAME/NAME (namespace NAME) with the labels, as ` + "`tug register cluster`" + `
+does. It returns once the cluster is Ready: profiles selecting its labels deploy
+there at once. ` + "`tug dev cluster delete NAME`" + ` undoes it; ` + "`tug dev down`" + ` stops it too.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			labels, err := clusters.ParseLabels(labelList)
+			if err != nil {
+				return usageError{fmt.Errorf("--labels: %w", err)}
+			}
+			info, err := o.CreateCluster(cmd.Context(), args[0], labels)
+			if err != nil {
+				return devClusterError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "cluster %s created and registered as SveltosCluster %s/%s%s\n  kubectl --kubeconfig %s get ns\n",
+				info.Name, info.Name, info.Name, labelSuffix(info.Labels), info.Kubeconfig)
+			return nil
+		},
+	}
+	create.Flags().StringVar(&labelList, "labels", "", "labels of the SveltosCluster, k=v,k2=v2")
+
+	del := &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Deregister a cluster made by `tug dev cluster create` and stop it",
+		Long: `Deregisters the cluster (its SveltosCluster and kubeconfig Secret), waits until
+the registry holds nothing of it (no ClusterSummary either), stops its API server
+and removes NAME.kubeconfig.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.DeleteCluster(cmd.Context(), args[0]); err != nil {
+				return devClusterError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "cluster %s deregistered and stopped\n", args[0])
+			return nil
+		},
+	}
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the clusters made by `tug dev cluster create`",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			infos, err := o.ListClusters(cmd.Context())
+			if err != nil {
+				return devClusterError(err)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "NAME\tLABELS\tKUBECONFIG")
+			for _, info := range infos {
+				fmt.Fprintf(w, "%s\t%s\t%s\n", info.Name, strings.TrimPrefix(labelSuffix(info.Labels), " labelled "), info.Kubeconfig)
+			}
+			return w.Flush()
+		},
+	}
+
+	cluster := &cobra.Command{Use: "cluster", Short: "Clusters on request on the local platform"}
+	cluster.AddCommand(create, del, list)
+	return cluster
+}
+
+// devClusterError makes a refused name or label a usageError (exit code 2).
+func devClusterError(err error) error {
+	if errors.Is(err, devplatform.ErrInvalidCluster) {
+		return usageError{err}
+	}
+	return err
+}
+
+// labelSuffix is " labelled k=v,k2=v2" (sorted), or nothing without labels.
+func labelSuffix(labels map[string]string) string {
+	if len(labels) == 0 {
+		return ""
+	}
+	pairs := make([]string, 0, len(labels))
+	for k, v := range labels {
+		pairs = append(pairs, k+"="+v)
+	}
+	sort.Strings(pairs)
+	return " labelled " + strings.Join(pairs, ",")
 }
 
 func newDevRepoCommand(o *devplatform.Options) *cobra.Command {

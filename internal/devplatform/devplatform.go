@@ -1,9 +1,14 @@
 // Package devplatform runs a local Tugboat platform on this machine: a
-// management cluster and managed clusters (real API servers from internal/testenv),
+// management cluster and managed clusters (real API servers from internal/localkube),
 // the manager, the clusters registered as in the tutorial, Flux's source-controller
 // and a Git server for GitOps. `tug dev up`
 // starts it in a background process (Serve) and returns when it is ready;
 // `tug dev down` stops that process, which stops everything it started.
+//
+// `tug dev cluster create|delete|list` add and remove clusters while it runs:
+// the CLI asks the Serve process over a control channel (an HTTP server on
+// 127.0.0.1 whose URL and token are in control.json in the state folder); see
+// clusters.go for the calls.
 package devplatform
 
 import (
@@ -243,6 +248,11 @@ func Serve(ctx context.Context, o Options) error {
 		return err
 	}
 	defer stopExtras()
+	stopControl, err := startControl(o, env, c)
+	if err != nil {
+		return err
+	}
+	defer stopControl()
 	if err := os.WriteFile(o.readyFile(), []byte(time.Now().Format(time.RFC3339)), 0o644); err != nil {
 		return err
 	}

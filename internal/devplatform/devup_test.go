@@ -3,6 +3,7 @@ package devplatform_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -41,7 +42,27 @@ func TestDevUpAndDown(t *testing.T) {
 		}
 		return out.String()
 	}
+	runStatus := func(args ...string) (code int, stdout, stderr string) {
+		t.Helper()
+		cmd := exec.Command(tug, append(args, "--dir", dir)...)
+		cmd.Dir = work
+		cmd.Env = installedEnv(cache)
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode(), o.String(), e.String()
+		} else if err != nil {
+			t.Fatalf("tug %s: %v", strings.Join(args, " "), err)
+		}
+		return 0, o.String(), e.String()
+	}
 	defer exec.Command(tug, "dev", "down", "--dir", dir).Run() //nolint:errcheck // best effort on failure
+
+	if code, _, stderr := runStatus("dev", "cluster", "create", "early"); code != 1 || stderr != "tug: no local platform is running: run `tug dev up`\n" {
+		t.Errorf("tug dev cluster create without a platform: exit code %d, stderr %q", code, stderr)
+	}
 
 	out := run("dev", "up")
 	for _, c := range []string{"mgmt", "services", "workload"} {
@@ -86,6 +107,10 @@ func TestDevUpAndDown(t *testing.T) {
 			`ok: ConfigMap gitops-demo/greeting message="hello from git" in the workload cluster`,
 			`ok: ConfigMap gitops-demo/greeting message="hello again from git" in the workload cluster`,
 			"summary records revision",
+			"tug dev cluster create staging --labels env=staging",
+			`ok: ConfigMap platform-system/platform-baseline environment=staging`,
+			"ok: NetworkPolicy team-tools/same-namespace-only",
+			"ok: nothing of staging/staging left in the registry",
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
@@ -102,6 +127,16 @@ func TestDevUpAndDown(t *testing.T) {
 			t.Errorf("tug show addons: %v\n%s", err, addons)
 		}
 	})
+	t.Run("tug dev cluster create: a new staging cluster gets its environment; delete leaves nothing", func(t *testing.T) {
+		// The GitOps act above bootstrapped the starter platform, environments included.
+		testClusterOnRequest(t, dir, run, runStatus)
+	})
+	// A cluster created on request and left running stops with `tug dev down`.
+	run("dev", "cluster", "create", "left-up")
+	leftUp, err := clientcmd.BuildConfigFromFlags("", filepath.Join(dir, "left-up.kubeconfig"))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	pidRaw, err := os.ReadFile(filepath.Join(dir, "platform.pid"))
 	if err != nil {
@@ -117,9 +152,16 @@ func TestDevUpAndDown(t *testing.T) {
 	if _, err := cs.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{}); err == nil {
 		t.Error("the management API server still answers after dev down")
 	}
-	if c, err := net.Dial("tcp", host); err == nil {
-		c.Close()
-		t.Errorf("%s still accepts connections", host)
+	for _, h := range []string{host, strings.TrimPrefix(leftUp.Host, "https://")} {
+		if c, err := net.Dial("tcp", h); err == nil {
+			c.Close()
+			t.Errorf("%s still accepts connections", h)
+		}
+	}
+	for _, f := range []string{"left-up.kubeconfig", "control.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("%s stays after dev down", f)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "git.url")); err == nil {
 		t.Error("git.url stays after dev down")

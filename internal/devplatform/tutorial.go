@@ -37,6 +37,9 @@ type Tutorial struct {
 	// Fixtures holds the tutorial's manifests (default: examples.DBaaS(), the
 	// copy inside the binary).
 	Fixtures fs.FS
+	// Platform is the starter layout of `tug init platform` (README.md and
+	// platform/), which the GitOps act pushes and bootstraps.
+	Platform fs.FS
 	// Out receives the progress.
 	Out io.Writer
 }

@@ -28,6 +28,7 @@ type scheduleOptions struct {
 	direct      bool
 	githubAPI   string
 	githubToken string
+	forge       forgeFlags // schedule_forge.go
 }
 
 // newScheduleCommand is `tug schedule`: render a control-plane repository into the
@@ -84,6 +85,7 @@ folder holding one environment.`,
 	push.Flags().BoolVar(&o.direct, "direct", false, "push straight to the environment branch instead of opening a pull request")
 	push.Flags().StringVar(&o.githubAPI, "github-api-url", "https://api.github.com", "GitHub REST API root")
 	push.Flags().StringVar(&o.githubToken, "github-token", "", "GitHub token for pull requests (default: $GITHUB_TOKEN)")
+	o.forge.add(push.Flags())
 
 	for _, c := range []*cobra.Command{diff, push} {
 		c.Flags().StringVar(&o.gitopsRepo, "gitops-repo", "", "GitOps repository URL (default: the environment's GitOpsRepo)")
@@ -232,16 +234,12 @@ func (o *scheduleOptions) push(ctx context.Context, stdout, stderr io.Writer) er
 		return err
 	}
 	pub := &gitops.Publisher{Cache: t.cache, Direct: o.direct}
+	forge, err := o.forgeFor(t.repoURL)
+	if err != nil {
+		return err
+	}
 	if !o.direct {
-		owner, name, err := gitops.ParseGitHubRepo(t.repoURL)
-		if err != nil {
-			return fmt.Errorf("pull requests need a GitHub repository (or use --direct): %w", err)
-		}
-		token := o.githubToken
-		if token == "" {
-			token = os.Getenv("GITHUB_TOKEN")
-		}
-		pub.Forge = &gitops.GitHub{BaseURL: o.githubAPI, Owner: owner, Repo: name, Token: token}
+		pub.Forge = forge
 	}
 	outcome, err := pub.Publish(ctx, o.environment, t.ref, t.res)
 	if err != nil {
@@ -260,6 +258,9 @@ func (o *scheduleOptions) push(ctx context.Context, stdout, stderr io.Writer) er
 		for _, n := range outcome.Superseded {
 			fmt.Fprintf(stdout, "closed superseded pull request #%d\n", n)
 		}
+	}
+	if err := o.reportErrors(ctx, stdout, forge, t.res, outcome); err != nil {
+		return err
 	}
 	return targetErrors(t.res)
 }

@@ -12,6 +12,7 @@ import (
 // repository into repo/branch/path whenever the control plane changes (polled
 // every interval, or at once through the webhook
 // POST /hooks/scheduler/<namespace>/<name>).
+// +kubebuilder:validation:XValidation:rule="!has(self.github) || !has(self.gitea)",message="set github or gitea, not both"
 type GitOpsRepoSpec struct {
 	RepositoryReference `json:",inline"`
 
@@ -33,9 +34,35 @@ type GitOpsRepoSpec struct {
 	// +optional
 	Direct bool `json:"direct,omitempty"`
 
-	// GitHub is the forge receiving the pull requests when not Direct.
+	// GitHub is the forge receiving the pull requests when not Direct. Without
+	// github or gitea the forge is chosen from repo's host: Gitea for codeberg.org
+	// and hosts whose name contains gitea or forgejo, GitHub otherwise.
 	// +optional
 	GitHub *GitHubForge `json:"github,omitempty"`
+
+	// Gitea selects the REST API of Gitea, which Forgejo serves too, for the pull
+	// requests and the error reports.
+	// +optional
+	Gitea *GiteaForge `json:"gitea,omitempty"`
+
+	// ReportErrors reports the deployment targets that fail to render on the
+	// forge as well as in status: in the scheduler's pull request (its body, or a
+	// comment when the errors change), else in an issue, which is closed once
+	// they are fixed. Default true; with direct, only when github or gitea is set.
+	// +optional
+	ReportErrors *bool `json:"reportErrors,omitempty"`
+}
+
+// GiteaForge configures pull requests and issues through the Gitea/Forgejo REST API (v1).
+type GiteaForge struct {
+	// APIURL is the REST API root (default: <scheme>://<host>[/prefix]/api/v1 of repo).
+	// +optional
+	APIURL string `json:"apiURL,omitempty"`
+
+	// TokenSecretRef names a Secret in the GitOpsRepo's namespace and the key
+	// holding the API token (sent as "Authorization: token ...").
+	// +optional
+	TokenSecretRef *SecretKeyReference `json:"tokenSecretRef,omitempty"`
 }
 
 // GitHubForge configures pull requests through the GitHub REST API.
@@ -67,6 +94,9 @@ const (
 	ConditionRendered = "Rendered"
 	// ConditionPushed: the rendered tree is on the GitOps repository (or proposed).
 	ConditionPushed = "Pushed"
+	// ConditionReported: the forge holds the report of the targets that failed
+	// (or of their fix); absent when errors are not reported.
+	ConditionReported = "Reported"
 )
 
 // TargetError is a scheduling failure confined to one deployment target on one

@@ -19,8 +19,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -215,6 +213,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	markRendered(repo, env, cp, res)
 	outcome, err := r.publish(ctx, repo, env, res)
 	markPublished(repo, env, cp, res, outcome, err)
+	r.reportErrors(ctx, repo, env, res, outcome, err) // forge.go: failed targets to the forge (Reported)
 	if err != nil {
 		logger.Info("publishing failed", "environment", env, "error", err)
 		return ctrl.Result{RequeueAfter: r.retry(repo)}, nil
@@ -299,7 +298,8 @@ func unchanged(repo *v1alpha1.GitOpsRepo, cp *gitops.ControlPlane) bool {
 		st.ObservedGeneration == repo.Generation &&
 		st.ObservedCommit == cp.EnvCommit &&
 		st.ObservedMainCommit == cp.MainCommit &&
-		conditions.IsTrue(repo, v1alpha1.ConditionPushed)
+		conditions.IsTrue(repo, v1alpha1.ConditionPushed) &&
+		!reportPending(repo)
 }
 
 func describeCommits(cp *gitops.ControlPlane) string {
@@ -333,36 +333,6 @@ func (r *Reconciler) publish(ctx context.Context, repo *v1alpha1.GitOpsRepo, env
 		pub.Forge = forge
 	}
 	return pub.Publish(ctx, env, repo.Spec.RepositoryReference, res)
-}
-
-func (r *Reconciler) forge(ctx context.Context, repo *v1alpha1.GitOpsRepo) (gitops.Forge, error) {
-	owner, name, err := gitops.ParseGitHubRepo(repo.Spec.Repo)
-	if err != nil {
-		return nil, fmt.Errorf("pull requests need a GitHub repository (or set spec.direct): %w", err)
-	}
-	gh := &gitops.GitHub{Owner: owner, Repo: name}
-	if f := repo.Spec.GitHub; f != nil {
-		gh.BaseURL = f.APIURL
-		if ref := f.TokenSecretRef; ref != nil {
-			key := ref.Key
-			if key == "" {
-				key = DefaultTokenKey
-			}
-			secret := &corev1.Secret{}
-			if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: repo.Namespace, Name: ref.Name}, secret); err != nil {
-				if apierrors.IsNotFound(err) {
-					return nil, fmt.Errorf("GitHub token Secret %s/%s not found", repo.Namespace, ref.Name)
-				}
-				return nil, fmt.Errorf("reading GitHub token Secret %s/%s: %w", repo.Namespace, ref.Name, err)
-			}
-			token, ok := secret.Data[key]
-			if !ok {
-				return nil, fmt.Errorf("GitHub token Secret %s/%s has no key %s", repo.Namespace, ref.Name, key)
-			}
-			gh.Token = strings.TrimSpace(string(token))
-		}
-	}
-	return gh, nil
 }
 
 func targetErrors(res *scheduler.Result) []v1alpha1.TargetError {

@@ -97,7 +97,26 @@ const (
 	// ConditionReported: the forge holds the report of the targets that failed
 	// (or of their fix); absent when errors are not reported.
 	ConditionReported = "Reported"
+	// ConditionDelivered: the delivery objects of every cluster-type folder on the
+	// branch are in place (the GitRepository and the generated ClusterProfiles).
+	ConditionDelivered = "Delivered"
 )
+
+// ClusterTypeDelivery says how one cluster-type folder of the environment's
+// branch reaches the member clusters (a Tugboat extension).
+type ClusterTypeDelivery struct {
+	// ClusterType is the folder's cluster type.
+	ClusterType string `json:"clusterType"`
+	// Mode is tugboat, flux or argocd (the ClusterType's scheduler.kalypso.io/delivery label).
+	Mode string `json:"mode"`
+	// Profile is the generated ClusterProfile delivering the folder (mode tugboat).
+	// +optional
+	Profile string `json:"profile,omitempty"`
+	// Reconciler is <namespace>/<name> of the in-cluster Flux Kustomization or Argo
+	// CD Application that delivers the folder (modes flux and argocd).
+	// +optional
+	Reconciler string `json:"reconciler,omitempty"`
+}
 
 // TargetError is a scheduling failure confined to one deployment target on one
 // cluster type (or to one control-plane object).
@@ -145,6 +164,20 @@ type GitOpsRepoStatus struct {
 	// others were published, and the failed ones keep their previous files.
 	// +optional
 	TargetErrors []TargetError `json:"targetErrors,omitempty"`
+
+	// Source is <namespace>/<name> of the Flux GitRepository the scheduler
+	// generated to follow the branch (delivery by Tugboat).
+	// +optional
+	Source string `json:"source,omitempty"`
+
+	// BranchCommit is the head of the GitOps branch when delivery was last updated.
+	// +optional
+	BranchCommit string `json:"branchCommit,omitempty"`
+
+	// Delivery lists the cluster-type folders on the branch and how each reaches
+	// the member clusters.
+	// +optional
+	Delivery []ClusterTypeDelivery `json:"delivery,omitempty"`
 }
 
 // +kubebuilder:object:root=true

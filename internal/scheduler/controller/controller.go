@@ -63,7 +63,7 @@ const (
 
 // The scheduler controller reads GitOpsRepos (and the GitHub token Secrets they
 // name) and writes their status.
-// +kubebuilder:rbac:groups=scheduler.kalypso.io,resources=gitopsrepos,verbs=get;list;watch
+// +kubebuilder:rbac:groups=scheduler.kalypso.io,resources=gitopsrepos,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=scheduler.kalypso.io,resources=gitopsrepos/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 
@@ -85,6 +85,9 @@ type Reconciler struct {
 	// RetryInterval bounds the wait after a failure (default 1m).
 	DefaultInterval time.Duration
 	RetryInterval   time.Duration
+	// SourceInterval is the interval of the generated Flux GitRepositories
+	// (default 1m); after each push of its own the controller asks for a fetch at once.
+	SourceInterval time.Duration
 
 	// WebhookAddress, when set (and not "0"), serves POST /hooks/scheduler/<namespace>/<name>.
 	WebhookAddress string
@@ -187,8 +190,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	if err := r.Client.Get(ctx, req.NamespacedName, repo); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	if !repo.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.finalize(ctx, repo)
+	}
 	if repo.Spec.ControlPlane == "" {
 		return ctrl.Result{}, nil // a GitOpsRepo as written in a control-plane repository: not a job
+	}
+	if err := r.addFinalizer(ctx, repo); err != nil {
+		return ctrl.Result{}, err
 	}
 	patcher := conditions.NewStatusPatcher(r.Client, repo)
 	defer func() { retErr = errors.Join(retErr, patcher.Patch(ctx, repo)) }()
@@ -205,6 +214,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		return ctrl.Result{RequeueAfter: r.retry(repo)}, nil
 	}
 	if unchanged(repo, cp) {
+		if err := r.deliver(ctx, repo, env, cp, false); err != nil {
+			logger.Info("delivery failed", "environment", env, "error", err)
+			return ctrl.Result{RequeueAfter: r.retry(repo)}, nil
+		}
 		return ctrl.Result{RequeueAfter: r.interval(repo)}, nil
 	}
 
@@ -214,6 +227,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	outcome, err := r.publish(ctx, repo, env, res)
 	markPublished(repo, env, cp, res, outcome, err)
 	r.reportErrors(ctx, repo, env, res, outcome, err) // forge.go: failed targets to the forge (Reported)
+	// The branch is delivered as it is, whether or not this push succeeded.
+	pushed := err == nil && outcome.Commit != "" && repo.Spec.Direct
+	if derr := r.deliver(ctx, repo, env, cp, pushed); derr != nil {
+		logger.Info("delivery failed", "environment", env, "error", derr)
+		err = errors.Join(err, derr)
+	}
 	if err != nil {
 		logger.Info("publishing failed", "environment", env, "error", err)
 		return ctrl.Result{RequeueAfter: r.retry(repo)}, nil

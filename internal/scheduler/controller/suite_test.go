@@ -18,6 +18,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/tugboat-dev/tugboat/api"
+	"github.com/tugboat-dev/tugboat/config/crd"
+	"github.com/tugboat-dev/tugboat/internal/localkube"
 	"github.com/tugboat-dev/tugboat/internal/gitops/gitopstest"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
@@ -43,7 +45,18 @@ func start(ctx context.Context, env *testenv.Env) error {
 	}
 	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(level)))
 	cfg := env.Management().Config
-	var err error
+	// Flux's source CRDs (no source-controller): the controller generates GitRepositories.
+	bin, err := localkube.BinDir("")
+	if err != nil {
+		return err
+	}
+	fluxCRDs, err := crd.Read(os.DirFS(filepath.Join(bin, localkube.FluxCRDsDir)), "*.yaml")
+	if err != nil {
+		return err
+	}
+	if err := crd.Apply(ctx, cfg, fluxCRDs); err != nil {
+		return err
+	}
 	if mgmt, err = client.New(cfg, client.Options{Scheme: api.NewScheme()}); err != nil {
 		return err
 	}

@@ -9,11 +9,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/tugboat-dev/tugboat/api"
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
@@ -134,6 +136,7 @@ func clientConfig(t *testing.T, kubeconfig string) *rest.Config {
 
 func clientFor(t *testing.T, kubeconfig string) client.Client {
 	t.Helper()
+	ctrllog.SetLogger(logr.Discard()) // the clients' own logging is not this test's
 	c, err := client.New(clientConfig(t, kubeconfig), client.Options{Scheme: api.NewScheme()})
 	if err != nil {
 		t.Fatal(err)

@@ -61,6 +61,20 @@ var (
 	ErrNoSuchCluster = errors.New("no such cluster")
 )
 
+// clusterError is an error of one of the kinds above: its message is the
+// detail alone, errors.Is tells its kind.
+type clusterError struct {
+	kind error
+	msg  string
+}
+
+func (e *clusterError) Error() string { return e.msg }
+func (e *clusterError) Unwrap() error { return e.kind }
+
+func kindError(kind error, format string, args ...any) error {
+	return &clusterError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
 // ClusterInfo is a cluster created on request.
 type ClusterInfo struct {
 	Name   string            `json:"name"`
@@ -75,10 +89,10 @@ type ClusterInfo struct {
 // label, and not one of the namespaces Kubernetes keeps for itself.
 func ValidateClusterName(name string) error {
 	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
-		return fmt.Errorf("%w: name %q: %s", ErrInvalidCluster, name, errs[0])
+		return kindError(ErrInvalidCluster, "invalid cluster name %q: %s", name, errs[0])
 	}
 	if name == "default" || strings.HasPrefix(name, "kube-") {
-		return fmt.Errorf("%w: name %q is a namespace Kubernetes keeps for itself", ErrInvalidCluster, name)
+		return kindError(ErrInvalidCluster, "invalid cluster name %q: a namespace Kubernetes keeps for itself", name)
 	}
 	return nil
 }
@@ -159,11 +173,11 @@ func (o Options) call(ctx context.Context, method, path string, body []byte, out
 		}
 		switch resp.StatusCode {
 		case http.StatusBadRequest:
-			return fmt.Errorf("%w: %s", ErrInvalidCluster, e.Error)
+			return kindError(ErrInvalidCluster, "%s", e.Error)
 		case http.StatusConflict:
-			return fmt.Errorf("%w: %s", ErrClusterExists, e.Error)
+			return kindError(ErrClusterExists, "%s", e.Error)
 		case http.StatusNotFound:
-			return fmt.Errorf("%w: %s", ErrNoSuchCluster, e.Error)
+			return kindError(ErrNoSuchCluster, "%s", e.Error)
 		}
 		return errors.New(e.Error)
 	}
@@ -235,7 +249,7 @@ func (cc *clusterControl) handler(token string) http.Handler {
 			Labels map[string]string `json:"labels"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			answerError(w, fmt.Errorf("%w: %v", ErrInvalidCluster, err))
+			answerError(w, kindError(ErrInvalidCluster, "invalid request: %v", err))
 			return
 		}
 		info, err := cc.create(r.Context(), req.Name, req.Labels)
@@ -277,12 +291,7 @@ func answerError(w http.ResponseWriter, err error) {
 	case errors.Is(err, ErrNoSuchCluster):
 		status = http.StatusNotFound
 	}
-	// The client adds the sentinel's words back; send only the detail.
-	msg := err.Error()
-	for _, s := range []error{ErrInvalidCluster, ErrClusterExists, ErrNoSuchCluster} {
-		msg = strings.TrimPrefix(msg, s.Error()+": ")
-	}
-	answer(w, status, map[string]string{"error": msg})
+	answer(w, status, map[string]string{"error": err.Error()})
 }
 
 // create starts, registers and waits for one cluster; on failure it undoes
@@ -302,17 +311,17 @@ func (cc *clusterControl) create(ctx context.Context, name string, labels map[st
 	}
 	if len(labelErrs) > 0 {
 		sort.Strings(labelErrs)
-		return info, fmt.Errorf("%w: %s", ErrInvalidCluster, strings.Join(labelErrs, "; "))
+		return info, kindError(ErrInvalidCluster, "invalid labels: %s", strings.Join(labelErrs, "; "))
 	}
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	ref := types.NamespacedName{Namespace: name, Name: name}
 	if cc.env.Cluster(name) != nil {
-		return info, fmt.Errorf("%w: cluster %s exists", ErrClusterExists, name)
+		return info, kindError(ErrClusterExists, "cluster %s exists", name)
 	}
 	switch err := cc.mgmt.Get(ctx, ref, &libv1beta1.SveltosCluster{}); {
 	case err == nil:
-		return info, fmt.Errorf("%w: cluster %s exists: SveltosCluster %s is registered already", ErrClusterExists, name, ref)
+		return info, kindError(ErrClusterExists, "cluster %s exists: SveltosCluster %s is registered already", name, ref)
 	case !apierrors.IsNotFound(err):
 		return info, fmt.Errorf("reading SveltosCluster %s: %w", ref, err)
 	}
@@ -358,9 +367,9 @@ func (cc *clusterControl) delete(ctx context.Context, name string) error {
 	defer cc.mu.Unlock()
 	if _, ok := cc.created[name]; !ok {
 		if cc.builtIn[name] {
-			return fmt.Errorf("%w: %s is one of the platform's own clusters; `tug dev down` stops them", ErrNoSuchCluster, name)
+			return kindError(ErrNoSuchCluster, "%s is one of the platform's own clusters; `tug dev down` stops them", name)
 		}
-		return fmt.Errorf("%w: no cluster %s was created with `tug dev cluster create`", ErrNoSuchCluster, name)
+		return kindError(ErrNoSuchCluster, "no cluster %s was created with `tug dev cluster create`", name)
 	}
 	ref := types.NamespacedName{Namespace: name, Name: name}
 	if err := clusters.Deregister(ctx, cc.mgmt, ref); err != nil {

@@ -7,6 +7,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	capiv1beta1 "sigs.k8s.io/cluster-api/api/core/v1beta1"
+	capiv1beta2 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	demov1 "github.com/tugboat-dev/tugboat/api/demo/v1"
@@ -15,7 +17,8 @@ import (
 )
 
 // NewScheme returns a scheme with the Kubernetes built-in types, CRDs and every
-// Tugboat API group.
+// Tugboat API group, and Cluster API's core group (clusters may be declared by
+// Cluster API Clusters).
 func NewScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
@@ -24,5 +27,7 @@ func NewScheme() *runtime.Scheme {
 	utilruntime.Must(configv1beta1.AddToScheme(s))
 	utilruntime.Must(demov1.AddToScheme(s))
 	utilruntime.Must(schedulerv1alpha1.AddToScheme(s))
+	utilruntime.Must(capiv1beta1.AddToScheme(s))
+	utilruntime.Must(capiv1beta2.AddToScheme(s))
 	return s
 }

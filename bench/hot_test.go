@@ -199,7 +199,7 @@ func benchSelector() libv1beta1.Selector {
 }
 
 func matching(tb testing.TB, fleet []libv1beta1.SveltosCluster) int {
-	got, err := selection.MatchingClusters(selection.Scope{ClusterSelector: benchSelector()}, fleet)
+	got, err := selection.MatchingClusters(selection.Scope{ClusterSelector: benchSelector()}, selection.FromSveltosList(fleet))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -4,6 +4,8 @@
 #   etcd               from Debian's etcd-server package
 #   source-controller  Flux's, from its Go module in the tools module hack/flux, with the
 #                      Flux source CRDs that module ships (in flux-crds/)
+#   capi-crds/         Cluster API's Cluster CRD, from the sigs.k8s.io/cluster-api module
+#                      (the version of its API module in go.mod), for tests that play Cluster API
 # and puts them side by side in $TUGBOAT_CACHE/testbin/<kube-version>/ (default
 # ~/.cache/tugboat, outside the work tree so that every clone on this machine shares
 # one build), which is what KUBEBUILDER_ASSETS / the test harness point at.
@@ -63,6 +65,17 @@ if [ ! -x "$out/source-controller" ] || [ ! -d "$out/flux-crds" ]; then
   )
   rm -rf "$out/flux-crds" && mv "$out/flux-crds.tmp" "$out/flux-crds"
   mv "$out/source-controller.tmp" "$out/source-controller"
+fi
+
+# --- Cluster API's Cluster CRD ---------------------------------------------------
+if [ ! -d "$out/capi-crds" ]; then
+  capi_version="$(cd "$root" && GOFLAGS=-mod=mod go list -m -f '{{.Version}}' sigs.k8s.io/cluster-api/api)"
+  log "fetching Cluster API's CRDs from the sigs.k8s.io/cluster-api module $capi_version"
+  moddir="$(cd "$root" && GOFLAGS=-mod=mod go mod download -json "sigs.k8s.io/cluster-api@$capi_version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  rm -rf "$out/capi-crds.tmp" && mkdir -p "$out/capi-crds.tmp"
+  cp "$moddir/core/config/crd/bases/cluster.x-k8s.io_clusters.yaml" "$out/capi-crds.tmp/"
+  chmod 644 "$out/capi-crds.tmp/"*.yaml
+  mv "$out/capi-crds.tmp" "$out/capi-crds"
 fi
 
 echo "$out"

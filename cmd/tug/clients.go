@@ -11,6 +11,7 @@ import (
 
 	"github.com/tugboat-dev/tugboat/api"
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 )
 
@@ -24,19 +25,20 @@ var managementCluster = types.NamespacedName{Namespace: "mgmt", Name: "mgmt"}
 type clusterClients struct {
 	g       *globalOptions
 	mgmt    client.Client
-	clients map[types.NamespacedName]client.Client
+	clients map[libv1beta1.ClusterID]client.Client
 }
 
 func newClusterClients(g *globalOptions, mgmt client.Client) *clusterClients {
-	return &clusterClients{g: g, mgmt: mgmt, clients: map[types.NamespacedName]client.Client{}}
+	return &clusterClients{g: g, mgmt: mgmt, clients: map[libv1beta1.ClusterID]client.Client{}}
 }
 
-func (cc *clusterClients) get(ctx context.Context, cluster types.NamespacedName) (client.Client, error) {
+func (cc *clusterClients) get(ctx context.Context, cluster libv1beta1.ClusterID) (client.Client, error) {
+	cluster = cluster.Normal()
 	if c, ok := cc.clients[cluster]; ok {
 		return c, nil
 	}
 	cfg, err := clusters.RESTConfigFor(ctx, cc.mgmt, cluster)
-	if err != nil && cluster == managementCluster && clusters.IsConfigError(err) {
+	if err != nil && cluster.Key() == managementCluster && !cluster.IsCAPI() && clusters.IsConfigError(err) {
 		cfg, err = cc.g.restConfig()
 	}
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -175,7 +174,7 @@ func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namesp
 		r.Profiles = []string{profile}
 		byKey[key] = &r
 	}
-	unreachable := map[types.NamespacedName]bool{}
+	unreachable := map[libv1beta1.ClusterID]bool{}
 	for i := range summaries.Items {
 		s := &summaries.Items[i]
 		if !clusters.matches(s.Spec.ClusterNamespace, s.Spec.ClusterName) {
@@ -185,7 +184,7 @@ func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namesp
 		if !ok || !pf.matches(prof) {
 			continue
 		}
-		name := clusterName(s.Spec.ClusterNamespace, s.Spec.ClusterName)
+		name := s.Cluster().String()
 		spec := &s.Spec.ClusterProfileSpec
 
 		for _, rs := range s.Status.HelmReleaseSummaries {
@@ -204,7 +203,7 @@ func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namesp
 			}, prof.String())
 		}
 
-		ref := types.NamespacedName{Namespace: s.Spec.ClusterNamespace, Name: s.Spec.ClusterName}
+		ref := s.Cluster()
 		for _, info := range s.Status.DeployedGVKs {
 			if len(info.DeployedGroupVersionKind) == 0 || unreachable[ref] {
 				continue

@@ -133,7 +133,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		retErr = errors.Join(retErr, err)
 	}()
 
-	info, probeErr := r.Registry.Probe(ctx, req.NamespacedName)
+	info, probeErr := r.Registry.Probe(ctx, libv1beta1.SveltosClusterID(req.Namespace, req.Name))
 	recordProbe(sc, info, probeErr)
 	next := r.ProbeInterval
 	if probeErr != nil {
@@ -146,7 +146,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	return ctrl.Result{RequeueAfter: next}, nil
 }
 
-func (r *Reconciler) forget(cluster types.NamespacedName) {
+func (r *Reconciler) forget(key types.NamespacedName) {
+	cluster := libv1beta1.SveltosClusterID(key.Namespace, key.Name)
 	r.Registry.Forget(cluster)
 	r.Metrics.ForgetCluster(cluster.Namespace, cluster.Name)
 }

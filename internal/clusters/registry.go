@@ -32,6 +32,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/selection"
 )
 
 // ConfigError is a problem with how a cluster is registered (missing Secret,
@@ -56,7 +57,7 @@ type Registry struct {
 	scheme *runtime.Scheme
 
 	// The management cluster is reached with the manager's own credentials.
-	managementRef    types.NamespacedName
+	managementRef    libv1beta1.ClusterID
 	managementConfig *rest.Config
 
 	// probeTimeout bounds one /version call.
@@ -66,7 +67,7 @@ type Registry struct {
 	watches *Watches
 
 	mu    sync.Mutex
-	conns map[types.NamespacedName]*Connection
+	conns map[libv1beta1.ClusterID]*Connection
 	// subscribers are told of every connection opened or closed.
 	subscribers []func(ConnectionEvent)
 }
@@ -75,7 +76,7 @@ type Registry struct {
 // use or rebuilt after a kubeconfig change) or closed (replaced, or the cluster
 // forgotten).
 type ConnectionEvent struct {
-	Cluster    types.NamespacedName
+	Cluster    libv1beta1.ClusterID
 	Connection *Connection
 	// Closed is true for a closed connection, false for an opened one.
 	Closed bool
@@ -108,10 +109,10 @@ func NewRegistry(opts RegistryOptions) *Registry {
 	r := &Registry{
 		mgmt:             opts.Reader,
 		scheme:           opts.Scheme,
-		managementRef:    opts.ManagementCluster,
+		managementRef:    libv1beta1.SveltosClusterID(opts.ManagementCluster.Namespace, opts.ManagementCluster.Name),
 		managementConfig: opts.ManagementConfig,
 		probeTimeout:     opts.ProbeTimeout,
-		conns:            map[types.NamespacedName]*Connection{},
+		conns:            map[libv1beta1.ClusterID]*Connection{},
 	}
 	r.watches = newWatches(r, opts.Log.WithName("cluster-watches"))
 	return r
@@ -147,8 +148,8 @@ func (r *Registry) publishLocked(events ...ConnectionEvent) func() {
 // use and shared by every caller until the kubeconfig changes or the cluster is
 // forgotten, at which point the connection is closed.
 type Connection struct {
-	// Cluster names the SveltosCluster.
-	Cluster types.NamespacedName
+	// Cluster names the cluster.
+	Cluster libv1beta1.ClusterID
 	// Config is the client configuration built from the kubeconfig.
 	Config *rest.Config
 
@@ -166,8 +167,10 @@ type Connection struct {
 }
 
 // Get returns the connection to a cluster, building it (or rebuilding it after
-// a kubeconfig change) from the SveltosCluster and its Secret.
-func (r *Registry) Get(ctx context.Context, cluster types.NamespacedName) (*Connection, error) {
+// a kubeconfig change) from its kubeconfig Secret: the one a SveltosCluster
+// names, or the <name>-kubeconfig Secret Cluster API writes.
+func (r *Registry) Get(ctx context.Context, cluster libv1beta1.ClusterID) (*Connection, error) {
+	cluster = cluster.Normal()
 	cfg, fingerprint, err := r.restConfig(ctx, cluster)
 	if err != nil {
 		return nil, err
@@ -193,7 +196,8 @@ func (r *Registry) Get(ctx context.Context, cluster types.NamespacedName) (*Conn
 }
 
 // Forget closes and drops the connection to a cluster (it was deleted or is no longer ours).
-func (r *Registry) Forget(cluster types.NamespacedName) {
+func (r *Registry) Forget(cluster libv1beta1.ClusterID) {
+	cluster = cluster.Normal()
 	r.mu.Lock()
 	c, ok := r.conns[cluster]
 	if !ok {
@@ -208,24 +212,24 @@ func (r *Registry) Forget(cluster types.NamespacedName) {
 }
 
 // Known lists the clusters with an open connection, sorted.
-func (r *Registry) Known() []types.NamespacedName {
+func (r *Registry) Known() []libv1beta1.ClusterID {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]types.NamespacedName, 0, len(r.conns))
+	out := make([]libv1beta1.ClusterID, 0, len(r.conns))
 	for k := range r.conns {
 		out = append(out, k)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	slices.SortFunc(out, selection.CompareIDs)
 	return out
 }
 
 // IsManagement reports whether the SveltosCluster stands for the management cluster.
-func (r *Registry) IsManagement(cluster types.NamespacedName) bool {
-	return r.managementConfig != nil && cluster == r.managementRef
+func (r *Registry) IsManagement(cluster libv1beta1.ClusterID) bool {
+	return r.managementConfig != nil && cluster.Normal() == r.managementRef
 }
 
 // Probe reads the cluster's /version through its connection.
-func (r *Registry) Probe(ctx context.Context, cluster types.NamespacedName) (*version.Info, error) {
+func (r *Registry) Probe(ctx context.Context, cluster libv1beta1.ClusterID) (*version.Info, error) {
 	conn, err := r.Get(ctx, cluster)
 	if err != nil {
 		return nil, err
@@ -245,7 +249,7 @@ func (r *Registry) Probe(ctx context.Context, cluster types.NamespacedName) (*ve
 
 // restConfig reads the kubeconfig of a cluster and returns the client
 // configuration with a fingerprint of what it was built from.
-func (r *Registry) restConfig(ctx context.Context, cluster types.NamespacedName) (*rest.Config, string, error) {
+func (r *Registry) restConfig(ctx context.Context, cluster libv1beta1.ClusterID) (*rest.Config, string, error) {
 	if r.IsManagement(cluster) {
 		return rest.CopyConfig(r.managementConfig), "management", nil
 	}

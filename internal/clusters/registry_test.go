@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/types"
-
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 )
@@ -14,7 +12,7 @@ import (
 // and closed when the cluster is forgotten.
 func TestRegistryConnectionLifecycle(t *testing.T) {
 	ctx := context.Background()
-	ref := types.NamespacedName{Namespace: "lifecycle", Name: "services"}
+	ref := libv1beta1.SveltosClusterID("lifecycle", "services")
 	if _, err := clusters.Register(ctx, mgmt, clusters.Registration{Namespace: ref.Namespace, Name: ref.Name, Kubeconfig: env.Cluster("services").Kubeconfig}); err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +56,7 @@ func TestRegistryConnectionLifecycle(t *testing.T) {
 	}
 
 	// Deleting the cluster closes its connection.
-	if err := clusters.Deregister(ctx, mgmt, ref); err != nil {
+	if err := clusters.Deregister(ctx, mgmt, ref.Key()); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "mgmt", "mgmt", "registry to forget the deleted cluster", func(*libv1beta1.SveltosCluster) error {

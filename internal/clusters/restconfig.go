@@ -20,22 +20,28 @@ import (
 // SveltosCluster and kubeconfig Secret in the management cluster, exactly as the
 // Registry does, for callers (such as the command line) that want a one-off
 // client rather than a shared Connection. Registration problems are ConfigErrors.
-func RESTConfigFor(ctx context.Context, reader client.Reader, cluster types.NamespacedName) (*rest.Config, error) {
+func RESTConfigFor(ctx context.Context, reader client.Reader, cluster libv1beta1.ClusterID) (*rest.Config, error) {
 	cfg, _, err := restConfigFromSecret(ctx, reader, cluster)
 	return cfg, err
 }
 
 // restConfigFromSecret reads the kubeconfig of a cluster and returns the client
-// configuration with a fingerprint of what it was built from.
-func restConfigFromSecret(ctx context.Context, reader client.Reader, cluster types.NamespacedName) (*rest.Config, string, error) {
-	sc := &libv1beta1.SveltosCluster{}
-	if err := reader.Get(ctx, cluster, sc); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, "", configErrorf("SveltosCluster %s not found", cluster)
+// configuration with a fingerprint of what it was built from. A SveltosCluster
+// names its Secret and key; a Cluster API Cluster's kubeconfig is in the Secret
+// <name>-kubeconfig, key "value" (the Cluster itself is not read: its Secret
+// is what Cluster API writes once the cluster can be reached).
+func restConfigFromSecret(ctx context.Context, reader client.Reader, cluster libv1beta1.ClusterID) (*rest.Config, string, error) {
+	secretName, keyName := cluster.Name+libv1beta1.CAPIKubeconfigSuffix, libv1beta1.CAPIKubeconfigSecretKey
+	if !cluster.IsCAPI() {
+		sc := &libv1beta1.SveltosCluster{}
+		if err := reader.Get(ctx, cluster.Key(), sc); err != nil {
+			if apierrors.IsNotFound(err) {
+				return nil, "", configErrorf("SveltosCluster %s not found", cluster)
+			}
+			return nil, "", fmt.Errorf("reading SveltosCluster %s: %w", cluster, err)
 		}
-		return nil, "", fmt.Errorf("reading SveltosCluster %s: %w", cluster, err)
+		secretName, keyName = sc.KubeconfigSecretName(), sc.Spec.KubeconfigKeyName
 	}
-	secretName := sc.KubeconfigSecretName()
 	secret := &corev1.Secret{}
 	if err := reader.Get(ctx, types.NamespacedName{Namespace: cluster.Namespace, Name: secretName}, secret); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -43,7 +49,7 @@ func restConfigFromSecret(ctx context.Context, reader client.Reader, cluster typ
 		}
 		return nil, "", fmt.Errorf("reading kubeconfig Secret %s/%s: %w", cluster.Namespace, secretName, err)
 	}
-	key, raw, err := kubeconfigData(secret, sc.Spec.KubeconfigKeyName)
+	key, raw, err := kubeconfigData(secret, keyName)
 	if err != nil {
 		return nil, "", err
 	}

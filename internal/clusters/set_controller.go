@@ -9,7 +9,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -25,6 +24,9 @@ import (
 // selected. Profiles reach the selected clusters through setRefs.
 type SetReconciler struct {
 	Client client.Client
+	// Fleet lists the clusters (SveltosClusters and Cluster API Clusters);
+	// by default the manager's (clusters.FleetFor).
+	Fleet Fleet
 	// Namespaced selects Sets; otherwise ClusterSets.
 	Namespaced bool
 }
@@ -45,17 +47,15 @@ func (r *SetReconciler) name() string {
 
 // SetupWithManager watches sets and the clusters they choose from.
 func (r *SetReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
+	if r.Fleet.Reader == nil {
+		r.Fleet = FleetFor(mgr)
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named(r.name()).
-		For(r.newObject(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&libv1beta1.SveltosCluster{}, handler.EnqueueRequestsFromMapFunc(r.allSets), builder.WithPredicates(predicate.Funcs{
-			UpdateFunc: func(e event.UpdateEvent) bool {
-				o, n := e.ObjectOld.(*libv1beta1.SveltosCluster), e.ObjectNew.(*libv1beta1.SveltosCluster)
-				return !reflect.DeepEqual(o.Labels, n.Labels) || selection.Healthy(o) != selection.Healthy(n) ||
-					selection.Eligible(o) != selection.Eligible(n)
-			},
-		})).
-		Complete(r)
+		For(r.newObject(), builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+	return r.Fleet.Watch(b, handler.EnqueueRequestsFromMapFunc(r.allSets), ViewChanged(func(o, n selection.Cluster) bool {
+		return !reflect.DeepEqual(o.Labels, n.Labels) || o.Healthy() != n.Healthy() || o.Eligible() != n.Eligible()
+	})).Complete(r)
 }
 
 func (r *SetReconciler) allSets(ctx context.Context, o client.Object) []reconcile.Request {
@@ -103,11 +103,11 @@ func (r *SetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl
 	case *libv1beta1.ClusterSet:
 		spec, status = s.Spec, &s.Status
 	}
-	list := &libv1beta1.SveltosClusterList{}
-	if err := r.Client.List(ctx, list, client.InNamespace(req.Namespace)); err != nil {
+	fleet, err := r.Fleet.List(ctx, req.Namespace)
+	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("listing clusters for %s %s: %w", r.name(), req.NamespacedName, err)
 	}
-	next, err := selection.SelectSet(req.Namespace, spec, status.SelectedClusterRefs, list.Items)
+	next, err := selection.SelectSet(req.Namespace, spec, status.SelectedClusterRefs, fleet)
 	if err != nil {
 		// Keep the last selection: profiles keep their clusters.
 		msg := err.Error()

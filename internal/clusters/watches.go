@@ -11,15 +11,16 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	toolscache "k8s.io/client-go/tools/cache"
+
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 )
 
 // WatchKey identifies one shared informer: a kind in a cluster, optionally
 // restricted to the objects carrying some labels.
 type WatchKey struct {
-	Cluster types.NamespacedName
+	Cluster libv1beta1.ClusterID
 	GVK     schema.GroupVersionKind
 	// LabelSelector restricts what is watched, and held in memory, to the
 	// objects it selects; empty for every object of the kind.

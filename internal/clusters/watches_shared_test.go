@@ -10,10 +10,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tugboat-dev/tugboat/api"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
@@ -90,9 +90,9 @@ func TestWatchesAreSharedPerClusterAndKind(t *testing.T) {
 }
 
 // registerServices registers the services test cluster in namespace and waits until it is ready.
-func registerServices(t *testing.T, namespace string) types.NamespacedName {
+func registerServices(t *testing.T, namespace string) libv1beta1.ClusterID {
 	t.Helper()
-	ref := types.NamespacedName{Namespace: namespace, Name: "services"}
+	ref := libv1beta1.SveltosClusterID(namespace, "services")
 	if _, err := clusters.Register(context.Background(), mgmt, clusters.Registration{Namespace: ref.Namespace, Name: ref.Name, Kubeconfig: env.Cluster("services").Kubeconfig}); err != nil {
 		t.Fatal(err)
 	}

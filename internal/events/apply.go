@@ -153,14 +153,16 @@ func (r *TriggerReconciler) applyProfile(ctx context.Context, trigger string, wa
 // collectGarbage deletes the objects trigger generated that are no longer
 // desired, except those of the source clusters in preserve (their state is not
 // confirmed: a transient empty result must not delete anything).
-func (r *TriggerReconciler) collectGarbage(ctx context.Context, trigger string, want *desired, preserve map[types.NamespacedName]bool) error {
+func (r *TriggerReconciler) collectGarbage(ctx context.Context, trigger string, want *desired, preserve map[libv1beta1.ClusterID]bool) error {
 	sel := client.MatchingLabels{libv1beta1.EventTriggerNameLabel: labelValue(trigger)}
 	stale := func(o client.Object, wanted bool) bool {
 		if wanted {
 			return false
 		}
 		l := o.GetLabels()
-		return !preserve[types.NamespacedName{Namespace: l[libv1beta1.EventTriggerClusterNamespaceLabel], Name: l[libv1beta1.EventTriggerClusterNameLabel]}]
+		id := libv1beta1.ClusterID{Type: libv1beta1.ClusterType(l[libv1beta1.EventTriggerClusterTypeLabel]),
+			Namespace: l[libv1beta1.EventTriggerClusterNamespaceLabel], Name: l[libv1beta1.EventTriggerClusterNameLabel]}
+		return !preserve[id.Normal()]
 	}
 	var victims []client.Object
 	profiles := &configv1beta1.ClusterProfileList{}

@@ -10,7 +10,7 @@ import (
 // NewUnmanagedTriggerReconciler returns a TriggerReconciler outside any
 // manager, whose Reconcile tests call directly.
 func NewUnmanagedTriggerReconciler(c client.Client, registry *clusters.Registry) *TriggerReconciler {
-	r := &TriggerReconciler{Client: c, Registry: registry, Namespace: libv1beta1.DefaultSystemNamespace}
+	r := &TriggerReconciler{Client: c, Registry: registry, Fleet: clusters.Fleet{Reader: c}, Namespace: libv1beta1.DefaultSystemNamespace}
 	r.watcher = registry.Watches().NewWatcher("unmanaged-eventtrigger", r.queue.handle)
 	return r
 }

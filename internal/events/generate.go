@@ -30,7 +30,7 @@ const SpecHashAnnotation = "eventtrigger.lib.projectsveltos.io/hash"
 // (oneForEvent) or all matches of a source cluster.
 type origin struct {
 	trigger     string
-	cluster     types.NamespacedName
+	cluster     libv1beta1.ClusterID
 	eventSource string
 	// resource is set for oneForEvent triggers.
 	resource *types.NamespacedName
@@ -38,6 +38,10 @@ type origin struct {
 
 func (o origin) key() string {
 	parts := []string{o.trigger, o.cluster.Namespace, o.cluster.Name}
+	if o.cluster.IsCAPI() {
+		// SveltosClusters keep the names they always had.
+		parts = append(parts, string(o.cluster.Type))
+	}
 	if o.resource != nil {
 		parts = append(parts, o.resource.Namespace, o.resource.Name)
 	}
@@ -50,7 +54,7 @@ func (o origin) labels() map[string]string {
 		libv1beta1.EventTriggerNameLabel:             labelValue(o.trigger),
 		libv1beta1.EventTriggerClusterNamespaceLabel: labelValue(o.cluster.Namespace),
 		libv1beta1.EventTriggerClusterNameLabel:      labelValue(o.cluster.Name),
-		libv1beta1.EventTriggerClusterTypeLabel:      string(libv1beta1.ClusterTypeSveltos),
+		libv1beta1.EventTriggerClusterTypeLabel:      string(o.cluster.Normal().Type),
 		libv1beta1.EventTriggerEventSourceNameLabel:  labelValue(o.eventSource),
 	}
 	if o.resource != nil {
@@ -123,7 +127,6 @@ type generator struct {
 	reader    client.Reader
 	namespace string
 	trigger   *libv1beta1.EventTrigger
-	cluster   *libv1beta1.SveltosCluster
 	out       *desired
 }
 
@@ -184,10 +187,7 @@ func (g *generator) event(ctx context.Context, o origin, r renderer) error {
 		}
 		p.Spec.ClusterRefs = []corev1.ObjectReference{ref}
 	default:
-		p.Spec.ClusterRefs = []corev1.ObjectReference{{
-			APIVersion: libv1beta1.GroupVersion.String(), Kind: libv1beta1.SveltosClusterKind,
-			Namespace: o.cluster.Namespace, Name: o.cluster.Name,
-		}}
+		p.Spec.ClusterRefs = []corev1.ObjectReference{o.cluster.Ref()}
 	}
 
 	for i := range spec.PolicyRefs {

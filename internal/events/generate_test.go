@@ -30,8 +30,8 @@ func testGenerator(t *testing.T, spec libv1beta1.EventTriggerSpec) (*generator, 
 	reader := fake.NewClientBuilder().WithScheme(api.NewScheme()).WithObjects(values, plain, secret).Build()
 	cluster := &libv1beta1.SveltosCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "fleet", Name: "services", Labels: map[string]string{"env": "prod"}}}
 	trigger := &libv1beta1.EventTrigger{ObjectMeta: metav1.ObjectMeta{Name: "t"}, Spec: spec}
-	g := &generator{reader: reader, namespace: "projectsveltos", trigger: trigger, cluster: cluster, out: newDesired()}
-	o := origin{trigger: "t", cluster: types.NamespacedName{Namespace: "fleet", Name: "services"}, eventSource: "src",
+	g := &generator{reader: reader, namespace: "projectsveltos", trigger: trigger, out: newDesired()}
+	o := origin{trigger: "t", cluster: libv1beta1.SveltosClusterID("fleet", "services"), eventSource: "src",
 		resource: &types.NamespacedName{Namespace: "team-a", Name: "db-app"}}
 	clusterMap, err := templating.ClusterMap(cluster)
 	if err != nil {

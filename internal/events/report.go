@@ -16,11 +16,11 @@ import (
 )
 
 // reportSpec is the EventReport spec for the objects an EventSource matches in a cluster.
-func reportSpec(source *libv1beta1.EventSource, cluster *libv1beta1.SveltosCluster, matches []unstructured.Unstructured) (libv1beta1.EventReportSpec, error) {
+func reportSpec(source *libv1beta1.EventSource, cluster libv1beta1.ClusterID, matches []unstructured.Unstructured) (libv1beta1.EventReportSpec, error) {
 	spec := libv1beta1.EventReportSpec{
 		ClusterNamespace: cluster.Namespace,
 		ClusterName:      cluster.Name,
-		ClusterType:      libv1beta1.ClusterTypeSveltos,
+		ClusterType:      cluster.Normal().Type,
 		EventSourceName:  source.Name,
 	}
 	var docs bytes.Buffer
@@ -45,7 +45,7 @@ func reportSpec(source *libv1beta1.EventSource, cluster *libv1beta1.SveltosClust
 }
 
 // writeReport keeps the EventReport of (source, cluster) current, writing only when it changed.
-func (r *TriggerReconciler) writeReport(ctx context.Context, source *libv1beta1.EventSource, cluster *libv1beta1.SveltosCluster, matches []unstructured.Unstructured) error {
+func (r *TriggerReconciler) writeReport(ctx context.Context, source *libv1beta1.EventSource, cluster libv1beta1.ClusterID, matches []unstructured.Unstructured) error {
 	spec, err := reportSpec(source, cluster, matches)
 	if err != nil {
 		return err
@@ -54,7 +54,7 @@ func (r *TriggerReconciler) writeReport(ctx context.Context, source *libv1beta1.
 	labels := map[string]string{
 		libv1beta1.EventTriggerEventSourceNameLabel: labelValue(source.Name),
 		libv1beta1.EventTriggerClusterNameLabel:     labelValue(cluster.Name),
-		libv1beta1.EventTriggerClusterTypeLabel:     string(libv1beta1.ClusterTypeSveltos),
+		libv1beta1.EventTriggerClusterTypeLabel:     string(cluster.Normal().Type),
 	}
 	report := &libv1beta1.EventReport{}
 	err = r.Client.Get(ctx, key, report)

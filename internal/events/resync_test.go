@@ -74,7 +74,7 @@ func TestResyncWithoutChangeWritesNothing(t *testing.T) {
 	})
 	registry := clusters.NewRegistry(clusters.RegistryOptions{Reader: mgmt, Scheme: api.NewScheme()})
 	r := events.NewUnmanagedTriggerReconciler(counting, registry)
-	services := types.NamespacedName{Namespace: fleetNamespace, Name: "services"}
+	services := libv1beta1.SveltosClusterID(fleetNamespace, "services")
 	testenv.Eventually(t, "the second reconciler's watch synced", func() error {
 		synced, err := r.Watcher().Watch(ctx, clusters.WatchKey{Cluster: services, GVK: corev1.SchemeGroupVersion.WithKind("ConfigMap")}, name)
 		if err != nil || synced {

@@ -25,7 +25,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -67,6 +66,10 @@ type TriggerReconciler struct {
 	// Shard selects the source clusters this manager watches.
 	Shard clusters.Shard
 
+	// Fleet lists the source and destination clusters (SveltosClusters and
+	// Cluster API Clusters); by default the manager's (clusters.FleetFor).
+	Fleet clusters.Fleet
+
 	// watcher holds, per trigger, the kinds of its EventSource watched in its
 	// source clusters; queue turns their events into requests.
 	watcher *clusters.Watcher
@@ -87,18 +90,20 @@ func (r *TriggerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := (&sourceReconciler{client: r.Client}).setupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the EventSource controller: %w", err)
 	}
+	if r.Fleet.Reader == nil {
+		r.Fleet = clusters.FleetFor(mgr)
+	}
 	generated := handler.EnqueueRequestsFromMapFunc(byOriginLabel)
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("eventtrigger").
 		For(&libv1beta1.EventTrigger{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
-		Watches(&libv1beta1.SveltosCluster{}, handler.EnqueueRequestsFromMapFunc(r.allTriggers), builder.WithPredicates(clusterChanged())).
 		Watches(&libv1beta1.EventSource{}, handler.EnqueueRequestsFromMapFunc(r.allTriggers)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.referencing(libv1beta1.ConfigMapReferencedKind))).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.referencing(libv1beta1.SecretReferencedKind))).
 		Watches(&configv1beta1.ClusterProfile{}, generated).
 		WatchesRawSource(r.queue.source()).
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency}).
-		Complete(r)
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency})
+	return r.Fleet.Watch(b, handler.EnqueueRequestsFromMapFunc(r.allTriggers), clusterChanged()).Complete(r)
 }
 
 // Watcher is what the triggers watch in their source clusters (for tests).
@@ -175,19 +180,15 @@ func mayReference(spec *libv1beta1.EventTriggerSpec, kind, name string) bool {
 	return false
 }
 
-// clusterChanged passes the SveltosCluster changes that matter to triggers:
-// labels (source selection, .Cluster), readiness and deletion; not the periodic
-// probe results.
-func clusterChanged() predicate.Funcs {
-	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
-		o, okOld := e.ObjectOld.(*libv1beta1.SveltosCluster)
-		n, okNew := e.ObjectNew.(*libv1beta1.SveltosCluster)
-		if !okOld || !okNew {
-			return true
-		}
-		return !equality.Semantic.DeepEqual(o.Labels, n.Labels) || selection.Eligible(o) != selection.Eligible(n) ||
-			o.Generation != n.Generation || !equality.Semantic.DeepEqual(o.Annotations, n.Annotations)
-	}}
+// clusterChanged passes the cluster changes that matter to triggers: labels
+// (source selection, .Cluster), readiness, spec and annotations; not the
+// periodic probe results.
+func clusterChanged() predicate.Predicate {
+	return clusters.ViewChanged(func(o, n selection.Cluster) bool {
+		return !equality.Semantic.DeepEqual(o.Labels, n.Labels) || o.Eligible() != n.Eligible() ||
+			o.Object.GetGeneration() != n.Object.GetGeneration() ||
+			!equality.Semantic.DeepEqual(o.Object.GetAnnotations(), n.Object.GetAnnotations())
+	})
 }
 
 func byOriginLabel(_ context.Context, o client.Object) []reconcile.Request {
@@ -211,7 +212,7 @@ type clusterOutcome struct {
 
 type pendingReport struct {
 	source  *libv1beta1.EventSource
-	cluster *libv1beta1.SveltosCluster
+	cluster libv1beta1.ClusterID
 	matches []unstructured.Unstructured
 }
 
@@ -267,46 +268,43 @@ func (r *TriggerReconciler) reconcileClusters(ctx context.Context, trigger *libv
 		conditions.MarkStalled(trigger, conditions.InvalidSpec, "%s", err.Error())
 		return ctrl.Result{}, nil
 	}
-	clusterList := &libv1beta1.SveltosClusterList{}
-	if err := r.Client.List(ctx, clusterList); err != nil {
-		return ctrl.Result{}, fmt.Errorf("listing SveltosClusters: %w", err)
+	fleet, err := r.Fleet.List(ctx, "")
+	if err != nil {
+		return ctrl.Result{}, err
 	}
-	slices.SortFunc(clusterList.Items, func(a, b libv1beta1.SveltosCluster) int {
-		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
-	})
+	slices.SortFunc(fleet, func(a, b selection.Cluster) int { return selection.CompareIDs(a.ID, b.ID) })
 
 	previous := trigger.Status.ClusterInfo
 	status := &trigger.Status
 	status.MatchingClusterRefs, status.DestinationMatchingClusterRefs, status.ClusterInfo = nil, nil, nil
 	want := newDesired()
-	preserve := map[types.NamespacedName]bool{}
+	preserve := map[libv1beta1.ClusterID]bool{}
 	keep := map[clusters.WatchKey]bool{}
 	pending := false
 	var reports []*pendingReport
-	for i := range clusterList.Items {
-		sc := &clusterList.Items[i]
-		if selection.Eligible(sc) && destSel.Matches(labels.Set(sc.Labels)) {
-			status.DestinationMatchingClusterRefs = append(status.DestinationMatchingClusterRefs, selection.Ref(sc))
+	for _, c := range fleet {
+		if c.Eligible() && destSel.Matches(labels.Set(c.Labels)) {
+			status.DestinationMatchingClusterRefs = append(status.DestinationMatchingClusterRefs, c.Ref())
 		}
-		if !sc.DeletionTimestamp.IsZero() || !sourceSel.Matches(labels.Set(sc.Labels)) {
+		if c.Deleting || !sourceSel.Matches(labels.Set(c.Labels)) {
 			continue // its generated objects go: the cluster is no longer a source
 		}
-		status.MatchingClusterRefs = append(status.MatchingClusterRefs, selection.Ref(sc))
-		if !r.Shard.Owns(sc) {
+		status.MatchingClusterRefs = append(status.MatchingClusterRefs, c.Ref())
+		if !r.Shard.Owns(c.Object) {
 			// Another manager's shard watches this cluster: keep what it generated
 			// and what it reported.
-			preserve[client.ObjectKeyFromObject(sc)] = true
+			preserve[c.ID.Normal()] = true
 			for _, info := range previous {
-				if info.Cluster.Namespace == sc.Namespace && info.Cluster.Name == sc.Name {
+				if id, ok := libv1beta1.ClusterIDFromRef(info.Cluster, ""); ok && id == c.ID.Normal() {
 					status.ClusterInfo = append(status.ClusterInfo, info)
 				}
 			}
 			continue
 		}
-		out, got := r.processCluster(ctx, trigger, sc, keep)
+		out, got := r.processCluster(ctx, trigger, c, keep)
 		status.ClusterInfo = append(status.ClusterInfo, out.info)
 		if out.preserve {
-			preserve[client.ObjectKeyFromObject(sc)] = true
+			preserve[c.ID.Normal()] = true
 		} else {
 			want.merge(got)
 		}
@@ -339,16 +337,16 @@ func (r *TriggerReconciler) reconcileClusters(ctx context.Context, trigger *libv
 
 // processCluster evaluates the trigger's EventSource in one source cluster and
 // renders what it generates there.
-func (r *TriggerReconciler) processCluster(ctx context.Context, trigger *libv1beta1.EventTrigger, sc *libv1beta1.SveltosCluster, keep map[clusters.WatchKey]bool) (clusterOutcome, *desired) {
-	ref := selection.Ref(sc)
+func (r *TriggerReconciler) processCluster(ctx context.Context, trigger *libv1beta1.EventTrigger, c selection.Cluster, keep map[clusters.WatchKey]bool) (clusterOutcome, *desired) {
+	ref := c.Ref()
 	fail := func(status libv1beta1.FeatureStatus, pending bool, err error) (clusterOutcome, *desired) {
 		msg := err.Error()
 		return clusterOutcome{info: libv1beta1.ClusterInfo{Cluster: ref, Status: status, FailureMessage: &msg}, preserve: true, pending: pending}, nil
 	}
-	if !selection.Eligible(sc) {
-		return fail(libv1beta1.FeatureStatusProvisioning, true, fmt.Errorf("cluster %s/%s is not ready", sc.Namespace, sc.Name))
+	if !c.Eligible() {
+		return fail(libv1beta1.FeatureStatusProvisioning, true, fmt.Errorf("cluster %s is not ready", c.ID))
 	}
-	clusterMap, err := templating.ClusterMap(sc)
+	clusterMap, err := templating.ClusterMap(c.Object)
 	if err != nil {
 		return fail(libv1beta1.FeatureStatusFailed, false, err)
 	}
@@ -371,22 +369,22 @@ func (r *TriggerReconciler) processCluster(ctx context.Context, trigger *libv1be
 	if err != nil {
 		return fail(libv1beta1.FeatureStatusFailed, false, err)
 	}
-	matches, synced, err := r.evaluate(ctx, trigger.Name, client.ObjectKeyFromObject(sc), matchers, keep)
+	matches, synced, err := r.evaluate(ctx, trigger.Name, c.ID, matchers, keep)
 	if err != nil {
 		return fail(libv1beta1.FeatureStatusFailed, true, err)
 	}
 	if !synced {
-		return fail(libv1beta1.FeatureStatusProvisioning, true, fmt.Errorf("waiting for the watches on cluster %s/%s to sync", sc.Namespace, sc.Name))
+		return fail(libv1beta1.FeatureStatusProvisioning, true, fmt.Errorf("waiting for the watches on cluster %s to sync", c.ID))
 	}
-	report := &pendingReport{source: source, cluster: sc, matches: matches}
+	report := &pendingReport{source: source, cluster: c.ID, matches: matches}
 	fail = func(status libv1beta1.FeatureStatus, pending bool, err error) (clusterOutcome, *desired) {
 		msg := err.Error()
 		return clusterOutcome{info: libv1beta1.ClusterInfo{Cluster: ref, Status: status, FailureMessage: &msg}, preserve: true, pending: pending, report: report}, nil
 	}
 
 	got := newDesired()
-	g := &generator{reader: r.Client, namespace: r.Namespace, trigger: trigger, cluster: sc, out: got}
-	base := origin{trigger: trigger.Name, cluster: client.ObjectKeyFromObject(sc), eventSource: source.Name}
+	g := &generator{reader: r.Client, namespace: r.Namespace, trigger: trigger, out: got}
+	base := origin{trigger: trigger.Name, cluster: c.ID.Normal(), eventSource: source.Name}
 	if trigger.Spec.OneForEvent {
 		for i := range matches {
 			m := &matches[i]
@@ -417,7 +415,7 @@ func (r *TriggerReconciler) processCluster(ctx context.Context, trigger *libv1be
 // evaluate lists, from the shared informers of cluster, the objects matching
 // the EventSource's selectors, sorted and without duplicates. synced is false
 // while any informer has not completed its initial list.
-func (r *TriggerReconciler) evaluate(ctx context.Context, trigger string, cluster types.NamespacedName, matchers []*Matcher, keep map[clusters.WatchKey]bool) ([]unstructured.Unstructured, bool, error) {
+func (r *TriggerReconciler) evaluate(ctx context.Context, trigger string, cluster libv1beta1.ClusterID, matchers []*Matcher, keep map[clusters.WatchKey]bool) ([]unstructured.Unstructured, bool, error) {
 	synced := true
 	for _, m := range matchers {
 		key := clusters.WatchKey{Cluster: cluster, GVK: m.GVK()}

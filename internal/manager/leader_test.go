@@ -150,7 +150,7 @@ func TestLeaderElectionFailover(t *testing.T) {
 	waitReady(t, c, before)
 	testenv.Eventually(t, "leader connected to "+before.String(), func() error {
 		for _, k := range leader.mgr.Registry.Known() {
-			if k == before {
+			if k.Key() == before && !k.IsCAPI() {
 				return nil
 			}
 		}
@@ -203,7 +203,7 @@ func TestLeaderElectionFailover(t *testing.T) {
 	waitReady(t, c, after)
 	testenv.Eventually(t, "new leader connected to "+after.String(), func() error {
 		for _, k := range standby.mgr.Registry.Known() {
-			if k == after {
+			if k.Key() == after && !k.IsCAPI() {
 				return nil
 			}
 		}

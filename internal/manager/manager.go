@@ -4,6 +4,7 @@
 package manager
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/tugboat-dev/tugboat/api"
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
 	"github.com/tugboat-dev/tugboat/internal/events"
@@ -85,6 +87,11 @@ type Options struct {
 	SchedulerWebhookAddress string
 	// SchedulerWebhookSecret, when set, must have signed each hook (X-Hub-Signature-256).
 	SchedulerWebhookSecret []byte
+	// SchedulerPollInterval is how often Environments read their member clusters
+	// again (default 30s); SchedulerSourceInterval is the interval of the
+	// GitRepositories generated for delivery (default 1m).
+	SchedulerPollInterval   time.Duration
+	SchedulerSourceInterval time.Duration
 }
 
 // DefaultOptions are the defaults of cmd/manager's flags.
@@ -163,8 +170,15 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("setting up the cluster controller: %w", err)
 	}
+	// The clusters every controller chooses from: SveltosClusters, and Cluster
+	// API Clusters when the management cluster serves Cluster API.
+	fleet := clusters.FleetFor(mgr)
+	ctrl.Log.WithName("setup").Info("managed clusters", "clusterAPI", string(cmp.Or(fleet.CAPI, "not installed")))
+	if err := (&clusters.CAPIReconciler{Fleet: fleet, Registry: registry}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the Cluster API cluster controller: %w", err)
+	}
 	for _, namespaced := range []bool{false, true} {
-		if err := (&clusters.SetReconciler{Client: mgr.GetClient(), Namespaced: namespaced}).SetupWithManager(mgr); err != nil {
+		if err := (&clusters.SetReconciler{Client: mgr.GetClient(), Fleet: fleet, Namespaced: namespaced}).SetupWithManager(mgr); err != nil {
 			return nil, fmt.Errorf("setting up the set controller: %w", err)
 		}
 	}
@@ -173,6 +187,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 			Client:      mgr.GetClient(),
 			Recorder:    mgr.GetEventRecorder("tugboat-profile-controller"),
 			Kind:        kind,
+			Fleet:       fleet,
 			Concurrency: opts.Concurrency,
 		}).SetupWithManager(mgr); err != nil {
 			return nil, fmt.Errorf("setting up the %s controller: %w", kind, err)
@@ -189,10 +204,11 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		Client:            mgr.GetClient(),
 		Recorder:          mgr.GetEventRecorder("tugboat-clustersummary-controller"),
 		Registry:          registry,
-		ManagementCluster: opts.ManagementCluster,
+		ManagementCluster: libv1beta1.SveltosClusterID(opts.ManagementCluster.Namespace, opts.ManagementCluster.Name),
 		Deployer:          &deployer.Deployer{},
 		APIReader:         mgr.GetAPIReader(),
 		Shard:             clusters.Shard{Key: opts.ShardKey},
+		Fleet:             fleet,
 		Metrics:           tugMetrics,
 		Helm:              helmClient,
 		Concurrency:       opts.Concurrency,
@@ -203,19 +219,32 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		Shard:       clusters.Shard{Key: opts.ShardKey},
 		Client:      mgr.GetClient(),
 		Registry:    registry,
+		Fleet:       fleet,
 		Namespace:   opts.Namespace,
 		Concurrency: opts.Concurrency,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the EventTrigger controller: %w", err)
 	}
 	if opts.Scheduler {
-		if err := (&schedulercontroller.Reconciler{
+		scheduler := &schedulercontroller.Reconciler{
 			Client:         mgr.GetClient(),
 			APIReader:      mgr.GetAPIReader(),
 			WebhookAddress: opts.SchedulerWebhookAddress,
 			WebhookSecret:  opts.SchedulerWebhookSecret,
-		}).SetupWithManager(mgr); err != nil {
+			SourceInterval: opts.SchedulerSourceInterval,
+		}
+		if err := scheduler.SetupWithManager(mgr); err != nil {
 			return nil, fmt.Errorf("setting up the scheduler controller: %w", err)
+		}
+		if err := (&schedulercontroller.EnvironmentReconciler{
+			Client:       mgr.GetClient(),
+			Registry:     registry,
+			Recorder:     mgr.GetEventRecorder("tugboat-environment-controller"),
+			Metrics:      tugMetrics,
+			Scheduler:    scheduler,
+			PollInterval: opts.SchedulerPollInterval,
+		}).SetupWithManager(mgr); err != nil {
+			return nil, fmt.Errorf("setting up the environment controller: %w", err)
 		}
 	}
 	if opts.PostgresWriter != nil {

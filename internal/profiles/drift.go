@@ -43,7 +43,7 @@ type driftWatcher struct {
 
 // helmRelease is a release in a managed cluster.
 type helmRelease struct {
-	cluster         types.NamespacedName
+	cluster         libv1beta1.ClusterID
 	namespace, name string
 }
 
@@ -75,12 +75,12 @@ func newDriftWatcher(registry *clusters.Registry) *driftWatcher {
 // watch makes sure the kinds are watched in the cluster. Watching is shared by
 // every summary deploying to that cluster; the informers stop when the
 // connection is closed (kubeconfig changed, cluster deleted).
-func (w *driftWatcher) watch(ctx context.Context, cluster types.NamespacedName, gvks []schema.GroupVersionKind) error {
+func (w *driftWatcher) watch(ctx context.Context, cluster libv1beta1.ClusterID, gvks []schema.GroupVersionKind) error {
 	return w.hold(ctx, cluster, gvks, deployedSelector)
 }
 
 // hold watches the kinds in the cluster, restricted to the objects selected by selector.
-func (w *driftWatcher) hold(ctx context.Context, cluster types.NamespacedName, gvks []schema.GroupVersionKind, selector string) error {
+func (w *driftWatcher) hold(ctx context.Context, cluster libv1beta1.ClusterID, gvks []schema.GroupVersionKind, selector string) error {
 	for _, gvk := range gvks {
 		if _, err := w.watcher.Watch(ctx, clusters.WatchKey{Cluster: cluster, GVK: gvk, LabelSelector: selector}, driftHolder); err != nil {
 			return fmt.Errorf("drift detection: %w", err)
@@ -112,7 +112,7 @@ func (w *driftWatcher) handle(ev clusters.WatchEvent) {
 }
 
 // deployedDrifted marks the summary that deployed obj.
-func (w *driftWatcher) deployedDrifted(cluster types.NamespacedName, obj *unstructured.Unstructured) {
+func (w *driftWatcher) deployedDrifted(cluster libv1beta1.ClusterID, obj *unstructured.Unstructured) {
 	ann := obj.GetAnnotations()
 	kind, name := ann[libv1beta1.OwnerKindAnnotation], ann[libv1beta1.OwnerNameAnnotation]
 	if kind == "" || name == "" {
@@ -121,7 +121,7 @@ func (w *driftWatcher) deployedDrifted(cluster types.NamespacedName, obj *unstru
 	if c := ann[deployer.ClusterAnnotation]; c != "" && c != cluster.String() {
 		return // deployed for another registration of the same API server
 	}
-	key := types.NamespacedName{Namespace: cluster.Namespace, Name: configv1beta1.ClusterSummaryName(kind, name, cluster.Name)}
+	key := types.NamespacedName{Namespace: cluster.Namespace, Name: configv1beta1.ClusterSummaryNameFor(kind, name, cluster)}
 	w.mu.Lock()
 	w.drifted[key] = true
 	w.mu.Unlock()
@@ -141,7 +141,7 @@ func (w *driftWatcher) enqueue(key types.NamespacedName) {
 // watchHelm records that summary manages the release in the cluster and makes
 // sure the kinds of the release's objects are watched there. A deleted or
 // changed object of the release marks the release drifted for that summary.
-func (w *driftWatcher) watchHelm(ctx context.Context, cluster, summary types.NamespacedName, namespace, name string, gvks []schema.GroupVersionKind) error {
+func (w *driftWatcher) watchHelm(ctx context.Context, cluster libv1beta1.ClusterID, summary types.NamespacedName, namespace, name string, gvks []schema.GroupVersionKind) error {
 	w.mu.Lock()
 	w.releases[helmRelease{cluster: cluster, namespace: namespace, name: name}] = summary
 	w.mu.Unlock()
@@ -150,14 +150,14 @@ func (w *driftWatcher) watchHelm(ctx context.Context, cluster, summary types.Nam
 
 // watchingRelease says whether the release is known to be managed by summary
 // (a manager restart forgets it until the summary deploys again).
-func (w *driftWatcher) watchingRelease(cluster, summary types.NamespacedName, namespace, name string) bool {
+func (w *driftWatcher) watchingRelease(cluster libv1beta1.ClusterID, summary types.NamespacedName, namespace, name string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.releases[helmRelease{cluster: cluster, namespace: namespace, name: name}] == summary
 }
 
 // forgetRelease stops mapping the release to summary (uninstalled, lost, withdrawn).
-func (w *driftWatcher) forgetRelease(cluster, summary types.NamespacedName, namespace, name string) {
+func (w *driftWatcher) forgetRelease(cluster libv1beta1.ClusterID, summary types.NamespacedName, namespace, name string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	k := helmRelease{cluster: cluster, namespace: namespace, name: name}
@@ -172,7 +172,7 @@ func (w *driftWatcher) forgetRelease(cluster, summary types.NamespacedName, name
 // forgetReleasesOf forgets which releases of the cluster are managed by which
 // summary: their watches stopped with the connection, and a summary whose
 // release is not known watches it again on its next reconcile.
-func (w *driftWatcher) forgetReleasesOf(cluster types.NamespacedName) {
+func (w *driftWatcher) forgetReleasesOf(cluster libv1beta1.ClusterID) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for rel := range w.releases {
@@ -183,7 +183,7 @@ func (w *driftWatcher) forgetReleasesOf(cluster types.NamespacedName) {
 }
 
 // releaseDrifted marks the release obj belongs to as drifted for the summary managing it.
-func (w *driftWatcher) releaseDrifted(cluster types.NamespacedName, obj *unstructured.Unstructured) {
+func (w *driftWatcher) releaseDrifted(cluster libv1beta1.ClusterID, obj *unstructured.Unstructured) {
 	ann := obj.GetAnnotations()
 	rel := helmRelease{cluster: cluster, namespace: ann[helmReleaseNSAnnotation], name: ann[helmReleaseNameAnnotation]}
 	if rel.name == "" || rel.namespace == "" {

@@ -34,7 +34,7 @@ func TestDriftWatchComesBackAfterTheConnectionIsLost(t *testing.T) {
 	setLabels(t, "app-2", map[string]string{"drift-reconnect": "yes"})
 	waitSummary(t, "drift-reconnect", "app-2", resourcesStatus(libv1beta1.FeatureStatusProvisioned))
 	app2 := managedClient(t, "app-2")
-	cluster := types.NamespacedName{Namespace: "fleet", Name: "app-2"}
+	cluster := libv1beta1.SveltosClusterID("fleet", "app-2")
 	watched := clusters.WatchKey{Cluster: cluster, GVK: corev1.SchemeGroupVersion.WithKind("ConfigMap"), LabelSelector: libv1beta1.ReasonLabel}
 	testenv.Eventually(t, "the drift watch", func() error {
 		if !slices.Contains(mgr.Registry.Watches().Keys(), watched) {

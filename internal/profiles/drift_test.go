@@ -53,7 +53,7 @@ func TestDriftIsRepaired(t *testing.T) {
 	testenv.Eventually(t, "deployed", image("nginx:1.27"))
 	// The watch is the registry's, shared with every other user of the cluster's
 	// watches, and holds only the objects Tugboat deployed.
-	watched := clusters.WatchKey{Cluster: types.NamespacedName{Namespace: "fleet", Name: "app-1"},
+	watched := clusters.WatchKey{Cluster: libv1beta1.SveltosClusterID("fleet", "app-1"),
 		GVK: appsv1.SchemeGroupVersion.WithKind("Deployment"), LabelSelector: libv1beta1.ReasonLabel}
 	if !slices.Contains(mgr.Registry.Watches().Keys(), watched) {
 		t.Fatalf("no drift watch %s among the registry's watches %v", watched, mgr.Registry.Watches().Keys())

@@ -20,6 +20,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/helm"
+	"github.com/tugboat-dev/tugboat/internal/selection"
 	"github.com/tugboat-dev/tugboat/internal/templating"
 )
 
@@ -41,7 +42,7 @@ var errHelmNotConfigured = renderError{errors.New("helm is not configured in thi
 // longer listed are uninstalled. With ContinuousWithDriftDetection the objects
 // of every release are watched, and a release whose objects drifted is
 // re-applied (only that one) even when nothing else changed.
-func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, followUps *[]types.NamespacedName) (ctrl.Result, error) {
+func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster, followUps *[]types.NamespacedName) (ctrl.Result, error) {
 	spec := &s.Spec.ClusterProfileSpec
 	if len(spec.HelmCharts) == 0 && len(s.Status.HelmReleaseSummaries) == 0 {
 		removeFeature(s, libv1beta1.FeatureHelm)
@@ -55,7 +56,7 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 		return r.fail(s, fs, errHelmNotConfigured)
 	}
 	prof := profileOf(s)
-	clusterKey := types.NamespacedName{Namespace: cluster.Namespace, Name: cluster.Name}
+	clusterKey := cluster.ID
 	charts, err := r.renderCharts(ctx, cluster, spec.HelmCharts, referenceNamespace(prof))
 	if err != nil {
 		return r.fail(s, fs, err)
@@ -171,7 +172,7 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 
 // dryRunHelm reports in the ClusterReport what the Helm feature would do to each
 // release — install, upgrade, uninstall or nothing — reading the releases only.
-func (r *SummaryReconciler) dryRunHelm(ctx context.Context, s *configv1beta1.ClusterSummary, fs *configv1beta1.FeatureSummary, prof configv1beta1.ProfileRef, cluster types.NamespacedName, req helm.Request) (ctrl.Result, error) {
+func (r *SummaryReconciler) dryRunHelm(ctx context.Context, s *configv1beta1.ClusterSummary, fs *configv1beta1.FeatureSummary, prof configv1beta1.ProfileRef, cluster libv1beta1.ClusterID, req helm.Request) (ctrl.Result, error) {
 	cfg, err := r.restConfigFor(ctx, cluster)
 	if err != nil {
 		return r.fail(s, fs, err)
@@ -189,12 +190,12 @@ func (r *SummaryReconciler) dryRunHelm(ctx context.Context, s *configv1beta1.Clu
 // valuesFrom ConfigMap/Secret (in key order) is such a template too.
 // referenceNamespace is where valuesFrom entries without a namespace resolve
 // (empty: the cluster's namespace).
-func (r *SummaryReconciler) renderCharts(ctx context.Context, cluster *libv1beta1.SveltosCluster, charts []libv1beta1.HelmChart, referenceNamespace string) ([]renderedChart, error) {
-	clusterMap, err := templating.ClusterMap(cluster)
+func (r *SummaryReconciler) renderCharts(ctx context.Context, cluster selection.Cluster, charts []libv1beta1.HelmChart, referenceNamespace string) ([]renderedChart, error) {
+	clusterMap, err := templating.ClusterMap(cluster.Object)
 	if err != nil {
 		return nil, err
 	}
-	defaultNS := cluster.Namespace
+	defaultNS := cluster.ID.Namespace
 	if referenceNamespace != "" {
 		defaultNS = referenceNamespace
 	}
@@ -253,7 +254,7 @@ func helmHash(charts []renderedChart) ([]byte, error) {
 	return sum[:], nil
 }
 
-func (r *SummaryReconciler) restConfigFor(ctx context.Context, cluster types.NamespacedName) (*rest.Config, error) {
+func (r *SummaryReconciler) restConfigFor(ctx context.Context, cluster libv1beta1.ClusterID) (*rest.Config, error) {
 	conn, err := r.Registry.Get(ctx, cluster)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to cluster %s: %w", cluster, err)
@@ -271,8 +272,8 @@ func (r *SummaryReconciler) releaseHolders(ctx context.Context, s *configv1beta1
 	list := &configv1beta1.ClusterSummaryList{}
 	// Field indexes exist only in the cache; the API server is asked by namespace and label.
 	if err := reader.List(ctx, list, client.InNamespace(s.Spec.ClusterNamespace),
-		client.MatchingLabels{configv1beta1.ClusterNameLabel: s.Spec.ClusterName}); err != nil {
-		return nil, fmt.Errorf("listing the summaries of cluster %s/%s: %w", s.Spec.ClusterNamespace, s.Spec.ClusterName, err)
+		client.MatchingLabels{configv1beta1.ClusterNameLabel: s.Spec.ClusterName, configv1beta1.ClusterTypeLabel: string(s.Cluster().Type)}); err != nil {
+		return nil, fmt.Errorf("listing the summaries of cluster %s: %w", s.Cluster(), err)
 	}
 	out := map[helm.ReleaseKey]helm.Holder{}
 	for i := range list.Items {
@@ -331,9 +332,8 @@ func (r *SummaryReconciler) withdrawHelm(ctx context.Context, s *configv1beta1.C
 	if r.Helm == nil {
 		return errHelmNotConfigured
 	}
-	clusterKey := types.NamespacedName{Namespace: s.Spec.ClusterNamespace, Name: s.Spec.ClusterName}
-	sc := &libv1beta1.SveltosCluster{}
-	if err := r.Client.Get(ctx, clusterKey, sc); apierrors.IsNotFound(err) {
+	clusterKey := s.Cluster()
+	if _, err := r.Fleet.Get(ctx, clusterKey); apierrors.IsNotFound(err) {
 		return nil // the cluster is gone: nothing left to withdraw from
 	}
 	cfg, err := r.restConfigFor(ctx, clusterKey)

@@ -16,6 +16,7 @@ import (
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
 	"github.com/tugboat-dev/tugboat/internal/kustomize"
+	"github.com/tugboat-dev/tugboat/internal/selection"
 	"github.com/tugboat-dev/tugboat/internal/sources"
 	"github.com/tugboat-dev/tugboat/internal/templating"
 )
@@ -23,7 +24,7 @@ import (
 // deployKustomize runs the Kustomize feature (kustomizationRefs): each referenced
 // ConfigMap/Secret holds a kustomization (files as keys, or a tarball), built in
 // memory and deployed like policyRefs.
-func (r *SummaryReconciler) deployKustomize(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, prof configv1beta1.ProfileRef, drifted bool) (ctrl.Result, error) {
+func (r *SummaryReconciler) deployKustomize(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster, prof configv1beta1.ProfileRef, drifted bool) (ctrl.Result, error) {
 	return r.deployObjects(ctx, s, cluster, prof, libv1beta1.FeatureKustomize, len(s.Spec.ClusterProfileSpec.KustomizationRefs) > 0, drifted,
 		func() (objectSource, error) {
 			return r.collectKustomizations(ctx, s, cluster, referenceNamespace(prof))
@@ -48,8 +49,8 @@ type kustomizeSource struct {
 	values    map[string]string
 }
 
-func (r *SummaryReconciler) collectKustomizations(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, profileNamespace string) (*kustomizeInputs, error) {
-	clusterMap, err := templating.ClusterMap(cluster)
+func (r *SummaryReconciler) collectKustomizations(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster, profileNamespace string) (*kustomizeInputs, error) {
+	clusterMap, err := templating.ClusterMap(cluster.Object)
 	if err != nil {
 		return nil, err
 	}

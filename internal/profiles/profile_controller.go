@@ -23,13 +23,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/conditions"
 	"github.com/tugboat-dev/tugboat/internal/selection"
 )
@@ -53,6 +53,9 @@ type ProfileReconciler struct {
 	// Kind is configv1beta1.ClusterProfileKind or configv1beta1.ProfileKind.
 	Kind        string
 	Concurrency int
+	// Fleet lists the clusters profiles choose from (SveltosClusters and
+	// Cluster API Clusters); by default the manager's (clusters.FleetFor).
+	Fleet clusters.Fleet
 }
 
 // profileObject is a ClusterProfile or a Profile.
@@ -73,27 +76,21 @@ func (r *ProfileReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Concurrency == 0 {
 		r.Concurrency = 10
 	}
+	if r.Fleet.Reader == nil {
+		r.Fleet = clusters.FleetFor(mgr)
+	}
 	all := handler.EnqueueRequestsFromMapFunc(r.allProfiles)
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("profile-"+r.Kind).
 		For(r.newObject(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Watches(&libv1beta1.SveltosCluster{}, all, builder.WithPredicates(clusterMatchChanged())).
 		Watches(&configv1beta1.ClusterSummary{}, handler.EnqueueRequestsFromMapFunc(r.summaryOwner)).
 		Watches(&libv1beta1.ClusterSet{}, all).
 		Watches(&libv1beta1.Set{}, all).
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency}).
-		Complete(r)
-}
-
-// clusterMatchChanged lets through the cluster changes that can change matching:
-// labels, readiness, deletion.
-func clusterMatchChanged() predicate.Predicate {
-	return predicate.Funcs{
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			o, n := e.ObjectOld.(*libv1beta1.SveltosCluster), e.ObjectNew.(*libv1beta1.SveltosCluster)
-			return !equalMaps(o.Labels, n.Labels) || selection.Eligible(o) != selection.Eligible(n)
-		},
-	}
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency})
+	// Only the cluster changes that can change matching: labels, readiness, deletion.
+	return r.Fleet.Watch(b, all, clusters.ViewChanged(func(o, n selection.Cluster) bool {
+		return !equalMaps(o.Labels, n.Labels) || o.Eligible() != n.Eligible()
+	})).Complete(r)
 }
 
 // summaryOwner maps a summary to its profile, so that failedClusters follows the summaries.
@@ -190,7 +187,7 @@ func (r *ProfileReconciler) reconcileSummaries(ctx context.Context, profile prof
 	}
 	updating, updated := []corev1.ObjectReference{}, []corev1.ObjectReference{}
 	for _, cl := range matching {
-		if s := byKey[cl.Namespace+"/"+configv1beta1.ClusterSummaryName(r.Kind, profile.GetName(), cl.Name)]; s != nil &&
+		if s := byKey[cl.Namespace+"/"+summaryName(r.Kind, profile.GetName(), cl)]; s != nil &&
 			equality.Semantic.DeepEqual(s.Spec.ClusterProfileSpec, *spec) {
 			if provisioned(s) {
 				updated = append(updated, cl)
@@ -201,7 +198,7 @@ func (r *ProfileReconciler) reconcileSummaries(ctx context.Context, profile prof
 	}
 	held := false
 	for _, cl := range matching {
-		name := configv1beta1.ClusterSummaryName(r.Kind, profile.GetName(), cl.Name)
+		name := summaryName(r.Kind, profile.GetName(), cl)
 		wanted[cl.Namespace+"/"+name] = true
 		if s := byKey[cl.Namespace+"/"+name]; s != nil && !equality.Semantic.DeepEqual(s.Spec.ClusterProfileSpec, *spec) {
 			if len(updating) >= budget {
@@ -243,15 +240,15 @@ func (r *ProfileReconciler) reconcileSummaries(ctx context.Context, profile prof
 
 // clusterCandidates lists the clusters a profile can match (those of its
 // namespace for a Profile) and the clusters each of its sets selected.
-func (r *ProfileReconciler) clusterCandidates(ctx context.Context, profile profileObject) ([]libv1beta1.SveltosCluster, map[string][]corev1.ObjectReference, error) {
+func (r *ProfileReconciler) clusterCandidates(ctx context.Context, profile profileObject) ([]selection.Cluster, map[string][]corev1.ObjectReference, error) {
 	namespace := profile.GetNamespace()
-	clusterList := &libv1beta1.SveltosClusterList{}
-	if err := r.Client.List(ctx, clusterList, client.InNamespace(namespace)); err != nil {
-		return nil, nil, fmt.Errorf("listing clusters: %w", err)
+	fleet, err := r.Fleet.List(ctx, namespace)
+	if err != nil {
+		return nil, nil, err
 	}
 	setSelected := map[string][]corev1.ObjectReference{}
 	if len(profile.GetSpec().SetRefs) == 0 {
-		return clusterList.Items, setSelected, nil
+		return fleet, setSelected, nil
 	}
 	if r.Kind == configv1beta1.ProfileKind {
 		sets := &libv1beta1.SetList{}
@@ -261,7 +258,7 @@ func (r *ProfileReconciler) clusterCandidates(ctx context.Context, profile profi
 		for _, s := range sets.Items {
 			setSelected[s.Name] = s.Status.SelectedClusterRefs
 		}
-		return clusterList.Items, setSelected, nil
+		return fleet, setSelected, nil
 	}
 	sets := &libv1beta1.ClusterSetList{}
 	if err := r.Client.List(ctx, sets); err != nil {
@@ -270,7 +267,7 @@ func (r *ProfileReconciler) clusterCandidates(ctx context.Context, profile profi
 	for _, s := range sets.Items {
 		setSelected[s.Name] = s.Status.SelectedClusterRefs
 	}
-	return clusterList.Items, setSelected, nil
+	return fleet, setSelected, nil
 }
 
 // ensureSummary creates or updates the summary of the profile in one cluster.
@@ -278,9 +275,11 @@ func (r *ProfileReconciler) clusterCandidates(ctx context.Context, profile profi
 // the profile wants, nothing is done — a profile with N clusters is reconciled on
 // every summary status change, so this keeps that O(N) cheap checks.
 func (r *ProfileReconciler) ensureSummary(ctx context.Context, profile profileObject, cl corev1.ObjectReference, name string, existing *configv1beta1.ClusterSummary) error {
+	id, _ := libv1beta1.ClusterIDFromRef(cl, "")
 	if existing != nil && existing.DeletionTimestamp.IsZero() &&
 		existing.Labels[configv1beta1.ProfileLabel(r.Kind)] == profile.GetName() &&
 		existing.Labels[configv1beta1.ClusterNameLabel] == cl.Name &&
+		existing.Labels[configv1beta1.ClusterTypeLabel] == string(id.Type) &&
 		len(existing.OwnerReferences) == 1 && existing.OwnerReferences[0].UID == profile.GetUID() &&
 		equality.Semantic.DeepEqual(existing.Spec.ClusterProfileSpec, *profile.GetSpec()) {
 		return nil
@@ -292,10 +291,10 @@ func (r *ProfileReconciler) ensureSummary(ctx context.Context, profile profileOb
 		}
 		s.Labels[configv1beta1.ProfileLabel(r.Kind)] = profile.GetName()
 		s.Labels[configv1beta1.ClusterNameLabel] = cl.Name
-		s.Labels[configv1beta1.ClusterTypeLabel] = string(libv1beta1.ClusterTypeSveltos)
+		s.Labels[configv1beta1.ClusterTypeLabel] = string(id.Type)
 		s.Spec.ClusterNamespace = cl.Namespace
 		s.Spec.ClusterName = cl.Name
-		s.Spec.ClusterType = libv1beta1.ClusterTypeSveltos
+		s.Spec.ClusterType = id.Type
 		s.Spec.ClusterProfileSpec = *profile.GetSpec().DeepCopy()
 		s.OwnerReferences = []metav1.OwnerReference{{
 			APIVersion: configv1beta1.GroupVersion.String(), Kind: r.Kind,
@@ -351,6 +350,13 @@ func (r *ProfileReconciler) event(obj client.Object, kind, reason, msg string) {
 	if r.Recorder != nil {
 		r.Recorder.Eventf(obj, nil, kind, reason, "Select", "%s", msg)
 	}
+}
+
+// summaryName is the name of the profile's ClusterSummary in the cluster cl
+// refers to (a SveltosCluster or a Cluster API Cluster).
+func summaryName(kind, profile string, cl corev1.ObjectReference) string {
+	id, _ := libv1beta1.ClusterIDFromRef(cl, "")
+	return configv1beta1.ClusterSummaryNameFor(kind, profile, id)
 }
 
 func equalMaps(a, b map[string]string) bool {

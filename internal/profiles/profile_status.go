@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
@@ -65,7 +64,7 @@ func failedClusters(summaries []configv1beta1.ClusterSummary, wanted map[string]
 			continue
 		}
 		out = append(out, configv1beta1.FailedCluster{
-			ClusterRef:     corev1.ObjectReference{Kind: libv1beta1.SveltosClusterKind, APIVersion: libv1beta1.GroupVersion.String(), Namespace: s.Spec.ClusterNamespace, Name: s.Spec.ClusterName},
+			ClusterRef:     s.Cluster().Ref(),
 			FailureMessage: strings.Join(msgs, "; "),
 		})
 	}

@@ -21,6 +21,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
+	"github.com/tugboat-dev/tugboat/internal/selection"
 	"github.com/tugboat-dev/tugboat/internal/sources"
 	"github.com/tugboat-dev/tugboat/internal/templating"
 )
@@ -60,8 +61,8 @@ func (e renderError) Unwrap() error { return e.error }
 // collect reads the referenced objects of a summary. referenceNamespace is where
 // references with an empty namespace resolve (the cluster's namespace for a
 // ClusterProfile, the profile's own for a Profile).
-func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, profileNamespace string) (*inputs, error) {
-	clusterMap, err := templating.ClusterMap(cluster)
+func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster, profileNamespace string) (*inputs, error) {
+	clusterMap, err := templating.ClusterMap(cluster.Object)
 	if err != nil {
 		return nil, err
 	}

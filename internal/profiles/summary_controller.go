@@ -21,7 +21,6 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/deployer"
 	"github.com/tugboat-dev/tugboat/internal/helm"
 	"github.com/tugboat-dev/tugboat/internal/metrics"
-	"github.com/tugboat-dev/tugboat/internal/selection"
 	"github.com/tugboat-dev/tugboat/internal/sources"
 )
 
@@ -44,7 +43,7 @@ type SummaryReconciler struct {
 	Registry *clusters.Registry
 	// ManagementCluster is the registry key of the management cluster, where
 	// policyRefs with deploymentType Local go.
-	ManagementCluster types.NamespacedName
+	ManagementCluster libv1beta1.ClusterID
 	Deployer          *deployer.Deployer
 	// Helm installs the helmCharts releases.
 	Helm *helm.Client
@@ -55,6 +54,10 @@ type SummaryReconciler struct {
 
 	// Shard selects the clusters this manager deploys to.
 	Shard clusters.Shard
+
+	// Fleet reads the clusters (SveltosClusters and Cluster API Clusters); its
+	// Reader defaults to Client.
+	Fleet clusters.Fleet
 
 	// APIReader reads past the cache where a stale read would decide wrongly
 	// (who holds a Helm release); defaults to Client.
@@ -88,7 +91,7 @@ func referenceNamespace(p configv1beta1.ProfileRef) string {
 // summaryOwner is the deployer's identity of a summary: its profile p, in its cluster.
 func summaryOwner(p configv1beta1.ProfileRef, s *configv1beta1.ClusterSummary) deployer.Owner {
 	return deployer.Owner{Kind: p.Kind, Name: p.Name, Tier: s.Spec.ClusterProfileSpec.Tier,
-		Cluster: s.Spec.ClusterNamespace + "/" + s.Spec.ClusterName}
+		Cluster: s.Cluster().String()}
 }
 
 // Reconcile deploys (or withdraws) one profile in one cluster. The summary's
@@ -126,25 +129,25 @@ func (r *SummaryReconciler) deploy(ctx context.Context, s *configv1beta1.Cluster
 	if paused, err := r.profilePaused(ctx, prof); err != nil || paused {
 		return ctrl.Result{}, err
 	}
-	cluster := &libv1beta1.SveltosCluster{}
-	clusterKey := types.NamespacedName{Namespace: s.Spec.ClusterNamespace, Name: s.Spec.ClusterName}
-	if err := r.Client.Get(ctx, clusterKey, cluster); err != nil {
+	clusterKey := s.Cluster()
+	cluster, err := r.Fleet.Get(ctx, clusterKey)
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			s.Status.FailureMessage = ptr(fmt.Sprintf("cluster %s not found", clusterKey))
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
 	}
-	if !selection.Eligible(cluster) {
+	if !cluster.Eligible() {
 		// Nothing is pushed to (or withdrawn from) a cluster that is not ready;
 		// the cluster watch brings the summary back when it is.
 		s.Status.FailureMessage = ptr(fmt.Sprintf("cluster %s is not ready", clusterKey))
 		return ctrl.Result{}, nil
 	}
-	if !r.Shard.Owns(cluster) {
+	if !r.Shard.Owns(cluster.Object) {
 		return ctrl.Result{}, nil // another manager's shard deploys to this cluster
 	}
-	if cluster.Spec.Paused {
+	if cluster.Paused {
 		return ctrl.Result{}, nil
 	}
 	s.Status.FailureMessage = nil
@@ -159,7 +162,7 @@ func (r *SummaryReconciler) dependencies(ctx context.Context, s *configv1beta1.C
 	var missing []string
 	for _, dep := range s.Spec.ClusterProfileSpec.DependsOn {
 		other := &configv1beta1.ClusterSummary{}
-		name := configv1beta1.ClusterSummaryName(configv1beta1.ClusterProfileKind, dep, s.Spec.ClusterName)
+		name := configv1beta1.ClusterSummaryNameFor(configv1beta1.ClusterProfileKind, dep, s.Cluster())
 		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: s.Namespace, Name: name}, other); err != nil {
 			if !apierrors.IsNotFound(err) {
 				return false, err

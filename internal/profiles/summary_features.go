@@ -17,12 +17,13 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
+	"github.com/tugboat-dev/tugboat/internal/selection"
 )
 
 // runFeatures deploys the features of a summary — Resources, Kustomize, Helm —
 // independently: a failing one does not stop the others. The shortest requeue
 // asked for wins; errors are joined.
-func (r *SummaryReconciler) runFeatures(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, prof configv1beta1.ProfileRef, followUps *[]types.NamespacedName) (ctrl.Result, error) {
+func (r *SummaryReconciler) runFeatures(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster, prof configv1beta1.ProfileRef, followUps *[]types.NamespacedName) (ctrl.Result, error) {
 	// Drift is repaired only for profiles that ask for it: the watch of a cluster
 	// also sees objects of other profiles deployed there.
 	drifted := r.drift.takeDrifted(client.ObjectKeyFromObject(s)) &&
@@ -64,7 +65,7 @@ func recordRevisions(fs *configv1beta1.FeatureSummary, in objectSource) {
 }
 
 // deployResources runs the Resources feature (policyRefs).
-func (r *SummaryReconciler) deployResources(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster, prof configv1beta1.ProfileRef, drifted bool) (ctrl.Result, error) {
+func (r *SummaryReconciler) deployResources(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster, prof configv1beta1.ProfileRef, drifted bool) (ctrl.Result, error) {
 	return r.deployObjects(ctx, s, cluster, prof, libv1beta1.FeatureResources, len(s.Spec.ClusterProfileSpec.PolicyRefs) > 0, drifted,
 		func() (objectSource, error) { return r.collect(ctx, s, cluster, referenceNamespace(prof)) })
 }
@@ -73,7 +74,7 @@ func (r *SummaryReconciler) deployResources(ctx context.Context, s *configv1beta
 // their hash is unchanged, else render and apply through the deployer (remote
 // objects into the cluster, Local ones into the management cluster), clean up
 // what is no longer desired and record the result.
-func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.ClusterSummary, cluster *libv1beta1.SveltosCluster,
+func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster,
 	prof configv1beta1.ProfileRef, feature libv1beta1.FeatureID, wanted, drifted bool, collect func() (objectSource, error)) (ctrl.Result, error) {
 	spec := &s.Spec.ClusterProfileSpec
 	previousGVKs := deployedGVKs(s, feature)
@@ -100,7 +101,7 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 		// lost connection this is where the watch comes back (a no-op when it runs).
 		recordRevisions(fs, in)
 		if spec.SyncMode == libv1beta1.SyncModeContinuousWithDriftDetection && len(previousGVKs) > 0 {
-			if err := r.drift.watch(ctx, types.NamespacedName{Namespace: cluster.Namespace, Name: cluster.Name}, previousGVKs); err != nil {
+			if err := r.drift.watch(ctx, cluster.ID, previousGVKs); err != nil {
 				return r.fail(s, fs, err)
 			}
 		}
@@ -129,10 +130,10 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 	var deployed []deployer.ObjectRef
 	var reports []configv1beta1.ResourceReport
 	type target struct {
-		cluster types.NamespacedName
+		cluster libv1beta1.ClusterID
 		objects []deployer.Desired
 	}
-	clusterKey := types.NamespacedName{Namespace: cluster.Namespace, Name: cluster.Name}
+	clusterKey := cluster.ID
 	targets := []target{{clusterKey, remote}, {r.ManagementCluster, local}}
 	if clusterKey == r.ManagementCluster {
 		// Remote and Local are the same cluster: one pass, or the second would
@@ -166,7 +167,7 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 	}
 	setDeployedGVKs(s, feature, deployer.DeployedGVKs(deployed))
 	if spec.SyncMode == libv1beta1.SyncModeContinuousWithDriftDetection {
-		if err := r.drift.watch(ctx, types.NamespacedName{Namespace: cluster.Namespace, Name: cluster.Name}, deployedGVKs(s, feature)); err != nil {
+		if err := r.drift.watch(ctx, cluster.ID, deployedGVKs(s, feature)); err != nil {
 			return r.fail(s, fs, err)
 		}
 	}
@@ -209,7 +210,7 @@ func permanent(err error) bool {
 	return errors.As(err, &re) || errors.As(err, &ce) || apierrors.IsInvalid(err) || apierrors.IsBadRequest(err)
 }
 
-func (r *SummaryReconciler) clientFor(ctx context.Context, cluster types.NamespacedName) (client.Client, error) {
+func (r *SummaryReconciler) clientFor(ctx context.Context, cluster libv1beta1.ClusterID) (client.Client, error) {
 	conn, err := r.Registry.Get(ctx, cluster)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to cluster %s: %w", cluster, err)

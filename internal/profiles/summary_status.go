@@ -16,7 +16,7 @@ import (
 // writeReport stores a dry run's result for one feature in the summary's ClusterReport.
 func (r *SummaryReconciler) writeReport(ctx context.Context, s *configv1beta1.ClusterSummary, prof configv1beta1.ProfileRef, feature libv1beta1.FeatureID, reports []configv1beta1.ResourceReport) error {
 	report := &configv1beta1.ClusterReport{ObjectMeta: metav1.ObjectMeta{
-		Namespace: s.Namespace, Name: configv1beta1.ClusterReportName(prof.Kind, prof.Name, s.Spec.ClusterName),
+		Namespace: s.Namespace, Name: configv1beta1.ClusterReportNameFor(prof.Kind, prof.Name, s.Cluster()),
 	}}
 	if _, err := controllerutil.CreateOrUpdate(ctx, r.Client, report, func() error {
 		if report.Labels == nil {
@@ -24,6 +24,7 @@ func (r *SummaryReconciler) writeReport(ctx context.Context, s *configv1beta1.Cl
 		}
 		report.Labels[configv1beta1.ProfileLabel(prof.Kind)] = prof.Name
 		report.Labels[configv1beta1.ClusterNameLabel] = s.Spec.ClusterName
+		report.Labels[configv1beta1.ClusterTypeLabel] = string(s.Cluster().Type)
 		report.Spec.ClusterNamespace = s.Spec.ClusterNamespace
 		report.Spec.ClusterName = s.Spec.ClusterName
 		report.Spec.ClusterType = s.Spec.ClusterType

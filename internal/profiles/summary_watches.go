@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
-	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/selection"
 	"github.com/tugboat-dev/tugboat/internal/sources"
 )
@@ -27,7 +27,7 @@ import (
 const (
 	// referencedIndex: "Kind/namespace/name" of each ConfigMap/Secret a summary reads.
 	referencedIndex = "tugboat.referenced"
-	// clusterIndex: "namespace/name" of the summary's cluster.
+	// clusterIndex: the summary's cluster (libv1beta1.ClusterID.String()).
 	clusterIndex = "tugboat.cluster"
 )
 
@@ -38,6 +38,9 @@ func (r *SummaryReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 		r.Concurrency = 10
 	}
 	r.drift = newDriftWatcher(r.Registry)
+	if r.Fleet.Reader == nil {
+		r.Fleet = clusters.FleetFor(mgr)
+	}
 	// Flux's source kinds served by the management cluster: they are watched below,
 	// and the fetcher reads them from the same informers (no request per summary).
 	var served []string
@@ -70,7 +73,7 @@ func (r *SummaryReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 	}
 	if err := idx.IndexField(ctx, &configv1beta1.ClusterSummary{}, clusterIndex, func(o client.Object) []string {
 		s := o.(*configv1beta1.ClusterSummary)
-		return []string{s.Spec.ClusterNamespace + "/" + s.Spec.ClusterName}
+		return []string{s.Cluster().String()}
 	}); err != nil {
 		return err
 	}
@@ -83,17 +86,16 @@ func (r *SummaryReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 		src.SetGroupVersionKind(sources.GVK(kind))
 		b = b.Watches(src, handler.EnqueueRequestsFromMapFunc(r.byReference(kind)), builder.WithPredicates(artifactChanged()))
 	}
+	b = r.Fleet.Watch(b, handler.EnqueueRequestsFromMapFunc(r.byCluster), clusters.ViewChanged(func(o, n selection.Cluster) bool {
+		// Templates see the whole cluster object (.Cluster): any change of its
+		// spec (SveltosCluster spec.data, a Cluster API Cluster's topology) counts.
+		return !equalMaps(o.Labels, n.Labels) || o.Eligible() != n.Eligible() || o.Paused != n.Paused ||
+			o.Object.GetGeneration() != n.Object.GetGeneration()
+	}))
 	return b.
 		For(&configv1beta1.ClusterSummary{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.byReference("ConfigMap"))).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.byReference("Secret"))).
-		Watches(&libv1beta1.SveltosCluster{}, handler.EnqueueRequestsFromMapFunc(r.byCluster), builder.WithPredicates(predicate.Funcs{
-			UpdateFunc: func(e event.UpdateEvent) bool {
-				o, n := e.ObjectOld.(*libv1beta1.SveltosCluster), e.ObjectNew.(*libv1beta1.SveltosCluster)
-				return !equalMaps(o.Labels, n.Labels) || selection.Eligible(o) != selection.Eligible(n) ||
-					o.Spec.Paused != n.Spec.Paused || !equalMaps(o.Spec.Data, n.Spec.Data)
-			},
-		})).
 		Watches(&configv1beta1.ClusterProfile{}, handler.EnqueueRequestsFromMapFunc(r.byProfile(configv1beta1.ClusterProfileKind)),
 			builder.WithPredicates(predicate.AnnotationChangedPredicate{})).
 		Watches(&configv1beta1.Profile{}, handler.EnqueueRequestsFromMapFunc(r.byProfile(configv1beta1.ProfileKind)),
@@ -125,7 +127,11 @@ func (r *SummaryReconciler) byReference(kind string) handler.MapFunc {
 }
 
 func (r *SummaryReconciler) byCluster(ctx context.Context, o client.Object) []reconcile.Request {
-	return r.list(ctx, client.MatchingFields{clusterIndex: o.GetNamespace() + "/" + o.GetName()})
+	v, ok := clusters.View(o)
+	if !ok {
+		return nil
+	}
+	return r.list(ctx, client.MatchingFields{clusterIndex: v.ID.String()})
 }
 
 func (r *SummaryReconciler) byProfile(kind string) handler.MapFunc {

@@ -7,7 +7,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -23,15 +22,14 @@ func (r *SummaryReconciler) withdraw(ctx context.Context, s *configv1beta1.Clust
 	if !controllerutil.ContainsFinalizer(s, SummaryFinalizer) {
 		return ctrl.Result{}, nil
 	}
-	cluster := &libv1beta1.SveltosCluster{}
-	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: s.Spec.ClusterNamespace, Name: s.Spec.ClusterName}, cluster); err == nil && !r.Shard.Owns(cluster) {
+	if cluster, err := r.Fleet.Get(ctx, s.Cluster()); err == nil && !r.Shard.Owns(cluster.Object) {
 		return ctrl.Result{}, nil // the manager of the cluster's shard withdraws
 	}
 	spec := &s.Spec.ClusterProfileSpec
 	leave := spec.StopMatchingBehavior == libv1beta1.LeavePolicies
 	prof := profileOf(s)
 	owner := summaryOwner(prof, s)
-	err := r.withdrawFrom(ctx, s, owner, types.NamespacedName{Namespace: s.Spec.ClusterNamespace, Name: s.Spec.ClusterName}, leave)
+	err := r.withdrawFrom(ctx, s, owner, s.Cluster(), leave)
 	if err == nil {
 		err = r.withdrawFrom(ctx, s, owner, r.ManagementCluster, leave)
 	}
@@ -51,7 +49,7 @@ func (r *SummaryReconciler) withdraw(ctx context.Context, s *configv1beta1.Clust
 	return ctrl.Result{}, nil
 }
 
-func (r *SummaryReconciler) withdrawFrom(ctx context.Context, s *configv1beta1.ClusterSummary, owner deployer.Owner, cluster types.NamespacedName, leave bool) error {
+func (r *SummaryReconciler) withdrawFrom(ctx context.Context, s *configv1beta1.ClusterSummary, owner deployer.Owner, cluster libv1beta1.ClusterID, leave bool) error {
 	features := []libv1beta1.FeatureID{libv1beta1.FeatureResources, libv1beta1.FeatureKustomize}
 	anyDeployed := false
 	for _, f := range features {
@@ -60,8 +58,7 @@ func (r *SummaryReconciler) withdrawFrom(ctx context.Context, s *configv1beta1.C
 	if !anyDeployed {
 		return nil
 	}
-	sc := &libv1beta1.SveltosCluster{}
-	if err := r.Client.Get(ctx, cluster, sc); apierrors.IsNotFound(err) && cluster != r.ManagementCluster {
+	if _, err := r.Fleet.Get(ctx, cluster); apierrors.IsNotFound(err) && cluster != r.ManagementCluster {
 		return nil // the cluster is gone: nothing left to withdraw from
 	}
 	c, err := r.clientFor(ctx, cluster)

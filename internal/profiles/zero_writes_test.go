@@ -21,7 +21,7 @@ func TestResyncWithoutChangeWritesNothing(t *testing.T) {
 	setLabels(t, "app-2", map[string]string{"steady": "yes"})
 	waitSummary(t, "steady", "app-2", resourcesStatus(libv1beta1.FeatureStatusProvisioned))
 
-	conn, err := mgr.Registry.Get(ctx, types.NamespacedName{Namespace: "fleet", Name: "app-2"})
+	conn, err := mgr.Registry.Get(ctx, libv1beta1.SveltosClusterID("fleet", "app-2"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,7 +80,7 @@ func BenchmarkMatchingClusters1000(b *testing.B) {
 	scope := Scope{ClusterSelector: benchSelector()}
 	b.ReportAllocs()
 	for b.Loop() {
-		got, err := MatchingClusters(scope, fleet)
+		got, err := MatchingClusters(scope, FromSveltosList(fleet))
 		if err != nil || len(got) != 167 {
 			b.Fatal(err, len(got))
 		}
@@ -90,13 +90,13 @@ func BenchmarkMatchingClusters1000(b *testing.B) {
 func BenchmarkSelectSet1000(b *testing.B) {
 	fleet := benchFleet()
 	spec := libv1beta1.SetSpec{ClusterSelector: benchSelector(), MaxReplicas: 50}
-	first, err := SelectSet("", spec, nil, fleet)
+	first, err := SelectSet("", spec, nil, FromSveltosList(fleet))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		st, err := SelectSet("", spec, first.SelectedClusterRefs, fleet)
+		st, err := SelectSet("", spec, first.SelectedClusterRefs, FromSveltosList(fleet))
 		if err != nil || len(st.SelectedClusterRefs) != 50 {
 			b.Fatal(err, len(st.SelectedClusterRefs))
 		}

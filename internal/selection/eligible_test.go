@@ -29,10 +29,11 @@ func TestEligibleAndHealthy(t *testing.T) {
 			if tc.deleting {
 				c.DeletionTimestamp = &deleting
 			}
-			if got := Eligible(c); got != tc.eligible {
+			if got := FromSveltos(c).Eligible(); got != tc.eligible {
 				t.Errorf("Eligible = %v, want %v", got, tc.eligible)
 			}
-			if got := Healthy(c); got != tc.healthy {
+			v := FromSveltos(c)
+			if got := v.Healthy(); got != tc.healthy {
 				t.Errorf("Healthy = %v, want %v", got, tc.healthy)
 			}
 		})
@@ -40,7 +41,8 @@ func TestEligibleAndHealthy(t *testing.T) {
 }
 
 func TestRef(t *testing.T) {
-	ref := Ref(&libv1beta1.SveltosCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "prod-1"}})
+	v := FromSveltos(&libv1beta1.SveltosCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "prod-1"}})
+	ref := v.Ref()
 	if ref.APIVersion != libv1beta1.GroupVersion.String() || ref.Kind != libv1beta1.SveltosClusterKind || ref.Namespace != "apps" || ref.Name != "prod-1" {
 		t.Errorf("Ref = %+v", ref)
 	}

@@ -16,6 +16,8 @@ import (
 	k8sselection "k8s.io/apimachinery/pkg/selection"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 )
 
@@ -70,26 +72,55 @@ func Matches(selector libv1beta1.Selector, clusterLabels map[string]string) (boo
 	return s.Matches(labels.Set(clusterLabels)), nil
 }
 
-// Eligible reports whether profiles may target the cluster: status.ready is
-// true and it is not being deleted.
-func Eligible(c *libv1beta1.SveltosCluster) bool {
-	return c.Status.Ready && c.DeletionTimestamp.IsZero()
+// Cluster is a managed cluster as selection sees it, whichever API declares it
+// (a SveltosCluster or a Cluster API Cluster; see clusters.View).
+type Cluster struct {
+	ID     libv1beta1.ClusterID
+	Labels map[string]string
+	// Ready: a SveltosCluster's status.ready; a Cluster API Cluster's control
+	// plane initialized.
+	Ready bool
+	// Deleting: the object has a deletion timestamp.
+	Deleting bool
+	// Down: the connection is reported Down (SveltosCluster status.connectionStatus).
+	Down bool
+	// Paused: spec.paused — nothing is deployed to or withdrawn from the cluster.
+	Paused bool
+	// Object is the SveltosCluster or Cluster API Cluster itself.
+	Object client.Object
 }
+
+// Eligible reports whether profiles may target the cluster: ready and not
+// being deleted.
+func (c Cluster) Eligible() bool { return c.Ready && !c.Deleting }
 
 // Healthy reports whether a set may select the cluster: Eligible and its
 // connection is not reported Down.
-func Healthy(c *libv1beta1.SveltosCluster) bool {
-	return Eligible(c) && c.Status.ConnectionStatus != libv1beta1.ConnectionDown
+func (c Cluster) Healthy() bool { return c.Eligible() && !c.Down }
+
+// Ref is the reference stored in status fields for the cluster.
+func (c Cluster) Ref() corev1.ObjectReference { return c.ID.Ref() }
+
+// FromSveltos is the view of a SveltosCluster.
+func FromSveltos(sc *libv1beta1.SveltosCluster) Cluster {
+	return Cluster{
+		ID:       libv1beta1.SveltosClusterID(sc.Namespace, sc.Name),
+		Labels:   sc.Labels,
+		Ready:    sc.Status.Ready,
+		Deleting: !sc.DeletionTimestamp.IsZero(),
+		Down:     sc.Status.ConnectionStatus == libv1beta1.ConnectionDown,
+		Paused:   sc.Spec.Paused,
+		Object:   sc,
+	}
 }
 
-// Ref is the reference stored in status fields for a cluster.
-func Ref(c *libv1beta1.SveltosCluster) corev1.ObjectReference {
-	return corev1.ObjectReference{
-		APIVersion: libv1beta1.GroupVersion.String(),
-		Kind:       libv1beta1.SveltosClusterKind,
-		Namespace:  c.Namespace,
-		Name:       c.Name,
+// FromSveltosList is the view of each SveltosCluster of a list.
+func FromSveltosList(items []libv1beta1.SveltosCluster) []Cluster {
+	out := make([]Cluster, len(items))
+	for i := range items {
+		out[i] = FromSveltos(&items[i])
 	}
+	return out
 }
 
 // Scope says which clusters a profile or set asks for.
@@ -99,8 +130,9 @@ type Scope struct {
 	Namespace string
 	// ClusterSelector selects clusters by label; empty selects none.
 	ClusterSelector libv1beta1.Selector
-	// ClusterRefs name clusters explicitly. Only kind SveltosCluster (or an
-	// empty kind) is considered; an empty namespace means Namespace.
+	// ClusterRefs name clusters explicitly: kind SveltosCluster (or an empty
+	// kind) or Cluster API Cluster (libv1beta1.ClusterIDFromRef); other kinds
+	// are ignored. An empty namespace means Namespace.
 	ClusterRefs []corev1.ObjectReference
 	// SetClusters are the selectedClusterRefs of the ClusterSets/Sets named in
 	// the profile's setRefs.
@@ -129,53 +161,47 @@ func ProfileScope(namespace string, spec *configv1beta1.Spec, setSelected map[st
 // selector, plus the listed and set-selected ones that exist — keeping only
 // Eligible clusters (ready, not deleting) and, for a namespaced scope, those
 // in its namespace. The result is deduplicated and sorted by namespace, name.
-func MatchingClusters(scope Scope, clusters []libv1beta1.SveltosCluster) ([]corev1.ObjectReference, error) {
-	found, err := match(scope, clusters, Eligible)
+func MatchingClusters(scope Scope, clusters []Cluster) ([]corev1.ObjectReference, error) {
+	found, err := match(scope, clusters, (*Cluster).Eligible)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]corev1.ObjectReference, len(found))
 	for i, c := range found {
-		out[i] = Ref(c)
+		out[i] = c.Ref()
 	}
 	return out, nil
 }
 
 // match returns the clusters of scope accepted by keep, sorted by namespace
 // and name, without duplicates.
-func match(scope Scope, clusters []libv1beta1.SveltosCluster, keep func(*libv1beta1.SveltosCluster) bool) ([]*libv1beta1.SveltosCluster, error) {
+func match(scope Scope, clusters []Cluster, keep func(*Cluster) bool) ([]*Cluster, error) {
 	sel, err := Compile(scope.ClusterSelector)
 	if err != nil {
 		return nil, fmt.Errorf("clusterSelector: %w", err)
 	}
 	explicit := len(scope.ClusterRefs) + len(scope.SetClusters)
-	wanted := make(map[clusterKey]struct{}, explicit)
+	wanted := make(map[libv1beta1.ClusterID]struct{}, explicit)
 	for _, refs := range [][]corev1.ObjectReference{scope.ClusterRefs, scope.SetClusters} {
 		for _, r := range refs {
-			if r.Kind != "" && r.Kind != libv1beta1.SveltosClusterKind {
+			id, ok := libv1beta1.ClusterIDFromRef(r, scope.Namespace)
+			if !ok || id.Namespace == "" || (scope.Namespace != "" && id.Namespace != scope.Namespace) {
 				continue
 			}
-			ns := r.Namespace
-			if ns == "" {
-				ns = scope.Namespace
-			}
-			if ns == "" || (scope.Namespace != "" && ns != scope.Namespace) {
-				continue
-			}
-			wanted[clusterKey{ns, r.Name}] = struct{}{}
+			wanted[id] = struct{}{}
 		}
 	}
-	var out []*libv1beta1.SveltosCluster
-	seen := make(map[clusterKey]struct{})
+	var out []*Cluster
+	seen := make(map[libv1beta1.ClusterID]struct{})
 	for i := range clusters {
 		c := &clusters[i]
-		if scope.Namespace != "" && c.Namespace != scope.Namespace {
+		if scope.Namespace != "" && c.ID.Namespace != scope.Namespace {
 			continue
 		}
 		if !keep(c) {
 			continue
 		}
-		key := clusterKey{c.Namespace, c.Name}
+		key := c.ID.Normal()
 		_, listed := wanted[key]
 		if !listed && !sel.Matches(labels.Set(c.Labels)) {
 			continue
@@ -186,13 +212,16 @@ func match(scope Scope, clusters []libv1beta1.SveltosCluster, keep func(*libv1be
 		seen[key] = struct{}{}
 		out = append(out, c)
 	}
-	slices.SortFunc(out, func(a, b *libv1beta1.SveltosCluster) int {
-		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
-	})
+	slices.SortFunc(out, func(a, b *Cluster) int { return CompareIDs(a.ID, b.ID) })
 	return out, nil
 }
 
-type clusterKey struct{ namespace, name string }
+// CompareIDs orders clusters by namespace, name, then type (SveltosCluster first).
+func CompareIDs(a, b libv1beta1.ClusterID) int {
+	a, b = a.Normal(), b.Normal()
+	return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name),
+		-strings.Compare(string(a.Type), string(b.Type)))
+}
 
 // SelectSet computes the status of a ClusterSet (namespace "") or Set (its
 // namespace) from its spec, the clusters, and the clusters it selected
@@ -207,8 +236,8 @@ type clusterKey struct{ namespace, name string }
 //     filled in namespace/name order. The result is sorted.
 //
 // failureMessage is cleared. An invalid selector is returned as an error.
-func SelectSet(namespace string, spec libv1beta1.SetSpec, previouslySelected []corev1.ObjectReference, clusters []libv1beta1.SveltosCluster) (libv1beta1.SetStatus, error) {
-	matching, err := match(Scope{Namespace: namespace, ClusterSelector: spec.ClusterSelector, ClusterRefs: spec.ClusterRefs}, clusters, Eligible)
+func SelectSet(namespace string, spec libv1beta1.SetSpec, previouslySelected []corev1.ObjectReference, clusters []Cluster) (libv1beta1.SetStatus, error) {
+	matching, err := match(Scope{Namespace: namespace, ClusterSelector: spec.ClusterSelector, ClusterRefs: spec.ClusterRefs}, clusters, (*Cluster).Eligible)
 	if err != nil {
 		return libv1beta1.SetStatus{}, err
 	}
@@ -216,7 +245,7 @@ func SelectSet(namespace string, spec libv1beta1.SetSpec, previouslySelected []c
 	if len(matching) > 0 {
 		status.MatchingClusterRefs = make([]corev1.ObjectReference, len(matching))
 		for i, c := range matching {
-			status.MatchingClusterRefs[i] = Ref(c)
+			status.MatchingClusterRefs[i] = c.Ref()
 		}
 	}
 	limit := int(max(spec.MaxReplicas, 0))
@@ -224,27 +253,29 @@ func SelectSet(namespace string, spec libv1beta1.SetSpec, previouslySelected []c
 		return status, nil
 	}
 
-	before := make(map[clusterKey]struct{}, len(previouslySelected))
+	before := make(map[libv1beta1.ClusterID]struct{}, len(previouslySelected))
 	for _, r := range previouslySelected {
-		before[clusterKey{r.Namespace, r.Name}] = struct{}{}
+		if id, ok := libv1beta1.ClusterIDFromRef(r, namespace); ok {
+			before[id] = struct{}{}
+		}
 	}
-	chosen := make(map[clusterKey]struct{}, limit)
+	chosen := make(map[libv1beta1.ClusterID]struct{}, limit)
 	// Keep the still healthy previous selection first, then fill.
 	for pass := 0; pass < 2 && len(chosen) < limit; pass++ {
 		for _, c := range matching {
 			if len(chosen) == limit {
 				break
 			}
-			key := clusterKey{c.Namespace, c.Name}
-			if _, was := before[key]; was != (pass == 0) || !Healthy(c) {
+			key := c.ID.Normal()
+			if _, was := before[key]; was != (pass == 0) || !c.Healthy() {
 				continue
 			}
 			chosen[key] = struct{}{}
 		}
 	}
 	for _, c := range matching {
-		if _, ok := chosen[clusterKey{c.Namespace, c.Name}]; ok {
-			status.SelectedClusterRefs = append(status.SelectedClusterRefs, Ref(c))
+		if _, ok := chosen[c.ID.Normal()]; ok {
+			status.SelectedClusterRefs = append(status.SelectedClusterRefs, c.Ref())
 		}
 	}
 	return status, nil

@@ -155,7 +155,7 @@ func TestMatchingClusters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := MatchingClusters(tt.scope, fleet())
+			got, err := MatchingClusters(tt.scope, FromSveltosList(fleet()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,7 +172,7 @@ func TestMatchingClusters(t *testing.T) {
 }
 
 func TestMatchingClustersInvalidSelector(t *testing.T) {
-	_, err := MatchingClusters(Scope{ClusterSelector: sel(nil, expr("a", "Bogus"))}, fleet())
+	_, err := MatchingClusters(Scope{ClusterSelector: sel(nil, expr("a", "Bogus"))}, FromSveltosList(fleet()))
 	if err == nil || !strings.Contains(err.Error(), `clusterSelector: matchExpressions[0] (key "a"): unknown operator "Bogus"`) {
 		t.Fatalf("error %v", err)
 	}
@@ -180,13 +180,13 @@ func TestMatchingClustersInvalidSelector(t *testing.T) {
 
 func TestMatchingClustersDeterministic(t *testing.T) {
 	f := fleet()
-	want, _ := MatchingClusters(Scope{ClusterSelector: sel(map[string]string{"type": "app"})}, f)
+	want, _ := MatchingClusters(Scope{ClusterSelector: sel(map[string]string{"type": "app"})}, FromSveltosList(f))
 	for i := 0; i < 5; i++ {
 		rev := make([]libv1beta1.SveltosCluster, len(f))
 		for j := range f {
 			rev[(j*7+i)%len(f)] = f[j]
 		}
-		got, _ := MatchingClusters(Scope{ClusterSelector: sel(map[string]string{"type": "app"})}, rev)
+		got, _ := MatchingClusters(Scope{ClusterSelector: sel(map[string]string{"type": "app"})}, FromSveltosList(rev))
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("order-dependent result: %v vs %v", names(got), names(want))
 		}
@@ -206,7 +206,7 @@ func TestProfileScope(t *testing.T) {
 	if !reflect.DeepEqual(missing, []string{"gone"}) {
 		t.Fatalf("missing = %v", missing)
 	}
-	got, err := MatchingClusters(scope, fleet())
+	got, err := MatchingClusters(scope, FromSveltosList(fleet()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +284,7 @@ func TestSelectSet(t *testing.T) {
 				cs = clusters
 			}
 			msg := "old failure"
-			st, err := SelectSet(tt.namespace, tt.spec, tt.previous, cs)
+			st, err := SelectSet(tt.namespace, tt.spec, tt.previous, FromSveltosList(cs))
 			if tt.wantErrSubstr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErrSubstr) {
 					t.Fatalf("error %v, want %q", err, tt.wantErrSubstr)
@@ -315,21 +315,21 @@ func TestSelectSetConverges(t *testing.T) {
 		clusters = append(clusters, cluster("ns", fmt.Sprintf("c%d", i), map[string]string{"pool": "a"}))
 	}
 	spec := libv1beta1.SetSpec{ClusterSelector: sel(map[string]string{"pool": "a"}), MaxReplicas: 3}
-	st, err := SelectSet("ns", spec, nil, clusters)
+	st, err := SelectSet("ns", spec, nil, FromSveltosList(clusters))
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, _ := SelectSet("ns", spec, st.SelectedClusterRefs, clusters)
+	again, _ := SelectSet("ns", spec, st.SelectedClusterRefs, FromSveltosList(clusters))
 	if !reflect.DeepEqual(again, st) {
 		t.Fatalf("not stable: %v vs %v", names(again.SelectedClusterRefs), names(st.SelectedClusterRefs))
 	}
 	down(&clusters[1]) // c1 goes down
-	after, _ := SelectSet("ns", spec, st.SelectedClusterRefs, clusters)
+	after, _ := SelectSet("ns", spec, st.SelectedClusterRefs, FromSveltosList(clusters))
 	if g, want := names(after.SelectedClusterRefs), []string{"ns/c0", "ns/c2", "ns/c3"}; !reflect.DeepEqual(g, want) {
 		t.Fatalf("after failover %v, want %v", g, want)
 	}
 	clusters[1].Status.ConnectionStatus = libv1beta1.ConnectionHealthy // c1 comes back: no flapping back
-	back, _ := SelectSet("ns", spec, after.SelectedClusterRefs, clusters)
+	back, _ := SelectSet("ns", spec, after.SelectedClusterRefs, FromSveltosList(clusters))
 	if !reflect.DeepEqual(back.SelectedClusterRefs, after.SelectedClusterRefs) {
 		t.Fatalf("selection moved back: %v", names(back.SelectedClusterRefs))
 	}

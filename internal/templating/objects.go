@@ -5,6 +5,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 )
@@ -23,19 +24,18 @@ func ObjectMap(obj runtime.Object) (map[string]any, error) {
 	return m, nil
 }
 
-// ClusterMap converts a SveltosCluster to the map templates see as .Cluster
-// (.Cluster.metadata.name, .Cluster.metadata.labels, .Cluster.spec.data, …).
-// apiVersion and kind are filled in when the typed object lacks them, and
+// ClusterMap converts the object declaring a cluster (a SveltosCluster or a
+// Cluster API Cluster) to the map templates see as .Cluster
+// (.Cluster.metadata.name, .Cluster.metadata.labels, .Cluster.spec…).
+// apiVersion and kind are filled in for a SveltosCluster that lacks them, and
 // metadata.managedFields is left out.
-func ClusterMap(cluster *libv1beta1.SveltosCluster) (map[string]any, error) {
-	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(cluster)
+func ClusterMap(cluster client.Object) (map[string]any, error) {
+	m, err := ObjectMap(cluster)
 	if err != nil {
-		return nil, fmt.Errorf("converting SveltosCluster %s/%s to a map: %w", cluster.Namespace, cluster.Name, err)
+		return nil, fmt.Errorf("converting cluster %s/%s to a map: %w", cluster.GetNamespace(), cluster.GetName(), err)
 	}
-	if cluster.APIVersion == "" {
+	if _, sveltos := cluster.(*libv1beta1.SveltosCluster); sveltos && cluster.GetObjectKind().GroupVersionKind().Empty() {
 		m["apiVersion"] = libv1beta1.GroupVersion.String()
-	}
-	if cluster.Kind == "" {
 		m["kind"] = libv1beta1.SveltosClusterKind
 	}
 	if md, ok := m["metadata"].(map[string]any); ok {

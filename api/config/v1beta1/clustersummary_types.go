@@ -173,6 +173,11 @@ type ClusterSummary struct {
 	Status ClusterSummaryStatus `json:"status,omitempty"`
 }
 
+// Cluster names the cluster the summary deploys to.
+func (s *ClusterSummary) Cluster() libv1beta1.ClusterID {
+	return libv1beta1.ClusterID{Type: s.Spec.ClusterType, Namespace: s.Spec.ClusterNamespace, Name: s.Spec.ClusterName}.Normal()
+}
+
 // FeatureSummary returns the entry for a feature, or nil.
 func (s *ClusterSummary) FeatureSummary(id libv1beta1.FeatureID) *FeatureSummary {
 	for i := range s.Status.FeatureSummaries {

@@ -35,23 +35,49 @@ const (
 	// ProfilePrefix starts the names of objects generated for a Profile, so they never
 	// collide with those of a ClusterProfile of the same name.
 	ProfilePrefix = "p--"
-	// summaryInfix joins profile and cluster in a ClusterSummary name.
-	summaryInfix = "-sveltos-"
-	// reportInfix joins profile and cluster in a ClusterReport name.
-	reportInfix = "--sveltos--"
+	// summaryInfix joins profile and cluster in a ClusterSummary name
+	// (capiSummaryInfix for a Cluster API cluster).
+	summaryInfix     = "-sveltos-"
+	capiSummaryInfix = "-capi-"
+	// reportInfix joins profile and cluster in a ClusterReport name
+	// (capiReportInfix for a Cluster API cluster).
+	reportInfix     = "--sveltos--"
+	capiReportInfix = "--capi--"
 )
 
-// ClusterSummaryName is the name of the ClusterSummary of a profile in a cluster:
-// <profile>-sveltos-<cluster> for a ClusterProfile, p--<profile>-sveltos-<cluster>
-// for a Profile. Over-long names are shortened deterministically (libv1beta1.BoundedName).
+// ClusterSummaryName is the name of the ClusterSummary of a profile in a
+// SveltosCluster: <profile>-sveltos-<cluster> for a ClusterProfile,
+// p--<profile>-sveltos-<cluster> for a Profile. Over-long names are shortened
+// deterministically (libv1beta1.BoundedName).
 func ClusterSummaryName(profileKind, profileName, clusterName string) string {
-	return libv1beta1.BoundedName(profileKindPrefix(profileKind) + profileName + summaryInfix + clusterName)
+	return ClusterSummaryNameFor(profileKind, profileName, libv1beta1.SveltosClusterID("", clusterName))
 }
 
-// ClusterReportName is the name of the ClusterReport of a profile in a cluster:
-// <profile>--sveltos--<cluster>, with the p-- prefix for a Profile.
+// ClusterSummaryNameFor is the name of the ClusterSummary of a profile in a
+// cluster of either kind: as ClusterSummaryName, with -capi- instead of
+// -sveltos- for a Cluster API cluster.
+func ClusterSummaryNameFor(profileKind, profileName string, cluster libv1beta1.ClusterID) string {
+	infix := summaryInfix
+	if cluster.IsCAPI() {
+		infix = capiSummaryInfix
+	}
+	return libv1beta1.BoundedName(profileKindPrefix(profileKind) + profileName + infix + cluster.Name)
+}
+
+// ClusterReportName is the name of the ClusterReport of a profile in a
+// SveltosCluster: <profile>--sveltos--<cluster>, with the p-- prefix for a Profile.
 func ClusterReportName(profileKind, profileName, clusterName string) string {
-	return libv1beta1.BoundedName(profileKindPrefix(profileKind) + profileName + reportInfix + clusterName)
+	return ClusterReportNameFor(profileKind, profileName, libv1beta1.SveltosClusterID("", clusterName))
+}
+
+// ClusterReportNameFor is ClusterReportName for a cluster of either kind
+// (--capi-- instead of --sveltos-- for a Cluster API cluster).
+func ClusterReportNameFor(profileKind, profileName string, cluster libv1beta1.ClusterID) string {
+	infix := reportInfix
+	if cluster.IsCAPI() {
+		infix = capiReportInfix
+	}
+	return libv1beta1.BoundedName(profileKindPrefix(profileKind) + profileName + infix + cluster.Name)
 }
 
 // ProfileLabel is the ClusterSummary label that names a profile of the given kind.

@@ -154,6 +154,27 @@ metadata: {name: no-kind}
 spec:
   resourceSelectors:
   - {group: "", version: v1}`, `spec.resourceSelectors[0].kind: Required value`},
+		{"EventSource with neither resourceSelectors nor messagingMatchCriteria", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: EventSource
+metadata: {name: empty-source}
+spec:
+  collectResources: true`, `an EventSource needs resourceSelectors (Kubernetes resources) or messagingMatchCriteria (CloudEvents)`},
+		{"EventSource combining resourceSelectors and messagingMatchCriteria", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: EventSource
+metadata: {name: both-source}
+spec:
+  resourceSelectors: [{group: "", version: v1, kind: Secret}]
+  messagingMatchCriteria: [{subject: user-login}]`, `resourceSelectors and messagingMatchCriteria cannot be combined`},
+		{"EventTrigger cloudEventAction", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: EventTrigger
+metadata: {name: bad-action}
+spec:
+  sourceClusterSelector: {matchLabels: {env: fv}}
+  eventSourceName: user-login
+  cloudEventAction: Update`, `cloudEventAction must be Create, Delete or a template`},
 		{"SveltosCluster failure threshold below minimum", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: SveltosCluster

@@ -98,6 +98,25 @@ const (
 	EventTriggerRefNameLabel = eventTriggerLabelPrefix + "refname"
 	// EventTriggerRefNamespaceLabel is the namespace of the ConfigMap/Secret an instantiated copy was made from.
 	EventTriggerRefNamespaceLabel = eventTriggerLabelPrefix + "refnamespace"
+	// EventTriggerCloudEventSourceLabel and EventTriggerCloudEventSubjectLabel
+	// are the source and subject of the CloudEvent a generated object stands for
+	// (oneForEvent triggers of EventSources with messagingMatchCriteria; values
+	// that are not valid label values are replaced by a hash).
+	EventTriggerCloudEventSourceLabel  = eventTriggerLabelPrefix + "cloudeventsource"
+	EventTriggerCloudEventSubjectLabel = eventTriggerLabelPrefix + "cloudeventsubject"
+	// EventTriggerCloudEventsLabel marks the ConfigMap in which Tugboat records,
+	// for one EventTrigger and one source cluster, the CloudEvents whose entries
+	// are live; its value is the EventTrigger's name.
+	EventTriggerCloudEventsLabel = eventTriggerLabelPrefix + "cloudevents"
+)
+
+// The Secret, in each source cluster, that says how to reach its NATS server
+// (the shape Sveltos documents: {"nats": {"configuration": {...}},
+// "jetstream": {"configuration": {...}}}).
+const (
+	NATSSecretNamespace = DefaultSystemNamespace
+	NATSSecretName      = "sveltos-nats"
+	NATSSecretKey       = "sveltos-nats"
 )
 
 // EventReportName is the name of the EventReport for one EventSource and one source

@@ -4,12 +4,44 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// EventSourceSpec says which resources, in a cluster, make up an event.
+// MessagingMatchCriteria selects CloudEvents received for a source cluster
+// (over NATS, JetStream or Tugboat's HTTP endpoint). Every field is a regular
+// expression (Go syntax, unanchored: "^...$" matches a whole value); an empty
+// field matches anything. A CloudEvent matches when every set field matches.
+type MessagingMatchCriteria struct {
+	// Subject matches the NATS/JetStream subject the CloudEvent was received on
+	// (for the HTTP endpoint, its optional subject query parameter).
+	// +optional
+	Subject string `json:"subject,omitempty"`
+
+	// CloudEventSource matches the CloudEvent's source attribute.
+	// +optional
+	CloudEventSource string `json:"cloudEventSource,omitempty"`
+
+	// CloudEventType matches the CloudEvent's type attribute.
+	// +optional
+	CloudEventType string `json:"cloudEventType,omitempty"`
+
+	// CloudEventSubject matches the CloudEvent's subject attribute.
+	// +optional
+	CloudEventSubject string `json:"cloudEventSubject,omitempty"`
+}
+
+// EventSourceSpec says which resources, in a cluster, make up an event, or
+// which CloudEvents received for it are events.
+//
+// +kubebuilder:validation:XValidation:rule="(has(self.resourceSelectors) && size(self.resourceSelectors) > 0) || (has(self.messagingMatchCriteria) && size(self.messagingMatchCriteria) > 0)",message="an EventSource needs resourceSelectors (Kubernetes resources) or messagingMatchCriteria (CloudEvents)"
+// +kubebuilder:validation:XValidation:rule="!(has(self.resourceSelectors) && size(self.resourceSelectors) > 0 && has(self.messagingMatchCriteria) && size(self.messagingMatchCriteria) > 0)",message="resourceSelectors and messagingMatchCriteria cannot be combined: use one EventSource (and EventTrigger) for resources and another for CloudEvents"
 type EventSourceSpec struct {
 	// ResourceSelectors select the resources to watch. A resource is part of the
 	// event when any selector matches it.
-	// +kubebuilder:validation:MinItems=1
-	ResourceSelectors []ResourceSelector `json:"resourceSelectors"`
+	// +optional
+	ResourceSelectors []ResourceSelector `json:"resourceSelectors,omitempty"`
+
+	// MessagingMatchCriteria select the CloudEvents, received for a source
+	// cluster, that are events: a CloudEvent is one when any criterion matches it.
+	// +optional
+	MessagingMatchCriteria []MessagingMatchCriteria `json:"messagingMatchCriteria,omitempty"`
 
 	// AggregatedSelection is a Lua program that receives every selected resource and
 	// returns the subset that counts (later wave; stored only).

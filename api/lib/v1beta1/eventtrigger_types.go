@@ -26,6 +26,7 @@ type GeneratorReference struct {
 // instantiation with the event's context) into the ClusterProfiles it generates.
 //
 // +kubebuilder:validation:XValidation:rule="(has(self.oneForEvent) && self.oneForEvent) == (has(oldSelf.oneForEvent) && oldSelf.oneForEvent)",message="oneForEvent is immutable"
+// +kubebuilder:validation:XValidation:rule="!has(self.cloudEventAction) || self.cloudEventAction in ['Create', 'Delete'] || self.cloudEventAction.contains('{{')",message="cloudEventAction must be Create, Delete or a template (over .CloudEvent and .Cluster) rendering one of them"
 type EventTriggerSpec struct {
 	// SourceClusterSelector selects the clusters in which the EventSource is evaluated.
 	SourceClusterSelector Selector `json:"sourceClusterSelector"`
@@ -49,6 +50,15 @@ type EventTriggerSpec struct {
 	// one per source cluster covering all matching resources when false. Immutable.
 	// +optional
 	OneForEvent bool `json:"oneForEvent,omitempty"`
+
+	// CloudEventAction says what a CloudEvent matched by the EventSource's
+	// messagingMatchCriteria does: Create (the default) adds, or replaces, the
+	// entry of its (source, subject) pair for the source cluster; Delete removes
+	// it, and with it what the entry generated. It may be a template over
+	// .CloudEvent and .Cluster rendering Create or Delete. Ignored for
+	// EventSources with resourceSelectors.
+	// +optional
+	CloudEventAction string `json:"cloudEventAction,omitempty"`
 
 	// ProfileNameFormat is a template for the names of the generated ClusterProfiles;
 	// without it names are generated.

@@ -21,6 +21,7 @@ const (
 	EventToDeployName     = "tugboat_event_to_deploy_seconds"
 	ClusterConnectionName = "tugboat_cluster_connection_state"
 	ConflictsName         = "tugboat_conflicts_total"
+	PromotionsName        = "tugboat_promotions_total"
 )
 
 // Deploy results (the result label of the deploy duration histogram).
@@ -51,6 +52,9 @@ type Metrics struct {
 	ClusterConnection *prometheus.GaugeVec
 	// Conflicts counts resources not deployed because another profile owns them.
 	Conflicts *prometheus.CounterVec
+	// Promotions counts control-plane commits promoted from one environment to
+	// the next, by namespace, environments and result (success, failure).
+	Promotions *prometheus.CounterVec
 }
 
 // New builds the collectors and registers them. A collector that is already
@@ -76,6 +80,10 @@ func New(registry prometheus.Registerer) (*Metrics, error) {
 			Name: ConflictsName,
 			Help: "Resources not deployed because another profile already manages them.",
 		}, []string{"feature"}),
+		Promotions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: PromotionsName,
+			Help: "Control-plane commits promoted from one environment to the next.",
+		}, []string{"namespace", "from", "to", "result"}),
 	}
 	var err error
 	if m.DeployDuration, err = register(registry, m.DeployDuration); err != nil {
@@ -88,6 +96,9 @@ func New(registry prometheus.Registerer) (*Metrics, error) {
 		return nil, err
 	}
 	if m.Conflicts, err = register(registry, m.Conflicts); err != nil {
+		return nil, err
+	}
+	if m.Promotions, err = register(registry, m.Promotions); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -166,4 +177,17 @@ func (m *Metrics) AddConflicts(feature string, n int) {
 		return
 	}
 	m.Conflicts.WithLabelValues(feature).Add(float64(n))
+}
+
+// CountPromotion records one promotion attempt from environment from to to; err
+// decides the result label.
+func (m *Metrics) CountPromotion(namespace, from, to string, err error) {
+	if m == nil {
+		return
+	}
+	result := ResultSuccess
+	if err != nil {
+		result = ResultFailure
+	}
+	m.Promotions.WithLabelValues(namespace, from, to, result).Inc()
 }

@@ -1,0 +1,216 @@
+// Package promotion decides whether a commit may move from one stage of a
+// delivery pipeline to the next: a pure gate engine (inputs in, decision out, no
+// clock or client of its own), so that environment promotion (the scheduler's
+// Environments) and a stage-by-stage rollout of a profile can share it.
+//
+// The gate checks, in order: the next stage already has the commit (done); the
+// current stage runs the commit everywhere (compliance, with what it waits for);
+// the bake time; the approval (manual mode); the windows. The first check that
+// holds the commit back is the message.
+package promotion
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Mode is when the gate opens.
+type Mode string
+
+const (
+	// Automatic: once the stage runs the commit (and bake time and windows allow).
+	Automatic Mode = "Automatic"
+	// Manual: also after an approval of the commit.
+	Manual Mode = "Manual"
+)
+
+// Window is a daily time range (UTC) in which the gate may open. End before
+// Start spans midnight; Days (empty: every day) are the days it opens on.
+type Window struct {
+	Days       []time.Weekday
+	Start, End time.Duration // since midnight
+}
+
+// Input is everything the gate decides on.
+type Input struct {
+	// From and To name the current and the next stage.
+	From, To string
+	// Commit is what From runs and would pass on.
+	Commit string
+	// Compliant: every member of From runs Commit, healthy. Waiting says, when
+	// not, what From waits for ("1 of 2 dev clusters run 3f2a…; fleet/drone-dev runs 9c01…").
+	Compliant bool
+	Waiting   string
+	// CompliantSince is when From was first seen running Commit everywhere.
+	CompliantSince time.Time
+	BakeTime       time.Duration
+	Mode           Mode
+	// Approved is the commit (or a prefix of at least MinApprovalPrefix characters) approved for To.
+	Approved string
+	Windows  []Window
+	// Done: To already has Commit (written, proposed or rendered).
+	Done bool
+	Now  time.Time
+}
+
+// MinApprovalPrefix is the shortest commit prefix an approval may give.
+const MinApprovalPrefix = 7
+
+// Decision is the gate's answer.
+type Decision struct {
+	// Open: promote Commit to To now.
+	Open bool
+	// Done: To already has Commit; nothing to do.
+	Done bool
+	// Message says what waits for what, or what happens.
+	Message string
+	// RecheckAfter, when set, is when time alone may change the decision (bake
+	// time ending, a window opening).
+	RecheckAfter time.Duration
+}
+
+// Short abbreviates a commit id for messages.
+func Short(commit string) string {
+	if len(commit) > 12 {
+		return commit[:12]
+	}
+	return commit
+}
+
+// Approves reports whether an approval names commit (the full id or a prefix of
+// at least MinApprovalPrefix characters).
+func Approves(approved, commit string) bool {
+	approved = strings.TrimSpace(approved)
+	return commit != "" && len(approved) >= MinApprovalPrefix && strings.HasPrefix(commit, approved)
+}
+
+// Decide runs the gate.
+func Decide(in Input) Decision {
+	waits := in.To + " waits: "
+	switch {
+	case in.Commit == "":
+		return Decision{Message: waits + in.From + " runs no known commit yet"}
+	case in.Done:
+		return Decision{Done: true, Message: fmt.Sprintf("%s has %s", in.To, Short(in.Commit))}
+	case !in.Compliant:
+		msg := in.Waiting
+		if msg == "" {
+			msg = fmt.Sprintf("%s does not run %s everywhere yet", in.From, Short(in.Commit))
+		}
+		return Decision{Message: waits + msg}
+	}
+	if in.BakeTime > 0 {
+		baked := in.Now.Sub(in.CompliantSince)
+		if in.CompliantSince.IsZero() || baked < in.BakeTime {
+			if baked < 0 || in.CompliantSince.IsZero() {
+				baked = 0
+			}
+			return Decision{
+				Message:      fmt.Sprintf("%sbake time: %s has run %s for %s of %s", waits, in.From, Short(in.Commit), baked.Truncate(time.Second), in.BakeTime),
+				RecheckAfter: in.BakeTime - baked,
+			}
+		}
+	}
+	if in.Mode == Manual && !Approves(in.Approved, in.Commit) {
+		return Decision{Message: fmt.Sprintf("%sapproval of %s (tug promote approve %s)", waits, Short(in.Commit), in.To)}
+	}
+	if len(in.Windows) > 0 {
+		if next, open := nextOpening(in.Windows, in.Now); !open {
+			return Decision{
+				Message:      fmt.Sprintf("%sthe next promotion window (%s), in %s", waits, describe(in.Windows), next.Truncate(time.Second)),
+				RecheckAfter: next,
+			}
+		}
+	}
+	return Decision{Open: true, Message: fmt.Sprintf("promoting %s from %s to %s", Short(in.Commit), in.From, in.To)}
+}
+
+// inWindow reports whether t (UTC) falls in w.
+func inWindow(w Window, t time.Time) bool {
+	t = t.UTC()
+	midnight := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	since := t.Sub(midnight)
+	day := t.Weekday()
+	if w.Start < w.End {
+		return onDay(w, day) && since >= w.Start && since < w.End
+	}
+	// Spanning midnight: open from Start on an allowed day until End the next day.
+	if since >= w.Start && onDay(w, day) {
+		return true
+	}
+	return since < w.End && onDay(w, (day+6)%7)
+}
+
+func onDay(w Window, d time.Weekday) bool {
+	if len(w.Days) == 0 {
+		return true
+	}
+	for _, x := range w.Days {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}
+
+// nextOpening says whether a window is open at now, else how long until one
+// opens (scanning a week minute by minute at worst).
+func nextOpening(windows []Window, now time.Time) (time.Duration, bool) {
+	for _, w := range windows {
+		if inWindow(w, now) {
+			return 0, true
+		}
+	}
+	start := now.UTC().Truncate(time.Minute)
+	for d := time.Minute; d <= 8*24*time.Hour; d += time.Minute {
+		for _, w := range windows {
+			if inWindow(w, start.Add(d)) {
+				return start.Add(d).Sub(now), false
+			}
+		}
+	}
+	return 24 * time.Hour, false
+}
+
+func describe(windows []Window) string {
+	parts := make([]string, 0, len(windows))
+	for _, w := range windows {
+		days := "daily"
+		if len(w.Days) > 0 {
+			ds := append([]time.Weekday(nil), w.Days...)
+			sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+			names := make([]string, len(ds))
+			for i, d := range ds {
+				names[i] = d.String()[:3]
+			}
+			days = strings.Join(names, ",")
+		}
+		parts = append(parts, fmt.Sprintf("%s %s-%s UTC", days, clock(w.Start), clock(w.End)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func clock(d time.Duration) string {
+	return fmt.Sprintf("%02d:%02d", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// ParseClock reads "HH:MM" as a duration since midnight.
+func ParseClock(s string) (time.Duration, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not HH:MM", s)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}
+
+// ParseWeekday reads Mon … Sun.
+func ParseWeekday(s string) (time.Weekday, error) {
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if strings.EqualFold(d.String()[:3], s) {
+			return d, nil
+		}
+	}
+	return 0, fmt.Errorf("%q is not a day (Mon … Sun)", s)
+}

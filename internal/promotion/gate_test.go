@@ -1,0 +1,73 @@
+package promotion
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const commit = "3f2a9c1d7e5b4a6f8c0d2e4f6a8b0c1d3e5f7a9b"
+
+func TestDecide(t *testing.T) {
+	// A Wednesday, 12:00 UTC.
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	base := Input{From: "dev", To: "stage", Commit: commit, Compliant: true, CompliantSince: now.Add(-time.Hour), Mode: Automatic, Now: now}
+	with := func(f func(*Input)) Input { in := base; f(&in); return in }
+	mustWindow := func(days []time.Weekday, start, end string) Window {
+		s, _ := ParseClock(start)
+		e, _ := ParseClock(end)
+		return Window{Days: days, Start: s, End: e}
+	}
+	tests := []struct {
+		name    string
+		in      Input
+		open    bool
+		done    bool
+		message string
+		recheck time.Duration
+	}{
+		{"compliant, automatic: open", base, true, false, "promoting 3f2a9c1d7e5b from dev to stage", 0},
+		{"already there", with(func(in *Input) { in.Done = true }), false, true, "stage has 3f2a9c1d7e5b", 0},
+		{"not compliant: what it waits for", with(func(in *Input) {
+			in.Compliant = false
+			in.Waiting = "1 of 2 dev clusters run 3f2a9c1d7e5b; fleet/drone-dev runs 9c01aa000000"
+		}), false, false, "stage waits: 1 of 2 dev clusters run 3f2a9c1d7e5b; fleet/drone-dev runs 9c01aa000000", 0},
+		{"no commit", with(func(in *Input) { in.Commit = "" }), false, false, "stage waits: dev runs no known commit yet", 0},
+		{"baking", with(func(in *Input) { in.BakeTime = 90 * time.Minute }), false, false, "bake time: dev has run 3f2a9c1d7e5b for 1h0m0s of 1h30m0s", 30 * time.Minute},
+		{"baked", with(func(in *Input) { in.BakeTime = 30 * time.Minute }), true, false, "promoting", 0},
+		{"manual without approval", with(func(in *Input) { in.Mode = Manual }), false, false, "approval of 3f2a9c1d7e5b (tug promote approve stage)", 0},
+		{"manual, approval of another commit", with(func(in *Input) { in.Mode = Manual; in.Approved = "9c01aa0" }), false, false, "approval of", 0},
+		{"manual, too short a prefix", with(func(in *Input) { in.Mode = Manual; in.Approved = "3f2a" }), false, false, "approval of", 0},
+		{"manual, approved", with(func(in *Input) { in.Mode = Manual; in.Approved = "3f2a9c1" }), true, false, "promoting", 0},
+		{"manual, approved but not compliant", with(func(in *Input) { in.Mode = Manual; in.Approved = commit; in.Compliant = false }), false, false, "stage waits: dev does not run", 0},
+		{"inside a window", with(func(in *Input) { in.Windows = []Window{mustWindow([]time.Weekday{time.Wednesday}, "09:00", "17:00")} }), true, false, "promoting", 0},
+		{"outside a window", with(func(in *Input) { in.Windows = []Window{mustWindow(nil, "14:00", "15:00")} }), false, false, "the next promotion window (daily 14:00-15:00 UTC), in 2h0m0s", 2 * time.Hour},
+		{"window on other days", with(func(in *Input) {
+			in.Windows = []Window{mustWindow([]time.Weekday{time.Friday, time.Monday}, "09:00", "17:00")}
+		}), false, false, "(Mon,Fri 09:00-17:00 UTC), in 45h0m0s", 45 * time.Hour},
+		{"window spanning midnight, open on the next morning", with(func(in *Input) {
+			in.Now = time.Date(2026, 12, 3, 1, 0, 0, 0, time.UTC) // Thursday 01:00
+			in.Windows = []Window{mustWindow([]time.Weekday{time.Wednesday}, "22:00", "02:00")}
+		}), true, false, "promoting", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Decide(tc.in)
+			if d.Open != tc.open || d.Done != tc.done || !strings.Contains(d.Message, tc.message) || d.RecheckAfter != tc.recheck {
+				t.Fatalf("Decide = %+v; want open %v done %v message containing %q recheck %s", d, tc.open, tc.done, tc.message, tc.recheck)
+			}
+		})
+	}
+}
+
+func TestParse(t *testing.T) {
+	if d, err := ParseClock("09:30"); err != nil || d != 9*time.Hour+30*time.Minute {
+		t.Fatalf("ParseClock = %s, %v", d, err)
+	}
+	if _, err := ParseClock("25:00"); err == nil {
+		t.Fatal("25:00 parsed")
+	}
+	if d, err := ParseWeekday("Fri"); err != nil || d != time.Friday {
+		t.Fatalf("ParseWeekday = %s, %v", d, err)
+	}
+}

@@ -33,7 +33,7 @@ type scheduleOptions struct {
 
 // newScheduleCommand is `tug schedule`: render a control-plane repository into the
 // platform GitOps repository (render / diff / push).
-func newScheduleCommand() *cobra.Command {
+func newScheduleCommand(g *globalOptions) *cobra.Command {
 	o := &scheduleOptions{}
 	cmd := &cobra.Command{
 		Use:   "schedule",
@@ -91,7 +91,21 @@ folder holding one environment.`,
 		c.Flags().StringVar(&o.gitopsRepo, "gitops-repo", "", "GitOps repository URL (default: the environment's GitOpsRepo)")
 		c.Flags().StringVar(&o.gitopsBranch, "gitops-branch", "", "GitOps branch (default: the environment's GitOpsRepo)")
 	}
-	cmd.AddCommand(render, diff, push)
+	var statusNamespace, statusFormat string
+	status := &cobra.Command{
+		Use:   "status [ENV...] [-n NAMESPACE] [-o table|yaml|json]",
+		Short: "Show the Environments of the management cluster: what their member clusters run, compliance and promotion",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			return scheduleStatus(cmd.Context(), c, cmd.OutOrStdout(), statusNamespace, statusFormat, args)
+		},
+	}
+	status.Flags().StringVarP(&statusNamespace, "namespace", "n", "", "namespace of the Environments (default: all)")
+	addOutputFlag(status, &statusFormat)
+	cmd.AddCommand(render, diff, push, status)
 	return cmd
 }
 

@@ -19,8 +19,8 @@ import (
 
 	"github.com/tugboat-dev/tugboat/api"
 	"github.com/tugboat-dev/tugboat/config/crd"
-	"github.com/tugboat-dev/tugboat/internal/localkube"
 	"github.com/tugboat-dev/tugboat/internal/gitops/gitopstest"
+	"github.com/tugboat-dev/tugboat/internal/localkube"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 

@@ -7,12 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/tugboat-dev/tugboat/internal/events"
 	"github.com/tugboat-dev/tugboat/internal/manager"
 	"github.com/tugboat-dev/tugboat/internal/postgreswriter"
 )
@@ -43,6 +45,13 @@ func main() {
 	fs.StringVar(&opts.SchedulerWebhookAddress, "scheduler-webhook-address", "", "address serving POST /hooks/scheduler/<namespace>/<name> (empty: no webhook)")
 	var schedulerWebhookSecretFile string
 	fs.StringVar(&schedulerWebhookSecretFile, "scheduler-webhook-secret-file", "", "file holding the secret scheduler hooks must be signed with (X-Hub-Signature-256, as GitHub does)")
+	evOpts := events.HTTPOptions{}
+	var eventsTokenSecret string
+	fs.StringVar(&evOpts.Address, "events-bind-address", "", "address serving CloudEvents at POST /events/<namespace>/<cluster> (empty: no endpoint)")
+	fs.StringVar(&eventsTokenSecret, "events-token-secret", "", "namespace/name of the Secret whose key \"token\" callers of the CloudEvents endpoint present as a bearer token")
+	fs.StringVar(&evOpts.TLSCertFile, "events-tls-cert-file", "", "certificate the CloudEvents endpoint serves HTTPS with")
+	fs.StringVar(&evOpts.TLSKeyFile, "events-tls-key-file", "", "key of --events-tls-cert-file")
+	fs.StringVar(&evOpts.ClientCAFile, "events-client-ca-file", "", "CA bundle: a client certificate it signed authenticates a caller of the CloudEvents endpoint (mutual TLS)")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	fs.AddGoFlagSet(flag.CommandLine) // also brings controller-runtime's --kubeconfig
@@ -55,6 +64,21 @@ func main() {
 			os.Exit(1)
 		}
 		opts.SchedulerWebhookSecret = bytes.TrimSpace(secret)
+	}
+	if evOpts.Address != "" {
+		if eventsTokenSecret != "" {
+			ns, name, ok := strings.Cut(eventsTokenSecret, "/")
+			if !ok || ns == "" || name == "" {
+				fmt.Fprintln(os.Stderr, "manager: --events-token-secret: want namespace/name")
+				os.Exit(2)
+			}
+			evOpts.TokenSecret = types.NamespacedName{Namespace: ns, Name: name}
+		}
+		if err := evOpts.Check(); err != nil {
+			fmt.Fprintln(os.Stderr, "manager:", err)
+			os.Exit(2)
+		}
+		opts.Events = &evOpts
 	}
 	if enablePostgresWriter {
 		opts.PostgresWriter = &pgw

@@ -212,7 +212,13 @@ func (r *TriggerReconciler) finalize(ctx context.Context, trigger *libv1beta1.Ev
 	if err := r.deleteUnusedReports(ctx, trigger); err != nil {
 		return err
 	}
+	if err := r.deleteRecords(ctx, trigger.Name, nil); err != nil {
+		return err
+	}
 	r.watcher.Release(trigger.Name, nil)
+	if r.messaging != nil {
+		r.messaging.release(trigger.Name, nil)
+	}
 	if !controllerutil.ContainsFinalizer(trigger, Finalizer) {
 		return nil
 	}

@@ -32,8 +32,10 @@ type origin struct {
 	trigger     string
 	cluster     libv1beta1.ClusterID
 	eventSource string
-	// resource is set for oneForEvent triggers.
+	// resource is set for oneForEvent triggers of resource events.
 	resource *types.NamespacedName
+	// cloudEvent is the (source, subject) pair, for oneForEvent triggers of CloudEvents.
+	cloudEvent *[2]string
 }
 
 func (o origin) key() string {
@@ -44,6 +46,9 @@ func (o origin) key() string {
 	}
 	if o.resource != nil {
 		parts = append(parts, o.resource.Namespace, o.resource.Name)
+	}
+	if o.cloudEvent != nil {
+		parts = append(parts, "cloudevent", o.cloudEvent[0], o.cloudEvent[1])
 	}
 	return strings.Join(parts, "\x00")
 }
@@ -60,6 +65,10 @@ func (o origin) labels() map[string]string {
 	if o.resource != nil {
 		l[libv1beta1.EventTriggerResourceNameLabel] = labelValue(o.resource.Name)
 		l[libv1beta1.EventTriggerResourceNamespaceLabel] = labelValue(o.resource.Namespace)
+	}
+	if o.cloudEvent != nil {
+		l[libv1beta1.EventTriggerCloudEventSourceLabel] = labelValue(o.cloudEvent[0])
+		l[libv1beta1.EventTriggerCloudEventSubjectLabel] = labelValue(o.cloudEvent[1])
 	}
 	return l
 }

@@ -15,7 +15,8 @@ import (
 )
 
 // SelectorsValidCondition says whether every resourceSelector of an EventSource
-// compiles (label filters, selector, CEL rules, Lua script).
+// compiles (label filters, selector, CEL rules, Lua script), and every regular
+// expression of its messagingMatchCriteria.
 const SelectorsValidCondition = "SelectorsValid"
 
 // sourceReconciler reports, on each EventSource, whether its selectors compile,
@@ -52,11 +53,19 @@ func (r *sourceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ c
 // source's selectors compile. A selector that does not compile stalls the
 // source until it is changed.
 func setSelectorConditions(source *libv1beta1.EventSource) {
-	if _, err := CompileSelectors(source); err != nil {
+	_, err := CompileSelectors(source)
+	if err == nil {
+		_, err = compileMessaging(source)
+	}
+	if err != nil {
 		conditions.MarkFalse(source, SelectorsValidCondition, "InvalidSelector", "%s", err.Error())
 		conditions.MarkStalled(source, conditions.InvalidSpec, "%s", err.Error())
 		return
 	}
-	conditions.MarkTrue(source, SelectorsValidCondition, "Compiled", "every resourceSelector compiles")
-	conditions.MarkReady(source, "every resourceSelector compiles")
+	what := "every resourceSelector compiles"
+	if len(source.Spec.MessagingMatchCriteria) > 0 {
+		what = "every messagingMatchCriteria regular expression compiles"
+	}
+	conditions.MarkTrue(source, SelectorsValidCondition, "Compiled", "%s", what)
+	conditions.MarkReady(source, "%s", what)
 }

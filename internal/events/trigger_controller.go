@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	kevents "k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -27,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -70,6 +72,22 @@ type TriggerReconciler struct {
 	// Cluster API Clusters); by default the manager's (clusters.FleetFor).
 	Fleet clusters.Fleet
 
+	// APIReader reads the CloudEvents records uncached (default: the manager's
+	// API reader), so that a reconcile sees the event just recorded.
+	APIReader client.Reader
+	// Recorder records Kubernetes Events about received CloudEvents (optional).
+	Recorder kevents.EventRecorder
+
+	// CloudEvents options
+	// MessagingRecheck is how often the sveltos-nats Secret of a source
+	// cluster with CloudEvent triggers is read again (default 30s).
+	MessagingRecheck time.Duration
+
+	// messaging holds the NATS connections of the source clusters; locks
+	// serialise the reconciles of a trigger with CloudEvents received for it.
+	messaging *messaging
+	locks     keyedMutex
+
 	// watcher holds, per trigger, the kinds of its EventSource watched in its
 	// source clusters; queue turns their events into requests.
 	watcher *clusters.Watcher
@@ -87,6 +105,17 @@ func (r *TriggerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		r.Concurrency = 10
 	}
 	r.watcher = r.Registry.Watches().NewWatcher("eventtrigger", r.queue.handle)
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
+	}
+	r.startMessaging(mgr.GetLogger().WithName("cloudevents"))
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		r.messaging.stop()
+		return nil
+	})); err != nil {
+		return err
+	}
 	if err := (&sourceReconciler{client: r.Client}).setupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the EventSource controller: %w", err)
 	}
@@ -195,6 +224,10 @@ func byOriginLabel(_ context.Context, o client.Object) []reconcile.Request {
 	if name, ok := o.GetLabels()[libv1beta1.EventTriggerNameLabel]; ok {
 		return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
 	}
+	if name, ok := o.GetLabels()[libv1beta1.EventTriggerCloudEventsLabel]; ok {
+		// A CloudEvents record, written by another replica's HTTP endpoint.
+		return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
+	}
 	return nil
 }
 
@@ -208,6 +241,9 @@ type clusterOutcome struct {
 	// report is the EventReport to keep current, written after the generated
 	// objects (it is a record, not on the path from event to deployment).
 	report *pendingReport
+	// messaging: the EventSource selects CloudEvents; the trigger holds the
+	// cluster's NATS connections.
+	messaging bool
 }
 
 type pendingReport struct {
@@ -222,11 +258,16 @@ type pendingReport struct {
 func (r *TriggerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	logger := log.FromContext(ctx).WithValues("eventTrigger", req.Name)
 	ctx = log.IntoContext(ctx, logger)
+	// CloudEvents received for the trigger reconcile it too (Receive).
+	defer r.locks.lock(req.Name)()
 
 	trigger := &libv1beta1.EventTrigger{}
 	if err := r.Client.Get(ctx, req.NamespacedName, trigger); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.watcher.Release(req.Name, nil)
+			if r.messaging != nil {
+				r.messaging.release(req.Name, nil)
+			}
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("reading EventTrigger %s: %w", req.Name, err)
@@ -280,6 +321,10 @@ func (r *TriggerReconciler) reconcileClusters(ctx context.Context, trigger *libv
 	want := newDesired()
 	preserve := map[libv1beta1.ClusterID]bool{}
 	keep := map[clusters.WatchKey]bool{}
+	// sources are the source clusters (their CloudEvents records stay); held
+	// those whose NATS connections the trigger keeps.
+	sources := map[libv1beta1.ClusterID]bool{}
+	held := map[libv1beta1.ClusterID]bool{}
 	pending := false
 	var reports []*pendingReport
 	for _, c := range fleet {
@@ -290,6 +335,7 @@ func (r *TriggerReconciler) reconcileClusters(ctx context.Context, trigger *libv
 			continue // its generated objects go: the cluster is no longer a source
 		}
 		status.MatchingClusterRefs = append(status.MatchingClusterRefs, c.Ref())
+		sources[c.ID.Normal()] = true
 		if !r.Shard.Owns(c.Object) {
 			// Another manager's shard watches this cluster: keep what it generated
 			// and what it reported.
@@ -309,6 +355,9 @@ func (r *TriggerReconciler) reconcileClusters(ctx context.Context, trigger *libv
 			want.merge(got)
 		}
 		pending = pending || out.pending
+		if out.messaging {
+			held[c.ID.Normal()] = true
+		}
 		if out.report != nil {
 			reports = append(reports, out.report)
 		}
@@ -322,6 +371,12 @@ func (r *TriggerReconciler) reconcileClusters(ctx context.Context, trigger *libv
 		return ctrl.Result{}, err
 	}
 	r.watcher.Release(trigger.Name, keep)
+	if r.messaging != nil {
+		r.messaging.release(trigger.Name, held)
+	}
+	if err := r.deleteRecords(ctx, trigger.Name, sources); err != nil {
+		return ctrl.Result{}, err
+	}
 	var reportErrs []error
 	for _, rep := range reports {
 		reportErrs = append(reportErrs, r.writeReport(ctx, rep.source, rep.cluster, rep.matches))
@@ -331,6 +386,10 @@ func (r *TriggerReconciler) reconcileClusters(ctx context.Context, trigger *libv
 	}
 	if pending {
 		return ctrl.Result{RequeueAfter: pendingRequeue}, nil
+	}
+	if len(held) > 0 {
+		// Read the clusters' sveltos-nats Secrets again now and then.
+		return ctrl.Result{RequeueAfter: r.messagingRecheck()}, nil
 	}
 	return ctrl.Result{}, nil
 }
@@ -364,6 +423,9 @@ func (r *TriggerReconciler) processCluster(ctx context.Context, trigger *libv1be
 			return clusterOutcome{info: libv1beta1.ClusterInfo{Cluster: ref, Status: libv1beta1.FeatureStatusFailed, FailureMessage: &msg}}, newDesired()
 		}
 		return fail(libv1beta1.FeatureStatusFailed, true, fmt.Errorf("reading EventSource %s: %w", sourceName, err))
+	}
+	if len(source.Spec.MessagingMatchCriteria) > 0 {
+		return r.processCloudEvents(ctx, trigger, c, source, clusterMap)
 	}
 	matchers, err := CompileSelectors(source)
 	if err != nil {

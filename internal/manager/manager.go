@@ -92,6 +92,11 @@ type Options struct {
 	// GitRepositories generated for delivery (default 1m).
 	SchedulerPollInterval   time.Duration
 	SchedulerSourceInterval time.Duration
+
+	// CloudEvents options
+	// Events, when set, serves the CloudEvents HTTP endpoint
+	// (POST /events/<namespace>/<cluster>).
+	Events *events.HTTPOptions
 }
 
 // DefaultOptions are the defaults of cmd/manager's flags.
@@ -115,8 +120,10 @@ type Manager struct {
 	Registry *clusters.Registry
 	// Metrics are Tugboat's own metrics, registered on controller-runtime's registry.
 	Metrics *metrics.Metrics
-	opts    Options
-	config  *rest.Config
+	// Events is the CloudEvents HTTP endpoint (nil unless Options.Events is set).
+	Events *events.HTTPEndpoint
+	opts   Options
+	config *rest.Config
 }
 
 // New creates the manager and registers every controller.
@@ -215,15 +222,27 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ClusterSummary controller: %w", err)
 	}
-	if err := (&events.TriggerReconciler{
+	triggers := &events.TriggerReconciler{
 		Shard:       clusters.Shard{Key: opts.ShardKey},
 		Client:      mgr.GetClient(),
 		Registry:    registry,
 		Fleet:       fleet,
 		Namespace:   opts.Namespace,
 		Concurrency: opts.Concurrency,
-	}).SetupWithManager(mgr); err != nil {
+		Recorder:    mgr.GetEventRecorder("tugboat-eventtrigger-controller"),
+	}
+	if err := triggers.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the EventTrigger controller: %w", err)
+	}
+	var endpoint *events.HTTPEndpoint
+	if opts.Events != nil {
+		if err := opts.Events.Check(); err != nil {
+			return nil, err
+		}
+		endpoint = &events.HTTPEndpoint{Receiver: triggers, Reader: mgr.GetClient(), Options: *opts.Events, Elected: mgr.Elected()}
+		if err := mgr.Add(endpoint); err != nil {
+			return nil, fmt.Errorf("setting up the CloudEvents endpoint: %w", err)
+		}
 	}
 	if opts.Scheduler {
 		scheduler := &schedulercontroller.Reconciler{
@@ -252,7 +271,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 			return nil, fmt.Errorf("setting up the PostgresWriter controller: %w", err)
 		}
 	}
-	return &Manager{Manager: mgr, Registry: registry, Metrics: tugMetrics, opts: opts, config: cfg}, nil
+	return &Manager{Manager: mgr, Registry: registry, Metrics: tugMetrics, Events: endpoint, opts: opts, config: cfg}, nil
 }
 
 // durationOrNil is nil for zero, so that controller-runtime applies its default.

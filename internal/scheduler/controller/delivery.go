@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -282,17 +281,9 @@ func contentHash(obj client.Object) (string, error) {
 // requestFetch has source-controller fetch the branch now, as
 // `flux reconcile source git` does.
 func (r *Reconciler) requestFetch(ctx context.Context, src *unstructured.Unstructured) error {
-	patch := map[string]any{"metadata": map[string]any{"annotations": map[string]string{requestedAtAnnotation: time.Now().UTC().Format(time.RFC3339Nano)}}}
-	raw, err := json.Marshal(patch)
-	if err != nil {
-		return err
-	}
-	target := &unstructured.Unstructured{}
-	target.SetGroupVersionKind(src.GroupVersionKind())
-	target.SetNamespace(src.GetNamespace())
-	target.SetName(src.GetName())
-	if err := r.Client.Patch(ctx, target, client.RawPatch(types.MergePatchType, raw)); err != nil {
-		return fmt.Errorf("requesting a fetch of GitRepository %s/%s: %w", src.GetNamespace(), src.GetName(), err)
+	ref := sources.Ref{Kind: sources.GitRepository, Namespace: src.GetNamespace(), Name: src.GetName()}
+	if err := sources.RequestReconcile(ctx, r.Client, ref, time.Now()); err != nil {
+		return fmt.Errorf("requesting a fetch of %s: %w", ref, err)
 	}
 	return nil
 }

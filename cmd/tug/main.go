@@ -76,6 +76,7 @@ func newRootCommand() *cobra.Command {
 		newRedeployCommand(g),
 		newGenerateCommand(g),
 		newBootstrapCommand(g), newInitCommand(),
+		newExplainCommand(g),
 	)
 	// cobra adds these when it executes; added now, they get the same checks.
 	root.InitDefaultCompletionCmd()

@@ -40,8 +40,8 @@ var (
 func Conflicts(s *configv1beta1.ClusterSummary) []Conflict {
 	var out []Conflict
 	seen := map[string]bool{}
-	add := func(feature libv1beta1.FeatureID, m []string, object string) {
-		c := Conflict{Feature: feature, Object: object, HolderKind: m[2], HolderName: m[3], Message: m[0]}
+	add := func(feature libv1beta1.FeatureID, m []string, object, message string) {
+		c := Conflict{Feature: feature, Object: object, HolderKind: m[2], HolderName: m[3], Message: message}
 		c.Holder = c.HolderKind + " " + c.HolderName
 		if t, err := strconv.ParseInt(m[4], 10, 32); err == nil {
 			c.HolderTier = int32(t)
@@ -56,7 +56,7 @@ func Conflicts(s *configv1beta1.ClusterSummary) []Conflict {
 			continue
 		}
 		if m := releaseConflict.FindStringSubmatch(rs.ConflictMessage); m != nil {
-			add(libv1beta1.FeatureHelm, m, "helm release "+m[1])
+			add(libv1beta1.FeatureHelm, m, "helm release "+m[1], rs.ConflictMessage)
 		} else {
 			// A holder we cannot read: still a conflict on this release.
 			c := Conflict{Feature: libv1beta1.FeatureHelm, Object: "helm release " + rs.ReleaseNamespace + "/" + rs.ReleaseName, Message: rs.ConflictMessage}
@@ -71,10 +71,10 @@ func Conflicts(s *configv1beta1.ClusterSummary) []Conflict {
 			continue
 		}
 		for _, m := range objectConflict.FindAllStringSubmatch(*fs.FailureMessage, -1) {
-			add(fs.FeatureID, m, m[1])
+			add(fs.FeatureID, m, m[1], *fs.FailureMessage)
 		}
 		for _, m := range releaseConflict.FindAllStringSubmatch(*fs.FailureMessage, -1) {
-			add(fs.FeatureID, m, "helm release "+m[1])
+			add(fs.FeatureID, m, "helm release "+m[1], *fs.FailureMessage)
 		}
 	}
 	return out

@@ -95,7 +95,7 @@ func originStep(in *Input) (*Origin, Step, bool) {
 		parts = append(parts, "the source cluster no longer exists")
 	}
 	if oi.Report != nil {
-		parts = append(parts, fmt.Sprintf("the EventSource matches %d resources there now", len(oi.Report.Spec.MatchingResources)))
+		parts = append(parts, fmt.Sprintf("the EventSource matches %d resource(s) there now", len(oi.Report.Spec.MatchingResources)))
 	}
 	st.Detail = strings.Join(parts, "; ")
 	return &o, st, true

@@ -115,7 +115,7 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 			unwatched = unwatched || driftMode && !r.drift.watchingRelease(clusterKey, summaryKey, rs.ReleaseNamespace, rs.ReleaseName)
 		}
 	}
-	if bytes.Equal(fs.Hash, hash) && fs.Status == libv1beta1.FeatureStatusProvisioned && !lost && len(drifted) == 0 && !unwatched {
+	if bytes.Equal(fs.Hash, hash) && deployed(fs) && !lost && len(drifted) == 0 && !unwatched {
 		return ctrl.Result{}, nil // nothing changed: no Helm call at all
 	}
 

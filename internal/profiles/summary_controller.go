@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -68,6 +69,10 @@ type SummaryReconciler struct {
 
 	// drift watches deployed objects of summaries with drift detection.
 	drift *driftWatcher
+	// health watches the objects the summaries' health checks read;
+	// healthHeld records the holders that hold some of its watches.
+	health     *clusters.Watcher
+	healthHeld sync.Map
 }
 
 // profileOf is the profile a summary belongs to (configv1beta1.ProfileOf); a

@@ -41,6 +41,7 @@ func (r *SummaryReconciler) runFeatures(ctx context.Context, s *configv1beta1.Cl
 			result.RequeueAfter = res.RequeueAfter
 		}
 	}
+	errs = append(errs, r.checkHealth(ctx, s, cluster))
 	s.Status.ObservedGeneration = s.Generation
 	return result, errors.Join(errs...)
 }
@@ -94,7 +95,7 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if bytes.Equal(fs.Hash, hash) && fs.Status == libv1beta1.FeatureStatusProvisioned && !drifted {
+	if bytes.Equal(fs.Hash, hash) && deployed(fs) && !drifted {
 		// Nothing changed: no write to the managed cluster. A new revision of a Flux
 		// source with the same content is what is deployed: record it. Drift
 		// detection keeps watching what was deployed — after a manager restart or a

@@ -38,6 +38,7 @@ func (r *SummaryReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 		r.Concurrency = 10
 	}
 	r.drift = newDriftWatcher(r.Registry)
+	r.health = r.Registry.Watches().NewWatcher("health", r.healthEvent)
 	if r.Fleet.Reader == nil {
 		r.Fleet = clusters.FleetFor(mgr)
 	}

@@ -25,6 +25,9 @@ func (r *SummaryReconciler) withdraw(ctx context.Context, s *configv1beta1.Clust
 	if cluster, err := r.Fleet.Get(ctx, s.Cluster()); err == nil && !r.Shard.Owns(cluster.Object) {
 		return ctrl.Result{}, nil // the manager of the cluster's shard withdraws
 	}
+	if _, held := r.healthHeld.LoadAndDelete(healthHolder(s)); held {
+		r.health.Release(healthHolder(s), nil)
+	}
 	spec := &s.Spec.ClusterProfileSpec
 	leave := spec.StopMatchingBehavior == libv1beta1.LeavePolicies
 	prof := profileOf(s)

@@ -95,7 +95,11 @@ type Spec struct {
 	// +optional
 	DriftExclusions []libv1beta1.DriftExclusion `json:"driftExclusions,omitempty"`
 
-	// ValidateHealths must pass after deployment for a feature to be Provisioned.
+	// ValidateHealths must pass after deployment for a feature to be Provisioned:
+	// until every check of a feature passes on every object it selects in the
+	// cluster, the feature stays Provisioning with the failing check's message
+	// (and maxUpdate does not move on). The objects are watched: a change
+	// re-evaluates the checks.
 	// +optional
 	ValidateHealths []libv1beta1.ValidateHealth `json:"validateHealths,omitempty"`
 

@@ -453,8 +453,10 @@ type DriftExclusion struct {
 	Target *PatchSelector `json:"target,omitempty"`
 }
 
-// ValidateHealth is a check over deployed resources that must pass before a feature
-// counts as Provisioned.
+// ValidateHealth is a check over resources of one kind in the managed cluster
+// that must pass before a feature counts as Provisioned. Every selected object
+// must be healthy; no selected object passes. When both script and evaluateCEL
+// are set, both must hold.
 type ValidateHealth struct {
 	// Name identifies the check in messages.
 	// +kubebuilder:validation:MinLength=1
@@ -482,11 +484,13 @@ type ValidateHealth struct {
 	// +optional
 	LabelFilters []LabelFilter `json:"labelFilters,omitempty"`
 
-	// Script is a Lua program defining evaluate() that returns {healthy=bool, message=string}.
+	// Script is a Lua program defining evaluate(), which reads the object as the
+	// global obj and returns a table {healthy=bool, message=string}.
 	// +optional
 	Script string `json:"script,omitempty"`
 
-	// EvaluateCEL are CEL rules over `resource`; the resource is healthy if any is true.
+	// EvaluateCEL are CEL rules over `resource` (the object); it is healthy if any
+	// rule is true.
 	// +optional
 	EvaluateCEL []CELRule `json:"evaluateCEL,omitempty"`
 }

@@ -1,0 +1,170 @@
+// Package health evaluates the health checks of profiles (validateHealths):
+// Lua scripts and CEL rules over the objects of one kind in a managed cluster.
+// It is pure: callers list the objects (from the shared watches of the cluster)
+// and record the result.
+package health
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/scripting"
+	"github.com/tugboat-dev/tugboat/internal/selection"
+)
+
+// Check is one compiled validateHealths entry.
+type Check struct {
+	Name      string
+	Feature   libv1beta1.FeatureID
+	GVK       schema.GroupVersionKind
+	Namespace string
+	// Selector is the labelFilters as a label selector ("" when none).
+	Selector labels.Selector
+
+	where string
+	lua   *scripting.Lua
+	cel   []namedCEL
+}
+
+type namedCEL struct {
+	name string
+	rule *scripting.CEL
+}
+
+// Compile checks and compiles the validateHealths entry at index i: a script
+// that does not parse, a CEL rule that does not compile, a bad label filter or
+// an entry with neither a script nor rules is an error naming the entry and
+// the field.
+func Compile(i int, vh libv1beta1.ValidateHealth) (*Check, error) {
+	where := fmt.Sprintf("validateHealths[%d] %s", i, vh.Name)
+	c := &Check{
+		Name: vh.Name, Feature: vh.FeatureID, Namespace: vh.Namespace, where: where,
+		GVK: schema.GroupVersionKind{Group: vh.Group, Version: vh.Version, Kind: vh.Kind},
+	}
+	sel, err := selection.LabelFilters(vh.LabelFilters)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	c.Selector = sel
+	if vh.Script == "" && len(vh.EvaluateCEL) == 0 {
+		return nil, fmt.Errorf("%s: neither script nor evaluateCEL is set", where)
+	}
+	if vh.Script != "" {
+		if c.lua, err = scripting.CompileLua(vh.Script); err != nil {
+			return nil, fmt.Errorf("%s: script: %w", where, err)
+		}
+	}
+	for j, r := range vh.EvaluateCEL {
+		prg, err := scripting.CompileCEL(r.Rule, "resource")
+		if err != nil {
+			return nil, fmt.Errorf("%s: evaluateCEL[%d] %s: %w", where, j, r.Name, err)
+		}
+		c.cel = append(c.cel, namedCEL{name: r.Name, rule: prg})
+	}
+	return c, nil
+}
+
+// CompileAll compiles the checks gating one feature, in order.
+func CompileAll(checks []libv1beta1.ValidateHealth, feature libv1beta1.FeatureID) ([]*Check, error) {
+	var out []*Check
+	for i, vh := range checks {
+		if vh.FeatureID != feature {
+			continue
+		}
+		c, err := Compile(i, vh)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Result is the outcome of a check.
+type Result struct {
+	Healthy bool
+	// Message says which check and which object is not healthy, and why.
+	Message string
+}
+
+// Evaluate runs the check over the objects (those of its kind in the cluster;
+// the check keeps those of its namespace matching its label filters). Every
+// object must be healthy: the first that is not (in namespace/name order)
+// decides the message. No object to check passes, as in Sveltos. A script that
+// fails at run time, or returns no healthy field, makes the check unhealthy
+// with the error.
+func (c *Check) Evaluate(objs []unstructured.Unstructured) Result {
+	var checked []*unstructured.Unstructured
+	for i := range objs {
+		o := &objs[i]
+		if c.Namespace != "" && o.GetNamespace() != c.Namespace {
+			continue
+		}
+		if c.Selector != nil && !c.Selector.Matches(labels.Set(o.GetLabels())) {
+			continue
+		}
+		checked = append(checked, o)
+	}
+	slices.SortFunc(checked, func(a, b *unstructured.Unstructured) int {
+		return strings.Compare(a.GetNamespace()+"/"+a.GetName(), b.GetNamespace()+"/"+b.GetName())
+	})
+	for _, o := range checked {
+		healthy, why := c.evaluateOne(o.Object)
+		if !healthy {
+			name := o.GetName()
+			if o.GetNamespace() != "" {
+				name = o.GetNamespace() + "/" + name
+			}
+			msg := fmt.Sprintf("%s: %s %s is not healthy", c.where, c.GVK.Kind, name)
+			if why != "" {
+				msg += ": " + why
+			}
+			return Result{Message: msg}
+		}
+	}
+	return Result{Healthy: true}
+}
+
+// evaluateOne runs the script (healthy and message from the table
+// evaluate() returns) and the CEL rules (healthy when any is true); both must
+// pass when both are set.
+func (c *Check) evaluateOne(obj map[string]any) (bool, string) {
+	if c.lua != nil {
+		out, err := c.lua.Evaluate(map[string]any{"obj": obj})
+		if err != nil {
+			return false, "script: " + err.Error()
+		}
+		healthy, ok := out["healthy"].(bool)
+		if !ok {
+			return false, "script: evaluate() returned no boolean healthy field"
+		}
+		if !healthy {
+			msg, _ := out["message"].(string)
+			return false, msg
+		}
+	}
+	if len(c.cel) == 0 {
+		return true, ""
+	}
+	var errs []string
+	for _, r := range c.cel {
+		ok, err := r.rule.Eval(obj)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("evaluateCEL %s: %v", r.name, err))
+			continue
+		}
+		if ok {
+			return true, ""
+		}
+	}
+	if len(errs) > 0 {
+		return false, strings.Join(errs, "; ")
+	}
+	return false, "no evaluateCEL rule holds"
+}

@@ -1,0 +1,123 @@
+package profiles
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/health"
+	"github.com/tugboat-dev/tugboat/internal/selection"
+)
+
+// Health gates (validateHealths). A deployed feature whose checks do not all
+// pass stays Provisioning, its hash kept (nothing is deployed again), with the
+// failing check's message; it becomes Provisioned when they pass. The objects
+// checked are read from shared watches of the cluster (agentless, no polling):
+// any change of them brings the summary back.
+
+// healthHolderPrefix starts the names under which summaries hold the watches of
+// their health checks ("health:<namespace>/<name>").
+const healthHolderPrefix = "health:"
+
+func healthHolder(s *configv1beta1.ClusterSummary) string {
+	return healthHolderPrefix + s.Namespace + "/" + s.Name
+}
+
+// deployed reports whether a feature's current inputs are deployed: Provisioned,
+// or Provisioning with a hash (deployed, waiting for its health checks).
+func deployed(fs *configv1beta1.FeatureSummary) bool {
+	return fs.Status == libv1beta1.FeatureStatusProvisioned ||
+		fs.Status == libv1beta1.FeatureStatusProvisioning && len(fs.Hash) > 0
+}
+
+// healthEvent brings back the summaries holding a watch that saw a change (or
+// synced, or lost its connection and must be watched again).
+func (r *SummaryReconciler) healthEvent(ev clusters.WatchEvent) {
+	for _, h := range ev.Holders {
+		ns, name, ok := strings.Cut(strings.TrimPrefix(h, healthHolderPrefix), "/")
+		if ok && strings.HasPrefix(h, healthHolderPrefix) {
+			r.requeue(types.NamespacedName{Namespace: ns, Name: name})
+		}
+	}
+}
+
+// checkHealth evaluates the health checks of every deployed feature of the
+// summary and records the outcome in the feature's status. A check that does
+// not compile fails the feature (permanently, until the profile changes).
+func (r *SummaryReconciler) checkHealth(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster) error {
+	spec := &s.Spec.ClusterProfileSpec
+	holder := healthHolder(s)
+	keep := map[clusters.WatchKey]bool{}
+	if len(spec.ValidateHealths) == 0 || spec.SyncMode == libv1beta1.SyncModeDryRun {
+		if _, held := r.healthHeld.LoadAndDelete(holder); held {
+			r.health.Release(holder, keep)
+		}
+		return nil
+	}
+	r.healthHeld.Store(holder, struct{}{})
+	defer r.health.Release(holder, keep)
+	var errs []error
+	for i := range s.Status.FeatureSummaries {
+		fs := &s.Status.FeatureSummaries[i]
+		checks, err := health.CompileAll(spec.ValidateHealths, fs.FeatureID)
+		if err != nil {
+			_, _ = r.fail(s, fs, renderError{err})
+			continue
+		}
+		if len(checks) == 0 || !deployed(fs) {
+			continue
+		}
+		unhealthy, err := r.evaluateChecks(ctx, cluster.ID, holder, checks, keep)
+		switch {
+		case err != nil:
+			fs.Status, fs.FailureMessage = libv1beta1.FeatureStatusProvisioning, ptr(err.Error())
+			errs = append(errs, err)
+		case unhealthy != "":
+			if fs.Status == libv1beta1.FeatureStatusProvisioned {
+				r.event(s, "Warning", "Unhealthy", unhealthy)
+			}
+			fs.Status, fs.FailureMessage = libv1beta1.FeatureStatusProvisioning, ptr(unhealthy)
+		default:
+			if fs.Status != libv1beta1.FeatureStatusProvisioned {
+				r.event(s, "Normal", "Healthy", fmt.Sprintf("%s: every health check passes", fs.FeatureID))
+			}
+			fs.Status, fs.FailureMessage = libv1beta1.FeatureStatusProvisioned, nil
+		}
+	}
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// evaluateChecks runs the checks in order over the watched objects of the
+// cluster; the message of the first that fails, "" when all pass.
+func (r *SummaryReconciler) evaluateChecks(ctx context.Context, cluster libv1beta1.ClusterID, holder string, checks []*health.Check, keep map[clusters.WatchKey]bool) (string, error) {
+	for _, c := range checks {
+		key := clusters.WatchKey{Cluster: cluster, GVK: c.GVK}
+		if c.Selector != nil {
+			key.LabelSelector = c.Selector.String()
+		}
+		keep[key] = true
+		synced, err := r.health.Watch(ctx, key, holder)
+		if err != nil {
+			return "", fmt.Errorf("health check %s: %w", c.Name, err)
+		}
+		if !synced {
+			return fmt.Sprintf("health check %s: waiting for the watch of %s in cluster %s to sync", c.Name, c.GVK.Kind, cluster), nil
+		}
+		objs, err := r.health.List(key, c.Namespace)
+		if err != nil {
+			return "", fmt.Errorf("health check %s: %w", c.Name, err)
+		}
+		if res := c.Evaluate(objs); !res.Healthy {
+			return res.Message, nil
+		}
+	}
+	return "", nil
+}

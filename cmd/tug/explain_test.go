@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/yaml"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -158,6 +159,11 @@ func TestExplainReaches(t *testing.T) {
 	e := explainJSON(t, 0, "explain", "profile", "ClusterProfile/explain-reach", "--cluster=explain-reach/web")
 	if !e.Reaches || e.Outcome != explain.Reaches || e.Profile != "ClusterProfile/explain-reach" || e.Cluster != "explain-reach/web" || len(e.Steps) != 12 {
 		t.Errorf("-o json: %+v", e)
+	}
+	stdout, _, code = explainRun(t, "explain", "profile", "explain-reach", "--cluster=explain-reach/web", "-o", "yaml")
+	var y explain.Explanation
+	if code != 0 || yaml.Unmarshal([]byte(stdout), &y) != nil || y.Outcome != explain.Reaches || len(y.Steps) != 12 || y.Steps[1].Title != "clusterSelector env=prod" {
+		t.Errorf("-o yaml: exit code %d\n%s", code, stdout)
 	}
 }
 

@@ -48,6 +48,7 @@ type Check string
 // Checks, in the order steps are listed.
 const (
 	CheckOrigin          Check = "origin"          // a generated profile's EventTrigger, EventSource and source cluster
+	CheckProfileDeleting Check = "profileDeleting" // the profile is being deleted (only then)
 	CheckProfilePaused   Check = "profilePaused"   // the profile.projectsveltos.io/paused annotation
 	CheckCluster         Check = "cluster"         // the cluster exists
 	CheckNamespace       Check = "namespace"       // a Profile only matches clusters of its namespace
@@ -158,6 +159,11 @@ func Explain(in *Input) Explanation {
 	if o, step, ok := originStep(in); ok {
 		e.GeneratedBy = o
 		add(step)
+	}
+	if !in.Profile.GetDeletionTimestamp().IsZero() {
+		add(Step{Check: CheckProfileDeleting, Verdict: Blocks, Title: "profile being deleted",
+			Detail: fmt.Sprintf("%s has a deletion timestamp: its ClusterSummaries are withdrawn (stopMatchingBehavior %s) before it goes",
+				ref, stopMatching(in.Profile.GetSpec()))})
 	}
 	add(profilePausedStep(in.Profile, ref))
 	if in.Cluster == nil {

@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -331,5 +332,45 @@ func TestUnitExplainCAPI(t *testing.T) {
 	e = Explain(input(p, &v, summaryOf(p, &v, provisioned(libv1beta1.FeatureResources))))
 	if e.Outcome != Reaches || step(t, e, "ClusterSummary capi/web-capi-wl").Verdict != Passes {
 		t.Errorf("capi ready:\n%s", dump(e))
+	}
+}
+
+// The JSON form is what scripts read: its field names are stable and
+// documented (docs/explain.md).
+func TestUnitExplanationJSON(t *testing.T) {
+	e := Explanation{Profile: "ClusterProfile/web", Cluster: "apps/prod-1", Outcome: Blocked,
+		GeneratedBy: &Origin{EventTrigger: "t", EventSource: "s", SourceCluster: "apps/src", Resource: "ns/r", ObservedAt: "2026-01-02T03:04:05Z"},
+		Steps: []Step{
+			{Check: CheckClusterSelector, Verdict: Passes, Title: "clusterSelector env=prod", Detail: "cluster has env=prod"},
+			{Check: CheckConflict, Verdict: Blocks, Title: "Resources: conflict on ConfigMap apps/x", Detail: "held by ClusterProfile base (tier 50)",
+				Conflict: &Conflict{Feature: libv1beta1.FeatureResources, Object: "ConfigMap apps/x", Holder: "ClusterProfile base",
+					HolderKind: "ClusterProfile", HolderName: "base", HolderTier: 50, Message: "conflict on ConfigMap apps/x: ..."}},
+			{Check: CheckClusterRefs, Verdict: NotApplicable, Title: "no clusterRefs"},
+		}}
+	out, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"profile":"ClusterProfile/web","cluster":"apps/prod-1","outcome":"blocked","reaches":false,` +
+		`"generatedBy":{"eventTrigger":"t","eventSource":"s","sourceCluster":"apps/src","resource":"ns/r","observedAt":"2026-01-02T03:04:05Z"},` +
+		`"steps":[{"check":"clusterSelector","verdict":"passes","title":"clusterSelector env=prod","detail":"cluster has env=prod"},` +
+		`{"check":"conflict","verdict":"blocks","title":"Resources: conflict on ConfigMap apps/x","detail":"held by ClusterProfile base (tier 50)",` +
+		`"conflict":{"feature":"Resources","object":"ConfigMap apps/x","holder":"ClusterProfile base","holderKind":"ClusterProfile","holderName":"base","holderTier":50,"message":"conflict on ConfigMap apps/x: ..."}},` +
+		`{"check":"clusterRefs","verdict":"n.a.","title":"no clusterRefs"}]}`
+	if string(out) != want {
+		t.Errorf("JSON:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// A profile being deleted blocks: its summaries are withdrawn.
+func TestUnitExplainProfileDeleting(t *testing.T) {
+	web := sveltos("web", map[string]string{"env": "prod"})
+	p := clusterProfile("web", configv1beta1.Spec{ClusterSelector: libv1beta1.Selector{LabelSelector: metav1.LabelSelector{MatchLabels: map[string]string{"env": "prod"}}}, PolicyRefs: deploysConfigMap})
+	now := metav1.Now()
+	p.DeletionTimestamp = &now
+	e := Explain(input(p, web, summaryOf(p, web, provisioned(libv1beta1.FeatureResources))))
+	if s := e.Stop(); s == nil || s.Check != CheckProfileDeleting ||
+		s.Detail != "ClusterProfile/web has a deletion timestamp: its ClusterSummaries are withdrawn (stopMatchingBehavior WithdrawPolicies) before it goes" {
+		t.Errorf("deleting: %+v", s)
 	}
 }

@@ -23,7 +23,7 @@ import (
 
 const seedDir = "../../internal/scheduler/testdata/seed"
 
-func readSeed(t *testing.T, rel string) string {
+func readSeed(t testing.TB, rel string) string {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(seedDir, filepath.FromSlash(rel)))
 	if err != nil {
@@ -42,17 +42,17 @@ type tutorial struct {
 
 // registration is the platform team's onboarding of the hello-world app (the
 // tutorial's workloads/hello-world-app.yaml) pointing at the app's repository.
-func (tu *tutorial) registration(t *testing.T) string {
+func (tu *tutorial) registration(t testing.TB) string {
 	return strings.ReplaceAll(readSeed(t, "control-plane/main/workloads/hello-world-app.yaml"),
 		"https://github.com/kaizen/kalypso-app-src", tu.appSrc)
 }
 
 // baseRepo is an environment's base-repo.yaml pinned to commit.
-func baseRepo(t *testing.T, env, commit string) string {
+func baseRepo(t testing.TB, env, commit string) string {
 	return strings.Replace(readSeed(t, "control-plane/"+env+"/base-repo.yaml"), "3f2a9c1d7e5b4a6f8c0d2e4f6a8b0c1d3e5f7a9b", commit, 1)
 }
 
-func newTutorial(t *testing.T, prefix string) *tutorial {
+func newTutorial(t testing.TB, prefix string) *tutorial {
 	t.Helper()
 	tu := &tutorial{}
 	for _, r := range []struct {
@@ -89,7 +89,7 @@ func newTutorial(t *testing.T, prefix string) *tutorial {
 }
 
 // pinnedCommit is the commit the BaseRepo of an environment's branch pins.
-func (tu *tutorial) pinnedCommit(t *testing.T, env string) string {
+func (tu *tutorial) pinnedCommit(t testing.TB, env string) string {
 	t.Helper()
 	work := filepath.Join(t.TempDir(), "cp")
 	gitopstest.Git(t, filepath.Dir(work), "clone", "-q", "--single-branch", "--branch", env, tu.controlPlane, work)
@@ -105,14 +105,14 @@ func (tu *tutorial) pinnedCommit(t *testing.T, env string) string {
 }
 
 // branchHead is the head commit of a branch of a repository.
-func branchHead(t *testing.T, url, branch string) string {
+func branchHead(t testing.TB, url, branch string) string {
 	t.Helper()
 	out := gitopstest.Git(t, t.TempDir(), "ls-remote", "--heads", url, "refs/heads/"+branch)
 	head, _, _ := strings.Cut(out, "\t")
 	return head
 }
 
-func member(t *testing.T, name string) client.Client {
+func member(t testing.TB, name string) client.Client {
 	t.Helper()
 	c, err := client.New(env.Cluster(name).Config, client.Options{})
 	if err != nil {
@@ -121,7 +121,7 @@ func member(t *testing.T, name string) client.Client {
 	return c
 }
 
-func waitEnvironment(t *testing.T, ns, name, what string, check func(*v1alpha1.Environment) error) *v1alpha1.Environment {
+func waitEnvironment(t testing.TB, ns, name, what string, check func(*v1alpha1.Environment) error) *v1alpha1.Environment {
 	t.Helper()
 	var e *v1alpha1.Environment
 	testenv.Eventually(t, fmt.Sprintf("Environment %s/%s: %s", ns, name, what), func() error {
@@ -168,7 +168,7 @@ func promotionWaits(commit string, want ...string) func(*v1alpha1.Environment) e
 	}
 }
 
-func waitNamespace(t *testing.T, cluster, ns string) {
+func waitNamespace(t testing.TB, cluster, ns string) {
 	t.Helper()
 	c := member(t, cluster)
 	testenv.Eventually(t, fmt.Sprintf("namespace %s in %s", ns, cluster), func() error {
@@ -177,7 +177,7 @@ func waitNamespace(t *testing.T, cluster, ns string) {
 }
 
 // namespaces lists the namespaces of a member cluster whose names start with prefix.
-func namespaces(t *testing.T, cluster, prefix string) []string {
+func namespaces(t testing.TB, cluster, prefix string) []string {
 	t.Helper()
 	list := &corev1.NamespaceList{}
 	if err := member(t, cluster).List(context.Background(), list); err != nil {
@@ -192,7 +192,7 @@ func namespaces(t *testing.T, cluster, prefix string) []string {
 	return out
 }
 
-func ensureNamespace(t *testing.T, c client.Client, name string) {
+func ensureNamespace(t testing.TB, c client.Client, name string) {
 	t.Helper()
 	if err := c.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)

@@ -31,13 +31,13 @@ const platformNamespace = "platform"
 // setUpEnvironments creates, in the management cluster, the Environments dev
 // (promoting to stage as mode says) and stage, and the GitOpsRepos scheduling
 // them (direct pushes, the control plane polled every 2s).
-func setUpEnvironments(t *testing.T, tu *tutorial, mode v1alpha1.PromotionMode) {
+func setUpEnvironments(t testing.TB, ns string, tu *tutorial, mode v1alpha1.PromotionMode) {
 	t.Helper()
 	ctx := context.Background()
-	ensureNamespace(t, mgmt, platformNamespace)
+	ensureNamespace(t, mgmt, ns)
 	for _, name := range []string{"dev", "stage"} {
 		e := &v1alpha1.Environment{
-			ObjectMeta: metav1.ObjectMeta{Namespace: platformNamespace, Name: name},
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 			Spec:       v1alpha1.EnvironmentSpec{ControlPlane: v1alpha1.RepositoryReference{Repo: tu.controlPlane, Branch: name, Path: "."}},
 		}
 		if name == "dev" {
@@ -47,7 +47,7 @@ func setUpEnvironments(t *testing.T, tu *tutorial, mode v1alpha1.PromotionMode) 
 			t.Fatal(err)
 		}
 		repo := &v1alpha1.GitOpsRepo{
-			ObjectMeta: metav1.ObjectMeta{Namespace: platformNamespace, Name: name},
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 			Spec: v1alpha1.GitOpsRepoSpec{
 				RepositoryReference: v1alpha1.RepositoryReference{Repo: tu.gitops, Branch: name, Path: "."},
 				ControlPlane:        tu.controlPlane,
@@ -165,7 +165,7 @@ func promotionEvents(t *testing.T, reason string) int {
 func TestTutorialDevToStage(t *testing.T) {
 	ctx := context.Background()
 	tu := newTutorial(t, "tutorial")
-	setUpEnvironments(t, tu, v1alpha1.PromotionAutomatic)
+	setUpEnvironments(t, platformNamespace, tu, v1alpha1.PromotionAutomatic)
 
 	// Nothing is assigned at m0: every environment complies with it.
 	waitEnvironment(t, platformNamespace, "dev", "compliant with m0", compliantWith(tu.m0))

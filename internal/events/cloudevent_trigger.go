@@ -159,7 +159,7 @@ func (r *TriggerReconciler) receiveFor(ctx context.Context, trigger *libv1beta1.
 	id := c.ID.Normal()
 	key := entryKey(ev.Source(), ev.Subject())
 	reject := func(err error) (TriggerReceipt, error) {
-		tr.Rejected = fmt.Sprintf("%s rejected: %s", describeEvent(ev), err)
+		tr.Rejected = fmt.Sprintf("%s rejected: %s", describeEvent(ev), strings.TrimPrefix(err.Error(), describeEvent(ev)+": "))
 		r.event(trigger, corev1.EventTypeWarning, "CloudEventRejected", "cluster %s: %s", id, tr.Rejected)
 		if err := updateRecord(ctx, r.Client, r.Namespace, trigger.Name, id, func(cm *corev1.ConfigMap) bool {
 			if cm.Annotations[rejectedAnnotation] == tr.Rejected {

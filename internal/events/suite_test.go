@@ -19,6 +19,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/events"
 	"github.com/tugboat-dev/tugboat/internal/manager"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
@@ -51,6 +52,9 @@ func setup(ctx context.Context, env *testenv.Env) error {
 	if mgmt, err = client.New(env.Management().Config, client.Options{Scheme: api.NewScheme()}); err != nil {
 		return err
 	}
+	if err := startNATS(ctx); err != nil {
+		return err
+	}
 	if err := startManager(ctx); err != nil {
 		return err
 	}
@@ -77,6 +81,7 @@ func startManager(ctx context.Context) error {
 	opts := manager.DefaultOptions()
 	opts.MetricsAddr, opts.ProbeAddr, opts.LeaderElection = "0", "0", false
 	opts.SkipControllerNameValidation = true
+	opts.Events = &events.HTTPOptions{Address: eventsAddr, TokenSecret: eventsTokenSecret}
 	runCtx, cancel := context.WithCancel(ctx)
 	mgr, err := manager.New(runCtx, env.Management().Config, opts)
 	if err != nil {

@@ -164,7 +164,7 @@ func releaseError(hc libv1beta1.HelmChart, op string, err error) error {
 // it when the deployed revision's chart version or values differ. values are the
 // final (already rendered) chart values.
 func (c *Client) Apply(ctx context.Context, restConfig *rest.Config, chart libv1beta1.HelmChart, values map[string]any) (ApplyResult, error) {
-	return c.apply(ctx, restConfig, chart, values, false)
+	return c.apply(ctx, restConfig, Desired{Chart: chart, Values: values}, false)
 }
 
 // Reapply is Apply without the unchanged shortcut: a deployed release is upgraded
@@ -172,10 +172,11 @@ func (c *Client) Apply(ctx context.Context, restConfig *rest.Config, chart libv1
 // apply takes back fields someone else changed. Drift repair uses it to restore
 // deleted or modified objects of a release.
 func (c *Client) Reapply(ctx context.Context, restConfig *rest.Config, chart libv1beta1.HelmChart, values map[string]any) (ApplyResult, error) {
-	return c.apply(ctx, restConfig, chart, values, true)
+	return c.apply(ctx, restConfig, Desired{Chart: chart, Values: values}, true)
 }
 
-func (c *Client) apply(ctx context.Context, restConfig *rest.Config, chart libv1beta1.HelmChart, values map[string]any, force bool) (ApplyResult, error) {
+func (c *Client) apply(ctx context.Context, restConfig *rest.Config, d Desired, force bool) (ApplyResult, error) {
+	chart, values := d.Chart, d.Values
 	if chart.ReleaseName == "" || chart.ReleaseNamespace == "" {
 		return ApplyResult{}, releaseError(chart, "validate", errors.New("releaseName and releaseNamespace are required"))
 	}
@@ -188,6 +189,10 @@ func (c *Client) apply(ctx context.Context, restConfig *rest.Config, chart libv1
 		opts = &libv1beta1.HelmOptions{}
 	}
 	hash, err := ValuesHash(values)
+	if err != nil {
+		return ApplyResult{}, releaseError(chart, "validate", err)
+	}
+	patchesHash, err := hashPatches(d.Patches)
 	if err != nil {
 		return ApplyResult{}, releaseError(chart, "validate", err)
 	}
@@ -206,7 +211,7 @@ func (c *Client) apply(ctx context.Context, restConfig *rest.Config, chart libv1
 		if status.IsPending() {
 			return ApplyResult{}, releaseError(chart, "check release", fmt.Errorf("revision %d is %s: another operation is in progress", last.Version, status))
 		}
-		if !force && status == rcommon.StatusDeployed && unchanged(last, ref, hash, opts) {
+		if !force && status == rcommon.StatusDeployed && unchanged(last, ref, hash, opts) && last.Labels[PatchesHashLabel] == patchesHash {
 			info, err := describe(getter, last)
 			if err != nil {
 				return ApplyResult{}, releaseError(chart, "read release", err)
@@ -222,6 +227,9 @@ func (c *Client) apply(ctx context.Context, restConfig *rest.Config, chart libv1
 	labels := map[string]string{}
 	maps.Copy(labels, opts.Labels)
 	labels[ValuesHashLabel] = hash
+	if patchesHash != "" {
+		labels[PatchesHashLabel] = patchesHash
+	}
 	if values == nil {
 		values = map[string]any{}
 	}
@@ -233,6 +241,9 @@ func (c *Client) apply(ctx context.Context, restConfig *rest.Config, chart libv1
 	if last == nil || last.Info == nil || last.Info.Status == rcommon.StatusUninstalled {
 		result = ActionInstalled
 		in := newInstall(cfg, chart, opts, labels)
+		if len(d.Patches) > 0 {
+			in.PostRenderer = patchRenderer{patches: d.Patches}
+		}
 		rel, err = in.RunWithContext(ctx, ch, values)
 		if err != nil {
 			return ApplyResult{}, releaseError(chart, "install", err)
@@ -240,6 +251,9 @@ func (c *Client) apply(ctx context.Context, restConfig *rest.Config, chart libv1
 	} else {
 		result = ActionUpgraded
 		up := newUpgrade(cfg, chart, opts, labels)
+		if len(d.Patches) > 0 {
+			up.PostRenderer = patchRenderer{patches: d.Patches}
+		}
 		if force && !opts.UpgradeOptions.Force {
 			up.ForceConflicts = true // fields changed by someone else come back to the release
 		}

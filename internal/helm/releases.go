@@ -48,6 +48,9 @@ type Desired struct {
 	Chart libv1beta1.HelmChart
 	// Values are the rendered chart values (unused by an Uninstall entry).
 	Values map[string]any
+	// Patches apply to every object the chart renders (a post-renderer), in
+	// order, as the profile's patches apply to its other objects.
+	Patches []libv1beta1.Patch
 }
 
 // Holder is another profile managing a release in the same cluster.
@@ -219,11 +222,9 @@ func (c *Client) deployOne(ctx context.Context, restConfig *rest.Config, req *Re
 		}
 		return &deployer.ConflictError{Conflict: deployer.Conflict{Message: msg}}
 	}
-	apply := c.Apply
-	if req.Reapply[key] {
-		apply = c.Reapply // same chart and values: force an upgrade to restore the objects
-	}
-	applied, err := apply(ctx, restConfig, d.Chart, d.Values)
+	// Reapply (drift repair): same chart and values, an upgrade is forced to
+	// restore the objects.
+	applied, err := c.apply(ctx, restConfig, d, req.Reapply[key])
 	if err != nil {
 		return err
 	}

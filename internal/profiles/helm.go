@@ -57,7 +57,7 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 	}
 	prof := profileOf(s)
 	clusterKey := cluster.ID
-	charts, err := r.renderCharts(ctx, cluster, spec.HelmCharts, referenceNamespace(prof))
+	charts, err := r.renderCharts(ctx, cluster, spec.HelmCharts, spec.Patches, referenceNamespace(prof))
 	if err != nil {
 		return r.fail(s, fs, err)
 	}
@@ -190,7 +190,7 @@ func (r *SummaryReconciler) dryRunHelm(ctx context.Context, s *configv1beta1.Clu
 // valuesFrom ConfigMap/Secret (in key order) is such a template too.
 // referenceNamespace is where valuesFrom entries without a namespace resolve
 // (empty: the cluster's namespace).
-func (r *SummaryReconciler) renderCharts(ctx context.Context, cluster selection.Cluster, charts []libv1beta1.HelmChart, referenceNamespace string) ([]renderedChart, error) {
+func (r *SummaryReconciler) renderCharts(ctx context.Context, cluster selection.Cluster, charts []libv1beta1.HelmChart, patches []libv1beta1.Patch, referenceNamespace string) ([]renderedChart, error) {
 	clusterMap, err := templating.ClusterMap(cluster.Object)
 	if err != nil {
 		return nil, err
@@ -200,9 +200,15 @@ func (r *SummaryReconciler) renderCharts(ctx context.Context, cluster selection.
 		defaultNS = referenceNamespace
 	}
 	pc := templating.NewProfileContext(clusterMap, nil)
+	// The profile's patches apply to the objects of every release (a Helm
+	// post-renderer), rendered for the cluster like the values.
+	patches, err = renderPatches(patches, pc)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]renderedChart, 0, len(charts))
 	for i, hc := range charts {
-		rc := renderedChart{Desired: helm.Desired{Chart: hc, Values: map[string]any{}}}
+		rc := renderedChart{Desired: helm.Desired{Chart: hc, Values: map[string]any{}, Patches: patches}}
 		if hc.HelmChartAction == libv1beta1.HelmChartActionUninstall {
 			out = append(out, rc)
 			continue
@@ -241,10 +247,11 @@ func helmHash(charts []renderedChart) ([]byte, error) {
 		Chart   libv1beta1.HelmChart `json:"chart"`
 		Values  map[string]any       `json:"values"`
 		Sources []valuesSource       `json:"sources,omitempty"`
+		Patches []libv1beta1.Patch   `json:"patches,omitempty"`
 	}
 	entries := make([]entry, 0, len(charts))
 	for _, rc := range charts {
-		entries = append(entries, entry{Chart: rc.Chart, Values: rc.Values, Sources: rc.sources})
+		entries = append(entries, entry{Chart: rc.Chart, Values: rc.Values, Sources: rc.sources, Patches: rc.Patches})
 	}
 	data, err := json.Marshal(entries)
 	if err != nil {

@@ -53,6 +53,8 @@ type objectSource interface {
 	hash() ([]byte, error)
 	// render produces the objects, split by destination.
 	render() (remote, local []deployer.Desired, err error)
+	// patches are the profile's patches, rendered for the cluster.
+	patches() ([]libv1beta1.Patch, error)
 }
 
 // recordRevisions records, on a successful deploy, the Flux source revisions the
@@ -112,6 +114,10 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 	if err != nil {
 		return r.fail(s, fs, err)
 	}
+	patches, err := in.patches()
+	if err != nil {
+		return r.fail(s, fs, err)
+	}
 	started := time.Now()
 	var conflicts int
 	defer func() {
@@ -125,7 +131,7 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 		ContinueOnConflict: spec.ContinueOnConflict, ContinueOnError: spec.ContinueOnError,
 		DryRun:      spec.SyncMode == libv1beta1.SyncModeDryRun,
 		ExtraLabels: spec.ExtraLabels, ExtraAnnotations: spec.ExtraAnnotations,
-		Patches: spec.Patches, DriftExclusions: spec.DriftExclusions,
+		Patches: patches, DriftExclusions: spec.DriftExclusions,
 		Reapply: drifted, // a drifted object carries our hash but not our content
 	}
 	var deployed []deployer.ObjectRef

@@ -80,7 +80,10 @@ type Spec struct {
 	// +optional
 	KustomizationRefs []libv1beta1.KustomizationRef `json:"kustomizationRefs,omitempty"`
 
-	// Patches are applied to every object this profile deploys that they target.
+	// Patches are applied to every object this profile deploys that they target:
+	// policyRefs and kustomizationRefs objects, and the objects its Helm charts
+	// render (a post-renderer; a change of patches upgrades the release). Each
+	// patch is a template rendered for the cluster (.Cluster, .MgmtResources).
 	// +optional
 	Patches []libv1beta1.Patch `json:"patches,omitempty"`
 

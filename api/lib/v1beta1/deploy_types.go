@@ -432,7 +432,8 @@ type PatchSelector struct {
 // Patch is a strategic-merge patch or a JSON 6902 patch (a list of operations),
 // applied to every deployed object its target matches. It is a template.
 type Patch struct {
-	// Patch is the patch document in YAML or JSON.
+	// Patch is the patch document in YAML or JSON; in a profile it is a
+	// template rendered for each cluster.
 	// +kubebuilder:validation:MinLength=1
 	Patch string `json:"patch"`
 

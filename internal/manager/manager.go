@@ -251,6 +251,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 			WebhookAddress: opts.SchedulerWebhookAddress,
 			WebhookSecret:  opts.SchedulerWebhookSecret,
 			SourceInterval: opts.SchedulerSourceInterval,
+			Recorder:       mgr.GetEventRecorder("tugboat-scheduler"),
 		}
 		if err := scheduler.SetupWithManager(mgr); err != nil {
 			return nil, fmt.Errorf("setting up the scheduler controller: %w", err)

@@ -21,6 +21,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -85,6 +86,8 @@ type Reconciler struct {
 	// RetryInterval bounds the wait after a failure (default 1m).
 	DefaultInterval time.Duration
 	RetryInterval   time.Duration
+	// Recorder, when set, receives an Event when delivery fails or recovers.
+	Recorder events.EventRecorder
 	// SourceInterval is the interval of the generated Flux GitRepositories
 	// (default 1m); after each push of its own the controller asks for a fetch at once.
 	SourceInterval time.Duration

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,6 +22,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/api/scheduler/v1alpha1"
+	"github.com/tugboat-dev/tugboat/internal/conditions"
 	"github.com/tugboat-dev/tugboat/internal/gitops"
 	"github.com/tugboat-dev/tugboat/internal/scheduler"
 	"github.com/tugboat-dev/tugboat/internal/sources"
@@ -82,6 +84,11 @@ func ownedLabels(repo *v1alpha1.GitOpsRepo) map[string]string {
 // match its cluster-type folders; status.source, branchCommit, delivery and the
 // Delivered condition record the outcome. pushed asks the source to fetch at once.
 func (r *Reconciler) deliver(ctx context.Context, repo *v1alpha1.GitOpsRepo, env string, cp *gitops.ControlPlane, pushed bool) error {
+	var before metav1.Condition
+	if c := conditions.Get(repo, v1alpha1.ConditionDelivered); c != nil {
+		before = *c
+	}
+	defer r.deliveryEvent(repo, before)
 	branch, err := gitops.ReadBranch(ctx, r.cache(), repo.Spec.RepositoryReference)
 	if err != nil {
 		mark(repo, v1alpha1.ConditionDelivered, metav1.ConditionFalse, ReasonDeliveryFailed, fmt.Sprintf("environment %s: %v", env, err))
@@ -91,16 +98,29 @@ func (r *Reconciler) deliver(ctx context.Context, repo *v1alpha1.GitOpsRepo, env
 	for _, ct := range cp.Manifests.ClusterTypes {
 		clusterTypes[ct.Name] = ct
 	}
+	previous := map[string]v1alpha1.ClusterTypeDelivery{}
+	for _, d := range repo.Status.Delivery {
+		previous[d.ClusterType] = d
+	}
 	var (
 		deliveries []v1alpha1.ClusterTypeDelivery
 		profiles   []*configv1beta1.ClusterProfile
 		problems   []string
+		// kept are the profiles of cluster types whose delivery cannot be read
+		// now: left as they were (the last good state).
+		kept = map[string]bool{}
 	)
 	for _, name := range branch.ClusterTypes {
 		d := scheduler.Delivery{Mode: v1alpha1.DeliveryTugboat}
 		if ct, ok := clusterTypes[name]; ok {
 			if d, err = scheduler.DeliveryOf(ct); err != nil {
 				problems = append(problems, err.Error())
+				if prev, ok := previous[name]; ok {
+					deliveries = append(deliveries, prev)
+					if prev.Profile != "" {
+						kept[prev.Profile] = true
+					}
+				}
 				continue
 			}
 		}
@@ -117,7 +137,8 @@ func (r *Reconciler) deliver(ctx context.Context, repo *v1alpha1.GitOpsRepo, env
 
 	var errs []error
 	src := r.gitRepository(repo)
-	if len(profiles) > 0 && src == nil {
+	needSource := len(profiles) > 0 || len(kept) > 0
+	if needSource && src == nil {
 		// Nothing Flux can fetch: no profile either (it would only fail).
 		mark(repo, v1alpha1.ConditionDelivered, metav1.ConditionFalse, ReasonSourceUnsupported,
 			fmt.Sprintf("environment %s: Flux's source-controller cannot fetch %s (http, https and ssh URLs only): the cluster-type folders are not delivered by Tugboat", env, repo.Spec.Repo))
@@ -130,7 +151,7 @@ func (r *Reconciler) deliver(ctx context.Context, repo *v1alpha1.GitOpsRepo, env
 		src.SetNamespace(repo.Namespace)
 		src.SetName(SourceName(repo))
 	}
-	if len(profiles) > 0 {
+	if needSource {
 		if err := r.applyGenerated(ctx, src); err != nil {
 			errs = append(errs, err)
 		} else if pushed || repo.Status.BranchCommit != branch.Commit {
@@ -139,7 +160,7 @@ func (r *Reconciler) deliver(ctx context.Context, repo *v1alpha1.GitOpsRepo, env
 	} else if err := r.Client.Delete(ctx, src); err != nil && !apierrors.IsNotFound(err) && !meta.IsNoMatchError(err) {
 		errs = append(errs, fmt.Errorf("deleting GitRepository %s/%s: %w", src.GetNamespace(), src.GetName(), err))
 	}
-	keep := map[string]bool{}
+	keep := kept
 	for _, p := range profiles {
 		keep[p.Name] = true
 		if err := r.applyGenerated(ctx, p); err != nil {
@@ -151,7 +172,7 @@ func (r *Reconciler) deliver(ctx context.Context, repo *v1alpha1.GitOpsRepo, env
 	st := &repo.Status
 	st.BranchCommit, st.Delivery = branch.Commit, deliveries
 	st.Source = ""
-	if len(profiles) > 0 {
+	if needSource {
 		st.Source = repo.Namespace + "/" + src.GetName()
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -160,12 +181,27 @@ func (r *Reconciler) deliver(ctx context.Context, repo *v1alpha1.GitOpsRepo, env
 	}
 	if len(problems) > 0 {
 		mark(repo, v1alpha1.ConditionDelivered, metav1.ConditionFalse, ReasonDeliveryFailed,
-			fmt.Sprintf("environment %s: %s (the other cluster types are delivered)", env, strings.Join(problems, "; ")))
+			fmt.Sprintf("environment %s: %s (its delivery is left as it was; the other cluster types are delivered)", env, strings.Join(problems, "; ")))
 		return nil
 	}
 	mark(repo, v1alpha1.ConditionDelivered, metav1.ConditionTrue, ReasonDelivered,
 		fmt.Sprintf("environment %s: %d cluster type folder(s) of %s delivered (branch %s at %s)", env, len(deliveries), repo.Spec.Repo, repo.Spec.Branch, short(branch.Commit)))
 	return nil
+}
+
+// deliveryEvent records a Warning Event when delivery turns bad or fails for a
+// new reason (not on every poll), and a Normal one when it recovers.
+func (r *Reconciler) deliveryEvent(repo *v1alpha1.GitOpsRepo, before metav1.Condition) {
+	now := conditions.Get(repo, v1alpha1.ConditionDelivered)
+	if r.Recorder == nil || now == nil || (now.Status == before.Status && now.Reason == before.Reason && now.Message == before.Message) {
+		return
+	}
+	switch {
+	case now.Status != metav1.ConditionTrue:
+		r.Recorder.Eventf(repo, nil, corev1.EventTypeWarning, now.Reason, "Deliver", "GitOpsRepo %s/%s: %s", repo.Namespace, repo.Name, now.Message)
+	case before.Status == metav1.ConditionFalse:
+		r.Recorder.Eventf(repo, nil, corev1.EventTypeNormal, now.Reason, "Deliver", "GitOpsRepo %s/%s: %s", repo.Namespace, repo.Name, now.Message)
+	}
 }
 
 // clusterProfile delivers the folder <path>/<clusterType>/ of the branch to the

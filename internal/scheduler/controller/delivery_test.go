@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -134,6 +135,34 @@ func TestDeliveryObjects(t *testing.T) {
 		return fmt.Errorf("delivery %+v", r.Status.Delivery)
 	})
 	waitProfiles(t, got, "large")
+
+	// A delivery label Tugboat does not know: large keeps its profile (the last
+	// good state), and the status and an Event name the ClusterType and the cause.
+	largeType := strings.Replace(readSeed(t, "control-plane/dev/cluster-types/china-east-2/large/large.yaml"),
+		"  labels:\n", "  labels:\n    "+v1alpha1.DeliveryLabel+": fleet\n", 1)
+	bad := gitopstest.Commit(t, s.controlPlane, "dev", "", map[string]string{"cluster-types/china-east-2/large/large.yaml": largeType})
+	poke(t, key)
+	got = waitStatus(t, key, func(r *v1alpha1.GitOpsRepo) error {
+		c := condition(r, v1alpha1.ConditionDelivered)
+		if r.Status.ObservedCommit != bad || c.Status != metav1.ConditionFalse ||
+			!strings.Contains(c.Message, `ClusterType large: label scheduler.kalypso.io/delivery="fleet"`) {
+			return fmt.Errorf("observed %s, Delivered %s: %s", r.Status.ObservedCommit, c.Status, c.Message)
+		}
+		return nil
+	})
+	waitProfiles(t, got, "large")
+	testenv.Eventually(t, "a DeliveryFailed Event on the GitOpsRepo", func() error {
+		list := &eventsv1.EventList{}
+		if err := mgmt.List(ctx, list, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		for _, e := range list.Items {
+			if e.Reason == ReasonDeliveryFailed && e.Regarding.Name == "dev" && strings.Contains(e.Note, "ClusterType large") {
+				return nil
+			}
+		}
+		return fmt.Errorf("%d events, none DeliveryFailed naming ClusterType large", len(list.Items))
+	})
 
 	if err := mgmt.Delete(ctx, got); err != nil {
 		t.Fatal(err)

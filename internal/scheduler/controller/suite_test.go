@@ -78,6 +78,7 @@ func start(ctx context.Context, env *testenv.Env) error {
 		WorkDir:        filepath.Join(env.Dir(), "scheduler-work"),
 		InsteadOf:      map[string]string{"https://github.com/test/": "file://" + githubRoot + "/"},
 		WebhookAddress: "127.0.0.1:0",
+		Recorder:       mgr.GetEventRecorder("tugboat-scheduler"),
 	}
 	if err := rec.SetupWithManager(mgr); err != nil {
 		return err

@@ -136,6 +136,9 @@ type Input struct {
 	// Cluster is the cluster as selection sees it (clusters.View); nil when
 	// it does not exist.
 	Cluster *selection.Cluster
+	// NoClusterAPI: the management cluster serves no Cluster API (a Cluster
+	// API cluster cannot exist).
+	NoClusterAPI bool
 	// Sets holds, for each name in setRefs, the set (nil when it does not exist).
 	Sets map[string]*SetState
 	// Summary is the profile's ClusterSummary for the cluster; nil when none.
@@ -167,8 +170,11 @@ func Explain(in *Input) Explanation {
 	}
 	add(profilePausedStep(in.Profile, ref))
 	if in.Cluster == nil {
-		add(Step{Check: CheckCluster, Verdict: Blocks, Title: "cluster " + e.Cluster,
-			Detail: fmt.Sprintf("%s %s not found", in.ClusterID.Kind(), in.ClusterID.Key())})
+		detail := fmt.Sprintf("%s %s not found", in.ClusterID.Kind(), in.ClusterID.Key())
+		if in.ClusterID.IsCAPI() && in.NoClusterAPI {
+			detail += " (the management cluster serves no Cluster API)"
+		}
+		add(Step{Check: CheckCluster, Verdict: Blocks, Title: "cluster " + e.Cluster, Detail: detail})
 		return finish(e)
 	}
 	steps, selected := selectionSteps(in, ref)

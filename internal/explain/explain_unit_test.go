@@ -136,6 +136,8 @@ func TestUnitExplainStops(t *testing.T) {
 			Blocked, "Resources failed: failed 4 time(s) in a row: ConfigMap apps/manifests not found"},
 		{"missing cluster", &Input{Profile: reaching, ClusterID: libv1beta1.SveltosClusterID("apps", "gone")},
 			Blocked, "cluster apps/gone: SveltosCluster apps/gone not found"},
+		{"no Cluster API", &Input{Profile: reaching, ClusterID: libv1beta1.CAPIClusterID("apps", "wl"), NoClusterAPI: true},
+			Blocked, "cluster capi:apps/wl: Cluster apps/wl not found (the management cluster serves no Cluster API)"},
 		{"dependsOn", &Input{Profile: dependent, ClusterID: web.ID, Cluster: web, Summary: summaryOf(dependent, web),
 			Dependencies: map[string]*configv1beta1.ClusterSummary{"db": summaryOf(clusterProfile("db", configv1beta1.Spec{}), web,
 				failed(libv1beta1.FeatureHelm, "chart not found", 1))}},

@@ -20,7 +20,7 @@ import (
 func Load(ctx context.Context, fleet clusters.Fleet, p configv1beta1.ProfileRef, id libv1beta1.ClusterID) (*Input, error) {
 	r := fleet.Reader
 	id = id.Normal()
-	in := &Input{ClusterID: id}
+	in := &Input{ClusterID: id, NoClusterAPI: fleet.CAPI == clusters.CAPINone}
 	var profile configv1beta1.ProfileObject = &configv1beta1.ClusterProfile{}
 	if p.Kind == configv1beta1.ProfileKind {
 		profile = &configv1beta1.Profile{}

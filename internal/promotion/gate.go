@@ -102,14 +102,14 @@ func Decide(in Input) Decision {
 		return Decision{Message: waits + msg}
 	}
 	if in.BakeTime > 0 {
-		baked := in.Now.Sub(in.CompliantSince)
-		if in.CompliantSince.IsZero() || baked < in.BakeTime {
-			if baked < 0 || in.CompliantSince.IsZero() {
-				baked = 0
-			}
+		// Messages name absolute times, so that they do not change while waiting.
+		if in.CompliantSince.IsZero() {
+			return Decision{Message: fmt.Sprintf("%sbake time: %s of %s running %s everywhere", waits, in.BakeTime, in.From, Short(in.Commit)), RecheckAfter: in.BakeTime}
+		}
+		if until := in.CompliantSince.Add(in.BakeTime); in.Now.Before(until) {
 			return Decision{
-				Message:      fmt.Sprintf("%sbake time: %s has run %s for %s of %s", waits, in.From, Short(in.Commit), baked.Truncate(time.Second), in.BakeTime),
-				RecheckAfter: in.BakeTime - baked,
+				Message:      fmt.Sprintf("%sbake time: %s runs %s everywhere since %s; %s required (until %s)", waits, in.From, Short(in.Commit), stamp(in.CompliantSince), in.BakeTime, stamp(until)),
+				RecheckAfter: until.Sub(in.Now),
 			}
 		}
 	}
@@ -119,7 +119,7 @@ func Decide(in Input) Decision {
 	if len(in.Windows) > 0 {
 		if next, open := nextOpening(in.Windows, in.Now); !open {
 			return Decision{
-				Message:      fmt.Sprintf("%sthe next promotion window (%s), in %s", waits, describe(in.Windows), next.Truncate(time.Second)),
+				Message:      fmt.Sprintf("%sthe next promotion window (%s), opening %s", waits, describe(in.Windows), stamp(in.Now.Add(next))),
 				RecheckAfter: next,
 			}
 		}
@@ -190,6 +190,11 @@ func describe(windows []Window) string {
 		parts = append(parts, fmt.Sprintf("%s %s-%s UTC", days, clock(w.Start), clock(w.End)))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// stamp prints a time for messages: UTC, to the minute, with the weekday.
+func stamp(t time.Time) string {
+	return t.UTC().Format("Mon 15:04 UTC")
 }
 
 func clock(d time.Duration) string {

@@ -33,7 +33,8 @@ func TestDecide(t *testing.T) {
 			in.Waiting = "1 of 2 dev clusters run 3f2a9c1d7e5b; fleet/drone-dev runs 9c01aa000000"
 		}), false, false, "stage waits: 1 of 2 dev clusters run 3f2a9c1d7e5b; fleet/drone-dev runs 9c01aa000000", 0},
 		{"no commit", with(func(in *Input) { in.Commit = "" }), false, false, "stage waits: dev runs no known commit yet", 0},
-		{"baking", with(func(in *Input) { in.BakeTime = 90 * time.Minute }), false, false, "bake time: dev has run 3f2a9c1d7e5b for 1h0m0s of 1h30m0s", 30 * time.Minute},
+		{"baking", with(func(in *Input) { in.BakeTime = 90 * time.Minute }), false, false, "bake time: dev runs 3f2a9c1d7e5b everywhere since Wed 11:00 UTC; 1h30m0s required (until Wed 12:30 UTC)", 30 * time.Minute},
+		{"compliant, time unknown: the bake time starts now", with(func(in *Input) { in.BakeTime = time.Hour; in.CompliantSince = time.Time{} }), false, false, "bake time: 1h0m0s of dev running", time.Hour},
 		{"baked", with(func(in *Input) { in.BakeTime = 30 * time.Minute }), true, false, "promoting", 0},
 		{"manual without approval", with(func(in *Input) { in.Mode = Manual }), false, false, "approval of 3f2a9c1d7e5b (tug promote approve stage)", 0},
 		{"manual, approval of another commit", with(func(in *Input) { in.Mode = Manual; in.Approved = "9c01aa0" }), false, false, "approval of", 0},
@@ -41,10 +42,10 @@ func TestDecide(t *testing.T) {
 		{"manual, approved", with(func(in *Input) { in.Mode = Manual; in.Approved = "3f2a9c1" }), true, false, "promoting", 0},
 		{"manual, approved but not compliant", with(func(in *Input) { in.Mode = Manual; in.Approved = commit; in.Compliant = false }), false, false, "stage waits: dev does not run", 0},
 		{"inside a window", with(func(in *Input) { in.Windows = []Window{mustWindow([]time.Weekday{time.Wednesday}, "09:00", "17:00")} }), true, false, "promoting", 0},
-		{"outside a window", with(func(in *Input) { in.Windows = []Window{mustWindow(nil, "14:00", "15:00")} }), false, false, "the next promotion window (daily 14:00-15:00 UTC), in 2h0m0s", 2 * time.Hour},
+		{"outside a window", with(func(in *Input) { in.Windows = []Window{mustWindow(nil, "14:00", "15:00")} }), false, false, "the next promotion window (daily 14:00-15:00 UTC), opening Wed 14:00 UTC", 2 * time.Hour},
 		{"window on other days", with(func(in *Input) {
 			in.Windows = []Window{mustWindow([]time.Weekday{time.Friday, time.Monday}, "09:00", "17:00")}
-		}), false, false, "(Mon,Fri 09:00-17:00 UTC), in 45h0m0s", 45 * time.Hour},
+		}), false, false, "(Mon,Fri 09:00-17:00 UTC), opening Fri 09:00 UTC", 45 * time.Hour},
 		{"window spanning midnight, open on the next morning", with(func(in *Input) {
 			in.Now = time.Date(2026, 12, 3, 1, 0, 0, 0, time.UTC) // Thursday 01:00
 			in.Windows = []Window{mustWindow([]time.Weekday{time.Wednesday}, "22:00", "02:00")}

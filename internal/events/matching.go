@@ -3,18 +3,15 @@ package events
 import (
 	"fmt"
 	"strings"
-	"sync"
 
-	"github.com/google/cel-go/cel"
-	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/parse"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	k8sselection "k8s.io/apimachinery/pkg/selection"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/scripting"
+	"github.com/tugboat-dev/tugboat/internal/selection"
 )
 
 // Matcher is a compiled ResourceSelector of an EventSource. It is safe for
@@ -26,19 +23,12 @@ type Matcher struct {
 	// labels combines labelFilters and selector (ANDed); nil matches everything.
 	labels labels.Selector
 	cel    []celRule
-	lua    *luaProgram
+	lua    *scripting.Lua
 }
 
 type celRule struct {
-	name    string
-	program cel.Program
-}
-
-// luaProgram is a compiled `evaluate` script. LStates are not safe for
-// concurrent use, so each evaluation borrows one from the pool.
-type luaProgram struct {
-	proto *lua.FunctionProto
-	pool  sync.Pool
+	name string
+	rule *scripting.CEL
 }
 
 // CompileSelector validates a ResourceSelector and compiles its label filters,
@@ -58,14 +48,14 @@ func CompileSelector(rs libv1beta1.ResourceSelector) (*Matcher, error) {
 	}
 	m.labels = sel
 	for i, r := range rs.EvaluateCEL {
-		prg, err := compileCEL(r.Rule)
+		prg, err := scripting.CompileCEL(r.Rule, "resource")
 		if err != nil {
 			return nil, fmt.Errorf("resourceSelector %s: evaluateCEL[%d] (%s): %w", m.describe(), i, r.Name, err)
 		}
-		m.cel = append(m.cel, celRule{name: r.Name, program: prg})
+		m.cel = append(m.cel, celRule{name: r.Name, rule: prg})
 	}
 	if strings.TrimSpace(rs.Evaluate) != "" {
-		p, err := compileLua(rs.Evaluate)
+		p, err := scripting.CompileLua(rs.Evaluate)
 		if err != nil {
 			return nil, fmt.Errorf("resourceSelector %s: evaluate: %w", m.describe(), err)
 		}
@@ -122,7 +112,7 @@ func (m *Matcher) Matches(obj *unstructured.Unstructured) (bool, error) {
 		}
 	}
 	if m.lua != nil {
-		ok, err := m.lua.evaluate(obj.Object)
+		ok, err := m.evaluateLua(obj.Object)
 		if err != nil {
 			return false, fmt.Errorf("%s %s: evaluate: %w", obj.GetKind(), objectKey(obj), err)
 		}
@@ -142,58 +132,19 @@ func compileLabels(filters []libv1beta1.LabelFilter, selector *metav1.LabelSelec
 	if len(filters) == 0 && selector == nil {
 		return nil, nil
 	}
-	sel := labels.Everything()
+	sel, err := selection.LabelFilters(filters)
+	if err != nil {
+		return nil, err
+	}
 	if selector != nil {
 		s, err := metav1.LabelSelectorAsSelector(selector)
 		if err != nil {
 			return nil, fmt.Errorf("selector: %w", err)
 		}
-		sel = s
+		reqs, _ := sel.Requirements()
+		sel = s.Add(reqs...)
 	}
-	reqs := make([]labels.Requirement, 0, len(filters))
-	for i, f := range filters {
-		var (
-			op     k8sselection.Operator
-			values []string
-		)
-		switch f.Operation {
-		case libv1beta1.OperationEqual:
-			op, values = k8sselection.Equals, []string{f.Value}
-		case libv1beta1.OperationDifferent:
-			op, values = k8sselection.NotEquals, []string{f.Value}
-		case libv1beta1.OperationHas:
-			op = k8sselection.Exists
-		case libv1beta1.OperationDoesNotHave:
-			op = k8sselection.DoesNotExist
-		default:
-			return nil, fmt.Errorf("labelFilters[%d] (key %q): unknown operation %q (want Equal, Different, Has or DoesNotHave)", i, f.Key, f.Operation)
-		}
-		r, err := labels.NewRequirement(f.Key, op, values)
-		if err != nil {
-			return nil, fmt.Errorf("labelFilters[%d] (key %q): %w", i, f.Key, err)
-		}
-		reqs = append(reqs, *r)
-	}
-	return sel.Add(reqs...), nil
-}
-
-func compileCEL(rule string) (cel.Program, error) {
-	env, err := cel.NewEnv(cel.Variable("resource", cel.MapType(cel.StringType, cel.DynType)))
-	if err != nil {
-		return nil, fmt.Errorf("creating CEL environment: %w", err)
-	}
-	ast, iss := env.Compile(rule)
-	if iss != nil && iss.Err() != nil {
-		return nil, iss.Err()
-	}
-	if t := ast.OutputType(); t != cel.BoolType && t != cel.DynType {
-		return nil, fmt.Errorf("rule must evaluate to a bool, not %s", t)
-	}
-	prg, err := env.Program(ast)
-	if err != nil {
-		return nil, fmt.Errorf("building CEL program: %w", err)
-	}
-	return prg, nil
+	return sel, nil
 }
 
 // matchCEL is true when any rule evaluates to true. A rule that fails at
@@ -203,7 +154,7 @@ func (m *Matcher) matchCEL(obj map[string]any) (bool, error) {
 	var firstErr error
 	failed := 0
 	for _, r := range m.cel {
-		out, _, err := r.program.Eval(map[string]any{"resource": obj})
+		ok, err := r.rule.Eval(obj)
 		if err != nil {
 			failed++
 			if firstErr == nil {
@@ -211,7 +162,7 @@ func (m *Matcher) matchCEL(obj map[string]any) (bool, error) {
 			}
 			continue
 		}
-		if b, ok := out.Value().(bool); ok && b {
+		if ok {
 			return true, nil
 		}
 	}
@@ -221,97 +172,12 @@ func (m *Matcher) matchCEL(obj map[string]any) (bool, error) {
 	return false, nil
 }
 
-func compileLua(script string) (*luaProgram, error) {
-	chunk, err := parse.Parse(strings.NewReader(script), "evaluate")
+// evaluateLua runs the selector's script: matching=true in the table it returns.
+func (m *Matcher) evaluateLua(obj map[string]any) (bool, error) {
+	out, err := m.lua.Evaluate(map[string]any{"obj": obj})
 	if err != nil {
-		return nil, fmt.Errorf("parsing Lua: %w", err)
-	}
-	proto, err := lua.Compile(chunk, "evaluate")
-	if err != nil {
-		return nil, fmt.Errorf("compiling Lua: %w", err)
-	}
-	p := &luaProgram{proto: proto}
-	p.pool.New = func() any { return lua.NewState() }
-	// Define the function once to check that the script defines evaluate().
-	ls := p.pool.Get().(*lua.LState)
-	defer ls.Close()
-	if err := p.load(ls); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-func (p *luaProgram) load(ls *lua.LState) error {
-	ls.Push(ls.NewFunctionFromProto(p.proto))
-	if err := ls.PCall(0, lua.MultRet, nil); err != nil {
-		return fmt.Errorf("running Lua script: %w", err)
-	}
-	if fn, ok := ls.GetGlobal("evaluate").(*lua.LFunction); !ok || fn == nil {
-		return fmt.Errorf("the Lua script does not define function evaluate()")
-	}
-	return nil
-}
-
-func (p *luaProgram) evaluate(obj map[string]any) (bool, error) {
-	ls := p.pool.Get().(*lua.LState)
-	// A state that failed is dropped, not reused.
-	ok := false
-	defer func() {
-		if ok {
-			ls.SetTop(0)
-			p.pool.Put(ls)
-		} else {
-			ls.Close()
-		}
-	}()
-	if err := p.load(ls); err != nil {
 		return false, err
 	}
-	ls.SetGlobal("obj", toLua(ls, obj))
-	if err := ls.CallByParam(lua.P{Fn: ls.GetGlobal("evaluate"), NRet: 1, Protect: true}); err != nil {
-		return false, fmt.Errorf("calling evaluate(): %w", err)
-	}
-	ret := ls.Get(-1)
-	ls.Pop(1)
-	tbl, isTable := ret.(*lua.LTable)
-	if !isTable {
-		return false, fmt.Errorf("evaluate() returned %s, want a table {matching=bool, message=string}", ret.Type())
-	}
-	matching := lua.LVAsBool(tbl.RawGetString("matching"))
-	ok = true
+	matching, _ := out["matching"].(bool)
 	return matching, nil
-}
-
-// toLua converts a JSON-like Go value to a Lua value.
-func toLua(ls *lua.LState, v any) lua.LValue {
-	switch t := v.(type) {
-	case nil:
-		return lua.LNil
-	case bool:
-		return lua.LBool(t)
-	case string:
-		return lua.LString(t)
-	case int64:
-		return lua.LNumber(t)
-	case int:
-		return lua.LNumber(t)
-	case int32:
-		return lua.LNumber(t)
-	case float64:
-		return lua.LNumber(t)
-	case map[string]any:
-		tbl := ls.CreateTable(0, len(t))
-		for k, e := range t {
-			tbl.RawSetString(k, toLua(ls, e))
-		}
-		return tbl
-	case []any:
-		tbl := ls.CreateTable(len(t), 0)
-		for _, e := range t {
-			tbl.Append(toLua(ls, e))
-		}
-		return tbl
-	default:
-		return lua.LString(fmt.Sprint(t))
-	}
 }

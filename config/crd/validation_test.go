@@ -134,6 +134,36 @@ kind: ClusterProfile
 metadata: {name: unsupported-postdeletechecks}
 spec:
   postDeleteChecks: [{name: c, featureID: Resources, group: apps, version: v1, kind: Deployment}]`, `postDeleteChecks is not supported`},
+		{"unsupported SveltosCluster activeWindow", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: SveltosCluster
+metadata: {name: unsupported-activewindow, namespace: default}
+spec:
+  activeWindow: {from: "0 8 * * *", to: "0 18 * * *"}`, `activeWindow is not supported`},
+		{"unsupported SveltosCluster tokenRequestRenewalOption", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: SveltosCluster
+metadata: {name: unsupported-tokenrequestrenewaloption, namespace: default}
+spec:
+  tokenRequestRenewalOption: {renewTokenRequestInterval: 1h}`, `tokenRequestRenewalOption is not supported`},
+		{"unsupported SveltosCluster readinessChecks", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: SveltosCluster
+metadata: {name: unsupported-readinesschecks, namespace: default}
+spec:
+  readinessChecks: [{name: c, resourceSelectors: [{kind: Node, version: v1}], condition: x}]`, `readinessChecks is not supported`},
+		{"unsupported SveltosCluster livenessChecks", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: SveltosCluster
+metadata: {name: unsupported-livenesschecks, namespace: default}
+spec:
+  livenessChecks: [{name: c, resourceSelectors: [{kind: Node, version: v1}], condition: x}]`, `livenessChecks is not supported`},
+		{"unsupported SveltosCluster pullMode", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: SveltosCluster
+metadata: {name: unsupported-pullmode, namespace: default}
+spec:
+  pullMode: true`, `pullMode is not supported`},
 		{"EventTrigger without sourceClusterSelector", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: EventTrigger

@@ -206,6 +206,13 @@ func (r *SummaryReconciler) fail(s *configv1beta1.ClusterSummary, fs *configv1be
 	if permanent(err) {
 		return ctrl.Result{}, nil
 	}
+	if max := s.Spec.ClusterProfileSpec.MaxConsecutiveFailures; max != nil && fs.ConsecutiveFailures >= *max {
+		// No more retries: the next attempt comes with a change of the profile,
+		// what it references, or the cluster.
+		fs.FailureMessage = ptr(fmt.Sprintf("%s (stopped retrying after %d consecutive failures, maxConsecutiveFailures: "+
+			"a change of the profile, its references or the cluster retries)", err, fs.ConsecutiveFailures))
+		return ctrl.Result{}, nil
+	}
 	return ctrl.Result{}, err
 }
 

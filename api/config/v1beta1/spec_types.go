@@ -138,8 +138,11 @@ type Spec struct {
 	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="postDeleteChecks is not supported by this version of Tugboat"
 	PostDeleteChecks []libv1beta1.ValidateHealth `json:"postDeleteChecks,omitempty"`
 
-	// MaxConsecutiveFailures stops retrying a cluster after this many failures in a
-	// row (stored only).
+	// MaxConsecutiveFailures stops retrying a feature in a cluster after this
+	// many failures in a row (errors a retry could fix: an unreachable cluster or
+	// chart repository); the failure message says so. A change of the profile, of
+	// what it references or of the cluster tries again. Unset: retry with backoff
+	// forever.
 	// +kubebuilder:validation:Minimum=1
 	// +optional
 	MaxConsecutiveFailures *int32 `json:"maxConsecutiveFailures,omitempty"`

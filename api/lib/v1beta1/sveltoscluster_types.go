@@ -32,8 +32,8 @@ const (
 	ConnectionDown    ConnectionStatus = "Down"
 )
 
-// TokenRequestRenewalOption configures renewal of the token in the kubeconfig.
-// Accepted and stored; not acted upon yet.
+// TokenRequestRenewalOption configures renewal of the token in the kubeconfig
+// (rejected: see SveltosClusterSpec).
 type TokenRequestRenewalOption struct {
 	// RenewTokenRequestInterval is how often the token is renewed.
 	RenewTokenRequestInterval metav1.Duration `json:"renewTokenRequestInterval"`
@@ -49,7 +49,8 @@ type TokenRequestRenewalOption struct {
 	SAName string `json:"saName,omitempty"`
 }
 
-// ActiveWindow restricts when changes are pushed to a cluster. Accepted and stored; not acted upon yet.
+// ActiveWindow restricts when changes are pushed to a cluster (rejected: see
+// SveltosClusterSpec).
 type ActiveWindow struct {
 	// From is a cron expression for the start of the window.
 	From string `json:"from"`
@@ -57,8 +58,8 @@ type ActiveWindow struct {
 	To string `json:"to"`
 }
 
-// ClusterCheck is a readiness or liveness check over resources of the cluster.
-// Accepted and stored; not acted upon yet.
+// ClusterCheck is a readiness or liveness check over resources of the cluster
+// (rejected: see SveltosClusterSpec).
 type ClusterCheck struct {
 	// Name identifies the check.
 	Name string `json:"name"`
@@ -95,23 +96,35 @@ type SveltosClusterSpec struct {
 	// +optional
 	ConsecutiveFailureThreshold int `json:"consecutiveFailureThreshold,omitempty"`
 
-	// TokenRequestRenewalOption configures token renewal (stored; not acted upon yet).
+	// TokenRequestRenewalOption would renew the token in the kubeconfig. Not
+	// supported by this version of Tugboat: a SveltosCluster setting it is rejected.
+	// +kubebuilder:validation:XValidation:rule="false",message="tokenRequestRenewalOption is not supported by this version of Tugboat: renew the kubeconfig Secret yourself"
 	// +optional
 	TokenRequestRenewalOption *TokenRequestRenewalOption `json:"tokenRequestRenewalOption,omitempty"`
 
-	// ActiveWindow restricts when changes are pushed (stored; not acted upon yet).
+	// ActiveWindow would restrict when changes are pushed. Not supported by this
+	// version of Tugboat: a SveltosCluster setting it is rejected (spec.paused
+	// stops changes).
+	// +kubebuilder:validation:XValidation:rule="false",message="activeWindow is not supported by this version of Tugboat: use spec.paused"
 	// +optional
 	ActiveWindow *ActiveWindow `json:"activeWindow,omitempty"`
 
-	// ReadinessChecks must pass before the cluster is ready (stored; not acted upon yet).
+	// ReadinessChecks would have to pass before the cluster is ready. Not supported
+	// by this version of Tugboat: a SveltosCluster setting it is rejected.
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="readinessChecks is not supported by this version of Tugboat"
 	// +optional
 	ReadinessChecks []ClusterCheck `json:"readinessChecks,omitempty"`
 
-	// LivenessChecks must keep passing for the cluster to stay healthy (stored; not acted upon yet).
+	// LivenessChecks would have to keep passing for the cluster to stay healthy.
+	// Not supported by this version of Tugboat: a SveltosCluster setting it is rejected.
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="livenessChecks is not supported by this version of Tugboat"
 	// +optional
 	LivenessChecks []ClusterCheck `json:"livenessChecks,omitempty"`
 
-	// PullMode means the cluster pulls its configuration through an agent (stored; not acted upon yet).
+	// PullMode would have the cluster pull its configuration through an agent.
+	// Not supported by this version of Tugboat (it deploys agentless): pullMode:
+	// true is rejected.
+	// +kubebuilder:validation:XValidation:rule="!self",message="pullMode is not supported by this version of Tugboat: Tugboat reaches clusters agentless, through their kubeconfig"
 	// +optional
 	PullMode bool `json:"pullMode,omitempty"`
 }

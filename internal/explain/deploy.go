@@ -154,7 +154,7 @@ func dependsOnSteps(spec *configv1beta1.Spec, s *configv1beta1.ClusterSummary, i
 		switch {
 		case d == nil:
 			st.Verdict = Waits
-			st.Detail = fmt.Sprintf("ClusterProfile %s has no ClusterSummary on this cluster (it does not exist, does not match the cluster, or has not been deployed yet)%s", dep, reported)
+			st.Detail = fmt.Sprintf("%s %s has no ClusterSummary on this cluster (it does not exist, does not match the cluster, or has not been deployed yet)%s", ProfileRef(in.Profile).Kind, dep, reported)
 		default:
 			var pending []string
 			for _, fs := range d.Status.FeatureSummaries {

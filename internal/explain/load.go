@@ -74,7 +74,7 @@ func Load(ctx context.Context, fleet clusters.Fleet, p configv1beta1.ProfileRef,
 	in.Dependencies = map[string]*configv1beta1.ClusterSummary{}
 	for _, dep := range spec.DependsOn {
 		d := &configv1beta1.ClusterSummary{}
-		key := types.NamespacedName{Namespace: id.Namespace, Name: configv1beta1.ClusterSummaryNameFor(configv1beta1.ClusterProfileKind, dep, id)}
+		key := types.NamespacedName{Namespace: id.Namespace, Name: configv1beta1.ClusterSummaryNameFor(p.Kind, dep, id)}
 		found, err := get(ctx, r, key, d)
 		if err != nil {
 			return nil, err

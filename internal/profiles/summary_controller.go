@@ -167,7 +167,8 @@ func (r *SummaryReconciler) dependencies(ctx context.Context, s *configv1beta1.C
 	var missing []string
 	for _, dep := range s.Spec.ClusterProfileSpec.DependsOn {
 		other := &configv1beta1.ClusterSummary{}
-		name := configv1beta1.ClusterSummaryNameFor(configv1beta1.ClusterProfileKind, dep, s.Cluster())
+		// Dependencies are profiles of the same kind (a Profile's, in its namespace).
+		name := configv1beta1.ClusterSummaryNameFor(profileOf(s).Kind, dep, s.Cluster())
 		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: s.Namespace, Name: name}, other); err != nil {
 			if !apierrors.IsNotFound(err) {
 				return false, err

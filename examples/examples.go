@@ -1,8 +1,10 @@
 // Package examples carries the manifests users follow, inside the binaries that
 // need them: the database-as-a-service tutorial (dbaas/, the Sveltos tutorial's
 // four manifests byte for byte) and the Kalypso scheduler's templates and samples
-// (kalypso/). `tug dev tutorial` plays DBaaS from here, so an installed tug needs
-// no checkout; tests and benchmarks read the same files.
+// (kalypso/), and the multi-cluster scheduling tutorial's repositories
+// (kalypso-tutorial/). `tug dev tutorial` plays DBaaS and `tug dev tutorial
+// scheduling` the scheduling tutorial from here, so an installed tug needs no
+// checkout; tests and benchmarks read the same files.
 package examples
 
 import (
@@ -17,6 +19,11 @@ var dbaas embed.FS
 //go:embed kalypso/README.md kalypso/samples/*.yaml kalypso/templates/*.yaml
 var kalypso embed.FS
 
+// all: keeps the hidden folders of the control plane (.environments, .github).
+//
+//go:embed all:kalypso-tutorial
+var kalypsoTutorial embed.FS
+
 // DBaaS is the database-as-a-service tutorial's folder of manifests:
 // cloudnative-pg.yaml, auto-deploy-postgres-cluster.yaml,
 // fetch-postgres-data.yaml and job-to-create-table.yaml.
@@ -25,6 +32,15 @@ func DBaaS() fs.FS { return sub(dbaas, "dbaas") }
 // Kalypso is the Kalypso scheduler's folder: templates/ (the Template objects a
 // new installation starts with) and samples/ (one object of each kind).
 func Kalypso() fs.FS { return sub(kalypso, "kalypso") }
+
+// KalypsoTutorial is the multi-cluster scheduling tutorial (Kalypso's, seed 004)
+// as repositories: control-plane/{main,dev,stage} (the branches of the control
+// plane, main with the app's registration workloads/hello-world-app.yaml),
+// app-src/ (the app team's repository), expected/ (what the scheduler writes for
+// the functional-test target in dev), steps/ (files later steps add) and
+// member-crds/ (the Flux kinds the assignments' reconciler.yaml holds, so that a
+// member cluster without Flux stores them). See kalypso-tutorial/README.md.
+func KalypsoTutorial() fs.FS { return sub(kalypsoTutorial, "kalypso-tutorial") }
 
 // DBaaSManifest is one of the tutorial's manifests, by file name.
 func DBaaSManifest(name string) ([]byte, error) {

@@ -12,7 +12,7 @@ import (
 
 // The binaries carry the same files the folders hold, byte for byte.
 func TestEmbeddedCopiesAreTheFolders(t *testing.T) {
-	for dir, fsys := range map[string]fs.FS{"dbaas": examples.DBaaS(), "kalypso": examples.Kalypso()} {
+	for dir, fsys := range map[string]fs.FS{"dbaas": examples.DBaaS(), "kalypso": examples.Kalypso(), "kalypso-tutorial": examples.KalypsoTutorial()} {
 		var embedded []string
 		err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {

@@ -18,7 +18,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/gitops/gitopstest"
 )
 
-const seedDir = "../scheduler/testdata/seed"
+const seedDir = "../../examples/kalypso-tutorial"
 
 func readFile(t *testing.T, p string) string {
 	t.Helper()

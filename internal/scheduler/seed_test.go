@@ -14,7 +14,7 @@ import (
 	"github.com/tugboat-dev/tugboat/api/scheduler/v1alpha1"
 )
 
-const seedDir = "testdata/seed"
+const seedDir = "../../examples/kalypso-tutorial"
 
 // dirSource serves repositories from local folders, by URL.
 type dirSource map[string]string

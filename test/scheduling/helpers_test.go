@@ -21,7 +21,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
-const seedDir = "../../internal/scheduler/testdata/seed"
+const seedDir = "../../examples/kalypso-tutorial"
 
 func readSeed(t testing.TB, rel string) string {
 	t.Helper()

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tugboat-dev/tugboat/api/scheduler/v1alpha1"
 	"github.com/tugboat-dev/tugboat/config/crd"
+	"github.com/tugboat-dev/tugboat/examples"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/gitserver"
 	"github.com/tugboat-dev/tugboat/internal/manager"
@@ -63,7 +64,7 @@ func start(ctx context.Context, env *testenv.Env) error {
 	if mgr, mgmt, err = managertest.Start(ctx, env, opts); err != nil {
 		return err
 	}
-	memberCRDs, err := crd.Read(os.DirFS("testdata"), "member-crd-*.yaml")
+	memberCRDs, err := crd.Read(examples.KalypsoTutorial(), "member-crds/*.yaml")
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
-const seedDir = "../testdata/seed"
+const seedDir = "../../../examples/kalypso-tutorial"
 
 var (
 	env  *testenv.Env

@@ -2,7 +2,9 @@ package events_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -11,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/events"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
@@ -94,6 +97,16 @@ func TestCredentialsSecretIsCopiedToManagementCluster(t *testing.T) {
 		}
 		return nil
 	})
+	// The EventReport records the Secret, not its values: they are replaced by
+	// their hashes (EventReports are not Secrets, and many may read them).
+	for _, leak := range []string{"s3cr3t", base64.StdEncoding.EncodeToString([]byte("s3cr3t"))} {
+		if strings.Contains(string(report.Spec.Resources), leak) {
+			t.Fatalf("the EventReport carries the Secret's password (%q):\n%s", leak, report.Spec.Resources)
+		}
+	}
+	if !strings.Contains(string(report.Spec.Resources), events.DataHashesAnnotation) {
+		t.Errorf("the EventReport's Secret lacks the %s annotation:\n%s", events.DataHashesAnnotation, report.Spec.Resources)
+	}
 
 	trigger := &libv1beta1.EventTrigger{}
 	testenv.Eventually(t, "EventTrigger status", func() error {

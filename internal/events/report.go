@@ -3,6 +3,9 @@ package events
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -29,7 +32,7 @@ func reportSpec(source *libv1beta1.EventSource, cluster libv1beta1.ClusterID, ma
 		if !source.Spec.CollectResources {
 			continue
 		}
-		b, err := yaml.Marshal(resourceMap(&matches[i]))
+		b, err := yaml.Marshal(reportedResource(&matches[i]))
 		if err != nil {
 			return spec, fmt.Errorf("encoding %s %s: %w", matches[i].GetKind(), objectKey(&matches[i]), err)
 		}
@@ -42,6 +45,52 @@ func reportSpec(source *libv1beta1.EventSource, cluster libv1beta1.ClusterID, ma
 		spec.Resources = docs.Bytes()
 	}
 	return spec, nil
+}
+
+// DataHashesAnnotation, on a Secret recorded in an EventReport, holds the
+// SHA-256 of each of its data values (JSON: key → hex) in place of the data.
+const DataHashesAnnotation = "tugboat.dev/data-sha256"
+
+// reportedResource is what an EventReport records of a matching object: the
+// object itself, except a Secret's values. EventReports are plain custom
+// resources that many may read; a Secret's data and stringData are replaced by
+// the hash of each value (and the last-applied-configuration annotation, which
+// holds them too, is dropped). Instantiation does not read EventReports: it
+// renders from the watched objects.
+func reportedResource(obj *unstructured.Unstructured) map[string]any {
+	m := resourceMap(obj)
+	if obj.GroupVersionKind().Group != "" || obj.GetKind() != "Secret" {
+		return m
+	}
+	hashes := map[string]string{}
+	for _, field := range []string{"data", "stringData"} {
+		values, _ := m[field].(map[string]any)
+		for k, v := range values {
+			sum := sha256.Sum256([]byte(fmt.Sprint(v)))
+			hashes[k] = hex.EncodeToString(sum[:])
+		}
+		delete(m, field)
+	}
+	md, _ := m["metadata"].(map[string]any)
+	if md == nil {
+		md = map[string]any{}
+		m["metadata"] = md
+	}
+	ann, _ := md["annotations"].(map[string]any)
+	if ann == nil {
+		ann = map[string]any{}
+	}
+	delete(ann, "kubectl.kubernetes.io/last-applied-configuration")
+	if len(hashes) > 0 {
+		data, _ := json.Marshal(hashes)
+		ann[DataHashesAnnotation] = string(data)
+	}
+	if len(ann) > 0 {
+		md["annotations"] = ann
+	} else {
+		delete(md, "annotations")
+	}
+	return m
 }
 
 // writeReport keeps the EventReport of (source, cluster) current, writing only when it changed.

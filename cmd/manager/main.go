@@ -14,6 +14,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/tugboat-dev/tugboat/internal/dashboard"
 	"github.com/tugboat-dev/tugboat/internal/events"
 	"github.com/tugboat-dev/tugboat/internal/manager"
 	"github.com/tugboat-dev/tugboat/internal/postgreswriter"
@@ -52,6 +53,8 @@ func main() {
 	fs.StringVar(&evOpts.TLSCertFile, "events-tls-cert-file", "", "certificate the CloudEvents endpoint serves HTTPS with")
 	fs.StringVar(&evOpts.TLSKeyFile, "events-tls-key-file", "", "key of --events-tls-cert-file")
 	fs.StringVar(&evOpts.ClientCAFile, "events-client-ca-file", "", "CA bundle: a client certificate it signed authenticates a caller of the CloudEvents endpoint (mutual TLS)")
+	var dashboardAddress string
+	fs.StringVar(&dashboardAddress, "dashboard-bind-address", "", "address serving the read-only web dashboard, e.g. 127.0.0.1:8090 (empty: none; it has no authentication)")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	fs.AddGoFlagSet(flag.CommandLine) // also brings controller-runtime's --kubeconfig
@@ -79,6 +82,9 @@ func main() {
 			os.Exit(2)
 		}
 		opts.Events = &evOpts
+	}
+	if dashboardAddress != "" {
+		opts.Dashboard = &dashboard.Options{Address: dashboardAddress}
 	}
 	if enablePostgresWriter {
 		opts.PostgresWriter = &pgw

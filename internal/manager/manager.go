@@ -29,6 +29,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/dashboard"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
 	"github.com/tugboat-dev/tugboat/internal/events"
 	"github.com/tugboat-dev/tugboat/internal/helm"
@@ -97,6 +98,9 @@ type Options struct {
 	// Events, when set, serves the CloudEvents HTTP endpoint
 	// (POST /events/<namespace>/<cluster>).
 	Events *events.HTTPOptions
+
+	// Dashboard, when set, serves the read-only web dashboard (internal/dashboard).
+	Dashboard *dashboard.Options
 }
 
 // DefaultOptions are the defaults of cmd/manager's flags.
@@ -122,8 +126,10 @@ type Manager struct {
 	Metrics *metrics.Metrics
 	// Events is the CloudEvents HTTP endpoint (nil unless Options.Events is set).
 	Events *events.HTTPEndpoint
-	opts   Options
-	config *rest.Config
+	// Dashboard is the web dashboard (nil unless Options.Dashboard is set).
+	Dashboard *dashboard.Server
+	opts      Options
+	config    *rest.Config
 }
 
 // New creates the manager and registers every controller.
@@ -244,6 +250,13 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 			return nil, fmt.Errorf("setting up the CloudEvents endpoint: %w", err)
 		}
 	}
+	var board *dashboard.Server
+	if opts.Dashboard != nil {
+		board = &dashboard.Server{Fleet: fleet, Options: *opts.Dashboard}
+		if err := mgr.Add(board); err != nil {
+			return nil, fmt.Errorf("setting up the dashboard: %w", err)
+		}
+	}
 	if opts.Scheduler {
 		scheduler := &schedulercontroller.Reconciler{
 			Client:         mgr.GetClient(),
@@ -272,7 +285,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 			return nil, fmt.Errorf("setting up the PostgresWriter controller: %w", err)
 		}
 	}
-	return &Manager{Manager: mgr, Registry: registry, Metrics: tugMetrics, Events: endpoint, opts: opts, config: cfg}, nil
+	return &Manager{Manager: mgr, Registry: registry, Metrics: tugMetrics, Events: endpoint, Dashboard: board, opts: opts, config: cfg}, nil
 }
 
 // durationOrNil is nil for zero, so that controller-runtime applies its default.

@@ -1,0 +1,205 @@
+// Package dashboard serves a read-only web dashboard of the fleet from the
+// manager's cached client: clusters (SveltosClusters and Cluster API Clusters,
+// through clusters.Fleet), profiles with their ClusterSummaries' failures, the
+// explanation of one profile for one cluster (internal/explain, the same steps
+// `tug explain` prints), EventTriggers and scheduler Environments.
+//
+// Pages are server-rendered with html/template from embedded files; a small
+// script reloads the page's content every few seconds, so pages follow the
+// cache without a reload. Lists filter (?q=) and paginate (?page=) on the
+// server.
+package dashboard
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/tugboat-dev/tugboat/internal/clusters"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// DefaultPageSize is the number of rows of a list page.
+const DefaultPageSize = 100
+
+// DefaultRefresh is how often pages reload their content.
+const DefaultRefresh = 2 * time.Second
+
+// Options configure the dashboard.
+type Options struct {
+	// Address is where the dashboard is served ("host:port"). It has no
+	// authentication: keep it on loopback or behind a proxy that has.
+	Address string
+	// PageSize is the number of rows of a list page (default DefaultPageSize).
+	PageSize int
+	// Refresh is how often pages reload their content (default DefaultRefresh).
+	Refresh time.Duration
+}
+
+// Server is the dashboard: an http.Handler, and a manager Runnable serving it.
+type Server struct {
+	// Fleet reads everything: its Reader is the manager's cached client (or
+	// any client.Reader), its CAPI says whether Cluster API Clusters are read.
+	Fleet   clusters.Fleet
+	Options Options
+
+	once  sync.Once
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+
+	mu   sync.Mutex
+	addr net.Addr
+}
+
+// NeedLeaderElection is false: every replica serves the dashboard.
+func (s *Server) NeedLeaderElection() bool { return false }
+
+// Addr is the address the dashboard listens on, once it started.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// Start serves the dashboard until ctx ends.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.Options.Address)
+	if err != nil {
+		return fmt.Errorf("dashboard: %w", err)
+	}
+	s.mu.Lock()
+	s.addr = ln.Addr()
+	s.mu.Unlock()
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	log.FromContext(ctx).Info("serving the dashboard", "address", ln.Addr().String())
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// ServeHTTP serves the dashboard's pages.
+func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	s.once.Do(s.init)
+	s.mux.ServeHTTP(w, req)
+}
+
+func (s *Server) init() {
+	s.pages = parsePages()
+	static, _ := fs.Sub(staticFiles, "static")
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, req *http.Request) {
+		http.Redirect(w, req, "/clusters", http.StatusFound)
+	})
+	mux.HandleFunc("GET /clusters", s.page("clusters", s.clustersPage))
+	mux.HandleFunc("GET /clusters/{namespace}/{name}", s.page("cluster", s.clusterPage))
+	mux.HandleFunc("GET /profiles", s.page("profiles", s.profilesPage))
+	mux.HandleFunc("GET /profiles/ClusterProfile/{name}", s.page("profile", s.profilePage))
+	mux.HandleFunc("GET /profiles/Profile/{namespace}/{name}", s.page("profile", s.profilePage))
+	mux.HandleFunc("GET /explain", s.page("explain", s.explainPage))
+	mux.HandleFunc("GET /events", s.page("events", s.eventsPage))
+	mux.HandleFunc("GET /environments", s.page("environments", s.environmentsPage))
+	s.mux = mux
+}
+
+// parsePages parses each page template with the shared layout.
+func parsePages() map[string]*template.Template {
+	pages := map[string]*template.Template{}
+	for _, name := range []string{"clusters", "cluster", "profiles", "profile", "explain", "events", "environments"} {
+		pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
+	}
+	return pages
+}
+
+// errNotFound makes a page answer 404.
+type errNotFound struct{ what string }
+
+func (e errNotFound) Error() string { return e.what + " not found" }
+
+// errBadRequest makes a page answer 400.
+type errBadRequest struct{ err error }
+
+func (e errBadRequest) Error() string { return e.err.Error() }
+
+// layout is what every page's template receives.
+type layout struct {
+	Title   string
+	Nav     string
+	Refresh int64 // milliseconds
+	Error   string
+	Data    any
+}
+
+// page renders a page from what load returns.
+func (s *Server) page(name string, load func(*http.Request) (title string, data any, err error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		title, data, err := load(req)
+		status := http.StatusOK
+		l := layout{Title: title, Nav: nav(name), Refresh: s.refresh().Milliseconds(), Data: data}
+		if err != nil {
+			var nf errNotFound
+			var br errBadRequest
+			switch {
+			case errors.As(err, &nf):
+				status = http.StatusNotFound
+			case errors.As(err, &br):
+				status = http.StatusBadRequest
+			default:
+				status = http.StatusInternalServerError
+			}
+			l.Error = err.Error()
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+		if err := s.pages[name].ExecuteTemplate(w, "layout", l); err != nil {
+			log.FromContext(req.Context()).Error(err, "rendering the dashboard", "page", name)
+		}
+	}
+}
+
+// nav is the navigation entry a page belongs to.
+func nav(page string) string {
+	switch page {
+	case "cluster":
+		return "clusters"
+	case "profile", "explain":
+		return "profiles"
+	}
+	return page
+}
+
+func (s *Server) pageSize() int {
+	if s.Options.PageSize > 0 {
+		return s.Options.PageSize
+	}
+	return DefaultPageSize
+}
+
+func (s *Server) refresh() time.Duration {
+	if s.Options.Refresh > 0 {
+		return s.Options.Refresh
+	}
+	return DefaultRefresh
+}

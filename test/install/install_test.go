@@ -78,32 +78,35 @@ var (
 // installChart installs charts/tugboat (with a shard key) once; the tests share the release.
 func installChart(t *testing.T) {
 	t.Helper()
-	chartOnce.Do(func() { chartErr = helmInstall(context.Background()) })
+	chartOnce.Do(func() {
+		chartErr = helmInstall(context.Background(), chartRelease, chartNamespace, map[string]any{"shardKey": "blue"})
+	})
 	if chartErr != nil {
 		t.Fatal(chartErr)
 	}
 }
 
-func helmInstall(ctx context.Context) error {
+// helmInstall installs charts/tugboat as release into namespace (created) with values.
+func helmInstall(ctx context.Context, release, namespace string, values map[string]any) error {
 	ch, err := loader.Load(chartDir)
 	if err != nil {
 		return fmt.Errorf("loading %s: %w", chartDir, err)
 	}
-	getter, err := helm.NewRESTClientGetter(env.Cluster("target").Config, chartNamespace)
+	getter, err := helm.NewRESTClientGetter(env.Cluster("target").Config, namespace)
 	if err != nil {
 		return err
 	}
 	cfg := action.NewConfiguration()
-	if err := cfg.Init(getter, chartNamespace, "secret"); err != nil {
+	if err := cfg.Init(getter, namespace, "secret"); err != nil {
 		return err
 	}
 	in := action.NewInstall(cfg)
-	in.ReleaseName = chartRelease
-	in.Namespace = chartNamespace
+	in.ReleaseName = release
+	in.Namespace = namespace
 	in.CreateNamespace = true
 	// No pods run in a bare API server: wait for nothing but hooks.
 	in.WaitStrategy = kube.HookOnlyStrategy
-	if _, err := in.RunWithContext(ctx, ch, map[string]any{"shardKey": "blue"}); err != nil {
+	if _, err := in.RunWithContext(ctx, ch, values); err != nil {
 		return fmt.Errorf("helm install: %w", err)
 	}
 	return nil
@@ -357,9 +360,15 @@ func TestChartCRDsUpToDate(t *testing.T) {
 // buildDefault builds config/default with kustomize.
 func buildDefault(t *testing.T) []*unstructured.Unstructured {
 	t.Helper()
-	resMap, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), defaultDir)
+	return buildKustomization(t, defaultDir)
+}
+
+// buildKustomization builds the kustomization in dir, as `kubectl kustomize dir` does.
+func buildKustomization(t *testing.T, dir string) []*unstructured.Unstructured {
+	t.Helper()
+	resMap, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
-		t.Fatalf("kustomize build %s: %v", defaultDir, err)
+		t.Fatalf("kustomize build %s: %v", dir, err)
 	}
 	var objs []*unstructured.Unstructured
 	for _, r := range resMap.Resources() {

@@ -221,6 +221,15 @@ func (e *Env) startAPIServer(name string) (*Cluster, error) {
 	if err := os.WriteFile(c.KubeconfigPath, c.Kubeconfig, 0o600); err != nil {
 		return nil, err
 	}
+	if c.apiserver, err = e.launchAPIServer(name, port); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// launchAPIServer starts the kube-apiserver process of cluster name on port.
+func (e *Env) launchAPIServer(name string, port int) (*process, error) {
+	f := e.server
 	args := []string{
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
@@ -247,10 +256,7 @@ func (e *Env) startAPIServer(name string) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.apiserver, err = e.launcher.start(name+"/kube-apiserver", log, filepath.Join(e.binDir, "kube-apiserver"), args...); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return e.launcher.start(name+"/kube-apiserver", log, filepath.Join(e.binDir, "kube-apiserver"), args...)
 }
 
 // etcdPrefix is where a cluster's API server keeps its objects in the shared etcd.
@@ -374,6 +380,31 @@ func (e *Env) StopCluster(name string) error {
 		return fmt.Errorf("localkube: no cluster %q", name)
 	}
 	return c.apiserver.stop(10 * time.Second)
+}
+
+// RestartCluster starts again the API server of a cluster StopCluster stopped,
+// on the same address with the same data, and waits until it is ready: its
+// kubeconfig stays valid (tests use it to bring an unreachable cluster back).
+func (e *Env) RestartCluster(ctx context.Context, name string) error {
+	c := e.Cluster(name)
+	if c == nil {
+		return fmt.Errorf("localkube: no cluster %q", name)
+	}
+	if exited, _ := c.apiserver.exited(); !exited {
+		return fmt.Errorf("localkube: cluster %q is running", name)
+	}
+	port, err := strconv.Atoi(c.URL[strings.LastIndex(c.URL, ":")+1:])
+	if err != nil {
+		return fmt.Errorf("localkube: cluster %q: port of %s: %w", name, c.URL, err)
+	}
+	p, err := e.launchAPIServer(name, port)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	c.apiserver = p
+	e.mu.Unlock()
+	return e.waitReady(ctx, c)
 }
 
 // Stop stops every process and removes the work folder if Start created it. Safe to call twice.

@@ -32,6 +32,8 @@ const (
 	// withdrawGrace bounds how long a deleted summary waits for an unreachable
 	// cluster before it lets go without withdrawing.
 	withdrawGrace = 2 * time.Minute
+	// withdrawRetry is how often a withdrawal that failed is tried again.
+	withdrawRetry = 5 * time.Second
 	// maxEventMessage keeps event notes under the API server's limit.
 	maxEventMessage = 1000
 )

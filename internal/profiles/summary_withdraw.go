@@ -40,8 +40,14 @@ func (r *SummaryReconciler) withdraw(ctx context.Context, s *configv1beta1.Clust
 		err = r.withdrawHelm(ctx, s, leave)
 	}
 	if err != nil {
-		if time.Since(s.DeletionTimestamp.Time) < withdrawGrace {
-			return ctrl.Result{}, err
+		if left := withdrawGrace - time.Since(s.DeletionTimestamp.Time); left > 0 {
+			// Say so in status (the summary may stay for the whole grace period)
+			// and try again soon, whatever the error backoff would say: the
+			// cluster's return must not wait for a long backoff.
+			msg := fmt.Sprintf("withdrawing from cluster %s: %v (retrying; released without withdrawing after %s)", s.Cluster(), err, withdrawGrace)
+			s.Status.FailureMessage = ptr(msg)
+			r.event(s, corev1.EventTypeWarning, "WithdrawFailed", msg)
+			return ctrl.Result{RequeueAfter: min(withdrawRetry, left)}, nil
 		}
 		r.event(s, corev1.EventTypeWarning, "WithdrawAbandoned", fmt.Sprintf("cluster unreachable for %s, released without withdrawing: %v", withdrawGrace, err))
 	}

@@ -29,6 +29,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -65,6 +66,10 @@ type Registry struct {
 
 	// watches is the one watch facility over the registry's connections.
 	watches *Watches
+
+	// troubles carries the clusters whose watches failed, for the cluster
+	// controller to probe at once (see Troubles).
+	troubles chan event.GenericEvent
 
 	mu    sync.Mutex
 	conns map[libv1beta1.ClusterID]*Connection
@@ -113,9 +118,29 @@ func NewRegistry(opts RegistryOptions) *Registry {
 		managementConfig: opts.ManagementConfig,
 		probeTimeout:     opts.ProbeTimeout,
 		conns:            map[libv1beta1.ClusterID]*Connection{},
+		troubles:         make(chan event.GenericEvent, 256),
 	}
 	r.watches = newWatches(r, opts.Log.WithName("cluster-watches"))
 	return r
+}
+
+// Troubles yields a SveltosCluster (namespace and name only) each time a watch
+// on its connection fails: the cluster controller probes it at once instead of
+// at the next periodic probe, so its state follows what the manager sees.
+func (r *Registry) Troubles() <-chan event.GenericEvent { return r.troubles }
+
+// reportTrouble tells the cluster controller that a watch on cluster failed
+// (dropped when the controller is behind: it is probing already).
+func (r *Registry) reportTrouble(cluster libv1beta1.ClusterID) {
+	if cluster.IsCAPI() {
+		return // Cluster API clusters are not probed
+	}
+	sc := &libv1beta1.SveltosCluster{}
+	sc.Namespace, sc.Name = cluster.Namespace, cluster.Name
+	select {
+	case r.troubles <- event.GenericEvent{Object: sc}:
+	default:
+	}
 }
 
 // Watches is the facility through which every controller watches the
@@ -159,6 +184,9 @@ type Connection struct {
 	// through this connection: the cost measure of "unchanged costs nothing".
 	writes atomic.Int64
 
+	// trouble reports a failed watch on this connection to the registry.
+	trouble func(libv1beta1.ClusterID)
+
 	mu      sync.Mutex
 	client  client.Client
 	dynamic dynamic.Interface
@@ -186,7 +214,7 @@ func (r *Registry) Get(ctx context.Context, cluster libv1beta1.ClusterID) (*Conn
 		old.close()
 		events = append(events, ConnectionEvent{Cluster: cluster, Connection: old, Closed: true})
 	}
-	c := &Connection{Cluster: cluster, scheme: r.scheme, fingerprint: fingerprint}
+	c := &Connection{Cluster: cluster, scheme: r.scheme, fingerprint: fingerprint, trouble: r.reportTrouble}
 	c.Config = countingConfig(cfg, &c.writes)
 	r.conns[cluster] = c
 	publish := r.publishLocked(append(events, ConnectionEvent{Cluster: cluster, Connection: c})...)

@@ -90,7 +90,9 @@ func (r *SummaryReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 	b = r.Fleet.Watch(b, handler.EnqueueRequestsFromMapFunc(r.byCluster), clusters.ViewChanged(func(o, n selection.Cluster) bool {
 		// Templates see the whole cluster object (.Cluster): any change of its
 		// spec (SveltosCluster spec.data, a Cluster API Cluster's topology) counts.
-		return !equalMaps(o.Labels, n.Labels) || o.Eligible() != n.Eligible() || o.Paused != n.Paused ||
+		// A connection coming back (Down → Healthy) brings the summaries back at
+		// once, rather than when their retry backoff says.
+		return !equalMaps(o.Labels, n.Labels) || o.Eligible() != n.Eligible() || o.Paused != n.Paused || o.Down != n.Down ||
 			o.Object.GetGeneration() != n.Object.GetGeneration()
 	}))
 	return b.

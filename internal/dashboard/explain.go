@@ -15,8 +15,9 @@ import (
 
 type explainData struct {
 	Explanation explain.Explanation
-	// Stop is the 1-based number of the deciding step (0: the profile reaches).
-	Stop        int
+	// Stop is the deciding step (nil: the profile reaches), StopNumber its number from 1.
+	Stop        *explain.Step
+	StopNumber  int
 	ProfileLink string
 	ClusterLink string
 }
@@ -42,10 +43,10 @@ func (s *Server) explainPage(req *http.Request) (string, any, error) {
 		return title, nil, err
 	}
 	d := explainData{Explanation: explain.Explain(in), ProfileLink: profileLink(ref), ClusterLink: clusterLink(id)}
-	if stop := d.Explanation.Stop(); stop != nil {
+	if d.Stop = d.Explanation.Stop(); d.Stop != nil {
 		for i := range d.Explanation.Steps {
-			if &d.Explanation.Steps[i] == stop {
-				d.Stop = i + 1
+			if &d.Explanation.Steps[i] == d.Stop {
+				d.StopNumber = i + 1
 			}
 		}
 	}

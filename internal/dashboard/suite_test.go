@@ -1,0 +1,45 @@
+package dashboard_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tugboat-dev/tugboat/internal/dashboard"
+	"github.com/tugboat-dev/tugboat/internal/manager/managertest"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
+)
+
+var (
+	env  *testenv.Env
+	mgmt client.Client // direct client of the management cluster
+	// baseURL is the dashboard the test manager serves, from its cache.
+	baseURL string
+)
+
+// The tests run the real manager, its dashboard on a loopback port, against
+// real API servers: pages show what the controllers wrote, read from the
+// manager's cache. Under -short only the TestUnit… tests (and benchmarks) run.
+func TestMain(m *testing.M) {
+	os.Exit(testenv.Main(m, testenv.Options{Clusters: []string{"mgmt", "app"}, InstallCRDs: true}, &env,
+		func(ctx context.Context, env *testenv.Env) error {
+			opts := managertest.Options(env)
+			opts.Dashboard = &dashboard.Options{Address: "127.0.0.1:0", Refresh: 300 * time.Millisecond, PageSize: 20}
+			mgr, c, err := managertest.Start(ctx, env, opts)
+			if err != nil {
+				return err
+			}
+			mgmt = c
+			for deadline := time.Now().Add(30 * time.Second); mgr.Dashboard.Addr() == nil; time.Sleep(50 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					return fmt.Errorf("the dashboard did not start")
+				}
+			}
+			baseURL = "http://" + mgr.Dashboard.Addr().String()
+			return nil
+		}))
+}

@@ -9,7 +9,9 @@
 //
 // With -gitops K (default 10) it also times K git pushes reaching a profile's
 // clusters through Flux's real source-controller (built by `make testbin`).
-// -phases runs only some phases while iterating.
+// -phases runs only some phases while iterating; with -section cloudevents
+// the report of that phase replaces its section of -out and the rest of the
+// file is kept (a phase measured alone without rewriting the other results).
 //
 // It is a program, not a test: `go test ./...` never runs it.
 package main
@@ -52,21 +54,23 @@ import (
 const profileLabel = "bench.tugboat.dev/profile"
 
 type config struct {
-	servers     int
-	perServer   int
-	objects     int
-	sizes       []int
-	driftN      int
-	driftAll    bool
-	eventsN     int
-	steady      time.Duration
-	concurrency int
-	timeout     time.Duration
-	out         string
-	gobench     string
-	cpuprofile  string
-	command     string
-	verbose     bool
+	servers      int
+	perServer    int
+	objects      int
+	sizes        []int
+	driftN       int
+	driftAll     bool
+	eventsN      int
+	cloudEventsN int    // samples per way of the CloudEvents phase
+	section      string // write only this phase's section into -out
+	steady       time.Duration
+	concurrency  int
+	timeout      time.Duration
+	out          string
+	gobench      string
+	cpuprofile   string
+	command      string
+	verbose      bool
 
 	gitopsN        int // GitOps samples (pushes); 0 skips the phase
 	gitopsClusters int
@@ -74,7 +78,7 @@ type config struct {
 }
 
 // allPhases are the phases -phases selects from, in the order they run.
-var allPhases = []string{"fanout", "label", "gitops", "drift", "events", "steady"}
+var allPhases = []string{"fanout", "label", "gitops", "drift", "events", "cloudevents", "steady"}
 
 // on reports whether a phase runs.
 func (c config) on(phase string) bool {
@@ -123,6 +127,8 @@ func main() {
 	flag.IntVar(&cfg.driftN, "drift", 20, "drift corrections to time")
 	flag.BoolVar(&cfg.driftAll, "drift-all", false, "put the drift profile on every cluster, not one registration per API server")
 	flag.IntVar(&cfg.eventsN, "events", 20, "event→deploy samples to time")
+	flag.IntVar(&cfg.cloudEventsN, "cloudevents", 100, "CloudEvents phase: samples per way (Kubernetes object, HTTP endpoint, NATS)")
+	flag.StringVar(&cfg.section, "section", "", "write only this phase's section into -out, keeping the rest of the file (supported: cloudevents)")
 	flag.DurationVar(&cfg.steady, "steady", time.Minute, "steady-state window with nothing changing")
 	flag.IntVar(&cfg.concurrency, "concurrency", 0, "manager concurrency per controller (0: manager default)")
 	flag.DurationVar(&cfg.timeout, "wait", 3*time.Minute, "longest wait for one convergence")
@@ -142,6 +148,9 @@ func main() {
 			fatalf("bad -phases entry %q (phases: %s)", ph, strings.Join(allPhases, ","))
 		}
 		cfg.phases[ph] = true
+	}
+	if cfg.section != "" && (cfg.section != "cloudevents" || cfg.out == "" || !cfg.phases[cfg.section]) {
+		fatalf("-section supports cloudevents only, with -out and the phase in -phases")
 	}
 	cfg.gitopsClusters = min(cfg.gitopsClusters, cfg.servers*cfg.perServer)
 	if cfg.on("gitops") {
@@ -174,6 +183,12 @@ func main() {
 		h.rep.notef("**The run stopped early:** %v", err)
 	}
 	md := h.rep.markdown()
+	if cfg.section != "" {
+		var serr error
+		if md, serr = spliceSection(readFile(cfg.out), h.rep.sectionMarkdown(cfg.section)); serr != nil {
+			fatalf("%v", serr)
+		}
+	}
 	fmt.Print(md)
 	if cfg.out != "" {
 		if werr := writeReport(cfg.out, md); werr != nil {
@@ -254,6 +269,9 @@ func (h *harness) run(ctx context.Context) error {
 	opts.MetricsAddr, opts.ProbeAddr, opts.LeaderElection = "0", "0", false
 	if h.cfg.concurrency > 0 {
 		opts.Concurrency = h.cfg.concurrency
+	}
+	if h.cfg.on("cloudevents") {
+		opts.Events = eventsOptions()
 	}
 	h.rep.setupf("manager in-process: manager.DefaultOptions() with metrics/probes off, no leader election, Concurrency %d, ProbeInterval %s",
 		opts.Concurrency, opts.ProbeInterval)
@@ -336,6 +354,12 @@ func (h *harness) run(ctx context.Context) error {
 	if h.cfg.on("events") {
 		if err := h.events(ctx); err != nil {
 			return err
+		}
+	}
+	// 7. CloudEvents → deploy, against the Kubernetes-event path.
+	if h.cfg.on("cloudevents") {
+		if err := h.cloudEvents(ctx); err != nil {
+			return fmt.Errorf("CloudEvents phase: %w", err)
 		}
 	}
 	// 4. Steady state, then 5. memory at the end.

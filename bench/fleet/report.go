@@ -54,6 +54,8 @@ type report struct {
 
 	gitops *gitopsResult
 
+	cloudEvents *cloudEventsResult
+
 	steady *steady
 	mem    []memRow
 }
@@ -296,6 +298,7 @@ func (r *report) markdown() string {
 	}
 	p("")
 	r.gitopsSection(p)
+	r.cloudEventsSection(p)
 	r.gobench(p)
 	r.cpuProfile(p)
 	return b.String()
@@ -394,6 +397,12 @@ func (r *report) targets(p func(string, ...any)) {
 			g.n, ms(v), ms(g.tugboat.max()), ms(g.source.quantile(.9)), ms(g.total.quantile(.9)), verdict(v < gitopsTarget && g.tugboat.failures == 0))
 	} else if r.cfg.on("gitops") {
 		p("| GitOps push → %d clusters, Tugboat's part p90 < 300 ms | pending | – |", r.cfg.gitopsClusters)
+	}
+	if c := r.cloudEvents; c != nil && len(c.modes["http"].deploy.samples) > 0 {
+		d := c.modes["http"].deploy
+		v := d.quantile(.99)
+		p("| CloudEvent over HTTP → generated profile deployed p99 < 300 ms (issue 16) | %s (Kubernetes-event baseline %s) | %s |", ms(v),
+			ms(c.modes["kubernetes"].deploy.quantile(.99)), verdict(v < 300*time.Millisecond && d.failures == 0))
 	}
 	if len(r.mem) > 0 {
 		m := r.mem[len(r.mem)-1].m
@@ -495,6 +504,42 @@ func (r *report) cpuProfile(p func(string, ...any)) {
 		p("```")
 		p("")
 	}
+}
+
+// sectionMarkdown is one phase's section alone.
+func (r *report) sectionMarkdown(phase string) string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	if phase == "cloudevents" {
+		r.cloudEventsSection(p)
+	}
+	return b.String()
+}
+
+// spliceSection puts section (a "## N. …" heading and its text) into the
+// report prev: in place of the section with the same number, else before the
+// Go benchmarks, else at the end.
+func spliceSection(prev, section string) (string, error) {
+	heading, _, _ := strings.Cut(section, "\n")
+	num, _, ok := strings.Cut(strings.TrimPrefix(heading, "## "), " ")
+	if !ok || !strings.HasPrefix(heading, "## ") {
+		return "", fmt.Errorf("section without a heading: %q", heading)
+	}
+	if prev == "" {
+		return "", fmt.Errorf("-section needs an existing -out file to write into")
+	}
+	if i := strings.Index(prev, "\n## "+num+" "); i >= 0 {
+		rest := prev[i+1:]
+		end := len(rest)
+		if j := strings.Index(rest[3:], "\n## "); j >= 0 {
+			end = j + 3 + 1
+		}
+		return prev[:i+1] + section + rest[end:], nil
+	}
+	if i := strings.Index(prev, "\n## Go benchmarks"); i >= 0 {
+		return prev[:i+1] + section + prev[i+1:], nil
+	}
+	return strings.TrimRight(prev, "\n") + "\n\n" + section, nil
 }
 
 func writeReport(path, md string) error {

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/devplatform"
@@ -104,6 +106,37 @@ the registry holds nothing of it. Safe to run again.`,
 			return t.RunGitOps(cmd.Context())
 		},
 	})
+
+	var keep bool
+	scheduling := &cobra.Command{
+		Use:   "scheduling [--keep]",
+		Short: "Play the multi-cluster scheduling tutorial on the local platform: dev assignments, compliance, promotion to stage",
+		Long: `Plays the Kalypso multi-cluster scheduling tutorial from dev to stage on the local
+platform (the repositories inside tug, as in examples/kalypso-tutorial): it pushes
+the control plane (main, dev, stage), the app team's repository and the platform
+GitOps repository to the platform's Git server, creates the clusters drone-dev,
+large-dev, drone-stage and large-stage as ` + "`tug dev cluster create`" + ` does, labelled
+scheduler.kalypso.io/cluster-type and scheduler.kalypso.io/environment, creates the
+Environments dev (promoting automatically to stage) and stage with their
+GitOpsRepos, registers the hello-world app on main, and waits for its dev
+assignments in the dev clusters, dev compliant, the commit promoted to stage and
+the stage assignments in the stage clusters.
+
+No Flux runs inside the local platform's clusters: Tugboat delivers every cluster
+type's folder here, and the output says so. Safe to run again: what an earlier
+run left is removed first. At the end it deletes its Environments, GitOpsRepos
+and clusters, unless --keep.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// The act takes minutes: without a logger controller-runtime's clients
+			// warn, with a stack, after 30s. The act prints what it does itself.
+			ctrllog.SetLogger(logr.Discard())
+			t := &devplatform.Tutorial{Options: o, Out: cmd.OutOrStdout()}
+			return t.RunScheduling(cmd.Context(), keep)
+		},
+	}
+	scheduling.Flags().BoolVar(&keep, "keep", false, "leave the clusters, Environments and GitOpsRepos running to explore (the next run removes them)")
+	tutorial.AddCommand(scheduling)
 
 	dev.AddCommand(up, down, serve, tutorial, newDevRepoCommand(&o), newDevClusterCommand(&o))
 	return dev

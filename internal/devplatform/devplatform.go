@@ -1,7 +1,7 @@
 // Package devplatform runs a local Tugboat platform on this machine: a
 // management cluster and managed clusters (real API servers from internal/localkube),
-// the manager, the clusters registered as in the tutorial, Flux's source-controller
-// and a Git server for GitOps. `tug dev up`
+// the manager (GitOps scheduler included), the clusters registered as in the
+// tutorial, Flux's source-controller and a Git server for GitOps. `tug dev up`
 // starts it in a background process (Serve) and returns when it is ready;
 // `tug dev down` stops that process, which stops everything it started.
 //
@@ -224,6 +224,9 @@ func Serve(ctx context.Context, o Options) error {
 	mgmtCfg := env.Management().Config
 	opts := manager.DefaultOptions()
 	opts.MetricsAddr, opts.ProbeAddr, opts.LeaderElection = "0", "0", false
+	// The GitOps scheduler, delivery, compliance and promotion (`tug dev tutorial
+	// scheduling`); Environments read their member clusters every 5s.
+	opts.Scheduler, opts.SchedulerPollInterval = true, 5*time.Second
 	mgr, err := manager.New(ctx, mgmtCfg, opts)
 	if err != nil {
 		return err

@@ -11,7 +11,7 @@ CONTROLLER_GEN_VERSION ?= v0.23.0
 CONTROLLER_GEN := $(TOOLS)/controller-gen-$(CONTROLLER_GEN_VERSION)
 GO_TEST_FLAGS ?= -timeout 20m
 
-.PHONY: all build generate chart-crds chart-rbac setup test test-unit lint demo demo-down testbin clean bench
+.PHONY: all build generate chart-crds chart-rbac setup test test-unit lint demo demo-scheduling demo-down testbin clean bench
 
 all: build
 
@@ -66,6 +66,10 @@ lint:
 ## demo: a local platform on embedded clusters (see README.md)
 demo: setup build
 	TUGBOAT_TESTBIN=$$(KUBE_VERSION=$(KUBE_VERSION) hack/test-binaries.sh) hack/demo.sh
+
+## demo-scheduling: the multi-cluster scheduling tutorial (dev → stage) on the local platform (see README.md)
+demo-scheduling: setup build
+	TUGBOAT_TESTBIN=$$(KUBE_VERSION=$(KUBE_VERSION) hack/test-binaries.sh) hack/demo-scheduling.sh
 
 demo-down: build
 	$(BIN)/tug dev down

@@ -131,6 +131,9 @@ func TestDevUpAndDown(t *testing.T) {
 		// The GitOps act above bootstrapped the starter platform, environments included.
 		testClusterOnRequest(t, dir, run, runStatus)
 	})
+	t.Run("the scheduling act: dev assignments, dev compliant, promoted, stage assignments; again, cleaning up", func(t *testing.T) {
+		testSchedulingAct(t, run)
+	})
 	// A cluster created on request and left running stops with `tug dev down`.
 	run("dev", "cluster", "create", "left-up")
 	leftUp, err := clientcmd.BuildConfigFromFlags("", filepath.Join(dir, "left-up.kubeconfig"))

@@ -76,7 +76,7 @@ func eventuallyShows(t *testing.T, path string, want ...string) string {
 // status the scheduler would write.
 type fleet struct {
 	app     libv1beta1.ClusterID
-	failure string // the failing profile's summary's failure text, as the controller wrote it
+	failure string // the failing profile's summary's failure text, as the summary controller writes it
 }
 
 var (
@@ -95,7 +95,8 @@ func setup(t *testing.T) *fleet {
 	}
 	setupFailed = true
 	ctx := context.Background()
-	f := &fleet{app: libv1beta1.SveltosClusterID("fleet", "app")}
+	f := &fleet{app: libv1beta1.SveltosClusterID("fleet", "app"),
+		failure: `Widget default/broken: finding its resource in the cluster: no matches for kind "Widget" in version "example.com/v1"`}
 	if _, err := clusters.Register(ctx, mgmt, clusters.Registration{Namespace: f.app.Namespace, Name: f.app.Name,
 		Kubeconfig: env.Cluster("app").Kubeconfig, Labels: map[string]string{"env": "prod"}}); err != nil {
 		t.Fatal(err)
@@ -124,10 +125,9 @@ func setup(t *testing.T) *fleet {
 			return err
 		}
 		fs := summary.FeatureSummary(libv1beta1.FeatureResources)
-		if fs == nil || fs.Status != libv1beta1.FeatureStatusFailed || fs.FailureMessage == nil {
+		if fs == nil || fs.Status != libv1beta1.FeatureStatusFailed || fs.FailureMessage == nil || !strings.Contains(*fs.FailureMessage, f.failure) {
 			return fmt.Errorf("Resources: %+v", fs)
 		}
-		f.failure = *fs.FailureMessage
 		return nil
 	})
 

@@ -197,6 +197,14 @@ metadata: {name: both-source}
 spec:
   resourceSelectors: [{group: "", version: v1, kind: Secret}]
   messagingMatchCriteria: [{subject: user-login}]`, `resourceSelectors and messagingMatchCriteria cannot be combined`},
+		{"unsupported EventSource aggregatedSelection", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: EventSource
+metadata: {name: aggregated-source}
+spec:
+  resourceSelectors: [{group: "", version: v1, kind: Secret}]
+  aggregatedSelection: |
+    function evaluate() return {resources = resources} end`, `aggregatedSelection is not supported by this version of Tugboat`},
 		{"EventTrigger cloudEventAction", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: EventTrigger

@@ -43,8 +43,11 @@ type EventSourceSpec struct {
 	// +optional
 	MessagingMatchCriteria []MessagingMatchCriteria `json:"messagingMatchCriteria,omitempty"`
 
-	// AggregatedSelection is a Lua program that receives every selected resource and
-	// returns the subset that counts (later wave; stored only).
+	// AggregatedSelection is, in Sveltos, a Lua program that receives every
+	// selected resource and returns the subset that counts. Tugboat does not run
+	// it yet: the API server refuses an EventSource that sets it, rather than
+	// silently ignoring it.
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="aggregatedSelection is not supported by this version of Tugboat: select with resourceSelectors (labelFilters, evaluate, evaluateCEL) instead"
 	// +optional
 	AggregatedSelection string `json:"aggregatedSelection,omitempty"`
 

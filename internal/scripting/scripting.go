@@ -5,20 +5,32 @@
 package scripting
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/cel-go/cel"
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 )
 
+// LuaTimeout bounds one evaluate() call: a script that loops forever fails
+// with a timeout instead of holding a worker.
+const LuaTimeout = 2 * time.Second
+
 // Lua is a compiled Lua script that defines function evaluate(). It is safe for
 // concurrent use: each call runs in its own Lua state (states are pooled).
 type Lua struct {
 	proto *lua.FunctionProto
 	pool  sync.Pool
+}
+
+// newState is a Lua state with bounded stacks: a runaway recursion fails
+// instead of growing without end.
+func newState() *lua.LState {
+	return lua.NewState(lua.Options{CallStackSize: 256, RegistrySize: 1024, RegistryMaxSize: 1024 * 1024})
 }
 
 // CompileLua parses and compiles a script and checks that it defines evaluate().
@@ -32,7 +44,7 @@ func CompileLua(script string) (*Lua, error) {
 		return nil, fmt.Errorf("compiling Lua: %w", err)
 	}
 	p := &Lua{proto: proto}
-	p.pool.New = func() any { return lua.NewState() }
+	p.pool.New = func() any { return newState() }
 	ls := p.pool.Get().(*lua.LState)
 	defer ls.Close()
 	if err := p.load(ls); err != nil {
@@ -74,7 +86,15 @@ func (p *Lua) Evaluate(globals map[string]any) (map[string]any, error) {
 	for k, v := range globals {
 		ls.SetGlobal(k, ToLua(ls, v))
 	}
-	if err := ls.CallByParam(lua.P{Fn: ls.GetGlobal("evaluate"), NRet: 1, Protect: true}); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), LuaTimeout)
+	defer cancel()
+	ls.SetContext(ctx)
+	err := ls.CallByParam(lua.P{Fn: ls.GetGlobal("evaluate"), NRet: 1, Protect: true})
+	ls.RemoveContext()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("calling evaluate(): stopped after %s (does the script loop forever?)", LuaTimeout)
+		}
 		return nil, fmt.Errorf("calling evaluate(): %w", err)
 	}
 	ret := ls.Get(-1)

@@ -54,10 +54,10 @@ func (r listReader) List(_ context.Context, list client.ObjectList, opts ...clie
 	return meta.SetList(list, kept)
 }
 
-// benchFleet: 200 clusters, 20 ClusterProfiles, each deployed to 100 of
-// them: 2000 ClusterSummaries, one in ten failing.
-func benchFleet() *Server {
-	const nClusters, nProfiles, perProfile = 200, 20, 100
+// benchFleet: nClusters clusters, nProfiles ClusterProfiles, each deployed
+// to perProfile of them (perProfile × nProfiles ClusterSummaries), one in
+// ten failing.
+func benchFleet(nClusters, nProfiles, perProfile int) *Server {
 	cl := &libv1beta1.SveltosClusterList{}
 	for i := range nClusters {
 		c := libv1beta1.SveltosCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "fleet", Name: fmt.Sprintf("c-%03d", i),
@@ -95,7 +95,11 @@ func benchFleet() *Server {
 }
 
 func benchPage(b *testing.B, path string) {
-	s := benchFleet()
+	b.Run("2000-summaries", func(b *testing.B) { benchRender(b, benchFleet(200, 20, 100), path) })
+	b.Run("10000-summaries", func(b *testing.B) { benchRender(b, benchFleet(1000, 50, 200), path) })
+}
+
+func benchRender(b *testing.B, s *Server, path string) {
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -108,7 +112,8 @@ func benchPage(b *testing.B, path string) {
 	}
 }
 
-// Pages over 2000 ClusterSummaries (go test -short -run '^$' -bench . ./internal/dashboard/).
+// Pages over 2000 ClusterSummaries (200 clusters, 20 profiles) and 10000
+// (1000 clusters, 50 profiles): go test -run '^$' -bench . ./internal/dashboard/.
 func BenchmarkClustersPage(b *testing.B)         { benchPage(b, "/clusters") }
 func BenchmarkClustersPageFiltered(b *testing.B) { benchPage(b, "/clusters?q=region%3Dr3&page=2") }
 func BenchmarkProfilesPage(b *testing.B)         { benchPage(b, "/profiles") }

@@ -26,7 +26,9 @@ func TestFailedWatchIsReportedAsTrouble(t *testing.T) {
 	if _, err := clusters.Register(ctx, mgmt, clusters.Registration{Namespace: "trouble", Name: name, Kubeconfig: env.Cluster(name).Kubeconfig}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = clusters.Deregister(context.Background(), mgmt, types.NamespacedName{Namespace: "trouble", Name: name}) })
+	t.Cleanup(func() {
+		_ = clusters.Deregister(context.Background(), mgmt, types.NamespacedName{Namespace: "trouble", Name: name})
+	})
 	registry := clusters.NewRegistry(clusters.RegistryOptions{Reader: mgmt, Scheme: api.NewScheme()})
 	rec := &watchRecorder{}
 	w := registry.Watches().NewWatcher("test", rec.record)

@@ -30,7 +30,9 @@ func TestWithdrawWaitsForUnreachableCluster(t *testing.T) {
 		Kubeconfig: env.Cluster(name).Kubeconfig, Labels: map[string]string{"withdraw": "yes"}}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = clusters.Deregister(context.Background(), mgmt, types.NamespacedName{Namespace: "withdraw", Name: name}) })
+	t.Cleanup(func() {
+		_ = clusters.Deregister(context.Background(), mgmt, types.NamespacedName{Namespace: "withdraw", Name: name})
+	})
 	policyConfigMap(t, "withdraw-me", `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "withdraw-me", "namespace": "default"}, "data": {"a": "b"}}`)
 	p := &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: "withdraw"}, Spec: configv1beta1.Spec{
 		PolicyRefs: []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: "withdraw-me"}},

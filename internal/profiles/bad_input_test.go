@@ -38,6 +38,8 @@ func TestBadInputKeepsLastGoodState(t *testing.T) {
 			[]string{"ConfigMap default/bad-input-cm", "nosuchfield"}},
 		{"invalid YAML", nil, "apiVersion: v1\nkind: ConfigMap\nmetadata: [unclosed",
 			[]string{"ConfigMap default/bad-input-cm", "document 1"}},
+		{"Lua template", map[string]string{libv1beta1.LuaAnnotation: "ok"}, "function evaluate() return {} end",
+			[]string{"ConfigMap default/bad-input-cm", "Lua templates (annotation projectsveltos.io/lua) are not supported"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			setPolicy(t, "bad-input-cm", tc.annotations, tc.content)

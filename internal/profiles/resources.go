@@ -249,6 +249,11 @@ func (in *inputs) sourceRevisions() []configv1beta1.SourceRevision { return in.r
 func (in *inputs) render() (remote, local []deployer.Desired, err error) {
 	ctx := templating.NewProfileContext(in.cluster, in.mgmtResources)
 	for _, src := range in.sources {
+		if _, lua := src.annotations[libv1beta1.LuaAnnotation]; lua {
+			// Deploying the Lua program's text as manifests would be wrong in silence.
+			return nil, nil, renderError{fmt.Errorf("%s %s/%s: Lua templates (annotation %s) are not supported by this version of Tugboat: use Go templates (%s)",
+				src.kind, src.namespace, src.name, libv1beta1.LuaAnnotation, libv1beta1.TemplateAnnotation)}
+		}
 		for _, k := range slices.Sorted(maps.Keys(src.data)) {
 			name := templating.SourceName(src.kind, src.namespace, src.name, k)
 			if src.revision != "" {

@@ -42,7 +42,8 @@ const (
 	TemplateAnnotation = "projectsveltos.io/template"
 
 	// LuaAnnotation (any value) marks a referenced ConfigMap/Secret whose data values
-	// are Lua programs producing the objects to deploy (later wave).
+	// are Lua programs producing the objects to deploy. Not supported by this
+	// version of Tugboat: a profile referencing one fails with a message saying so.
 	LuaAnnotation = "projectsveltos.io/lua"
 
 	// InstantiateAnnotation (any value) marks a ConfigMap/Secret referenced by an

@@ -67,9 +67,11 @@ type Registry struct {
 	// watches is the one watch facility over the registry's connections.
 	watches *Watches
 
-	// troubles carries the clusters whose watches failed, for the cluster
-	// controller to probe at once (see Troubles).
-	troubles chan event.GenericEvent
+	// troubles carries the clusters a request could not reach, for the cluster
+	// controller to probe at once (see Troubles); lastTrouble (under mu) rate
+	// limits them per cluster.
+	troubles    chan event.GenericEvent
+	lastTrouble map[libv1beta1.ClusterID]time.Time
 
 	mu    sync.Mutex
 	conns map[libv1beta1.ClusterID]*Connection
@@ -119,22 +121,38 @@ func NewRegistry(opts RegistryOptions) *Registry {
 		probeTimeout:     opts.ProbeTimeout,
 		conns:            map[libv1beta1.ClusterID]*Connection{},
 		troubles:         make(chan event.GenericEvent, 256),
+		lastTrouble:      map[libv1beta1.ClusterID]time.Time{},
 	}
 	r.watches = newWatches(r, opts.Log.WithName("cluster-watches"))
 	return r
 }
 
-// Troubles yields a SveltosCluster (namespace and name only) each time a watch
-// on its connection fails: the cluster controller probes it at once instead of
-// at the next periodic probe, so its state follows what the manager sees.
+// troubleInterval is the least time between two troubles reported for one cluster.
+const troubleInterval = 5 * time.Second
+
+// Troubles yields a SveltosCluster (namespace and name only) when a request on
+// its connection — a watch's, a deploy's — could not reach it: the cluster
+// controller probes it at once instead of at the next periodic probe, so its
+// state follows what the manager sees.
 func (r *Registry) Troubles() <-chan event.GenericEvent { return r.troubles }
 
-// reportTrouble tells the cluster controller that a watch on cluster failed
-// (dropped when the controller is behind: it is probing already).
+// reportTrouble tells the cluster controller that a request to cluster could
+// not reach it: at most once per troubleInterval per cluster (the probe it
+// causes fails too and must not cause another at once), and dropped when the
+// controller is behind (it is probing already).
 func (r *Registry) reportTrouble(cluster libv1beta1.ClusterID) {
 	if cluster.IsCAPI() {
 		return // Cluster API clusters are not probed
 	}
+	r.mu.Lock()
+	last, seen := r.lastTrouble[cluster]
+	now := time.Now()
+	if seen && now.Sub(last) < troubleInterval {
+		r.mu.Unlock()
+		return
+	}
+	r.lastTrouble[cluster] = now
+	r.mu.Unlock()
 	sc := &libv1beta1.SveltosCluster{}
 	sc.Namespace, sc.Name = cluster.Namespace, cluster.Name
 	select {
@@ -184,9 +202,6 @@ type Connection struct {
 	// through this connection: the cost measure of "unchanged costs nothing".
 	writes atomic.Int64
 
-	// trouble reports a failed watch on this connection to the registry.
-	trouble func(libv1beta1.ClusterID)
-
 	mu      sync.Mutex
 	client  client.Client
 	dynamic dynamic.Interface
@@ -214,8 +229,8 @@ func (r *Registry) Get(ctx context.Context, cluster libv1beta1.ClusterID) (*Conn
 		old.close()
 		events = append(events, ConnectionEvent{Cluster: cluster, Connection: old, Closed: true})
 	}
-	c := &Connection{Cluster: cluster, scheme: r.scheme, fingerprint: fingerprint, trouble: r.reportTrouble}
-	c.Config = countingConfig(cfg, &c.writes)
+	c := &Connection{Cluster: cluster, scheme: r.scheme, fingerprint: fingerprint}
+	c.Config = countingConfig(cfg, &c.writes, func() { r.reportTrouble(cluster) })
 	r.conns[cluster] = c
 	publish := r.publishLocked(append(events, ConnectionEvent{Cluster: cluster, Connection: c})...)
 	r.mu.Unlock()
@@ -373,15 +388,22 @@ func (c *Connection) restMapperLocked() (meta.RESTMapper, error) {
 // Writes is the number of write requests sent to the cluster through this connection.
 func (c *Connection) Writes() int64 { return c.writes.Load() }
 
-// countingConfig returns a copy of cfg whose transport counts write requests.
-func countingConfig(cfg *rest.Config, writes *atomic.Int64) *rest.Config {
+// countingConfig returns a copy of cfg whose transport counts write requests
+// and calls trouble when a request cannot reach the server at all (refused,
+// reset, timed out — not a cancelled request): watches retry such failures
+// quietly, so the transport is where the manager first learns of them.
+func countingConfig(cfg *rest.Config, writes *atomic.Int64, trouble func()) *rest.Config {
 	out := rest.CopyConfig(cfg)
 	out.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
 			if req.Method != http.MethodGet && req.Method != http.MethodHead {
 				writes.Add(1)
 			}
-			return rt.RoundTrip(req)
+			resp, err := rt.RoundTrip(req)
+			if err != nil && req.Context().Err() == nil && !errors.Is(err, context.Canceled) {
+				trouble()
+			}
+			return resp, err
 		})
 	})
 	return out

@@ -269,16 +269,6 @@ func newSharedInformer(conn *Connection, key WatchKey) (*sharedInformer, error) 
 		toolscache.Indexers{toolscache.NamespaceIndex: toolscache.MetaNamespaceIndexFunc},
 		func(o *metav1.ListOptions) { o.LabelSelector = key.LabelSelector })
 	informer := inf.Informer()
-	// A watch that fails says something about the cluster before the next
-	// periodic probe does: the registry asks for a probe now.
-	if err := informer.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *toolscache.Reflector, err error) {
-		toolscache.DefaultWatchErrorHandler(ctx, r, err)
-		if conn.trouble != nil {
-			conn.trouble(key.Cluster)
-		}
-	}); err != nil {
-		return nil, fmt.Errorf("watching %s in cluster %s: %w", key.GVK, key.Cluster, err)
-	}
 	return &sharedInformer{conn: conn, informer: informer, holders: map[*Watcher]map[string]bool{}}, nil
 }
 

@@ -13,9 +13,10 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 )
 
-// A watch that fails (the cluster's API server went away) is reported on
-// Registry.Troubles at once — the cluster controller probes the cluster then,
-// instead of at its next periodic probe.
+// A watch that cannot reach its cluster any more (the API server went away) is
+// reported on Registry.Troubles — the watch itself retries quietly, so the
+// connection's transport reports it — and the cluster controller probes the
+// cluster then, instead of at its next periodic probe.
 func TestFailedWatchIsReportedAsTrouble(t *testing.T) {
 	ctx := context.Background()
 	const name = "trouble"

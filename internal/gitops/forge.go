@@ -87,52 +87,62 @@ func (g *GitHub) do(ctx context.Context, method, path string, in, out any) error
 	if base == "" {
 		base = "https://api.github.com"
 	}
+	headers := map[string]string{"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+	if g.Token != "" {
+		headers["Authorization"] = "Bearer " + g.Token
+	}
+	_, err := callJSON(ctx, g.Client, "github", method, base, path, headers, in, out)
+	return err
+}
+
+// callJSON is one JSON request to a forge's REST API (forge names it in
+// errors): in, when not nil, is the body; a 2xx answer is decoded into out
+// (when not nil) and its headers returned; another status is an error with
+// the forge's message.
+func callJSON(ctx context.Context, client *http.Client, forge, method, base, path string, headers map[string]string, in, out any) (http.Header, error) {
 	var body io.Reader
 	if in != nil {
 		raw, err := json.Marshal(in)
 		if err != nil {
-			return fmt.Errorf("encoding %s %s: %w", method, path, err)
+			return nil, fmt.Errorf("encoding %s %s: %w", method, path, err)
 		}
 		body = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(base, "/")+path, body)
 	if err != nil {
-		return fmt.Errorf("github %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s %s: %w", forge, method, path, err)
 	}
-	req.Header.Set("Accept", "application/vnd.github+json")
-	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if g.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+g.Token)
-	}
-	client := g.Client
 	if client == nil {
 		client = http.DefaultClient
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("github %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s %s: %w", forge, method, path, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return fmt.Errorf("github %s %s: reading response: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s %s: reading response: %w", forge, method, path, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		var e struct {
 			Message string `json:"message"`
 		}
 		_ = json.Unmarshal(raw, &e)
-		return fmt.Errorf("github %s %s: %s: %s", method, path, resp.Status, e.Message)
+		return nil, fmt.Errorf("%s %s %s: %s: %s", forge, method, path, resp.Status, e.Message)
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("github %s %s: decoding response: %w", method, path, err)
+			return nil, fmt.Errorf("%s %s %s: decoding response: %w", forge, method, path, err)
 		}
 	}
-	return nil
+	return resp.Header, nil
 }
 
 func (g *GitHub) pullsPath() string {

@@ -1,11 +1,9 @@
 package gitops
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -70,51 +68,11 @@ func (g *Gitea) do(ctx context.Context, method, path string, in, out any) (http.
 	if g.BaseURL == "" {
 		return nil, fmt.Errorf("gitea %s %s: no API URL", method, path)
 	}
-	var body io.Reader
-	if in != nil {
-		raw, err := json.Marshal(in)
-		if err != nil {
-			return nil, fmt.Errorf("encoding %s %s: %w", method, path, err)
-		}
-		body = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(g.BaseURL, "/")+path, body)
-	if err != nil {
-		return nil, fmt.Errorf("gitea %s %s: %w", method, path, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	headers := map[string]string{"Accept": "application/json"}
 	if g.Token != "" {
-		req.Header.Set("Authorization", "token "+g.Token)
+		headers["Authorization"] = "token " + g.Token
 	}
-	client := g.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("gitea %s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return nil, fmt.Errorf("gitea %s %s: reading response: %w", method, path, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Message string `json:"message"`
-		}
-		_ = json.Unmarshal(raw, &e)
-		return nil, fmt.Errorf("gitea %s %s: %s: %s", method, path, resp.Status, e.Message)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return nil, fmt.Errorf("gitea %s %s: decoding response: %w", method, path, err)
-		}
-	}
-	return resp.Header, nil
+	return callJSON(ctx, g.Client, "gitea", method, g.BaseURL, path, headers, in, out)
 }
 
 func (g *Gitea) repoPath() string {

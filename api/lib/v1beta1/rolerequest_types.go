@@ -1,0 +1,92 @@
+package v1beta1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+const (
+	RoleRequestKind = "RoleRequest"
+
+	// RoleRequestLabel is set on every object made for a RoleRequest, in the
+	// management and the managed clusters, to the RoleRequest's name.
+	RoleRequestLabel = "projectsveltos.io/role-request"
+
+	// ServiceAccountNameLabel and ServiceAccountNamespaceLabel name the tenant
+	// identity a ClusterProfile or Profile is deployed as. Tugboat sets them on
+	// profiles (from the user who created them, as Sveltos does) and deploys
+	// impersonating that identity; profiles without them deploy as the manager.
+	ServiceAccountNameLabel      = "projectsveltos.io/serviceaccount-name"
+	ServiceAccountNamespaceLabel = "projectsveltos.io/serviceaccount-namespace"
+)
+
+// RoleRequestSpec grants a tenant's service account rights in the selected clusters.
+type RoleRequestSpec struct {
+	// ClusterSelector selects the clusters the rights are granted in.
+	// +optional
+	ClusterSelector Selector `json:"selector,omitempty"`
+
+	// RoleRefs are ConfigMaps or Secrets (in the management cluster) holding the
+	// Roles and ClusterRoles to grant; each is created in every selected cluster
+	// and bound to the tenant's identity there.
+	// +kubebuilder:validation:XValidation:rule="self.all(r, r.kind == 'ConfigMap' || r.kind == 'Secret')",message="roleRefs must name ConfigMaps or Secrets holding Roles/ClusterRoles"
+	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.deploymentType) || r.deploymentType == 'Remote')",message="roleRefs are always deployed to the managed clusters: deploymentType must be Remote or unset"
+	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.path) || r.path == '')",message="path does not apply to roleRefs (ConfigMaps and Secrets hold the roles directly)"
+	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.tier))",message="tier does not apply to roleRefs"
+	// +optional
+	RoleRefs []PolicyRef `json:"roleRefs,omitempty"`
+
+	// ExpirationSeconds is how long the token issued for the tenant's identity in
+	// each cluster is valid; renewed before it expires. Defaults to one hour.
+	// +kubebuilder:validation:Minimum=600
+	// +optional
+	ExpirationSeconds *int64 `json:"expirationSeconds,omitempty"`
+
+	// ServiceAccountName is the tenant admin's service account (in the management cluster).
+	// +kubebuilder:validation:MinLength=1
+	ServiceAccountName string `json:"serviceAccountName"`
+
+	// ServiceAccountNamespace is that service account's namespace.
+	// +kubebuilder:validation:MinLength=1
+	ServiceAccountNamespace string `json:"serviceAccountNamespace"`
+}
+
+// RoleRequestStatus is what the controller last did.
+type RoleRequestStatus struct {
+	// MatchingClusterRefs are the clusters currently selected.
+	// +optional
+	MatchingClusterRefs []corev1.ObjectReference `json:"matchingClusters,omitempty"`
+	// ClusterInfo is, per cluster, the hash of the roles granted and any failure.
+	// +optional
+	ClusterInfo []ClusterInfo `json:"clusterInfo,omitempty"`
+	// FailureMessage is an error that is not about one cluster.
+	// +optional
+	FailureMessage *string `json:"failureMessage,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:path=rolerequests,scope=Cluster
+// +kubebuilder:subresource:status
+// +kubebuilder:storageversion
+
+// RoleRequest grants a tenant admin a set of rights in the clusters it selects.
+type RoleRequest struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   RoleRequestSpec   `json:"spec,omitempty"`
+	Status RoleRequestStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// RoleRequestList is a list of RoleRequests.
+type RoleRequestList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []RoleRequest `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&RoleRequest{}, &RoleRequestList{})
+}

@@ -28,6 +28,8 @@ import (
 	"github.com/tugboat-dev/tugboat/api"
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/classifier"
+	"github.com/tugboat-dev/tugboat/internal/clusterhealth"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/dashboard"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
@@ -37,6 +39,8 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/postgreswriter"
 	"github.com/tugboat-dev/tugboat/internal/profiles"
 	schedulercontroller "github.com/tugboat-dev/tugboat/internal/scheduler/controller"
+	"github.com/tugboat-dev/tugboat/internal/support"
+	"github.com/tugboat-dev/tugboat/internal/tenancy"
 	"github.com/tugboat-dev/tugboat/internal/version"
 )
 
@@ -99,7 +103,8 @@ type Options struct {
 	// (POST /events/<namespace>/<cluster>).
 	Events *events.HTTPOptions
 
-	// Dashboard, when set, serves the read-only web dashboard (internal/dashboard).
+	// Dashboard, when set, serves the read-only web dashboard (internal/dashboard);
+	// its TokenSecret defaults to Namespace/tugboat-dashboard.
 	Dashboard *dashboard.Options
 }
 
@@ -240,6 +245,24 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 	if err := triggers.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the EventTrigger controller: %w", err)
 	}
+	// Classification, fleet health, tenancy and support: each package registers
+	// its own controllers with the same shared pieces.
+	if err := (&classifier.Controllers{Client: mgr.GetClient(), Fleet: fleet, Registry: registry, Shard: clusters.Shard{Key: opts.ShardKey},
+		Concurrency: opts.Concurrency, Namespace: opts.Namespace, Metrics: tugMetrics}).SetupWithManager(ctx, mgr); err != nil {
+		return nil, fmt.Errorf("setting up the classifier controllers: %w", err)
+	}
+	if err := (&clusterhealth.Controllers{Client: mgr.GetClient(), Fleet: fleet, Registry: registry, Shard: clusters.Shard{Key: opts.ShardKey},
+		Concurrency: opts.Concurrency, Namespace: opts.Namespace, Metrics: tugMetrics}).SetupWithManager(ctx, mgr); err != nil {
+		return nil, fmt.Errorf("setting up the health check controllers: %w", err)
+	}
+	if err := (&tenancy.Controllers{Client: mgr.GetClient(), Fleet: fleet, Registry: registry, Shard: clusters.Shard{Key: opts.ShardKey},
+		Concurrency: opts.Concurrency, Namespace: opts.Namespace, Metrics: tugMetrics}).SetupWithManager(ctx, mgr); err != nil {
+		return nil, fmt.Errorf("setting up the tenancy controllers: %w", err)
+	}
+	if err := (&support.Controllers{Client: mgr.GetClient(), Fleet: fleet, Registry: registry, Shard: clusters.Shard{Key: opts.ShardKey},
+		Concurrency: opts.Concurrency, Namespace: opts.Namespace, Metrics: tugMetrics}).SetupWithManager(ctx, mgr); err != nil {
+		return nil, fmt.Errorf("setting up the support controllers: %w", err)
+	}
 	var endpoint *events.HTTPEndpoint
 	if opts.Events != nil {
 		if err := opts.Events.Check(); err != nil {
@@ -252,7 +275,14 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 	}
 	var board *dashboard.Server
 	if opts.Dashboard != nil {
-		board = &dashboard.Server{Fleet: fleet, Options: *opts.Dashboard}
+		boardOpts := *opts.Dashboard
+		if boardOpts.TokenSecret.Name == "" {
+			boardOpts.TokenSecret = types.NamespacedName{Namespace: opts.Namespace, Name: dashboard.DefaultTokenSecretName}
+		}
+		if err := boardOpts.Check(); err != nil {
+			return nil, err
+		}
+		board = &dashboard.Server{Fleet: fleet, Client: mgr.GetClient(), Informers: mgr.GetCache(), Options: boardOpts}
 		if err := mgr.Add(board); err != nil {
 			return nil, fmt.Errorf("setting up the dashboard: %w", err)
 		}

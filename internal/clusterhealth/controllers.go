@@ -1,0 +1,33 @@
+// Package clusterhealth watches the health of managed clusters — HealthCheck
+// (resources judged by Lua, reported in HealthCheckReports) and ClusterHealthCheck
+// (liveness checks per cluster) — and notifies people once per change.
+package clusterhealth
+
+import (
+	"context"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/metrics"
+)
+
+// Controllers holds what the clusterhealth controllers share with the rest of the manager.
+// internal/manager fills it; the controllers get their event recorders from the
+// manager themselves.
+type Controllers struct {
+	Client      client.Client
+	Fleet       clusters.Fleet
+	Registry    *clusters.Registry
+	Shard       clusters.Shard
+	Concurrency int
+	// Namespace is Tugboat's own namespace.
+	Namespace string
+	Metrics   *metrics.Metrics
+}
+
+// SetupWithManager registers the controllers (HealthCheck, ClusterHealthCheck).
+func (c *Controllers) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	return nil
+}

@@ -213,6 +213,52 @@ spec:
   sourceClusterSelector: {matchLabels: {env: fv}}
   eventSourceName: user-login
   cloudEventAction: Update`, `cloudEventAction must be Create, Delete or a template`},
+		{"RoleRequest roleRef naming a Flux source", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: RoleRequest
+metadata: {name: bad-roleref}
+spec:
+  serviceAccountName: admin
+  serviceAccountNamespace: team-a
+  roleRefs: [{kind: GitRepository, name: roles, namespace: default}]`, `roleRefs must name ConfigMaps or Secrets`},
+		{"RoleRequest roleRef deployed locally", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: RoleRequest
+metadata: {name: local-roleref}
+spec:
+  serviceAccountName: admin
+  serviceAccountNamespace: team-a
+  roleRefs: [{kind: ConfigMap, name: roles, namespace: default, deploymentType: Local}]`, `deploymentType must be Remote or unset`},
+		{"ClusterHealthCheck HealthCheck liveness without its source", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: ClusterHealthCheck
+metadata: {name: no-source}
+spec:
+  clusterSelector: {matchLabels: {env: fv}}
+  livenessChecks: [{name: deployments, type: HealthCheck}]
+  notifications: [{name: event, type: KubernetesEvent}]`, `a HealthCheck liveness check needs livenessSourceRef`},
+		{"ClusterHealthCheck Slack notification without its Secret", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: ClusterHealthCheck
+metadata: {name: no-secret}
+spec:
+  clusterSelector: {matchLabels: {env: fv}}
+  livenessChecks: [{name: addons, type: Addons}]
+  notifications: [{name: slack, type: Slack}]`, `every notification but KubernetesEvent needs notificationRef naming a Secret`},
+		{"Classifier without labels", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: Classifier
+metadata: {name: no-labels}
+spec:
+  kubernetesVersionConstraints: [{version: 1.30.0, comparison: GreaterThan}]
+  classifierLabels: []`, `spec.classifierLabels`},
+		{"Classifier version comparison enum", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: Classifier
+metadata: {name: bad-comparison}
+spec:
+  kubernetesVersionConstraints: [{version: 1.30.0, comparison: Around}]
+  classifierLabels: [{key: k, value: v}]`, `Unsupported value: "Around"`},
 		{"SveltosCluster failure threshold below minimum", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: SveltosCluster

@@ -271,6 +271,13 @@ func (r *Registry) IsManagement(cluster libv1beta1.ClusterID) bool {
 	return r.managementConfig != nil && cluster.Normal() == r.managementRef
 }
 
+// Management is the cluster that stands for the management cluster itself,
+// reached with the manager's own credentials; ok is false when the registry
+// was built without them.
+func (r *Registry) Management() (cluster libv1beta1.ClusterID, ok bool) {
+	return r.managementRef, r.managementConfig != nil
+}
+
 // Probe reads the cluster's /version through its connection.
 func (r *Registry) Probe(ctx context.Context, cluster libv1beta1.ClusterID) (*version.Info, error) {
 	conn, err := r.Get(ctx, cluster)

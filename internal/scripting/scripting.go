@@ -69,8 +69,46 @@ func (p *Lua) load(ls *lua.LState) error {
 // map of its string keys to bools, strings and numbers (nested tables as maps).
 // Anything but a table is an error naming what came back.
 func (p *Lua) Evaluate(globals map[string]any) (map[string]any, error) {
+	var out map[string]any
+	err := p.call(globals, nil, func(ret lua.LValue) error {
+		tbl, isTable := ret.(*lua.LTable)
+		if !isTable {
+			return fmt.Errorf("evaluate() returned %s, want a table", ret.Type())
+		}
+		out = fromLuaTable(tbl)
+		return nil
+	})
+	return out, err
+}
+
+// EvaluateList sets the globals, calls evaluate(args...) and reads what it
+// returns as an array of tables (each as Evaluate returns one). Anything else
+// is an error naming what came back: a value that is not a table, or an array
+// element that is not one (by its position, counted from 1).
+func (p *Lua) EvaluateList(globals map[string]any, args ...any) ([]map[string]any, error) {
+	var out []map[string]any
+	err := p.call(globals, args, func(ret lua.LValue) error {
+		tbl, isTable := ret.(*lua.LTable)
+		if !isTable {
+			return fmt.Errorf("evaluate() returned %s, want an array of tables", ret.Type())
+		}
+		out = make([]map[string]any, 0, tbl.Len())
+		for i := 1; i <= tbl.Len(); i++ {
+			e, ok := tbl.RawGetInt(i).(*lua.LTable)
+			if !ok {
+				return fmt.Errorf("evaluate() returned an array whose element %d is %s, want a table", i, tbl.RawGetInt(i).Type())
+			}
+			out = append(out, fromLuaTable(e))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// call runs evaluate(args...) with the globals set and hands what it returned
+// to read, in a pooled state that is dropped instead of reused when anything failed.
+func (p *Lua) call(globals map[string]any, args []any, read func(lua.LValue) error) error {
 	ls := p.pool.Get().(*lua.LState)
-	// A state that failed is dropped, not reused.
 	ok := false
 	defer func() {
 		if ok {
@@ -81,30 +119,33 @@ func (p *Lua) Evaluate(globals map[string]any) (map[string]any, error) {
 		}
 	}()
 	if err := p.load(ls); err != nil {
-		return nil, err
+		return err
 	}
 	for k, v := range globals {
 		ls.SetGlobal(k, ToLua(ls, v))
 	}
+	luaArgs := make([]lua.LValue, 0, len(args))
+	for _, a := range args {
+		luaArgs = append(luaArgs, ToLua(ls, a))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), LuaTimeout)
 	defer cancel()
 	ls.SetContext(ctx)
-	err := ls.CallByParam(lua.P{Fn: ls.GetGlobal("evaluate"), NRet: 1, Protect: true})
+	err := ls.CallByParam(lua.P{Fn: ls.GetGlobal("evaluate"), NRet: 1, Protect: true}, luaArgs...)
 	ls.RemoveContext()
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("calling evaluate(): stopped after %s (does the script loop forever?)", LuaTimeout)
+			return fmt.Errorf("calling evaluate(): stopped after %s (does the script loop forever?)", LuaTimeout)
 		}
-		return nil, fmt.Errorf("calling evaluate(): %w", err)
+		return fmt.Errorf("calling evaluate(): %w", err)
 	}
 	ret := ls.Get(-1)
 	ls.Pop(1)
-	tbl, isTable := ret.(*lua.LTable)
-	if !isTable {
-		return nil, fmt.Errorf("evaluate() returned %s, want a table", ret.Type())
+	if err := read(ret); err != nil {
+		return err
 	}
 	ok = true
-	return fromLuaTable(tbl), nil
+	return nil
 }
 
 func fromLuaTable(tbl *lua.LTable) map[string]any {

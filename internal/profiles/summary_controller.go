@@ -113,6 +113,9 @@ func (r *SummaryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	// that lost a Helm release to this one must see it managed here).
 	var followUps []types.NamespacedName
 	patcher := conditions.NewStatusPatcher(r.Client, s)
+	// A feature whose content changed says Provisioning before its objects are
+	// applied (the deferred write comes only after the apply).
+	ctx = withProgressWriter(ctx, func(ctx context.Context) error { return patcher.Patch(ctx, s) })
 	defer func() {
 		retErr = errors.Join(retErr, patcher.Patch(ctx, s))
 		for _, key := range followUps {

@@ -118,6 +118,15 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 	if err != nil {
 		return r.fail(s, fs, err)
 	}
+	if fs.Status == libv1beta1.FeatureStatusProvisioned && spec.SyncMode != libv1beta1.SyncModeDryRun {
+		// New content for a provisioned feature: it is Provisioning until every
+		// object is applied, and says so now — not only once the apply is done.
+		fs.Status = libv1beta1.FeatureStatusProvisioning
+		if err := writeProgress(ctx); err != nil {
+			return ctrl.Result{}, err
+		}
+		fs = featureSummary(s, feature) // the write replaced the status with the server's copy
+	}
 	started := time.Now()
 	var conflicts int
 	defer func() {
@@ -236,6 +245,27 @@ func (r *SummaryReconciler) clientFor(ctx context.Context, cluster libv1beta1.Cl
 func ptrErr(fs *configv1beta1.FeatureSummary) error {
 	if fs.Status == libv1beta1.FeatureStatusFailed && fs.FailureMessage != nil {
 		return errors.New(*fs.FailureMessage)
+	}
+	return nil
+}
+
+// progressWriterKey carries, in a reconcile's context, the function writing the
+// summary's status before the reconcile ends.
+type progressWriterKey struct{}
+
+// withProgressWriter returns ctx carrying write, which writes the summary's
+// status now (the reconcile's deferred write still follows).
+func withProgressWriter(ctx context.Context, write func(context.Context) error) context.Context {
+	return context.WithValue(ctx, progressWriterKey{}, write)
+}
+
+// writeProgress writes the summary's status now through the context's progress
+// writer; without one it does nothing.
+func writeProgress(ctx context.Context) error {
+	if write, ok := ctx.Value(progressWriterKey{}).(func(context.Context) error); ok {
+		if err := write(ctx); err != nil {
+			return fmt.Errorf("writing progress: %w", err)
+		}
 	}
 	return nil
 }

@@ -66,7 +66,8 @@ func (p *Lua) load(ls *lua.LState) error {
 
 // Evaluate sets the globals (JSON-like Go values: maps, slices, strings,
 // numbers, bools) and calls evaluate(); the table it returns comes back as a
-// map of its string keys to bools, strings and numbers (nested tables as maps).
+// map of its string keys to bools, strings and numbers (nested tables as maps,
+// nested arrays as slices).
 // Anything but a table is an error naming what came back.
 func (p *Lua) Evaluate(globals map[string]any) (map[string]any, error) {
 	var out map[string]any
@@ -163,9 +164,43 @@ func fromLuaTable(tbl *lua.LTable) map[string]any {
 		case lua.LNumber:
 			out[string(key)] = float64(t)
 		case *lua.LTable:
-			out[string(key)] = fromLuaTable(t)
+			out[string(key)] = fromLuaValue(t)
 		}
 	})
+	return out
+}
+
+// fromLuaValue converts a nested table: an array (a table whose keys are 1..n)
+// becomes a []any of its converted elements, any other table a map.
+func fromLuaValue(tbl *lua.LTable) any {
+	n := tbl.Len()
+	if n == 0 || tbl.MaxN() != n {
+		return fromLuaTable(tbl)
+	}
+	isArray := true
+	tbl.ForEach(func(k, _ lua.LValue) {
+		if _, ok := k.(lua.LNumber); !ok {
+			isArray = false
+		}
+	})
+	if !isArray {
+		return fromLuaTable(tbl)
+	}
+	out := make([]any, 0, n)
+	for i := 1; i <= n; i++ {
+		switch t := tbl.RawGetInt(i).(type) {
+		case lua.LBool:
+			out = append(out, bool(t))
+		case lua.LString:
+			out = append(out, string(t))
+		case lua.LNumber:
+			out = append(out, float64(t))
+		case *lua.LTable:
+			out = append(out, fromLuaValue(t))
+		default:
+			out = append(out, nil)
+		}
+	}
 	return out
 }
 

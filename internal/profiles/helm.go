@@ -119,7 +119,11 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 		return ctrl.Result{}, nil // nothing changed: no Helm call at all
 	}
 
-	cfg, err := r.restConfigFor(ctx, clusterKey)
+	tenant, err := r.tenantOf(ctx, prof)
+	if err != nil {
+		return r.fail(s, fs, err)
+	}
+	cfg, err := r.restConfigAs(ctx, clusterKey, tenant)
 	if err != nil {
 		return r.fail(s, fs, err)
 	}

@@ -69,6 +69,11 @@ type SummaryReconciler struct {
 	// Metrics records deploy durations and conflicts (nil: none).
 	Metrics *metrics.Metrics
 
+	// Multi-tenancy options
+	// Identities deploys the profiles labelled with a tenant's service account
+	// as that tenant (internal/tenancy); nil: such profiles fail.
+	Identities Identities
+
 	// drift watches deployed objects of summaries with drift detection.
 	drift *driftWatcher
 	// health watches the objects the summaries' health checks read;

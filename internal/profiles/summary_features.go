@@ -134,6 +134,10 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 		r.Metrics.AddConflicts(string(feature), conflicts)
 	}()
 
+	tenant, err := r.tenantOf(ctx, prof)
+	if err != nil {
+		return r.fail(s, fs, err)
+	}
 	owner := summaryOwner(prof, s)
 	base := deployer.Request{
 		Owner: owner, Feature: feature,
@@ -156,8 +160,16 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 		// clean up what the first just deployed.
 		targets = []target{{clusterKey, append(remote, local...)}}
 	}
+	if tenant != nil && !base.DryRun {
+		// A tenant's profile deploys everything or nothing.
+		for _, target := range targets {
+			if err := r.checkTenantRights(ctx, *tenant, target.cluster, base, target.objects); err != nil {
+				return r.fail(s, fs, err)
+			}
+		}
+	}
 	for _, target := range targets {
-		c, err := r.clientFor(ctx, target.cluster)
+		c, err := r.clientAs(ctx, target.cluster, tenant)
 		if err != nil {
 			return r.fail(s, fs, err)
 		}

@@ -49,7 +49,10 @@ type Input struct {
 	Mode           Mode
 	// Approved is the commit (or a prefix of at least MinApprovalPrefix characters) approved for To.
 	Approved string
-	Windows  []Window
+	// ApprovalHint says how to approve, in the message while an approval is
+	// missing (default: "tug promote approve <To>").
+	ApprovalHint string
+	Windows      []Window
 	// Done: To already has Commit (written, proposed or rendered).
 	Done bool
 	Now  time.Time
@@ -69,7 +72,22 @@ type Decision struct {
 	// RecheckAfter, when set, is when time alone may change the decision (bake
 	// time ending, a window opening).
 	RecheckAfter time.Duration
+	// Blocked names the check that holds the commit back (empty when Open or Done),
+	// for reasons a machine can switch on.
+	Blocked Check
 }
+
+// Check is one check of the gate.
+type Check string
+
+// The checks of the gate, in the order Decide runs them.
+const (
+	CheckCommit     Check = "Commit"
+	CheckCompliance Check = "Compliance"
+	CheckBakeTime   Check = "BakeTime"
+	CheckApproval   Check = "Approval"
+	CheckWindow     Check = "Window"
+)
 
 // Short abbreviates a commit id for messages.
 func Short(commit string) string {
@@ -91,7 +109,7 @@ func Decide(in Input) Decision {
 	waits := in.To + " waits: "
 	switch {
 	case in.Commit == "":
-		return Decision{Message: waits + in.From + " runs no known commit yet"}
+		return Decision{Message: waits + in.From + " runs no known commit yet", Blocked: CheckCommit}
 	case in.Done:
 		return Decision{Done: true, Message: fmt.Sprintf("%s has %s", in.To, Short(in.Commit))}
 	case !in.Compliant:
@@ -99,28 +117,34 @@ func Decide(in Input) Decision {
 		if msg == "" {
 			msg = fmt.Sprintf("%s does not run %s everywhere yet", in.From, Short(in.Commit))
 		}
-		return Decision{Message: waits + msg}
+		return Decision{Message: waits + msg, Blocked: CheckCompliance}
 	}
 	if in.BakeTime > 0 {
 		// Messages name absolute times, so that they do not change while waiting.
 		if in.CompliantSince.IsZero() {
-			return Decision{Message: fmt.Sprintf("%sbake time: %s of %s running %s everywhere", waits, in.BakeTime, in.From, Short(in.Commit)), RecheckAfter: in.BakeTime}
+			return Decision{Message: fmt.Sprintf("%sbake time: %s of %s running %s everywhere", waits, in.BakeTime, in.From, Short(in.Commit)), RecheckAfter: in.BakeTime, Blocked: CheckBakeTime}
 		}
 		if until := in.CompliantSince.Add(in.BakeTime); in.Now.Before(until) {
 			return Decision{
 				Message:      fmt.Sprintf("%sbake time: %s runs %s everywhere since %s; %s required (until %s)", waits, in.From, Short(in.Commit), stamp(in.CompliantSince), in.BakeTime, stamp(until)),
 				RecheckAfter: until.Sub(in.Now),
+				Blocked:      CheckBakeTime,
 			}
 		}
 	}
 	if in.Mode == Manual && !Approves(in.Approved, in.Commit) {
-		return Decision{Message: fmt.Sprintf("%sapproval of %s (tug promote approve %s)", waits, Short(in.Commit), in.To)}
+		hint := in.ApprovalHint
+		if hint == "" {
+			hint = "tug promote approve " + in.To
+		}
+		return Decision{Message: fmt.Sprintf("%sapproval of %s (%s)", waits, Short(in.Commit), hint), Blocked: CheckApproval}
 	}
 	if len(in.Windows) > 0 {
 		if next, open := nextOpening(in.Windows, in.Now); !open {
 			return Decision{
 				Message:      fmt.Sprintf("%sthe next promotion window (%s), opening %s", waits, describe(in.Windows), stamp(in.Now.Add(next))),
 				RecheckAfter: next,
+				Blocked:      CheckWindow,
 			}
 		}
 	}

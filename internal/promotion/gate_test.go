@@ -37,6 +37,7 @@ func TestDecide(t *testing.T) {
 		{"compliant, time unknown: the bake time starts now", with(func(in *Input) { in.BakeTime = time.Hour; in.CompliantSince = time.Time{} }), false, false, "bake time: 1h0m0s of dev running", time.Hour},
 		{"baked", with(func(in *Input) { in.BakeTime = 30 * time.Minute }), true, false, "promoting", 0},
 		{"manual without approval", with(func(in *Input) { in.Mode = Manual }), false, false, "approval of 3f2a9c1d7e5b (tug promote approve stage)", 0},
+		{"manual, with a hint how to approve", with(func(in *Input) { in.Mode = Manual; in.ApprovalHint = "set approved: true" }), false, false, "approval of 3f2a9c1d7e5b (set approved: true)", 0},
 		{"manual, approval of another commit", with(func(in *Input) { in.Mode = Manual; in.Approved = "9c01aa0" }), false, false, "approval of", 0},
 		{"manual, too short a prefix", with(func(in *Input) { in.Mode = Manual; in.Approved = "3f2a" }), false, false, "approval of", 0},
 		{"manual, approved", with(func(in *Input) { in.Mode = Manual; in.Approved = "3f2a9c1" }), true, false, "promoting", 0},
@@ -70,5 +71,33 @@ func TestParse(t *testing.T) {
 	}
 	if d, err := ParseWeekday("Fri"); err != nil || d != time.Friday {
 		t.Fatalf("ParseWeekday = %s, %v", d, err)
+	}
+}
+
+// Decision.Blocked names the check that holds the commit back, in the gate's order.
+func TestDecideBlocked(t *testing.T) {
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	closed, _ := ParseClock("14:00")
+	end, _ := ParseClock("15:00")
+	base := Input{From: "dev", To: "prod", Commit: commit, Compliant: true, CompliantSince: now, Mode: Automatic, Now: now}
+	tests := []struct {
+		name string
+		f    func(*Input)
+		want Check
+	}{
+		{"open", func(*Input) {}, ""},
+		{"no commit", func(in *Input) { in.Commit = "" }, CheckCommit},
+		{"not compliant", func(in *Input) { in.Compliant = false }, CheckCompliance},
+		{"baking", func(in *Input) { in.BakeTime = time.Hour }, CheckBakeTime},
+		{"approval", func(in *Input) { in.Mode = Manual }, CheckApproval},
+		{"window", func(in *Input) { in.Windows = []Window{{Start: closed, End: end}} }, CheckWindow},
+		{"done", func(in *Input) { in.Done = true }, ""},
+	}
+	for _, tc := range tests {
+		in := base
+		tc.f(&in)
+		if d := Decide(in); d.Blocked != tc.want {
+			t.Errorf("%s: Blocked = %q, want %q (%s)", tc.name, d.Blocked, tc.want, d.Message)
+		}
 	}
 }

@@ -1,10 +1,13 @@
 // Package classifier labels managed clusters from what they are and run:
 // Classifier (Kubernetes version, resources in the cluster, judged by Lua/CEL) and
 // ManagementClusterClassifier (resources of the management cluster, judged by Lua).
+// Everything is evaluated by the manager, through the shared watches of
+// internal/clusters: nothing runs in the managed clusters.
 package classifier
 
 import (
 	"context"
+	"fmt"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -28,6 +31,36 @@ type Controllers struct {
 }
 
 // SetupWithManager registers the controllers (Classifier, ManagementClusterClassifier).
-func (c *Controllers) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+func (c *Controllers) SetupWithManager(_ context.Context, mgr ctrl.Manager) error {
+	concurrency := c.Concurrency
+	if concurrency == 0 {
+		concurrency = 10
+	}
+	fleet := c.Fleet
+	if fleet.Reader == nil {
+		fleet = clusters.FleetFor(mgr)
+	}
+	classifiers := &classifierReconciler{
+		client:      c.Client,
+		fleet:       fleet,
+		registry:    c.Registry,
+		shard:       c.Shard,
+		recorder:    mgr.GetEventRecorder("tugboat-classifier-controller"),
+		concurrency: concurrency,
+	}
+	if err := classifiers.setupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the Classifier controller: %w", err)
+	}
+	mgmt := &managementReconciler{
+		client:      c.Client,
+		fleet:       fleet,
+		registry:    c.Registry,
+		shard:       c.Shard,
+		recorder:    mgr.GetEventRecorder("tugboat-managementclusterclassifier-controller"),
+		concurrency: concurrency,
+	}
+	if err := mgmt.setupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the ManagementClusterClassifier controller: %w", err)
+	}
 	return nil
 }

@@ -53,8 +53,9 @@ func main() {
 	fs.StringVar(&evOpts.TLSCertFile, "events-tls-cert-file", "", "certificate the CloudEvents endpoint serves HTTPS with")
 	fs.StringVar(&evOpts.TLSKeyFile, "events-tls-key-file", "", "key of --events-tls-cert-file")
 	fs.StringVar(&evOpts.ClientCAFile, "events-client-ca-file", "", "CA bundle: a client certificate it signed authenticates a caller of the CloudEvents endpoint (mutual TLS)")
-	var dashboardAddress string
-	fs.StringVar(&dashboardAddress, "dashboard-bind-address", "", "address serving the read-only web dashboard, e.g. 127.0.0.1:8090 (empty: none; it has no authentication)")
+	var dashboardAddress, dashboardTokenSecret string
+	fs.StringVar(&dashboardAddress, "dashboard-bind-address", "", "address serving the read-only web dashboard, e.g. 127.0.0.1:8090 (empty: none)")
+	fs.StringVar(&dashboardTokenSecret, "dashboard-token-secret", "", "namespace/name of the Secret whose key \"token\" logs users in to the dashboard, created with a random token when missing (default: <manager namespace>/tugboat-dashboard)")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	fs.AddGoFlagSet(flag.CommandLine) // also brings controller-runtime's --kubeconfig
@@ -85,6 +86,14 @@ func main() {
 	}
 	if dashboardAddress != "" {
 		opts.Dashboard = &dashboard.Options{Address: dashboardAddress}
+		if dashboardTokenSecret != "" {
+			ns, name, ok := strings.Cut(dashboardTokenSecret, "/")
+			if !ok || ns == "" || name == "" {
+				fmt.Fprintf(os.Stderr, "manager: --dashboard-token-secret %q: want namespace/name\n", dashboardTokenSecret)
+				os.Exit(2)
+			}
+			opts.Dashboard.TokenSecret = types.NamespacedName{Namespace: ns, Name: name}
+		}
 	}
 	if enablePostgresWriter {
 		opts.PostgresWriter = &pgw

@@ -2,17 +2,14 @@ package dashboard_test
 
 import (
 	"context"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/launcher"
 
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 )
@@ -28,45 +25,55 @@ func chromium(t *testing.T) string {
 	return path
 }
 
-// browse loads the page in headless Chromium, lets its scripts run for a
-// couple of seconds and returns the DOM as the browser rendered it; it also
-// writes a screenshot to shot (when not empty).
-func browse(t *testing.T, path, shot string) string {
+// browser starts headless Chromium and drives it over the DevTools protocol
+// (go-rod); it stops when the test ends.
+func browser(t *testing.T) *rod.Browser {
 	t.Helper()
-	return browseURL(t, baseURL+path, shot)
+	l := launcher.New().Bin(chromium(t)).Headless(true).NoSandbox(true).Leakless(false).UserDataDir(t.TempDir()).
+		Set("disable-gpu").Set("disable-dev-shm-usage").Set("no-first-run").Set("window-size", "1280,900")
+	u, err := l.Launch()
+	if err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	b := rod.New().ControlURL(u)
+	if err := b.Connect(); err != nil {
+		l.Kill()
+		t.Fatalf("connecting to chromium: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = b.Close()
+		l.Kill()
+	})
+	return b
 }
 
-// browseURL is browse for a full URL.
-func browseURL(t *testing.T, address, shot string) string {
+// logIn opens path in a new tab, which shows the login form; it types token
+// there and returns the tab once the form led back to path.
+func logIn(t *testing.T, b *rod.Browser, path, token string) *rod.Page {
 	t.Helper()
-	bin := chromium(t)
-	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-		"--user-data-dir=" + t.TempDir(), "--virtual-time-budget=2000", "--window-size=1280,900"}
-	run := func(extra ...string) string {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, append(append(args, extra...), address)...)
-		out, err := cmd.Output()
-		if err != nil {
-			stderr := ""
-			if ee, ok := err.(*exec.ExitError); ok {
-				stderr = string(ee.Stderr)
-			}
-			t.Fatalf("chromium %s: %v\n%s", address, err, stderr)
-		}
-		return string(out)
+	page := b.MustPage(baseURL + path).Timeout(time.Minute)
+	page.MustWaitLoad()
+	if text := visible(page.MustHTML()); !strings.Contains(text, "Paste the dashboard's token") {
+		t.Fatalf("%s without logging in: %s", path, text)
 	}
-	if shot != "" {
-		run("--screenshot=" + shot)
-	}
-	return run("--dump-dom")
+	page.MustElement("#token").MustInput(token)
+	wait := page.MustWaitNavigation()
+	page.MustElement("#login").MustClick()
+	wait()
+	page.MustWaitLoad()
+	return page
 }
 
-// A real browser renders the pages: the cluster in the fleet, the profile's
-// failure text from its ClusterSummary, and the explanation of a profile
-// whose selector leaves the cluster out. The page's script runs there and
-// reloads the content on its own (the body records when it last did).
-// Screenshots of the main views go to the test's artifact folder
+// content is the visible text of the page's content.
+func content(page *rod.Page) string {
+	return visible(page.MustElement("#content").MustHTML())
+}
+
+// A real browser logs in through the form (a wrong token is refused there)
+// and renders the pages: the cluster in the fleet, the profile's failure text
+// from its ClusterSummary, and the explanation of a profile whose selector
+// leaves the cluster out; each page opens the event stream that keeps it
+// current. Screenshots of the main views go to the test's artifact folder
 // (go test -artifacts keeps them).
 func TestBrowserRendersThePages(t *testing.T) {
 	chromium(t)
@@ -75,34 +82,43 @@ func TestBrowserRendersThePages(t *testing.T) {
 	eventuallyShows(t, "/profiles/ClusterProfile/dash-broken", f.failure)
 	eventuallyShows(t, "/explain?profile=ClusterProfile/dash-web&cluster=fleet/app", "cluster has no label type")
 	shots := t.ArtifactDir()
+	b := browser(t)
 
-	dom := browse(t, "/clusters", filepath.Join(shots, "clusters.png"))
-	if text := visible(dom); !strings.Contains(text, "fleet/app SveltosCluster ready") {
+	refused := logIn(t, b, "/clusters", "not-the-token")
+	if text := content(refused); !strings.Contains(text, "Wrong token.") {
+		t.Errorf("a wrong token in the browser: %s", text)
+	}
+	refused.MustScreenshot(filepath.Join(shots, "login.png"))
+
+	page := logIn(t, b, "/clusters", token)
+	if text := content(page); !strings.Contains(text, "fleet/app SveltosCluster ready") {
 		t.Errorf("clusters page in the browser: %s", text)
 	}
-	if !strings.Contains(dom, "data-refreshed=") {
-		t.Errorf("the page did not refresh itself in the browser: %s", dom)
-	}
+	page.MustWait(`() => document.body.dataset.live === "1"`)
+	page.MustScreenshot(filepath.Join(shots, "clusters.png"))
 
-	dom = browse(t, "/profiles/ClusterProfile/dash-broken", filepath.Join(shots, "profile.png"))
-	if text := visible(dom); !strings.Contains(text, f.failure) {
+	page.MustNavigate(baseURL + "/profiles/ClusterProfile/dash-broken").MustWaitLoad()
+	if text := content(page); !strings.Contains(text, f.failure) {
 		t.Errorf("profile page in the browser lacks the failure %q: %s", f.failure, text)
 	}
+	page.MustScreenshot(filepath.Join(shots, "profile.png"))
 
-	dom = browse(t, "/explain?profile=ClusterProfile/dash-web&cluster=fleet/app", filepath.Join(shots, "explain.png"))
-	if text := visible(dom); !strings.Contains(text, "blocks clusterSelector type=app cluster has no label type") {
+	page.MustNavigate(baseURL + "/explain?profile=ClusterProfile/dash-web&cluster=fleet/app").MustWaitLoad()
+	if text := content(page); !strings.Contains(text, "blocks clusterSelector type=app cluster has no label type") {
 		t.Errorf("explain page in the browser: %s", text)
 	}
-	for _, page := range []string{"events", "environments"} {
-		browse(t, "/"+page, filepath.Join(shots, page+".png"))
+	page.MustScreenshot(filepath.Join(shots, "explain.png"))
+	for _, name := range []string{"events", "environments"} {
+		page.MustNavigate(baseURL + "/" + name).MustWaitLoad()
+		page.MustScreenshot(filepath.Join(shots, name+".png"))
 	}
 	t.Logf("screenshots in %s", shots)
 }
 
-// A label given to the cluster after the page loaded appears in the browser
-// without a reload: between the dashboard and the browser, the first request
-// the page's script makes on its own changes the label and waits for the
-// manager's cache to have it before letting the request through.
+// A label given to the cluster after the page loaded appears on the open page
+// without a reload: the manager's watch notifies the page over its event
+// stream and the page fetches its content again. (A reload would lose the
+// marker the test leaves in the page's window.)
 func TestBrowserFollowsALabelChange(t *testing.T) {
 	chromium(t)
 	f := setup(t)
@@ -110,47 +126,20 @@ func TestBrowserFollowsALabelChange(t *testing.T) {
 	if _, text, _ := get("/clusters/fleet/app"); strings.Contains(text, "browser=live") {
 		t.Fatalf("the label is there before the page loads: %s", text)
 	}
-	target, err := url.Parse(baseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	var once sync.Once
-	changed := make(chan error, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.Header.Get("X-Tugboat-Refresh") != "" {
-			once.Do(func() { changed <- labelAndWait(f) })
-		}
-		proxy.ServeHTTP(w, req)
-	}))
-	defer srv.Close()
+	page := logIn(t, browser(t), "/clusters/fleet/app", token)
+	page.MustWait(`() => document.body.dataset.live === "1"`)
+	page.MustEval(`() => { window.tugboatMarker = "same page" }`)
 
-	// No screenshot here: its own load would change the label before the DOM is read.
-	dom := browseURL(t, srv.URL+"/clusters/fleet/app", "")
-	select {
-	case err := <-changed:
-		if err != nil {
-			t.Fatal(err)
-		}
-	default:
-		t.Fatalf("the page made no request of its own: %s", dom)
-	}
-	if text := visible(dom); !strings.Contains(text, "browser=live") {
-		t.Errorf("the new label is not on the page: %s", text)
-	}
-}
-
-// labelAndWait labels the app cluster browser=live and waits until the
-// dashboard shows it.
-func labelAndWait(f *fleet) error {
 	if _, err := clusters.Register(context.Background(), mgmt, clusters.Registration{Namespace: f.app.Namespace, Name: f.app.Name,
 		Kubeconfig: env.Cluster("app").Kubeconfig, Labels: map[string]string{"browser": "live"}}); err != nil {
-		return err
+		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if _, text, err := get("/clusters/fleet/app"); err == nil && strings.Contains(text, "browser=live") {
-			return nil
-		}
+	if err := rod.Try(func() {
+		page.MustWait(`() => document.getElementById("content").innerText.includes("browser=live")`)
+	}); err != nil {
+		t.Fatalf("the new label did not appear on the open page: %v\n%s", err, content(page))
 	}
-	return fmt.Errorf("the dashboard did not show the label browser=live within 30s")
+	if marker := page.MustEval(`() => window.tugboatMarker`).String(); marker != "same page" {
+		t.Errorf("the page was reloaded (marker %q)", marker)
+	}
 }

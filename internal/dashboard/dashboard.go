@@ -4,10 +4,12 @@
 // explanation of one profile for one cluster (internal/explain, the same steps
 // `tug explain` prints), EventTriggers and scheduler Environments.
 //
-// Pages are server-rendered with html/template from embedded files; a small
-// script reloads the page's content every few seconds, so pages follow the
-// cache without a reload. Lists filter (?q=) and paginate (?page=) on the
-// server.
+// Pages are server-rendered with html/template from embedded files. Every
+// request but the login page's carries the token of a Secret (a bearer token,
+// or the session cookie the login page sets). Pages follow the cache without
+// a reload: the manager's informers notify open pages over server-sent events
+// (/updates) and a small script fetches the page's content again. Lists filter
+// (?q=) and paginate (?page=) on the server.
 package dashboard
 
 import (
@@ -22,6 +24,8 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/tugboat-dev/tugboat/internal/clusters"
@@ -36,30 +40,47 @@ var staticFiles embed.FS
 // DefaultPageSize is the number of rows of a list page.
 const DefaultPageSize = 100
 
-// DefaultRefresh is how often pages reload their content.
-const DefaultRefresh = 2 * time.Second
-
 // Options configure the dashboard.
 type Options struct {
-	// Address is where the dashboard is served ("host:port"). It has no
-	// authentication: keep it on loopback or behind a proxy that has.
+	// Address is where the dashboard is served ("host:port").
 	Address string
+	// TokenSecret names the Secret whose key "token" (TokenKey) users present
+	// to log in, or scripts as a bearer token. The dashboard creates it with a
+	// random token when it does not exist; rotating it ends every session.
+	TokenSecret types.NamespacedName
+	// SessionTTL is how long a login lasts (default DefaultSessionTTL).
+	SessionTTL time.Duration
 	// PageSize is the number of rows of a list page (default DefaultPageSize).
 	PageSize int
-	// Refresh is how often pages reload their content (default DefaultRefresh).
-	Refresh time.Duration
+}
+
+// Check says whether the options can serve a dashboard.
+func (o Options) Check() error {
+	if o.Address == "" {
+		return errors.New("the dashboard needs an address to listen on")
+	}
+	if o.TokenSecret.Namespace == "" || o.TokenSecret.Name == "" {
+		return errors.New("the dashboard needs a token Secret (namespace/name) to authenticate users")
+	}
+	return nil
 }
 
 // Server is the dashboard: an http.Handler, and a manager Runnable serving it.
 type Server struct {
 	// Fleet reads everything: its Reader is the manager's cached client (or
 	// any client.Reader), its CAPI says whether Cluster API Clusters are read.
-	Fleet   clusters.Fleet
-	Options Options
+	Fleet clusters.Fleet
+	// Client reads the token Secret, and creates it when missing.
+	Client client.Client
+	// Informers, when set, notify open pages of changes (server-sent events);
+	// without them pages show what was there when they loaded.
+	Informers Informers
+	Options   Options
 
-	once  sync.Once
-	pages map[string]*template.Template
-	mux   *http.ServeMux
+	once    sync.Once
+	pages   map[string]*template.Template
+	mux     *http.ServeMux
+	changes changes
 
 	mu   sync.Mutex
 	addr net.Addr
@@ -77,6 +98,15 @@ func (s *Server) Addr() net.Addr {
 
 // Start serves the dashboard until ctx ends.
 func (s *Server) Start(ctx context.Context) error {
+	if err := s.Options.Check(); err != nil {
+		return err
+	}
+	if err := s.ensureToken(ctx); err != nil {
+		return err
+	}
+	if s.Informers != nil {
+		s.watch(ctx)
+	}
 	ln, err := net.Listen("tcp", s.Options.Address)
 	if err != nil {
 		return fmt.Errorf("dashboard: %w", err)
@@ -84,7 +114,8 @@ func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	s.addr = ln.Addr()
 	s.mu.Unlock()
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	// Requests end with ctx: open event streams do not hold up the shutdown.
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -107,26 +138,36 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 func (s *Server) init() {
 	s.pages = parsePages()
 	static, _ := fs.Sub(staticFiles, "static")
+	// What anyone may fetch: the login page, its style and script.
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, req *http.Request) {
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, req *http.Request) {
+		s.loginPage(w, req, http.StatusOK, localPath(req.URL.Query().Get("next")), "")
+	})
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.logout)
+	// The rest needs the token.
+	pages := http.NewServeMux()
+	pages.HandleFunc("GET /{$}", func(w http.ResponseWriter, req *http.Request) {
 		http.Redirect(w, req, "/clusters", http.StatusFound)
 	})
-	mux.HandleFunc("GET /clusters", s.page("clusters", s.clustersPage))
-	mux.HandleFunc("GET /clusters/{namespace}/{name}", s.page("cluster", s.clusterPage))
-	mux.HandleFunc("GET /profiles", s.page("profiles", s.profilesPage))
-	mux.HandleFunc("GET /profiles/ClusterProfile/{name}", s.page("profile", s.profilePage))
-	mux.HandleFunc("GET /profiles/Profile/{namespace}/{name}", s.page("profile", s.profilePage))
-	mux.HandleFunc("GET /explain", s.page("explain", s.explainPage))
-	mux.HandleFunc("GET /events", s.page("events", s.eventsPage))
-	mux.HandleFunc("GET /environments", s.page("environments", s.environmentsPage))
+	pages.HandleFunc("GET /updates", s.updates)
+	pages.HandleFunc("GET /clusters", s.page("clusters", s.clustersPage))
+	pages.HandleFunc("GET /clusters/{namespace}/{name}", s.page("cluster", s.clusterPage))
+	pages.HandleFunc("GET /profiles", s.page("profiles", s.profilesPage))
+	pages.HandleFunc("GET /profiles/ClusterProfile/{name}", s.page("profile", s.profilePage))
+	pages.HandleFunc("GET /profiles/Profile/{namespace}/{name}", s.page("profile", s.profilePage))
+	pages.HandleFunc("GET /explain", s.page("explain", s.explainPage))
+	pages.HandleFunc("GET /events", s.page("events", s.eventsPage))
+	pages.HandleFunc("GET /environments", s.page("environments", s.environmentsPage))
+	mux.Handle("/", s.requireLogin(pages))
 	s.mux = mux
 }
 
 // parsePages parses each page template with the shared layout.
 func parsePages() map[string]*template.Template {
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"clusters", "cluster", "profiles", "profile", "explain", "events", "environments"} {
+	for _, name := range []string{"clusters", "cluster", "profiles", "profile", "explain", "events", "environments", "login"} {
 		pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return pages
@@ -144,11 +185,10 @@ func (e errBadRequest) Error() string { return e.err.Error() }
 
 // layout is what every page's template receives.
 type layout struct {
-	Title   string
-	Nav     string
-	Refresh int64 // milliseconds
-	Error   string
-	Data    any
+	Title string
+	Nav   string
+	Error string
+	Data  any
 }
 
 // page renders a page from what load returns.
@@ -156,7 +196,7 @@ func (s *Server) page(name string, load func(*http.Request) (title string, data 
 	return func(w http.ResponseWriter, req *http.Request) {
 		title, data, err := load(req)
 		status := http.StatusOK
-		l := layout{Title: title, Nav: nav(name), Refresh: s.refresh().Milliseconds(), Data: data}
+		l := layout{Title: title, Nav: nav(name), Data: data}
 		if err != nil {
 			var nf errNotFound
 			var br errBadRequest
@@ -195,11 +235,4 @@ func (s *Server) pageSize() int {
 		return s.Options.PageSize
 	}
 	return DefaultPageSize
-}
-
-func (s *Server) refresh() time.Duration {
-	if s.Options.Refresh > 0 {
-		return s.Options.Refresh
-	}
-	return DefaultRefresh
 }

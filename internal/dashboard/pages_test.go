@@ -35,9 +35,15 @@ func visible(page string) string {
 	return strings.TrimSpace(spaces.ReplaceAllString(html.UnescapeString(tags.ReplaceAllString(blocks.ReplaceAllString(page, " "), "")), " "))
 }
 
-// get fetches a dashboard page; it returns the status code and the visible text.
+// get fetches a dashboard page with the token; it returns the status code
+// and the visible text.
 func get(path string) (int, string, error) {
-	resp, err := http.Get(baseURL + path)
+	req, err := http.NewRequest(http.MethodGet, baseURL+path, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, "", err
 	}

@@ -3,7 +3,9 @@ package dashboard
 import (
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestUnitPaginate(t *testing.T) {
@@ -30,5 +32,41 @@ func TestUnitPaginate(t *testing.T) {
 	}
 	if got, p := paginate(httptest.NewRequest("GET", "/clusters?q=none", nil), rows, text, 100); len(got) != 0 || p.Total != 0 || p.Pages != 1 {
 		t.Errorf("no match: %v %+v", got, p)
+	}
+}
+
+func TestUnitSession(t *testing.T) {
+	token := []byte("s3cr3t")
+	now := time.Unix(1_800_000_000, 0)
+	value := session(token, now.Add(time.Hour))
+	stamp, mac, _ := strings.Cut(value, ".")
+	for _, tc := range []struct {
+		name  string
+		value string
+		token []byte
+		at    time.Time
+		want  bool
+	}{
+		{"valid", value, token, now, true},
+		{"expired", value, token, now.Add(time.Hour), false},
+		{"token rotated", value, []byte("other"), now, false},
+		{"expiry pushed later", strconv.FormatInt(now.Add(48*time.Hour).Unix(), 10) + "." + mac, token, now, false},
+		{"no signature", stamp, token, now, false},
+		{"garbage", "x.y", token, now, false},
+	} {
+		if got := validSession(tc.value, tc.token, tc.at); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestUnitLocalPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"/profiles?q=x": "/profiles?q=x", "": "/clusters", "//evil.example.com": "/clusters",
+		"https://evil.example.com/": "/clusters", "/\\evil": "/clusters", "/login": "/clusters",
+	} {
+		if got := localPath(in); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -1,0 +1,235 @@
+package clusterpromotion
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+)
+
+// SpecHashAnnotation on a generated ClusterProfile is the hash of the spec the
+// ClusterPromotion gave it: a copy read from a cache is current when it matches.
+const SpecHashAnnotation = "tugboat.dev/promotion-spec-hash"
+
+// ProfileName is the name of the ClusterProfile generated for a stage
+// (Sveltos' <promotion>-<stage>).
+func ProfileName(promotion, stage string) string { return promotion + "-" + stage }
+
+// ProfileSpecFor is the spec of the ClusterProfile of a stage: the promotion's
+// profileSpec aimed at the stage's clusterSelector.
+func ProfileSpecFor(p *configv1beta1.ProfileSpec, stage *configv1beta1.Stage) configv1beta1.Spec {
+	p = p.DeepCopy()
+	return configv1beta1.Spec{
+		ClusterSelector:        *stage.ClusterSelector.DeepCopy(),
+		SyncMode:               p.SyncMode,
+		StopMatchingBehavior:   p.StopMatchingBehavior,
+		Tier:                   p.Tier,
+		ContinueOnConflict:     p.ContinueOnConflict,
+		ContinueOnError:        p.ContinueOnError,
+		MaxUpdate:              p.MaxUpdate,
+		DependsOn:              p.DependsOn,
+		TemplateResourceRefs:   p.TemplateResourceRefs,
+		PolicyRefs:             p.PolicyRefs,
+		HelmCharts:             p.HelmCharts,
+		KustomizationRefs:      p.KustomizationRefs,
+		Patches:                p.Patches,
+		PatchesFrom:            p.PatchesFrom,
+		DriftExclusions:        p.DriftExclusions,
+		ValidateHealths:        p.ValidateHealths,
+		Reloader:               p.Reloader,
+		PreDeleteChecks:        p.PreDeleteChecks,
+		PostDeleteChecks:       p.PostDeleteChecks,
+		MaxConsecutiveFailures: p.MaxConsecutiveFailures,
+	}
+}
+
+// hashOf is the sha256 of v's JSON.
+func hashOf(v any) []byte {
+	raw, _ := json.Marshal(v)
+	sum := sha256.Sum256(raw)
+	return sum[:]
+}
+
+// profileSpecHash identifies the content rolled out; stagesHash the stages'
+// names and selectors (triggers excluded: approving is no change of the
+// rollout). Either changing restarts the rollout, as in Sveltos.
+func profileSpecHash(p *configv1beta1.ClusterPromotion) []byte { return hashOf(p.Spec.ProfileSpec) }
+
+func stagesHash(p *configv1beta1.ClusterPromotion) []byte {
+	type stage struct {
+		Name     string              `json:"name"`
+		Selector libv1beta1.Selector `json:"clusterSelector"`
+	}
+	stages := make([]stage, 0, len(p.Spec.Stages))
+	for _, s := range p.Spec.Stages {
+		stages = append(stages, stage{Name: s.Name, Selector: s.ClusterSelector})
+	}
+	return hashOf(stages)
+}
+
+// revision is the short form of a profileSpec hash the gate and messages use.
+func revision(hash []byte) string { return hex.EncodeToString(hash) }
+
+// errNotOwned: a ClusterProfile of the generated name exists and belongs to someone else.
+var errNotOwned = errors.New("not owned")
+
+// checkName rejects generated names the API server would refuse.
+func checkName(promotion, stage string) error {
+	name := ProfileName(promotion, stage)
+	if msgs := validation.IsDNS1123Subdomain(name); len(msgs) > 0 {
+		return fmt.Errorf("the ClusterProfile name %q of stage %s is not valid: %s", name, stage, msgs[0])
+	}
+	return nil
+}
+
+// ensureProfile creates or updates the ClusterProfile of a stage; it writes
+// only when the spec, labels or owner differ from what the promotion wants.
+func (r *Reconciler) ensureProfile(ctx context.Context, p *configv1beta1.ClusterPromotion, stage *configv1beta1.Stage) (written bool, err error) {
+	spec := ProfileSpecFor(&p.Spec.ProfileSpec, stage)
+	hash := revision(hashOf(spec))
+	name := ProfileName(p.Name, stage.Name)
+	profile := &configv1beta1.ClusterProfile{}
+	err = r.Client.Get(ctx, types.NamespacedName{Name: name}, profile)
+	switch {
+	case apierrors.IsNotFound(err):
+		profile = &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		setGenerated(profile, p, stage.Name, hash)
+		profile.Spec = spec
+		if err := controllerutil.SetControllerReference(p, profile, r.Client.Scheme()); err != nil {
+			return false, fmt.Errorf("owning ClusterProfile %s: %w", name, err)
+		}
+		if err := r.Client.Create(ctx, profile); err != nil {
+			return false, fmt.Errorf("creating ClusterProfile %s of stage %s: %w", name, stage.Name, err)
+		}
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("reading ClusterProfile %s of stage %s: %w", name, stage.Name, err)
+	}
+	if !metav1.IsControlledBy(profile, p) {
+		return false, fmt.Errorf("ClusterProfile %s exists and does not belong to ClusterPromotion %s: rename the stage or the profile: %w", name, p.Name, errNotOwned)
+	}
+	if !profile.DeletionTimestamp.IsZero() {
+		// A stage removed and added back: wait until the old one is gone.
+		return false, nil
+	}
+	if profile.Annotations[SpecHashAnnotation] == hash && profile.Labels[configv1beta1.PromotionNameLabel] == p.Name &&
+		profile.Annotations[configv1beta1.PromotionStageAnnotation] == stage.Name {
+		return false, nil
+	}
+	setGenerated(profile, p, stage.Name, hash)
+	profile.Spec = spec
+	if err := r.Client.Update(ctx, profile); err != nil {
+		return false, fmt.Errorf("updating ClusterProfile %s of stage %s: %w", name, stage.Name, err)
+	}
+	return true, nil
+}
+
+func setGenerated(profile *configv1beta1.ClusterProfile, p *configv1beta1.ClusterPromotion, stage, hash string) {
+	metav1.SetMetaDataLabel(&profile.ObjectMeta, configv1beta1.PromotionNameLabel, p.Name)
+	metav1.SetMetaDataAnnotation(&profile.ObjectMeta, configv1beta1.PromotionStageAnnotation, stage)
+	metav1.SetMetaDataAnnotation(&profile.ObjectMeta, SpecHashAnnotation, hash)
+}
+
+// generatedProfiles lists the ClusterProfiles the promotion owns.
+func (r *Reconciler) generatedProfiles(ctx context.Context, p *configv1beta1.ClusterPromotion) ([]configv1beta1.ClusterProfile, error) {
+	list := &configv1beta1.ClusterProfileList{}
+	if err := r.Client.List(ctx, list, client.MatchingLabels{configv1beta1.PromotionNameLabel: p.Name}); err != nil {
+		return nil, fmt.Errorf("listing the ClusterProfiles of ClusterPromotion %s: %w", p.Name, err)
+	}
+	out := list.Items[:0]
+	for _, cp := range list.Items {
+		if metav1.IsControlledBy(&cp, p) {
+			out = append(out, cp)
+		}
+	}
+	return out, nil
+}
+
+// deleteStaleProfiles deletes the generated profiles of stages no longer in the spec.
+func (r *Reconciler) deleteStaleProfiles(ctx context.Context, p *configv1beta1.ClusterPromotion) error {
+	profiles, err := r.generatedProfiles(ctx, p)
+	if err != nil {
+		return err
+	}
+	wanted := map[string]bool{}
+	for _, s := range p.Spec.Stages {
+		wanted[ProfileName(p.Name, s.Name)] = true
+	}
+	for i := range profiles {
+		cp := &profiles[i]
+		if wanted[cp.Name] || !cp.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if err := r.Client.Delete(ctx, cp); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("deleting ClusterProfile %s of a removed stage: %w", cp.Name, err)
+		}
+		r.event(p, "Normal", ReasonProfileDeleted, "deleted ClusterProfile %s: its stage %s is no longer in the spec", cp.Name, cp.Annotations[configv1beta1.PromotionStageAnnotation])
+	}
+	return nil
+}
+
+// stageState is how the ClusterProfile of a stage stands.
+type stageState struct {
+	Phase   configv1beta1.StagePhase
+	Message string
+}
+
+// observeStage reads the ClusterProfile of a stage: Provisioned when it carries
+// the current spec and its Ready condition (every matching cluster Provisioned,
+// health checks passed) is True for its generation; Failed when a cluster failed
+// or the profile is stalled; Provisioning otherwise.
+func (r *Reconciler) observeStage(ctx context.Context, p *configv1beta1.ClusterPromotion, stage *configv1beta1.Stage) (stageState, error) {
+	name := ProfileName(p.Name, stage.Name)
+	profile := &configv1beta1.ClusterProfile{}
+	if err := r.Client.Get(ctx, types.NamespacedName{Name: name}, profile); err != nil {
+		if apierrors.IsNotFound(err) {
+			return stageState{Phase: configv1beta1.StageProvisioning, Message: "ClusterProfile " + name + " is being created"}, nil
+		}
+		return stageState{}, fmt.Errorf("reading ClusterProfile %s of stage %s: %w", name, stage.Name, err)
+	}
+	return stateOf(profile, revision(hashOf(ProfileSpecFor(&p.Spec.ProfileSpec, stage)))), nil
+}
+
+// stateOf is observeStage's verdict on a profile (pure).
+func stateOf(profile *configv1beta1.ClusterProfile, wantHash string) stageState {
+	provisioning := func(msg string) stageState {
+		return stageState{Phase: configv1beta1.StageProvisioning, Message: msg}
+	}
+	if profile.Annotations[SpecHashAnnotation] != wantHash {
+		return provisioning("ClusterProfile " + profile.Name + " is being updated")
+	}
+	var ready, stalled *metav1.Condition
+	for i := range profile.Status.Conditions {
+		c := &profile.Status.Conditions[i]
+		switch c.Type {
+		case "Ready":
+			ready = c
+		case "Stalled":
+			stalled = c
+		}
+	}
+	if ready == nil || ready.ObservedGeneration != profile.Generation {
+		return provisioning("ClusterProfile " + profile.Name + " is being evaluated")
+	}
+	switch {
+	case stalled != nil && stalled.Status == metav1.ConditionTrue:
+		return stageState{Phase: configv1beta1.StageFailed, Message: "ClusterProfile " + profile.Name + ": " + stalled.Message}
+	case len(profile.Status.FailedClusters) > 0:
+		return stageState{Phase: configv1beta1.StageFailed, Message: "ClusterProfile " + profile.Name + ": " + ready.Message}
+	case ready.Status == metav1.ConditionTrue:
+		return stageState{Phase: configv1beta1.StageProvisioned, Message: ready.Message}
+	}
+	return provisioning(ready.Message)
+}

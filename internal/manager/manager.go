@@ -30,6 +30,7 @@ import (
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/classifier"
 	"github.com/tugboat-dev/tugboat/internal/clusterhealth"
+	"github.com/tugboat-dev/tugboat/internal/clusterpromotion"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/dashboard"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
@@ -244,6 +245,15 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 	}
 	if err := triggers.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the EventTrigger controller: %w", err)
+	}
+	// ClusterPromotions roll a profile's content out stage by stage: they only
+	// generate ClusterProfiles, which the controllers above deploy.
+	if err := (&clusterpromotion.Reconciler{
+		Client:      mgr.GetClient(),
+		Recorder:    mgr.GetEventRecorder("tugboat-clusterpromotion-controller"),
+		Concurrency: opts.Concurrency,
+	}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the ClusterPromotion controller: %w", err)
 	}
 	// Classification, fleet health, tenancy and support: each package registers
 	// its own controllers with the same shared pieces.

@@ -107,6 +107,15 @@ type Options struct {
 	// Dashboard, when set, serves the read-only web dashboard (internal/dashboard);
 	// its TokenSecret defaults to Namespace/tugboat-dashboard.
 	Dashboard *dashboard.Options
+
+	// Support options
+	// LogLevels is the table the manager's logger consults (support.NewLevelSink,
+	// installed where the logger is set); the DebuggingConfiguration named
+	// "default" fills it. Nil: DebuggingConfigurations cannot change levels.
+	LogLevels *support.LogLevels
+	// TechsupportDir is where Techsupport archives are written (default: a
+	// folder in the temporary directory).
+	TechsupportDir string
 }
 
 // DefaultOptions are the defaults of cmd/manager's flags.
@@ -230,6 +239,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		Fleet:             fleet,
 		Metrics:           tugMetrics,
 		Helm:              helmClient,
+		Identities:        tenancy.NewIdentities(registry),
 		Concurrency:       opts.Concurrency,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ClusterSummary controller: %w", err)
@@ -269,8 +279,12 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		Concurrency: opts.Concurrency, Namespace: opts.Namespace, Metrics: tugMetrics}).SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("setting up the tenancy controllers: %w", err)
 	}
+	if opts.TechsupportDir == "" {
+		opts.TechsupportDir = filepath.Join(os.TempDir(), "tugboat-techsupport")
+	}
 	if err := (&support.Controllers{Client: mgr.GetClient(), Fleet: fleet, Registry: registry, Shard: clusters.Shard{Key: opts.ShardKey},
-		Concurrency: opts.Concurrency, Namespace: opts.Namespace, Metrics: tugMetrics}).SetupWithManager(ctx, mgr); err != nil {
+		Concurrency: opts.Concurrency, Namespace: opts.Namespace, Metrics: tugMetrics,
+		LogLevels: opts.LogLevels, ArchiveDir: opts.TechsupportDir}).SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("setting up the support controllers: %w", err)
 	}
 	var endpoint *events.HTTPEndpoint

@@ -5,12 +5,14 @@ package support
 
 import (
 	"context"
+	"fmt"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/metrics"
+	"github.com/tugboat-dev/tugboat/internal/notify"
 )
 
 // Controllers holds what the support controllers share with the rest of the manager.
@@ -25,9 +27,40 @@ type Controllers struct {
 	// Namespace is Tugboat's own namespace.
 	Namespace string
 	Metrics   *metrics.Metrics
+	// LogLevels is the table the manager's logger consults; nil when the
+	// logger was set without a LevelSink (DebuggingConfigurations then change nothing, and say so).
+	LogLevels *LogLevels
+	// ArchiveDir is where Techsupport archives are written.
+	ArchiveDir string
 }
 
 // SetupWithManager registers the controllers (DebuggingConfiguration, Techsupport).
+// Every manager runs the DebuggingConfiguration controller (each process has its
+// own logger); only the unsharded manager collects Techsupports, so that one
+// archive is written per run.
 func (c *Controllers) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if err := (&DebuggingReconciler{
+		Client:   c.Client,
+		Recorder: mgr.GetEventRecorder("tugboat-debugging-controller"),
+		Levels:   c.LogLevels,
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the DebuggingConfiguration controller: %w", err)
+	}
+	if c.Shard.Key != "" {
+		return nil
+	}
+	recorder := mgr.GetEventRecorder("tugboat-techsupport-controller")
+	if err := (&TechsupportReconciler{
+		Client:     c.Client,
+		APIReader:  mgr.GetAPIReader(),
+		Config:     mgr.GetConfig(),
+		Recorder:   recorder,
+		Fleet:      c.Fleet,
+		Registry:   c.Registry,
+		ArchiveDir: c.ArchiveDir,
+		Notifier:   notify.New(c.Client, recorder),
+	}).SetupWithManager(mgr, c.Concurrency); err != nil {
+		return fmt.Errorf("setting up the Techsupport controller: %w", err)
+	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+	"go.uber.org/zap/zapcore"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -18,6 +19,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/events"
 	"github.com/tugboat-dev/tugboat/internal/manager"
 	"github.com/tugboat-dev/tugboat/internal/postgreswriter"
+	"github.com/tugboat-dev/tugboat/internal/support"
 )
 
 func main() {
@@ -56,6 +58,7 @@ func main() {
 	var dashboardAddress, dashboardTokenSecret string
 	fs.StringVar(&dashboardAddress, "dashboard-bind-address", "", "address serving the read-only web dashboard, e.g. 127.0.0.1:8090 (empty: none)")
 	fs.StringVar(&dashboardTokenSecret, "dashboard-token-secret", "", "namespace/name of the Secret whose key \"token\" logs users in to the dashboard, created with a random token when missing (default: <manager namespace>/tugboat-dashboard)")
+	fs.StringVar(&opts.TechsupportDir, "techsupport-dir", "", "folder Techsupport archives are written to (default: tugboat-techsupport in the temporary directory)")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	fs.AddGoFlagSet(flag.CommandLine) // also brings controller-runtime's --kubeconfig
@@ -98,7 +101,13 @@ func main() {
 	if enablePostgresWriter {
 		opts.PostgresWriter = &pgw
 	}
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	// The logger lets every level through to a LevelSink, which filters per
+	// component: the startup level (--zap-log-level) unless the
+	// DebuggingConfiguration "default" sets another.
+	opts.LogLevels = support.NewLogLevels()
+	startup := support.StartupVerbosity(zapOpts.Level, zapOpts.Development)
+	zapOpts.Level = zapcore.Level(-max(support.MostVerbose, startup))
+	ctrl.SetLogger(support.NewLevelLogger(zap.New(zap.UseFlagOptions(&zapOpts)), startup, opts.LogLevels))
 
 	ctx := ctrl.SetupSignalHandler()
 	cfg, err := ctrl.GetConfig()

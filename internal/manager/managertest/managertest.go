@@ -17,17 +17,27 @@ import (
 
 	"github.com/tugboat-dev/tugboat/api"
 	"github.com/tugboat-dev/tugboat/internal/manager"
+	"github.com/tugboat-dev/tugboat/internal/support"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
-// SetLogger sets controller-runtime's logger for tests: errors only, or
-// everything with TUGBOAT_TEST_VERBOSE set.
-func SetLogger() {
-	level := zapcore.Level(2)
+// SetLogger sets controller-runtime's logger for tests: errors only, or up to
+// V(1) with TUGBOAT_TEST_VERBOSE set.
+func SetLogger() { setLogger(nil) }
+
+// setLogger sets the logger with levels as its DebuggingConfiguration table
+// (a fresh one when nil), as cmd/manager does. Only the first logger set in a
+// process takes effect (controller-runtime's rule).
+func setLogger(levels *support.LogLevels) {
+	startup := -1
 	if os.Getenv("TUGBOAT_TEST_VERBOSE") != "" {
-		level = -1
+		startup = 1
 	}
-	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(level)))
+	if levels == nil {
+		levels = support.NewLogLevels()
+	}
+	base := zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr), zap.Level(zapcore.Level(-support.MostVerbose)))
+	ctrl.SetLogger(support.NewLevelLogger(base, startup, levels))
 }
 
 // Options returns the manager options for tests; change them before Start.
@@ -35,13 +45,15 @@ func Options(env *testenv.Env) manager.Options {
 	opts := manager.DefaultOptions()
 	opts.MetricsAddr, opts.ProbeAddr, opts.LeaderElection = "0", "0", false
 	opts.HelmCacheDir = filepath.Join(env.Dir(), "helm")
+	opts.TechsupportDir = filepath.Join(env.Dir(), "techsupport")
+	opts.LogLevels = support.NewLogLevels()
 	return opts
 }
 
 // Start runs a manager until ctx ends and returns it with a direct (uncached)
 // client of the management cluster.
 func Start(ctx context.Context, env *testenv.Env, opts manager.Options) (*manager.Manager, client.Client, error) {
-	SetLogger()
+	setLogger(opts.LogLevels)
 	mgmt, err := client.New(env.Management().Config, client.Options{Scheme: api.NewScheme()})
 	if err != nil {
 		return nil, nil, err

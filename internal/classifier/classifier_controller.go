@@ -35,6 +35,8 @@ const ClassifierFinalizer = "classifierfinalizer.projectsveltos.io"
 const (
 	reasonClassificationFailed = "ClassificationFailed"
 	reasonLabelConflict        = "LabelConflict"
+	reasonInvalidSpec          = "InvalidSpec"
+	reasonIncomplete           = "ClassificationIncomplete"
 )
 
 // classifierReconciler evaluates each Classifier in every cluster of its shard
@@ -158,6 +160,8 @@ func (r *classifierReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	owner := labelOwner(libv1beta1.ClassifierKind, cl.Name)
 	keep := map[clusters.WatchKey]bool{}
 	present := map[libv1beta1.ClusterID]bool{}
+	// invalidReported: a spec that does not compile is one Event, not one per cluster.
+	invalidReported := false
 	var errs []error
 	for _, c := range fleet {
 		id := c.ID.Normal()
@@ -175,8 +179,12 @@ func (r *classifierReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		case v.err != nil:
 			msg := v.err.Error()
 			cl.Status.ClusterInfo = append(cl.Status.ClusterInfo, libv1beta1.ClusterInfo{Cluster: c.Ref(), Status: libv1beta1.FeatureStatusFailed, FailureMessage: &msg})
-			if previous.failure(id) != msg {
-				r.event(cl, corev1.EventTypeWarning, reasonClassificationFailed, "cluster %s: %s; its labels stay as they were", id, msg)
+			if previous.failure(id) != msg && compileErr == nil {
+				r.event(cl, c.Object, corev1.EventTypeWarning, reasonClassificationFailed, "cluster %s: %s; its labels stay as they were", id, msg)
+			}
+			if previous.failure(id) != msg && compileErr != nil && !invalidReported {
+				invalidReported = true
+				r.event(cl, nil, corev1.EventTypeWarning, reasonInvalidSpec, "%s; the labels of every cluster stay as they were", msg)
 			}
 			previous.carryMatching(&cl.Status, id)
 			continue
@@ -206,10 +214,14 @@ func (r *classifierReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		if v.match {
 			cl.Status.MachingClusterStatuses = append(cl.Status.MachingClusterStatuses, libv1beta1.MachingClusterStatus{
 				ClusterRef: c.Ref(), ManagedLabels: plan.managed, UnManagedLabels: plan.unmanaged})
+			var conflicts []string
 			for _, u := range plan.unmanaged {
 				if !previous.hasConflict(id, *u.FailureMessage) {
-					r.event(cl, corev1.EventTypeWarning, reasonLabelConflict, "cluster %s: %s", id, *u.FailureMessage)
+					conflicts = append(conflicts, *u.FailureMessage)
 				}
+			}
+			if len(conflicts) > 0 {
+				r.event(cl, c.Object, corev1.EventTypeWarning, reasonLabelConflict, "cluster %s: %s", id, strings.Join(conflicts, "; "))
 			}
 		}
 		if err := r.writeReport(ctx, cl.Name, id, v.match); err != nil {
@@ -280,10 +292,19 @@ func (r *classifierReconciler) clusterVersion(ctx context.Context, c selection.C
 	return parseKubeVersion(info.GitVersion)
 }
 
-func (r *classifierReconciler) event(obj client.Object, eventType, reason, format string, args ...any) {
-	if r.recorder != nil {
-		r.recorder.Eventf(obj, nil, eventType, reason, "Classify", format, args...)
+// event records an Event about the Classifier; cluster, when not nil, is the
+// cluster it concerns (the Event's related object). Events of one reason about
+// one object and cluster are folded into a series that keeps the first note, so
+// each cluster has its own.
+func (r *classifierReconciler) event(cl *libv1beta1.Classifier, cluster client.Object, eventType, reason, format string, args ...any) {
+	if r.recorder == nil {
+		return
 	}
+	if cluster == nil {
+		r.recorder.Eventf(cl, nil, eventType, reason, "Classify", format, args...)
+		return
+	}
+	r.recorder.Eventf(cl, cluster, eventType, reason, "Classify", format, args...)
 }
 
 // finalize takes off every label the Classifier manages, deletes its reports,

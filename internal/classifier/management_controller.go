@@ -156,7 +156,7 @@ func (r *managementReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		msg := strings.Join(problems, "; ")
 		mcc.Status.FailureMessage = &msg
 		if msg != previous {
-			r.event(mcc, corev1.EventTypeWarning, reasonLabelConflict, "%s", msg)
+			r.event(mcc, corev1.EventTypeWarning, reasonIncomplete, "%s", msg)
 		}
 	}
 	return ctrl.Result{}, errors.Join(errs...)

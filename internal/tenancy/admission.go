@@ -3,6 +3,7 @@ package tenancy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
@@ -26,8 +27,9 @@ const TenantLabelsPolicy = "tugboat-tenant-labels"
 // AdmissionPolicies installs, in the management cluster, the admission policies
 // that make every ClusterProfile and Profile a tenant creates or updates carry
 // the tenant's own identity (projectsveltos.io/serviceaccount-name/-namespace):
-// the API server itself labels them (MutatingAdmissionPolicy) and refuses
-// anything else (ValidatingAdmissionPolicy), so a tenant cannot deploy as the
+// the API server itself labels them when the labels are missing
+// (MutatingAdmissionPolicy) and refuses labels naming anyone else
+// (ValidatingAdmissionPolicy), so a tenant cannot deploy as the
 // manager or as another tenant. A tenant is a ServiceAccount that may not create
 // RoleRequests (those that may are platform admins) and is not the manager.
 type AdmissionPolicies struct {
@@ -96,11 +98,15 @@ func tenantLabelPolicies(managerUser string) []runtime.Object {
 	}
 	fail := admissionv1.Fail
 	nameLabel, nsLabel := libv1beta1.ServiceAccountNameLabel, libv1beta1.ServiceAccountNamespaceLabel
+	// The labels are added when missing (as Sveltos' suggested Kyverno policy
+	// does); labels naming another identity are refused by the validating policy.
+	missing := admissionv1.MatchCondition{Name: "identity-labels-missing", Expression: fmt.Sprintf(
+		"!has(object.metadata.labels) || !(%q in object.metadata.labels) || !(%q in object.metadata.labels)", nameLabel, nsLabel)}
 	mutating := &admissionv1.MutatingAdmissionPolicy{
 		TypeMeta:   metav1.TypeMeta{APIVersion: admissionv1.SchemeGroupVersion.String(), Kind: "MutatingAdmissionPolicy"},
 		ObjectMeta: metav1.ObjectMeta{Name: TenantLabelsPolicy},
 		Spec: admissionv1.MutatingAdmissionPolicySpec{
-			MatchConstraints: match, MatchConditions: conditions, Variables: variables, FailurePolicy: &fail,
+			MatchConstraints: match, MatchConditions: append(slices.Clone(conditions), missing), Variables: variables, FailurePolicy: &fail,
 			ReinvocationPolicy: admissionv1.IfNeededReinvocationPolicy,
 			Mutations: []admissionv1.Mutation{{
 				PatchType: admissionv1.PatchTypeApplyConfiguration,

@@ -35,8 +35,12 @@ import (
 // FailedToDeliver and retried (with backoff) until it is.
 type ClusterHealthCheckReconciler struct {
 	// Kubernetes
-	Client   client.Client
-	Fleet    clusters.Fleet
+	Client client.Client
+	// APIReader reads the ClusterHealthCheck itself, uncached: the hash of the
+	// state last notified must be the one last written, never an older copy
+	// from the cache (which would notify twice).
+	APIReader client.Reader
+	Fleet     clusters.Fleet
 	Shard    clusters.Shard
 	Recorder events.EventRecorder
 
@@ -51,11 +55,15 @@ func (r *ClusterHealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error 
 	if r.Concurrency == 0 {
 		r.Concurrency = 5
 	}
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
+	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("clusterhealthcheck").
 		For(&libv1beta1.ClusterHealthCheck{}).
 		Watches(&configv1beta1.ClusterSummary{}, handler.EnqueueRequestsFromMapFunc(r.allChecks)).
 		Watches(&libv1beta1.HealthCheckReport{}, handler.EnqueueRequestsFromMapFunc(r.checksUsingReport)).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.checksUsingSecret)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency})
 	return r.Fleet.Watch(b, handler.EnqueueRequestsFromMapFunc(r.allChecks)).Complete(r)
 }
@@ -95,11 +103,31 @@ func (r *ClusterHealthCheckReconciler) checksUsingReport(ctx context.Context, o 
 	return out
 }
 
+// checksUsingSecret: a notification Secret created or fixed retries at once
+// what could not be delivered.
+func (r *ClusterHealthCheckReconciler) checksUsingSecret(ctx context.Context, o client.Object) []reconcile.Request {
+	list := &libv1beta1.ClusterHealthCheckList{}
+	if err := r.Client.List(ctx, list); err != nil {
+		log.FromContext(ctx).Error(err, "listing ClusterHealthChecks")
+		return nil
+	}
+	var out []reconcile.Request
+	for i := range list.Items {
+		for _, n := range list.Items[i].Spec.Notifications {
+			if ref := n.NotificationRef; ref != nil && ref.Namespace == o.GetNamespace() && ref.Name == o.GetName() {
+				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: list.Items[i].Name}})
+				break
+			}
+		}
+	}
+	return out
+}
+
 // Reconcile evaluates one ClusterHealthCheck and notifies what changed.
 func (r *ClusterHealthCheckReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, err error) {
 	logger := log.FromContext(ctx).WithValues("clusterHealthCheck", req.Name)
 	chc := &libv1beta1.ClusterHealthCheck{}
-	if err := r.Client.Get(ctx, req.NamespacedName, chc); err != nil {
+	if err := r.APIReader.Get(ctx, req.NamespacedName, chc); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !chc.DeletionTimestamp.IsZero() {
@@ -191,6 +219,14 @@ func (r *ClusterHealthCheckReconciler) notifyCluster(ctx context.Context, chc *l
 		ClusterInfo: libv1beta1.ClusterInfo{Cluster: cluster.Ref(), Hash: stateHash(results), Status: libv1beta1.FeatureStatusProvisioned},
 		Conditions:  conditionsFor(results, prev.Conditions),
 	}
+	if undecided(results) {
+		// A check that cannot tell yet (a HealthCheck that has not reported on
+		// the cluster) is not a state to notify: keep what was notified.
+		cc.ClusterInfo = prev.ClusterInfo
+		cc.ClusterInfo.Cluster = cluster.Ref()
+		cc.NotificationSummaries = prev.NotificationSummaries
+		return cc, nil
+	}
 	changed := !bytes.Equal(prev.ClusterInfo.Hash, cc.ClusterInfo.Hash)
 	prevSummary := map[string]libv1beta1.NotificationSummary{}
 	for _, s := range prev.NotificationSummaries {
@@ -270,4 +306,3 @@ func composeMessage(cluster libv1beta1.ClusterID, results []livenessResult) noti
 	}
 	return notify.Message{Title: title, Text: strings.Join(lines, "\n"), Healthy: ok, Reason: reason}
 }
-

@@ -198,3 +198,13 @@ func passing(results []livenessResult) bool {
 	}
 	return true
 }
+
+// undecided reports whether some check cannot tell yet (Unknown).
+func undecided(results []livenessResult) bool {
+	for _, r := range results {
+		if r.status == corev1.ConditionUnknown {
+			return true
+		}
+	}
+	return false
+}

@@ -58,8 +58,11 @@ const (
 // Reconciler reconciles ClusterPromotions.
 type Reconciler struct {
 	// Kubernetes options
-	Client   client.Client
-	Recorder events.EventRecorder
+	Client client.Client
+	// APIReader reads ClusterPromotions uncached (default: the manager's), so
+	// that a reconcile never starts from a status older than the last one it wrote.
+	APIReader client.Reader
+	Recorder  events.EventRecorder
 
 	// Concurrency is the number of ClusterPromotions reconciled at once (default 2).
 	Concurrency int
@@ -78,6 +81,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	if r.DeletePollInterval == 0 {
 		r.DeletePollInterval = 5 * time.Second
+	}
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("clusterpromotion").
@@ -99,7 +105,7 @@ func deletingPredicate() predicate.Funcs {
 // (stages, conditions) is computed in memory and written once, deferred.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	p := &configv1beta1.ClusterPromotion{}
-	if err := r.Client.Get(ctx, req.NamespacedName, p); err != nil {
+	if err := r.APIReader.Get(ctx, req.NamespacedName, p); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	log := ctrl.LoggerFrom(ctx).WithValues("clusterpromotion", p.Name)

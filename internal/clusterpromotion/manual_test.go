@@ -1,0 +1,98 @@
+package clusterpromotion_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+)
+
+// approve sets approved: true on the manual trigger of a stage.
+func approve(t *testing.T, name, stageName string) {
+	t.Helper()
+	p, err := getPromotion(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := p.DeepCopy()
+	yes := true
+	for i := range p.Spec.Stages {
+		if p.Spec.Stages[i].Name == stageName {
+			p.Spec.Stages[i].Trigger.Manual.Approved = &yes
+		}
+	}
+	if err := mgmt.Patch(context.Background(), p, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// approvalReset checks that the approval of a stage was consumed (automaticReset).
+func approvalReset(stageName string) func(*configv1beta1.ClusterPromotion) error {
+	return func(p *configv1beta1.ClusterPromotion) error {
+		for _, s := range p.Spec.Stages {
+			if s.Name == stageName && s.Trigger.Manual.Approved != nil {
+				return fmt.Errorf("approved is still %v", *s.Trigger.Manual.Approved)
+			}
+		}
+		return nil
+	}
+}
+
+// With a manual trigger nothing moves to prod until approved; the approval is
+// consumed (automaticReset), and a changed profileSpec restarts the rollout
+// from dev while prod keeps the content it has until approved again.
+func TestManualPromotionWaitsForApprovalAndRestartsOnChange(t *testing.T) {
+	const name = "manual"
+	ctx := context.Background()
+	createPromotion(t, &configv1beta1.ClusterPromotion{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: configv1beta1.ClusterPromotionSpec{
+		ProfileSpec: configv1beta1.ProfileSpec{PolicyRefs: []libv1beta1.PolicyRef{policy(t, "manual-v1", configMapObject("manual-web", "v1"))}},
+		Stages: []configv1beta1.Stage{
+			stage("dev", &configv1beta1.Trigger{Manual: &configv1beta1.ManualTrigger{}}),
+			stage("prod", nil),
+		},
+	}})
+
+	waitConfigMap(t, "dev", "manual-web", "v1")
+	p := waitPromotion(t, name, "waits for an approval", readyIs(metav1.ConditionUnknown, "WaitingForApproval", "prod waits: approval of"))
+	if d := stageOf(p, "dev"); d == nil || d.Phase != configv1beta1.StageProvisioned || d.CurrentStatusDescription == nil {
+		t.Fatalf("dev's status: %+v", p.Status.Stages)
+	}
+	if !p.Spec.Stages[0].Trigger.Manual.AutomaticReset {
+		t.Fatal("automaticReset does not default to true")
+	}
+	profileAbsent(t, "manual-prod")
+	noConfigMap(t, "prod", "manual-web")
+
+	approve(t, name, "dev")
+	waitConfigMap(t, "prod", "manual-web", "v1")
+	waitPromotion(t, name, "rolled out", readyIs(metav1.ConditionTrue, "Succeeded", "rolled out to every stage"))
+	waitPromotion(t, name, "approval consumed", approvalReset("dev"))
+
+	// A new profileSpec: dev gets v2 at once, prod keeps v1 and waits for a new approval.
+	p, err := getPromotion(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Spec.ProfileSpec.PolicyRefs = []libv1beta1.PolicyRef{policy(t, "manual-v2", configMapObject("manual-web", "v2"))}
+	if err := mgmt.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	waitConfigMap(t, "dev", "manual-web", "v2")
+	p = waitPromotion(t, name, "waits for a new approval", readyIs(metav1.ConditionUnknown, "WaitingForApproval", "prod waits: approval of"))
+	if p.Status.CurrentStageName != "dev" || len(p.Status.Stages) != 1 {
+		t.Fatalf("the rollout did not restart from dev: %+v", p.Status)
+	}
+	if v, err := configMapValue(t, "prod", "manual-web"); err != nil || v != "v1" {
+		t.Fatalf("prod runs %q (%v) before the approval; want v1", v, err)
+	}
+	eventFor(t, name, "RolloutRestarted", "from stage dev again")
+
+	approve(t, name, "dev")
+	waitConfigMap(t, "prod", "manual-web", "v2")
+	waitPromotion(t, name, "rolled out again", readyIs(metav1.ConditionTrue, "Succeeded", "rolled out to every stage"))
+}

@@ -198,6 +198,14 @@ func (c *collector) collectLogs(ctx context.Context, src source, clientset kuber
 				continue
 			}
 			c.written[base] = true
+			if pod.Spec.NodeName == "" {
+				// The API server answers an empty log for a pod no node runs.
+				msg := fmt.Sprintf("pod %s/%s is not scheduled on a node: container %s has no log\n", pod.Namespace, pod.Name, container)
+				if err := c.archive.add(base+".error", []byte(msg)); err != nil {
+					return err
+				}
+				continue
+			}
 			limit := int64(maxLogBytes)
 			data, err := clientset.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{
 				Container: container, SinceSeconds: l.SinceSeconds, LimitBytes: &limit,

@@ -169,7 +169,7 @@ func (r *TechsupportReconciler) run(ctx context.Context, ts *libv1beta1.Techsupp
 		return
 	}
 
-	archivePath := filepath.Join(r.ArchiveDir, ts.Name, fmt.Sprintf("%s-%s.tar.gz", ts.Name, now.UTC().Format("20060102T150405Z")))
+	archivePath := archivePathFor(r.ArchiveDir, ts.Name, now)
 	archive, err := newArchive(archivePath, now)
 	if err != nil {
 		r.failed(ts, now, "ArchiveFailed", err.Error())
@@ -353,4 +353,18 @@ func specHash(spec *libv1beta1.TechsupportSpec) ([]byte, error) {
 	}
 	sum := sha256.Sum256(data)
 	return sum[:], nil
+}
+
+// archivePathFor names a run's archive after the Techsupport and the run's
+// time (milliseconds, UTC); a name already taken gets a counter, so that no
+// run overwrites another's archive.
+func archivePathFor(dir, name string, now time.Time) string {
+	base := filepath.Join(dir, name, fmt.Sprintf("%s-%s", name, now.UTC().Format("20060102T150405.000Z")))
+	path := base + ".tar.gz"
+	for i := 2; ; i++ {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return path
+		}
+		path = fmt.Sprintf("%s-%d.tar.gz", base, i)
+	}
 }

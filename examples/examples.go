@@ -1,8 +1,8 @@
 // Package examples carries the manifests users follow, inside the binaries that
 // need them: the database-as-a-service tutorial (dbaas/, the Sveltos tutorial's
-// four manifests byte for byte) and the Kalypso scheduler's templates and samples
-// (kalypso/), and the multi-cluster scheduling tutorial's repositories
-// (kalypso-tutorial/). `tug dev tutorial` plays DBaaS and `tug dev tutorial
+// four manifests byte for byte), the portal act's CloudEvent trigger (portal/),
+// the Kalypso scheduler's templates and samples (kalypso/), and the
+// multi-cluster scheduling tutorial's repositories (kalypso-tutorial/). `tug dev tutorial` plays DBaaS and `tug dev tutorial
 // scheduling` the scheduling tutorial from here, so an installed tug needs no
 // checkout; tests and benchmarks read the same files.
 package examples
@@ -15,6 +15,9 @@ import (
 
 //go:embed dbaas/*.yaml
 var dbaas embed.FS
+
+//go:embed portal/portal.yaml
+var portal []byte
 
 //go:embed kalypso/README.md kalypso/samples/*.yaml kalypso/templates/*.yaml
 var kalypso embed.FS
@@ -41,6 +44,12 @@ func Kalypso() fs.FS { return sub(kalypso, "kalypso") }
 // member-crds/ (the Flux kinds the assignments' reconciler.yaml holds, so that a
 // member cluster without Flux stores them). See kalypso-tutorial/README.md.
 func KalypsoTutorial() fs.FS { return sub(kalypsoTutorial, "kalypso-tutorial") }
+
+// Portal is the portal act's manifest (portal/portal.yaml): an EventSource of
+// CloudEvents from a developer portal, the EventTrigger turning "Create
+// database" into a PostgreSQL Cluster in the services clusters and "Delete" into
+// its withdrawal, and the template it instantiates.
+func Portal() []byte { return portal }
 
 // DBaaSManifest is one of the tutorial's manifests, by file name.
 func DBaaSManifest(name string) ([]byte, error) {

@@ -124,7 +124,8 @@ EOF
   start_watchdog "$dir" "$watch"
 }
 
-# start_watchdog DIR PID: stop the server in DIR once PID has exited.
+# start_watchdog DIR PID: stop the server in DIR once PID has exited; it ends
+# on its own once DIR is removed (the server was stopped and its data dropped).
 start_watchdog() {
   [ -n "$2" ] || return 0
   setsid bash "${BASH_SOURCE[0]}" _watch "$1" "$2" </dev/null >/dev/null 2>&1 &
@@ -132,7 +133,10 @@ start_watchdog() {
 
 cmd_watch() {
   local dir="$1" pid="$2"
-  while kill -0 "$pid" 2>/dev/null; do sleep 1; done
+  while kill -0 "$pid" 2>/dev/null; do
+    [ -d "$dir" ] || return 0
+    sleep 1
+  done
   cmd_stop "$dir" || true
 }
 

@@ -107,6 +107,29 @@ the registry holds nothing of it. Safe to run again.`,
 		},
 	})
 
+	var team string
+	portal := &cobra.Command{
+		Use:   "portal [--team NAME]",
+		Short: "Play the portal act on the local platform: CloudEvents create a team's database and give it back",
+		Long: `A developer portal's "Create database" button, played with CloudEvents: applies the
+database operator's chart and the tutorial's credential triggers, and the portal's
+EventSource and EventTrigger (examples/portal, carried inside tug); publishes a
+CloudEvent (source portal.example.com, type dev.tugboat.database.requested, subject
+the team) on the platform's JetStream stream PORTAL; waits for the PostgreSQL
+Cluster db-TEAM in the services cluster and its credentials back in the management
+cluster, and connects with them. Then it POSTs a dev.tugboat.database.deleted
+CloudEvent for the same team to the manager's HTTP endpoint and waits until the
+Cluster and the credentials are gone. Safe to run again.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctrllog.SetLogger(logr.Discard())
+			t := &devplatform.Tutorial{Options: o, Out: cmd.OutOrStdout()}
+			return t.RunPortal(cmd.Context(), team)
+		},
+	}
+	portal.Flags().StringVar(&team, "team", "blue", "the team asking for a database (the CloudEvent's subject)")
+	tutorial.AddCommand(portal)
+
 	var keep bool
 	scheduling := &cobra.Command{
 		Use:   "scheduling [--keep]",
@@ -256,6 +279,14 @@ func printDevSummary(w io.Writer, o devplatform.Options) {
 	}
 	if url, err := os.ReadFile(filepath.Join(o.Dir, "git.url")); err == nil {
 		fmt.Fprintf(w, "\nGit server: %s (tug dev repo create NAME prints a clone URL; pushes need no credentials)\n", strings.TrimSpace(string(url)))
+	}
+	if e, err := o.Endpoints(); err == nil {
+		fmt.Fprintf(w, "\nDashboard: %s (log in with the token in %s; it is the key token of Secret %s in mgmt)\n",
+			e.DashboardURL, filepath.Join(o.Dir, "dashboard.token"), e.DashboardTokenSecret)
+		fmt.Fprintf(w, "CloudEvents: NATS with JetStream at %s (token in %s; stream %s, subjects %s), named by the Secret projectsveltos/sveltos-nats in every cluster;\n",
+			e.NATSURL, filepath.Join(o.Dir, "nats.token"), devplatform.PortalStream, devplatform.PortalSubjects)
+		fmt.Fprintf(w, "  HTTP: POST %s/events/NAMESPACE/CLUSTER with the bearer token in %s (tug dev tutorial portal plays both)\n",
+			e.EventsURL, filepath.Join(o.Dir, "events.token"))
 	}
 	fmt.Fprintf(w, "\nThe management cluster's registry:\n  kubectl --kubeconfig %s get sveltoscluster -A --show-labels\n", o.KubeconfigPath("mgmt"))
 	fmt.Fprintf(w, "Stop it with: tug dev down\n")

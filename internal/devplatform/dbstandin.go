@@ -51,7 +51,12 @@ type DatabaseStandIn struct {
 	Poll time.Duration
 
 	mu    sync.Mutex
-	ready map[string]bool
+	ready map[string]published // by namespace-name of the Cluster
+}
+
+// published is what the stand-in published for a Cluster: its Secret and Service.
+type published struct {
+	namespace, secret, service string
 }
 
 // Run serves Clusters until ctx ends, then stops the servers it started.
@@ -59,7 +64,7 @@ func (d *DatabaseStandIn) Run(ctx context.Context) error {
 	if d.Poll == 0 {
 		d.Poll = time.Second
 	}
-	d.ready = map[string]bool{}
+	d.ready = map[string]published{}
 	dyn, err := dynamic.NewForConfig(d.Services)
 	if err != nil {
 		return err
@@ -94,47 +99,61 @@ func (d *DatabaseStandIn) sync(ctx context.Context, cs kubernetes.Interface, ite
 		key := c.GetNamespace() + "-" + c.GetName()
 		seen[key] = true
 		d.mu.Lock()
-		done := d.ready[key]
+		_, done := d.ready[key]
 		d.mu.Unlock()
 		if done {
 			continue
 		}
-		if err := d.provision(ctx, cs, c); err != nil {
+		p, err := d.provision(ctx, cs, c)
+		if err != nil {
 			klog.Background().Error(err, "database stand-in: provisioning", "cluster", key)
 			continue
 		}
 		d.mu.Lock()
-		d.ready[key] = true
+		d.ready[key] = p
 		d.mu.Unlock()
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for key := range d.ready {
+	for key, p := range d.ready {
 		if !seen[key] {
-			// The Cluster was deleted: the operator would remove its database.
+			// The Cluster was deleted: Kubernetes' garbage collector would remove
+			// the Secret and Service it owned (no controller-manager runs here),
+			// the operator its database.
+			if err := cs.CoreV1().Secrets(p.namespace).Delete(ctx, p.secret, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				klog.Background().Error(err, "database stand-in: removing the Secret of a deleted Cluster", "cluster", key)
+				continue
+			}
+			if err := cs.CoreV1().Services(p.namespace).Delete(ctx, p.service, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				klog.Background().Error(err, "database stand-in: removing the Service of a deleted Cluster", "cluster", key)
+				continue
+			}
 			_ = exec.Command(d.Script, "stop", filepath.Join(d.Dir, key)).Run()
 			_ = os.RemoveAll(filepath.Join(d.Dir, key))
+			for _, f := range []string{key + ".port", key + ".password"} {
+				_ = os.Remove(filepath.Join(d.Dir, f))
+			}
 			delete(d.ready, key)
 		}
 	}
 }
 
 // provision starts the server of one Cluster and publishes its Secret and Service.
-func (d *DatabaseStandIn) provision(ctx context.Context, cs kubernetes.Interface, c *unstructured.Unstructured) error {
+func (d *DatabaseStandIn) provision(ctx context.Context, cs kubernetes.Interface, c *unstructured.Unstructured) (published, error) {
 	key := c.GetNamespace() + "-" + c.GetName()
 	dir := filepath.Join(d.Dir, key)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return published{}, err
 	}
 	if err := os.Chmod(d.Dir, 0o755); err != nil {
-		return err
+		return published{}, err
 	}
 	port, err := persisted(filepath.Join(d.Dir, key+".port"), func() (string, error) {
 		p, err := freeTCPPort()
 		return strconv.Itoa(p), err
 	})
 	if err != nil {
-		return err
+		return published{}, err
 	}
 	password, err := persisted(filepath.Join(d.Dir, key+".password"), func() (string, error) {
 		b := make([]byte, 12)
@@ -142,11 +161,11 @@ func (d *DatabaseStandIn) provision(ctx context.Context, cs kubernetes.Interface
 		return hex.EncodeToString(b), err
 	})
 	if err != nil {
-		return err
+		return published{}, err
 	}
 	out, err := exec.CommandContext(ctx, d.Script, "start", dir, port, strconv.Itoa(os.Getpid())).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("starting PostgreSQL for %s: %v: %s", key, err, out)
+		return published{}, fmt.Errorf("starting PostgreSQL for %s: %v: %s", key, err, out)
 	}
 	database, _, _ := unstructured.NestedString(c.Object, "spec", "bootstrap", "initdb", "database")
 	if database == "" {
@@ -157,10 +176,10 @@ func (d *DatabaseStandIn) provision(ctx context.Context, cs kubernetes.Interface
 		owner = database
 	}
 	if err := d.createDatabase(ctx, dir, port, database, owner, password); err != nil {
-		return fmt.Errorf("creating database %s for %s: %w", database, key, err)
+		return published{}, fmt.Errorf("creating database %s for %s: %w", database, key, err)
 	}
 	if err := requirePasswords(dir); err != nil {
-		return err
+		return published{}, err
 	}
 	return publish(ctx, cs, c, owner, password, database, port)
 }
@@ -225,7 +244,7 @@ func requirePasswords(dir string) error {
 }
 
 // publish writes the Secret and Service the operator would.
-func publish(ctx context.Context, cs kubernetes.Interface, c *unstructured.Unstructured, user, password, database, port string) error {
+func publish(ctx context.Context, cs kubernetes.Interface, c *unstructured.Unstructured, user, password, database, port string) (published, error) {
 	ns, name := c.GetNamespace(), c.GetName()
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name + "-app", Labels: map[string]string{"cnpg.io/reload": "true", "cnpg.io/cluster": name}},
@@ -233,7 +252,7 @@ func publish(ctx context.Context, cs kubernetes.Interface, c *unstructured.Unstr
 		StringData: map[string]string{"username": user, "password": password, "dbname": database, "host": "127.0.0.1", "port": port},
 	}
 	if _, err := cs.CoreV1().Secrets(ns).Create(ctx, secret, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("publishing Secret %s/%s: %w", ns, secret.Name, err)
+		return published{}, fmt.Errorf("publishing Secret %s/%s: %w", ns, secret.Name, err)
 	}
 	svcName := name + "-rw-lb"
 	if extra, _, _ := unstructured.NestedSlice(c.Object, "spec", "managed", "services", "additional"); len(extra) > 0 {
@@ -254,13 +273,13 @@ func publish(ctx context.Context, cs kubernetes.Interface, c *unstructured.Unstr
 		created, err = cs.CoreV1().Services(ns).Get(ctx, svcName, metav1.GetOptions{})
 	}
 	if err != nil {
-		return fmt.Errorf("publishing Service %s/%s: %w", ns, svcName, err)
+		return published{}, fmt.Errorf("publishing Service %s/%s: %w", ns, svcName, err)
 	}
 	created.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "127.0.0.1"}}
 	if _, err := cs.CoreV1().Services(ns).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("publishing the address of Service %s/%s: %w", ns, svcName, err)
+		return published{}, fmt.Errorf("publishing the address of Service %s/%s: %w", ns, svcName, err)
 	}
-	return nil
+	return published{namespace: ns, secret: secret.Name, service: svcName}, nil
 }
 
 func (d *DatabaseStandIn) stopAll() {

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +34,8 @@ import (
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/hack"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/dashboard"
+	"github.com/tugboat-dev/tugboat/internal/events"
 	"github.com/tugboat-dev/tugboat/internal/helm/chartrepo"
 	"github.com/tugboat-dev/tugboat/internal/localkube"
 	"github.com/tugboat-dev/tugboat/internal/manager"
@@ -186,8 +189,11 @@ func Down(o Options) error {
 	return nil
 }
 
-// Serve runs the platform in this process until ctx ends: clusters, manager,
-// registrations, Flux's source-controller and a Git server (its URL in git.url).
+// Serve runs the platform in this process until ctx ends: clusters, manager
+// (with the CloudEvents HTTP endpoint and the dashboard on loopback: events.url,
+// events.token, dashboard.url, dashboard.token), registrations, Flux's
+// source-controller, a Git server (its URL in git.url) and a NATS server with
+// JetStream (nats.url, nats.token) that every cluster's sveltos-nats Secret names.
 // It writes the ready file once every cluster is Ready.
 func Serve(ctx context.Context, o Options) error {
 	ctrl.SetLogger(zap.New(zap.UseDevMode(false)))
@@ -221,12 +227,23 @@ func Serve(ctx context.Context, o Options) error {
 	}
 	defer stopGit()
 
+	// A NATS server with JetStream for CloudEvents (`tug dev tutorial portal`).
+	natsServer, natsToken, stopNATS, err := startNATS(ctx, o, filepath.Join(state, "nats"))
+	if err != nil {
+		return err
+	}
+	defer stopNATS()
+	defer o.removeEndpointFiles()
+
 	mgmtCfg := env.Management().Config
 	opts := manager.DefaultOptions()
 	opts.MetricsAddr, opts.ProbeAddr, opts.LeaderElection = "0", "0", false
 	// The GitOps scheduler, delivery, compliance and promotion (`tug dev tutorial
 	// scheduling`); Environments read their member clusters every 5s.
 	opts.Scheduler, opts.SchedulerPollInterval = true, 5*time.Second
+	// The CloudEvents HTTP endpoint and the dashboard, on loopback.
+	opts.Events = &events.HTTPOptions{Address: "127.0.0.1:0", TokenSecret: eventsTokenSecret}
+	opts.Dashboard = &dashboard.Options{Address: "127.0.0.1:0"}
 	mgr, err := manager.New(ctx, mgmtCfg, opts)
 	if err != nil {
 		return err
@@ -244,6 +261,15 @@ func Serve(ctx context.Context, o Options) error {
 		return err
 	}
 	if err := waitReady(ctx, c, env, opts.ManagementCluster); err != nil {
+		return err
+	}
+	if err := configureNATS(ctx, env, natsServer.URL(), natsToken); err != nil {
+		return err
+	}
+	if err := createEventsToken(ctx, o, c); err != nil {
+		return err
+	}
+	if err := recordEndpoints(ctx, o, c, addr(mgr.Events.Addr), addr(mgr.Dashboard.Addr)); err != nil {
 		return err
 	}
 	stopExtras, err := startTutorialParts(ctx, o, env)
@@ -373,6 +399,16 @@ func waitReady(ctx context.Context, c client.Client, env *localkube.Env, mgmtRef
 			return ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
+	}
+}
+
+// addr is the address a server listens on, "" before it does.
+func addr(of func() net.Addr) func() string {
+	return func() string {
+		if a := of(); a != nil {
+			return a.String()
+		}
+		return ""
 	}
 }
 

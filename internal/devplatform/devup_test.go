@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -91,6 +92,12 @@ func TestDevUpAndDown(t *testing.T) {
 	if !strings.Contains(out, string(gitURL)) {
 		t.Errorf("summary lacks the Git server's URL %s:\n%s", gitURL, out)
 	}
+	t.Run("CloudEvents and the dashboard: NATS with JetStream, the HTTP endpoint, the dashboard behind its token", func(t *testing.T) {
+		testPlatformEndpoints(t, dir, out)
+	})
+	t.Run("the portal act: a CloudEvent creates a team's database, another gives it back", func(t *testing.T) {
+		testPortalAct(t, run)
+	})
 	t.Run("tug dev repo create prints a clone URL git accepts", func(t *testing.T) {
 		url := strings.TrimSpace(run("dev", "repo", "create", "x"))
 		if url != string(gitURL)+"/x.git" {
@@ -151,17 +158,26 @@ func TestDevUpAndDown(t *testing.T) {
 	}
 
 	host := strings.TrimPrefix(cfg.Host, "https://")
+	servers := []string{host, strings.TrimPrefix(leftUp.Host, "https://")}
+	for _, f := range []string{"nats.url", "events.url", "dashboard.url"} {
+		raw, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := strings.TrimSpace(string(raw))
+		servers = append(servers, u[strings.Index(u, "://")+3:])
+	}
 	run("dev", "down")
 	if _, err := cs.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{}); err == nil {
 		t.Error("the management API server still answers after dev down")
 	}
-	for _, h := range []string{host, strings.TrimPrefix(leftUp.Host, "https://")} {
+	for _, h := range servers {
 		if c, err := net.Dial("tcp", h); err == nil {
 			c.Close()
 			t.Errorf("%s still accepts connections", h)
 		}
 	}
-	for _, f := range []string{"left-up.kubeconfig", "control.json"} {
+	for _, f := range []string{"left-up.kubeconfig", "control.json", "nats.url", "nats.token", "events.url", "events.token", "dashboard.url", "dashboard.token"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			t.Errorf("%s stays after dev down", f)
 		}
@@ -173,7 +189,16 @@ func TestDevUpAndDown(t *testing.T) {
 		c.Close()
 		t.Errorf("the Git server %s still accepts connections", gitURL)
 	}
-	if procs := processesMentioning(t, dir); len(procs) > 0 {
+	// The databases' watchdogs (hack/postgres.sh) notice within a second that
+	// the platform process is gone.
+	var procs []string
+	for range 20 {
+		if procs = processesMentioning(t, dir); len(procs) == 0 {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if len(procs) > 0 {
 		t.Errorf("processes left behind: %v", procs)
 	}
 }

@@ -242,7 +242,7 @@ func (r *classifierReconciler) classify(ctx context.Context, name string, rules 
 		return verdict{err: compileErr}
 	}
 	if !c.Ready {
-		return verdict{err: fmt.Errorf("the cluster is not ready (not reachable yet)")}
+		return verdict{err: notReady(c)}
 	}
 	if len(rules.versions) > 0 {
 		v, err := r.clusterVersion(ctx, c)
@@ -277,6 +277,15 @@ func (r *classifierReconciler) classify(ctx context.Context, name string, rules 
 	}
 	matching, _ := out["matching"].(bool)
 	return verdict{match: matching}
+}
+
+// notReady says why a cluster that is not ready cannot be classified, with
+// what its probe reported when it is a SveltosCluster.
+func notReady(c selection.Cluster) error {
+	if sc, ok := c.Object.(*libv1beta1.SveltosCluster); ok && sc.Status.FailureMessage != nil && *sc.Status.FailureMessage != "" {
+		return fmt.Errorf("the cluster is not ready: %s", strings.TrimSpace(*sc.Status.FailureMessage))
+	}
+	return fmt.Errorf("the cluster is not ready (not reachable yet)")
 }
 
 // clusterVersion is the cluster's Kubernetes version: a SveltosCluster's

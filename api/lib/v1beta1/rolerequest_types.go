@@ -21,6 +21,7 @@ const (
 )
 
 // RoleRequestSpec grants a tenant's service account rights in the selected clusters.
+// +kubebuilder:validation:XValidation:rule="!has(self.expirationSeconds)",message="expirationSeconds is not supported by this version of Tugboat: it issues no tokens, it impersonates the tenant's ServiceAccount in each cluster"
 type RoleRequestSpec struct {
 	// ClusterSelector selects the clusters the rights are granted in.
 	// +optional
@@ -28,16 +29,21 @@ type RoleRequestSpec struct {
 
 	// RoleRefs are ConfigMaps or Secrets (in the management cluster) holding the
 	// Roles and ClusterRoles to grant; each is created in every selected cluster
-	// and bound to the tenant's identity there.
+	// and bound to the tenant's identity there (a binding of the role's name).
+	// An empty namespace is the cluster's namespace; an optional ref that is
+	// missing is skipped. Templates are not supported.
 	// +kubebuilder:validation:XValidation:rule="self.all(r, r.kind == 'ConfigMap' || r.kind == 'Secret')",message="roleRefs must name ConfigMaps or Secrets holding Roles/ClusterRoles"
 	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.deploymentType) || r.deploymentType == 'Remote')",message="roleRefs are always deployed to the managed clusters: deploymentType must be Remote or unset"
 	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.path) || r.path == '')",message="path does not apply to roleRefs (ConfigMaps and Secrets hold the roles directly)"
 	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.tier))",message="tier does not apply to roleRefs"
+	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.skipNamespaceCreation) || !r.skipNamespaceCreation)",message="skipNamespaceCreation is not supported in roleRefs by this version of Tugboat (a Role's namespace must exist in the cluster)"
+	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.force) || !r.force)",message="force is not supported in roleRefs by this version of Tugboat"
 	// +optional
 	RoleRefs []PolicyRef `json:"roleRefs,omitempty"`
 
-	// ExpirationSeconds is how long the token issued for the tenant's identity in
-	// each cluster is valid; renewed before it expires. Defaults to one hour.
+	// ExpirationSeconds is, in Sveltos, how long the token issued for the
+	// tenant's identity is valid. Tugboat issues no token (it impersonates the
+	// identity), so setting it is refused.
 	// +kubebuilder:validation:Minimum=600
 	// +optional
 	ExpirationSeconds *int64 `json:"expirationSeconds,omitempty"`

@@ -85,8 +85,10 @@ type Env struct {
 	stopOnce sync.Once
 	logs     []io.Closer
 
-	etcdURL string
-	server  serverFiles
+	etcdURL     string
+	etcdPeerURL string
+	etcdLog     io.Writer
+	server      serverFiles
 	// mu guards Clusters against AddCluster and RemoveCluster running while
 	// Cluster and Stop read it.
 	mu      sync.Mutex
@@ -407,6 +409,29 @@ func (e *Env) RestartCluster(ctx context.Context, name string) error {
 	return e.waitReady(ctx, c)
 }
 
+// StopEtcd stops the etcd every API server of the Env stores its objects in
+// (its data stays); tests use it to take the storage away from under the API
+// servers, which keep running and fail their requests meanwhile.
+func (e *Env) StopEtcd() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.etcd.stop(10 * time.Second)
+}
+
+// RestartEtcd starts again the etcd StopEtcd stopped, on the same address with
+// the same data, and waits until it is healthy.
+func (e *Env) RestartEtcd(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopped {
+		return errors.New("localkube: the clusters are stopped")
+	}
+	if exited, _ := e.etcd.exited(); !exited {
+		return errors.New("localkube: etcd is running")
+	}
+	return e.launchEtcd(ctx, e.etcdURL)
+}
+
 // Stop stops every process and removes the work folder if Start created it. Safe to call twice.
 func (e *Env) Stop() {
 	e.stopOnce.Do(func() {
@@ -446,12 +471,21 @@ func (e *Env) startEtcd(ctx context.Context, opts Options, binDir string) (strin
 		return "", err
 	}
 	clientURL := "http://127.0.0.1:" + strconv.Itoa(clientPort)
-	peerURL := "http://127.0.0.1:" + strconv.Itoa(peerPort)
-	log, err := e.logFor(opts, "etcd")
-	if err != nil {
+	e.etcdPeerURL = "http://127.0.0.1:" + strconv.Itoa(peerPort)
+	if e.etcdLog, err = e.logFor(opts, "etcd"); err != nil {
 		return "", err
 	}
-	e.etcd, err = e.launcher.start("etcd", log, filepath.Join(binDir, "etcd"),
+	if err := e.launchEtcd(ctx, clientURL); err != nil {
+		return "", err
+	}
+	return clientURL, nil
+}
+
+// launchEtcd starts the etcd process serving clientURL and waits until it is healthy.
+func (e *Env) launchEtcd(ctx context.Context, clientURL string) error {
+	peerURL := e.etcdPeerURL
+	var err error
+	e.etcd, err = e.launcher.start("etcd", e.etcdLog, filepath.Join(e.binDir, "etcd"),
 		"--name=tugboat",
 		"--data-dir="+filepath.Join(e.dir, "etcd"),
 		"--listen-client-urls="+clientURL,
@@ -464,27 +498,27 @@ func (e *Env) startEtcd(ctx context.Context, opts Options, binDir string) (strin
 		"--logger=zap",
 	)
 	if err != nil {
-		return "", err
+		return err
 	}
 	healthURL := clientURL + "/health"
 	deadline := time.Now().Add(time.Minute)
 	for {
 		if done, perr := e.etcd.exited(); done {
-			return "", fmt.Errorf("localkube: etcd exited early (%v); see %s", perr, e.logPath("etcd"))
+			return fmt.Errorf("localkube: etcd exited early (%v); see %s", perr, e.logPath("etcd"))
 		}
 		resp, err := http.Get(healthURL) //nolint:noctx // loopback probe
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return clientURL, nil
+				return nil
 			}
 		}
 		if time.Now().After(deadline) {
-			return "", fmt.Errorf("localkube: etcd not healthy after a minute; see %s", e.logPath("etcd"))
+			return fmt.Errorf("localkube: etcd not healthy after a minute; see %s", e.logPath("etcd"))
 		}
 		select {
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -118,7 +118,7 @@ func (r *TechsupportReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		next := ts.Status.NextScheduleTime
 		switch {
 		case next == nil || specChanged:
-			ts.Status.NextScheduleTime = &metav1.Time{Time: schedule.Next(now)}
+			ts.Status.NextScheduleTime = &metav1.Time{Time: schedule.Next(now.UTC())}
 		case !now.Before(next.Time):
 			deadline := ts.Spec.SchedulingConfig.StartingDeadlineSeconds
 			if deadline != nil && now.Sub(next.Time) > time.Duration(*deadline)*time.Second {
@@ -128,7 +128,7 @@ func (r *TechsupportReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 			} else if !due {
 				due, reason = true, "scheduled at "+next.UTC().Format(time.RFC3339)
 			}
-			ts.Status.NextScheduleTime = &metav1.Time{Time: schedule.Next(now)}
+			ts.Status.NextScheduleTime = &metav1.Time{Time: schedule.Next(now.UTC())}
 		}
 	}
 	ts.Status.Hash = hash

@@ -94,6 +94,7 @@ type Log struct {
 	// +optional
 	LabelFilters []LabelFilter `json:"labelFilters,omitempty"`
 	// SinceSeconds collects only the logs of the last that many seconds.
+	// +kubebuilder:validation:Minimum=1
 	// +optional
 	SinceSeconds *int64 `json:"sinceSeconds,omitempty"`
 }
@@ -143,11 +144,14 @@ type FromManaged struct {
 
 // SchedulingConfig runs a collection on a schedule.
 type SchedulingConfig struct {
-	// Schedule in cron format (five fields).
+	// Schedule in cron format (five fields, or a descriptor such as @daily), in
+	// UTC unless prefixed with CRON_TZ=<zone>.
 	// +kubebuilder:validation:MinLength=1
 	Schedule string `json:"schedule"`
 	// StartingDeadlineSeconds: a run that could not start within this many
-	// seconds of its time is skipped and counted as failed.
+	// seconds of its time (the manager was down) is skipped and counted as
+	// failed; without it, a late run is collected when the manager can.
+	// +kubebuilder:validation:Minimum=0
 	// +optional
 	StartingDeadlineSeconds *int64 `json:"startingDeadlineSeconds,omitempty"`
 }
@@ -176,7 +180,8 @@ type TechsupportSpec struct {
 	// SchedulingConfig collects on a schedule.
 	// +optional
 	SchedulingConfig *SchedulingConfig `json:"schedulingConfig,omitempty"`
-	// Notifications are told where each archive is (and, for SMTP, get it attached).
+	// Notifications are told where each archive is and its size (SMTP gets
+	// archives up to 10 MiB attached).
 	// +listType=map
 	// +listMapKey=name
 	Notifications []Notification `json:"notifications"`

@@ -53,6 +53,9 @@ type Input struct {
 	// missing (default: "tug promote approve <To>").
 	ApprovalHint string
 	Windows      []Window
+	// ScheduledWindows are windows given by when they open and close (Sveltos'
+	// cron promotionWindow); the gate opens when any window of either list is open.
+	ScheduledWindows []ScheduledWindow
 	// Done: To already has Commit (written, proposed or rendered).
 	Done bool
 	Now  time.Time
@@ -139,16 +142,90 @@ func Decide(in Input) Decision {
 		}
 		return Decision{Message: fmt.Sprintf("%sapproval of %s (%s)", waits, Short(in.Commit), hint), Blocked: CheckApproval}
 	}
-	if len(in.Windows) > 0 {
-		if next, open := nextOpening(in.Windows, in.Now); !open {
+	if len(in.Windows) > 0 || len(in.ScheduledWindows) > 0 {
+		if next, open := nextAnyOpening(in.Windows, in.ScheduledWindows, in.Now); !open {
+			descs := []string{}
+			if len(in.Windows) > 0 {
+				descs = append(descs, describe(in.Windows))
+			}
+			for _, w := range in.ScheduledWindows {
+				descs = append(descs, w.Description)
+			}
 			return Decision{
-				Message:      fmt.Sprintf("%sthe next promotion window (%s), opening %s", waits, describe(in.Windows), stamp(in.Now.Add(next))),
+				Message:      fmt.Sprintf("%sthe next promotion window (%s), opening %s", waits, strings.Join(descs, "; "), stamp(in.Now.Add(next))),
 				RecheckAfter: next,
 				Blocked:      CheckWindow,
 			}
 		}
 	}
 	return Decision{Open: true, Message: fmt.Sprintf("promoting %s from %s to %s", Short(in.Commit), in.From, in.To)}
+}
+
+// Schedule is a recurring time: Next is the first time after t (a cron
+// schedule, for example); the zero time when there is none.
+type Schedule interface {
+	Next(t time.Time) time.Time
+}
+
+// ScheduledWindow opens at each time of From and closes at the next time of To
+// after that: it is open at t when the last opening at or before t has not been
+// followed by a closing yet.
+type ScheduledWindow struct {
+	From, To Schedule
+	// Description names the window in messages (e.g. the cron expressions).
+	Description string
+}
+
+// openAt reports whether w is open at now, else how long until it opens. The
+// last opening is searched for over short spans first, so that frequent
+// schedules cost few steps; a year back at most.
+func (w ScheduledWindow) openAt(now time.Time) (time.Duration, bool) {
+	for _, back := range []time.Duration{time.Hour, 24 * time.Hour, 8 * 24 * time.Hour, 32 * 24 * time.Hour, 367 * 24 * time.Hour} {
+		t := w.From.Next(now.Add(-back))
+		if t.IsZero() || t.After(now) {
+			continue
+		}
+		// t is an opening at or before now: find the last one.
+		for {
+			n := w.From.Next(t)
+			if n.IsZero() || n.After(now) {
+				break
+			}
+			t = n
+		}
+		if closes := w.To.Next(t); closes.IsZero() || closes.After(now) {
+			return 0, true
+		}
+		break
+	}
+	next := w.From.Next(now)
+	if next.IsZero() {
+		return 367 * 24 * time.Hour, false
+	}
+	return next.Sub(now), false
+}
+
+// nextAnyOpening says whether any window is open at now, else how long until
+// the first one opens.
+func nextAnyOpening(windows []Window, scheduled []ScheduledWindow, now time.Time) (time.Duration, bool) {
+	soonest := time.Duration(-1)
+	if len(windows) > 0 {
+		next, open := nextOpening(windows, now)
+		if open {
+			return 0, true
+		}
+		soonest = next
+	}
+	for _, w := range scheduled {
+		next, open := w.openAt(now)
+		if open {
+			return 0, true
+		}
+		if soonest < 0 || next < soonest {
+			soonest = next
+		}
+	}
+	return soonest, false
 }
 
 // inWindow reports whether t (UTC) falls in w.

@@ -101,3 +101,45 @@ func TestDecideBlocked(t *testing.T) {
 		}
 	}
 }
+
+// dailyAt is a Schedule firing every day at a time (UTC).
+type dailyAt time.Duration
+
+func (d dailyAt) Next(t time.Time) time.Time {
+	t = t.UTC()
+	at := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).Add(time.Duration(d))
+	if !at.After(t) {
+		at = at.Add(24 * time.Hour)
+	}
+	return at
+}
+
+// Scheduled windows (opening and closing times, as cron gives them) gate like
+// daily windows: open between an opening and the next closing.
+func TestDecideScheduledWindows(t *testing.T) {
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC) // Wednesday
+	window := func(from, to time.Duration) ScheduledWindow {
+		return ScheduledWindow{From: dailyAt(from), To: dailyAt(to), Description: "from " + clock(from) + " to " + clock(to)}
+	}
+	tests := []struct {
+		name    string
+		now     time.Time
+		windows []ScheduledWindow
+		open    bool
+		message string
+		recheck time.Duration
+	}{
+		{"inside", now, []ScheduledWindow{window(9*time.Hour, 17*time.Hour)}, true, "promoting", 0},
+		{"before it opens", now, []ScheduledWindow{window(14*time.Hour, 15*time.Hour)}, false, "the next promotion window (from 14:00 to 15:00), opening Wed 14:00 UTC", 2 * time.Hour},
+		{"after it closed", now, []ScheduledWindow{window(9*time.Hour, 10*time.Hour)}, false, "opening Thu 09:00 UTC", 21 * time.Hour},
+		{"spanning midnight", time.Date(2026, 12, 3, 1, 0, 0, 0, time.UTC), []ScheduledWindow{window(22*time.Hour, 2*time.Hour)}, true, "promoting", 0},
+		{"one of two open", now, []ScheduledWindow{window(14*time.Hour, 15*time.Hour), window(11*time.Hour, 13*time.Hour)}, true, "promoting", 0},
+	}
+	for _, tc := range tests {
+		in := Input{From: "dev", To: "prod", Commit: commit, Compliant: true, CompliantSince: tc.now, Mode: Automatic, Now: tc.now, ScheduledWindows: tc.windows}
+		d := Decide(in)
+		if d.Open != tc.open || !strings.Contains(d.Message, tc.message) || d.RecheckAfter != tc.recheck {
+			t.Errorf("%s: %+v; want open %v, message containing %q, recheck %s", tc.name, d, tc.open, tc.message, tc.recheck)
+		}
+	}
+}

@@ -1,0 +1,53 @@
+package chaos_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// The manager killed with SIGKILL at a random point of a rollout (one run per
+// seed: the profile's content changes, the manager dies somewhere in the
+// rollout, a new one starts): the fleet converges, every object exists exactly
+// once with the new content, no ClusterSummary is duplicated or orphaned.
+// Leader election is off here (TestLeaderKilledMidRollout covers it), so the
+// restarted manager starts at once.
+func TestManagerKilledMidRollout(t *testing.T) {
+	const scenario = "manager SIGKILL mid-rollout"
+	sc := newScene(t)
+	mgr := sc.startManager("manager", managerFlags{})
+	f := registerFleet(t, "kill", s.size.clusters, managed...)
+	const profile = "chaos-kill"
+	check := func(version string) func(context.Context) (tally, error) {
+		return func(ctx context.Context) (tally, error) { return f.check(ctx, profile, version, f.clusters) }
+	}
+
+	// A first rollout, undisturbed, measures how long a rollout takes: the kills land within it.
+	start := time.Now()
+	createProfile(t, f, profile, "v0", nil)
+	if got, _ := converge(t, "first rollout", start, check("v0")); !got.converged() {
+		t.FailNow()
+	}
+	window := time.Since(start)
+	t.Logf("an undisturbed rollout to %d clusters × %d objects took %s", len(f.clusters), s.size.objects, window.Round(time.Millisecond))
+
+	for _, seed := range s.size.seeds {
+		rng := rand.New(rand.NewPCG(uint64(seed), 22))
+		version := fmt.Sprintf("seed-%d", seed)
+		killAfter := time.Duration(rng.Int64N(int64(window)))
+		setPolicy(t, profile, version)
+		time.Sleep(killAfter)
+		mgr.kill()
+		before, _ := f.check(context.Background(), profile, version, f.clusters)
+		restartAfter := time.Duration(rng.Int64N(int64(2 * time.Second)))
+		time.Sleep(restartAfter)
+		mgr = sc.startManager(fmt.Sprintf("manager-seed-%d", seed), managerFlags{})
+		restarted := time.Now()
+		got, took := converge(t, "after the kill of seed "+version, restarted, check(version))
+		s.results.record(t, outcome{Scenario: scenario, Converged: got.converged(), Duplicates: got.duplicates, Lost: got.lost,
+			Converge: took.Seconds(), Note: fmt.Sprintf("seed %d: killed %s into the rollout with %d of %d clusters current, restarted %s later",
+				seed, killAfter.Round(time.Millisecond), before.current, len(f.clusters), restartAfter.Round(time.Millisecond))})
+	}
+}

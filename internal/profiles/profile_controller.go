@@ -176,9 +176,19 @@ func (r *ProfileReconciler) reconcileSummaries(ctx context.Context, profile prof
 		conditions.MarkStalled(profile, conditions.InvalidSpec, "%v", err)
 		return ctrl.Result{}, nil
 	}
+	// Clusters still selected but not ready (unreachable) keep their summaries:
+	// deleting them would withdraw from a cluster because of an outage.
+	selected, err := selection.SelectedClusters(scope, candidates)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	existing, err := r.summaries(ctx, profile)
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+	keep := map[string]bool{}
+	for _, cl := range selected {
+		keep[cl.Namespace+"/"+summaryName(r.Kind, profile.GetName(), cl)] = true
 	}
 	wanted := map[string]bool{}
 	byKey := map[string]*configv1beta1.ClusterSummary{}
@@ -213,7 +223,7 @@ func (r *ProfileReconciler) reconcileSummaries(ctx context.Context, profile prof
 	}
 	for i := range existing {
 		s := &existing[i]
-		if !wanted[s.Namespace+"/"+s.Name] && s.DeletionTimestamp.IsZero() {
+		if !wanted[s.Namespace+"/"+s.Name] && !keep[s.Namespace+"/"+s.Name] && s.DeletionTimestamp.IsZero() {
 			if err := r.Client.Delete(ctx, s); err != nil && !apierrors.IsNotFound(err) {
 				return ctrl.Result{}, fmt.Errorf("deleting ClusterSummary %s/%s: %w", s.Namespace, s.Name, err)
 			}

@@ -173,6 +173,22 @@ func MatchingClusters(scope Scope, clusters []Cluster) ([]corev1.ObjectReference
 	return out, nil
 }
 
+// SelectedClusters returns the clusters scope selects whatever their readiness
+// (not those being deleted). A selected cluster that is only not ready —
+// unreachable for a while — keeps its summaries: nothing is withdrawn from it
+// because of an outage, and its summaries wait for it.
+func SelectedClusters(scope Scope, clusters []Cluster) ([]corev1.ObjectReference, error) {
+	found, err := match(scope, clusters, func(c *Cluster) bool { return !c.Deleting })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]corev1.ObjectReference, len(found))
+	for i, c := range found {
+		out[i] = c.Ref()
+	}
+	return out, nil
+}
+
 // match returns the clusters of scope accepted by keep, sorted by namespace
 // and name, without duplicates.
 func match(scope Scope, clusters []Cluster, keep func(*Cluster) bool) ([]*Cluster, error) {

@@ -20,10 +20,17 @@ const (
 
 // ClassifierLabel is one label a Classifier puts on the clusters it matches.
 type ClassifierLabel struct {
-	// Key is the label's key.
+	// Key is the label's key: a valid Kubernetes label key (an optional DNS
+	// subdomain prefix and "/", then a name of at most 63 characters).
 	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=317
+	// +kubebuilder:validation:Pattern=`^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`
 	Key string `json:"key"`
-	// Value is the label's value.
+	// Value is the label's value: a valid Kubernetes label value (at most 63
+	// characters, alphanumerics, '-', '_' and '.', starting and ending with an
+	// alphanumeric; may be empty).
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$`
 	Value string `json:"value"`
 }
 
@@ -59,8 +66,10 @@ const (
 // KubernetesVersionConstraint compares the cluster's Kubernetes version
 // (major.minor.patch, pre-release and build suffixes ignored) with Version.
 type KubernetesVersionConstraint struct {
-	// Version to compare with, such as 1.30.0 or v1.30.0.
+	// Version to compare with, such as 1.30.0 or v1.30.0 (major.minor is read
+	// as major.minor.0; a pre-release or build suffix is ignored).
 	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:Pattern=`^v?[0-9]+\.[0-9]+(\.[0-9]+)?([-+].*)?$`
 	Version string `json:"version"`
 	// Comparison is how the cluster's version must relate to Version.
 	Comparison KubernetesComparison `json:"comparison"`

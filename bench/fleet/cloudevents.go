@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -24,8 +25,8 @@ import (
 )
 
 // The CloudEvents phase (section 7): the same change — a ConfigMap deployed by
-// a generated ClusterProfile into a managed cluster — raised three ways, one
-// sample of each in turn so that the machine's load weighs on all three alike:
+// a generated ClusterProfile into a managed cluster — raised four ways, one
+// sample of each in turn so that the machine's load weighs on all four alike:
 //
 //   - kubernetes: the harness creates the object an EventSource watches (a
 //     labelled ConfigMap) in the source cluster — the baseline, the path the
@@ -33,7 +34,10 @@ import (
 //   - http: the harness POSTs a CloudEvent to the manager's endpoint
 //     (POST /events/<namespace>/<cluster>, bearer token, structured mode);
 //   - nats: the harness publishes the same CloudEvent on core NATS, to the real
-//     NATS server the source cluster's sveltos-nats Secret names.
+//     NATS server the source cluster's sveltos-nats Secret names;
+//   - jetstream: the harness publishes it on a JetStream stream of the same
+//     server (the Secret's jetstream section; the manager's durable consumer
+//     acknowledges once the event is recorded and the trigger reconciled).
 //
 // Each sample is timed from the trigger until the harness's watch on the
 // managed API server sees the deployed ConfigMap, then withdrawn (the source
@@ -46,6 +50,8 @@ const (
 	ceSourceNS   = "bench-ce-src"
 	ceDeployNS   = "bench-ce"
 	ceNATSSubj   = "bench.ce"
+	ceJSSubj     = "bench.js"
+	ceJSStream   = "BENCH"
 	ceNATSToken  = "bench-nats-token"
 	ceHTTPToken  = "bench-events-token"
 	ceSourceAttr = "bench.tugboat.dev"
@@ -55,8 +61,8 @@ const (
 // ceTokenSecret is the Secret the manager's endpoint reads the bearer token from.
 var ceTokenSecret = types.NamespacedName{Namespace: libv1beta1.DefaultSystemNamespace, Name: "bench-events-token"}
 
-// ceModes are the three ways of raising the change, in the order samples take turns.
-var ceModes = []string{"kubernetes", "http", "nats"}
+// ceModes are the four ways of raising the change, in the order samples take turns.
+var ceModes = []string{"kubernetes", "http", "nats", "jetstream"}
 
 // ceMode is what the phase measured for one way.
 type ceMode struct {
@@ -110,39 +116,57 @@ data:
 // cloudEventsSetup creates the triggers, the NATS server and the source
 // cluster's sveltos-nats Secret, and waits until the triggers have processed
 // the source cluster. The returned function stops the NATS server.
-func (h *harness) cloudEventsSetup(ctx context.Context, src fleetCluster) (*nats.Conn, func(), error) {
-	// Core NATS only (no JetStream store): at most once, as the Sveltos example.
-	ns, err := localkube.StartNATS(localkube.NATSOptions{Token: ceNATSToken})
+func (h *harness) cloudEventsSetup(ctx context.Context, src fleetCluster) (*nats.Conn, jetstream.JetStream, func(), error) {
+	// Core NATS (at most once, as the Sveltos example) on ceNATSSubj, and a
+	// JetStream stream on ceJSSubj (its store in a temporary folder).
+	store, err := os.MkdirTemp("", "tugboat-bench-jetstream-")
 	if err != nil {
-		return nil, nil, fmt.Errorf("starting NATS: %w", err)
+		return nil, nil, nil, err
 	}
-	stop := ns.Stop
-	fail := func(err error) (*nats.Conn, func(), error) { stop(); return nil, nil, err }
+	ns, err := localkube.StartNATS(localkube.NATSOptions{Token: ceNATSToken, StoreDir: store})
+	if err != nil {
+		_ = os.RemoveAll(store)
+		return nil, nil, nil, fmt.Errorf("starting NATS: %w", err)
+	}
+	stop := func() { ns.Stop(); _ = os.RemoveAll(store) }
+	fail := func(err error) (*nats.Conn, jetstream.JetStream, func(), error) { stop(); return nil, nil, nil, err }
 	nc, err := nats.Connect(ns.URL(), nats.Token(ceNATSToken))
 	if err != nil {
 		return fail(err)
 	}
 	stopAll := func() { nc.Close(); stop() }
+	js, err := jetstream.New(nc)
+	if err != nil {
+		stopAll()
+		return nil, nil, nil, err
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: ceJSStream, Subjects: []string{ceJSSubj}}); err != nil {
+		stopAll()
+		return nil, nil, nil, fmt.Errorf("creating the JetStream stream %s: %w", ceJSStream, err)
+	}
 
 	s := src.server
 	for _, n := range []string{libv1beta1.NATSSecretNamespace, ceSourceNS, ceDeployNS} {
 		if err := h.ensureNamespace(ctx, s.c, n); err != nil {
 			stopAll()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	cfg := mustJSON(map[string]any{"nats": map[string]any{"configuration": map[string]any{
-		"url": ns.URL(), "subjects": []string{ceNATSSubj}, "authorization": map[string]any{"token": ceNATSToken}}}})
+	section := func(subject string) map[string]any {
+		return map[string]any{"configuration": map[string]any{
+			"url": ns.URL(), "subjects": []string{subject}, "authorization": map[string]any{"token": ceNATSToken}}}
+	}
+	cfg := mustJSON(map[string]any{"nats": section(ceNATSSubj), "jetstream": section(ceJSSubj)})
 	if err := s.c.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: libv1beta1.NATSSecretNamespace, Name: libv1beta1.NATSSecretName},
 		Data:       map[string][]byte{libv1beta1.NATSSecretKey: cfg},
 	}); err != nil {
 		stopAll()
-		return nil, nil, fmt.Errorf("creating the sveltos-nats Secret: %w", err)
+		return nil, nil, nil, fmt.Errorf("creating the sveltos-nats Secret: %w", err)
 	}
 	if err := h.ensureNamespace(ctx, h.mgmt, ceTokenSecret.Namespace); err != nil {
 		stopAll()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	objs := []client.Object{
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ceTokenSecret.Namespace, Name: ceTokenSecret.Name},
@@ -161,12 +185,12 @@ func (h *harness) cloudEventsSetup(ctx context.Context, src fleetCluster) (*nats
 	for _, o := range objs {
 		if err := h.mgmt.Create(ctx, o); err != nil {
 			stopAll()
-			return nil, nil, fmt.Errorf("creating %T %s: %w", o, o.GetName(), err)
+			return nil, nil, nil, fmt.Errorf("creating %T %s: %w", o, o.GetName(), err)
 		}
 	}
 	if err := h.setClusterLabels(ctx, src, map[string]string{"bench.tugboat.dev/events": "source"}); err != nil {
 		stopAll()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for _, tr := range []string{ceTrigger, k8sTrigger} {
 		if err := h.waitFor(ctx, "trigger "+tr+" processed "+src.name, 2*time.Minute, func() (bool, error) {
@@ -182,10 +206,10 @@ func (h *harness) cloudEventsSetup(ctx context.Context, src fleetCluster) (*nats
 			return false, nil
 		}); err != nil {
 			stopAll()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return nc, stopAll, nil
+	return nc, js, stopAll, nil
 }
 
 // triggerReport is what the trigger of a way says about the source cluster (for a timed-out sample).
@@ -227,13 +251,13 @@ func (h *harness) cloudEvents(ctx context.Context) error {
 	for _, m := range ceModes {
 		res.modes[m] = &ceMode{}
 	}
-	nc, stop, err := h.cloudEventsSetup(ctx, src)
+	nc, js, stop, err := h.cloudEventsSetup(ctx, src)
 	if err != nil {
 		return err
 	}
 	defer stop()
 	h.rep.cloudEvents = res
-	r := &ceRunner{h: h, src: src, nc: nc, http: &http.Client{Timeout: time.Minute},
+	r := &ceRunner{h: h, src: src, nc: nc, js: js, http: &http.Client{Timeout: time.Minute},
 		url: fmt.Sprintf("http://%s/events/%s/%s", h.mgr.Events.Addr(), src.name, src.name)}
 
 	// Warm-up (not timed): one sample of each way.
@@ -267,6 +291,7 @@ type ceRunner struct {
 	h    *harness
 	src  fleetCluster
 	nc   *nats.Conn
+	js   jetstream.JetStream
 	http *http.Client
 	url  string
 	seq  int
@@ -383,6 +408,12 @@ func (r *ceRunner) raise(ctx context.Context, mode, name, typ string, out *ceMod
 		return nil
 	case "nats":
 		return r.nc.Publish(ceNATSSubj, ceEvent(id, typ, name))
+	case "jetstream":
+		// Returns once the stream stored it (the server's acknowledgement).
+		if _, err := r.js.Publish(ctx, ceJSSubj, ceEvent(id, typ, name)); err != nil {
+			return fmt.Errorf("publishing on JetStream %s: %w", ceJSSubj, err)
+		}
+		return nil
 	}
 	return fmt.Errorf("unknown way %q", mode)
 }
@@ -413,13 +444,16 @@ func (r *report) cloudEventsSection(p func(string, ...any)) {
 	p("Measured %s (tree %s, load %s → %s; %d clusters registered), `%s`.", c.started.UTC().Format("2006-01-02 15:04 MST"), c.tree,
 		loadShort(c.load[0]), loadShort(c.load[1]), c.fleet, c.command)
 	p("")
-	p("The same change three ways, taking turns (one sample of each in turn, %d each, one untimed warm-up each): a ConfigMap", c.n)
+	p("The same change four ways, taking turns (one sample of each in turn, %d each, one untimed warm-up each): a ConfigMap", c.n)
 	p("named after the event, deployed by the ClusterProfile an EventTrigger (`oneForEvent: true`) generates, into the source")
 	p("cluster `%s/%s` (API server %s). **kubernetes** (the baseline): the harness creates the ConfigMap an EventSource's", c.source.name, c.source.name, c.source.server.name)
 	p("`resourceSelectors` watch in the source cluster. **http**: it POSTs a structured CloudEvent to the manager's endpoint")
 	p("(`POST /events/%s/%s`, bearer token, keep-alive connection). **nats**: it publishes the same CloudEvent on core NATS", c.source.name, c.source.name)
 	p("(a real NATS server in the harness process, named by the source cluster's `sveltos-nats` Secret; the manager")
-	p("subscribes). Timed from the trigger until the harness's watch on the managed API server sees the ConfigMap; then")
+	p("subscribes). **jetstream**: it publishes it on the JetStream stream `%s` (subject `%s`) of the same server, named", ceJSStream, ceJSSubj)
+	p("by the Secret's `jetstream` section (the manager's durable pull consumer acknowledges each message once its event is")
+	p("recorded and the trigger reconciled; timed from the publish call, which returns once the stream stored it).")
+	p("Timed from the trigger until the harness's watch on the managed API server sees the ConfigMap; then")
 	p("withdrawn (the watched ConfigMap deleted; a CloudEvent with the same source and subject whose `cloudEventAction`")
 	p("renders `Delete`) and timed until the ConfigMap is deleted. Each cycle ends when no generated ClusterProfile is left, plus %s.", ms(ceSettle))
 	p("")

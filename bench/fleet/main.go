@@ -127,7 +127,7 @@ func main() {
 	flag.IntVar(&cfg.driftN, "drift", 20, "drift corrections to time")
 	flag.BoolVar(&cfg.driftAll, "drift-all", false, "put the drift profile on every cluster, not one registration per API server")
 	flag.IntVar(&cfg.eventsN, "events", 20, "event→deploy samples to time")
-	flag.IntVar(&cfg.cloudEventsN, "cloudevents", 100, "CloudEvents phase: samples per way (Kubernetes object, HTTP endpoint, NATS)")
+	flag.IntVar(&cfg.cloudEventsN, "cloudevents", 100, "CloudEvents phase: samples per way (Kubernetes object, HTTP endpoint, NATS, JetStream)")
 	flag.StringVar(&cfg.section, "section", "", "write only this phase's section into -out, keeping the rest of the file (supported: cloudevents)")
 	flag.DurationVar(&cfg.steady, "steady", time.Minute, "steady-state window with nothing changing")
 	flag.IntVar(&cfg.concurrency, "concurrency", 0, "manager concurrency per controller (0: manager default)")

@@ -41,8 +41,8 @@ type ClusterHealthCheckReconciler struct {
 	// from the cache (which would notify twice).
 	APIReader client.Reader
 	Fleet     clusters.Fleet
-	Shard    clusters.Shard
-	Recorder events.EventRecorder
+	Shard     clusters.Shard
+	Recorder  events.EventRecorder
 
 	// Notifications
 	Sender *notify.Sender

@@ -48,10 +48,11 @@ type HealthCheckSpec struct {
 
 	// EvaluateIndependently, when true, calls evaluate() once per resource (with
 	// `resources` holding that one resource); when false, once with all of them,
-	// so the script can compare resources.
+	// so the script can compare resources. (Serialized even when false, so that
+	// false is not replaced by the default.)
 	// +kubebuilder:default=true
 	// +optional
-	EvaluateIndependently bool `json:"evaluateIndependently,omitempty"`
+	EvaluateIndependently bool `json:"evaluateIndependently"`
 
 	// Flapping holds back non-Healthy statuses until they persist.
 	// +optional

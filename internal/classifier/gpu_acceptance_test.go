@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -65,9 +66,12 @@ data:
 
 	edge1 := managedClient(t, "edge-1")
 	ensureNamespace(t, edge1, "hw")
+	created := time.Now()
 	create(t, edge1, configMap("hw", "gpu", nil, nil))
 
 	testenv.Eventually(t, "edge-1 labelled gpu=true", labelIs(t, "edge-1", "gpu", "true"))
+	// Logged, not asserted: tests never depend on how fast things happen.
+	t.Logf("edge-1 labelled %s after the ConfigMap was created", time.Since(created).Round(time.Millisecond))
 	deployed := func() error {
 		return edge1.Get(ctx, types.NamespacedName{Namespace: "default", Name: "gpu-driver"}, &corev1.ConfigMap{})
 	}
@@ -99,10 +103,12 @@ data:
 		t.Fatalf("ReportName disagrees with %s", report.Name)
 	}
 
+	deleted := time.Now()
 	if err := edge1.Delete(ctx, configMap("hw", "gpu", nil, nil)); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, "label gpu removed from edge-1", labelIs(t, "edge-1", "gpu", ""))
+	t.Logf("label removed %s after the ConfigMap was deleted", time.Since(deleted).Round(time.Millisecond))
 	testenv.Eventually(t, "the profile's ConfigMap withdrawn from edge-1", func() error {
 		err := deployed()
 		if err == nil {

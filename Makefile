@@ -11,7 +11,7 @@ CONTROLLER_GEN_VERSION ?= v0.23.0
 CONTROLLER_GEN := $(TOOLS)/controller-gen-$(CONTROLLER_GEN_VERSION)
 GO_TEST_FLAGS ?= -timeout 20m
 
-.PHONY: all build generate chart-crds chart-rbac setup test test-unit lint demo demo-scheduling demo-down testbin clean bench
+.PHONY: all build generate chart-crds chart-rbac setup test test-unit lint demo demo-scheduling demo-down testbin clean bench chaos
 
 all: build
 
@@ -85,3 +85,13 @@ bench: testbin
 	go test -run '^$$' -bench . -benchmem ./bench/ | tee bench/out/gobench.txt
 	KUBEBUILDER_ASSETS=$$(KUBE_VERSION=$(KUBE_VERSION) hack/test-binaries.sh) \
 	  go run ./bench/fleet -out bench/RESULTS.md -gobench bench/out/gobench.txt -cpuprofile bench/out/cpu-fanout.pprof $(BENCH_FLAGS)
+
+## chaos: the long variants of test/chaos (TUGBOAT_CHAOS=long): the manager killed mid-rollout, leader changes, a
+## managed API server down, management etcd and API server restarts, revoked credentials, an event storm, against
+## real API servers; ends with the table of outcomes (test/chaos/out/table.md; not part of make test)
+CHAOS_FLAGS ?=
+chaos: testbin
+	@mkdir -p test/chaos/out && rm -f test/chaos/out/results.jsonl test/chaos/out/table.md
+	KUBEBUILDER_ASSETS=$$(KUBE_VERSION=$(KUBE_VERSION) hack/test-binaries.sh) TUGBOAT_CHAOS=long TUGBOAT_CHAOS_OUT=$(CURDIR)/test/chaos/out \
+	  go test -count=1 -timeout 180m -v $(CHAOS_FLAGS) ./test/chaos/ | tee test/chaos/out/chaos.log; \
+	  status=$$?; echo; cat test/chaos/out/table.md 2>/dev/null || echo "chaos: no outcome recorded"; exit $$status

@@ -72,7 +72,7 @@ func managementOutage(t *testing.T, scenario, name string, stop func() error, st
 	back := time.Now()
 	got, took := converge(t, "after the restart", back, check("v2"))
 	why, restarts := sv.restartCount()
-	t.Logf("the supervisor restarted the manager %d times (exits: %s)", restarts, strings.Join(why, "; "))
+	t.Logf("the supervisor restarted the manager %d times; exits:\n%s", restarts, strings.Join(why, "\n"))
 	s.results.record(t, outcome{Scenario: scenario, Converged: got.converged(), Duplicates: got.duplicates, Lost: got.lost,
 		Converge: took.Seconds(), Note: fmt.Sprintf("down %s mid-rollout; the supervisor restarted the manager %d times", outage, restarts)})
 }

@@ -182,13 +182,16 @@ func (sv *supervisor) loop() {
 			return
 		case <-cur.done:
 		}
+		sv.mu.Lock()
+		delay := min(10*time.Second, time.Second<<len(sv.restarts)) // a kubelet's back-off, shortened
+		sv.mu.Unlock()
 		select {
 		case <-sv.stops:
 			return
-		case <-time.After(time.Second): // a kubelet's restart delay, shortened
+		case <-time.After(delay):
 		}
 		sv.mu.Lock()
-		sv.restarts = append(sv.restarts, fmt.Sprint(cur.err))
+		sv.restarts = append(sv.restarts, fmt.Sprintf("%v: %s", cur.err, lastLine(cur.log)))
 		next, err := sv.sc.launch(fmt.Sprintf("%s-restart-%d", sv.name, len(sv.restarts)), sv.flags)
 		if err != nil {
 			sv.failed = err
@@ -219,4 +222,18 @@ func (sv *supervisor) stop() {
 	if sv.failed != nil {
 		sv.sc.t.Errorf("supervisor: %v", sv.failed)
 	}
+}
+
+// lastLine is the last line of a log file (what a manager said before it exited), shortened.
+func lastLine(path string) string {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	last := lines[len(lines)-1]
+	if len(last) > 200 {
+		last = last[:200] + "..."
+	}
+	return last
 }

@@ -50,7 +50,7 @@ func ComponentLoggers(c libv1beta1.Component) []string {
 	case libv1beta1.ComponentHealthCheckManager:
 		return []string{"healthcheck", "clusterhealthcheck", "notify"}
 	case libv1beta1.ComponentAccessManager:
-		return []string{"rolerequest"}
+		return []string{"rolerequest", "tenancy"}
 	case libv1beta1.ComponentUIBackend:
 		return []string{"dashboard"}
 	case libv1beta1.ComponentShardController:

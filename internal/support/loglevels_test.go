@@ -23,7 +23,7 @@ func TestUnitLevelTable(t *testing.T) {
 		{"not set leaves the startup level", []libv1beta1.ComponentConfiguration{cc(libv1beta1.ComponentEventManager, libv1beta1.LogLevelNotSet), cc(libv1beta1.ComponentUIBackend, "")}, map[string]int{}},
 		{"debug", []libv1beta1.ComponentConfiguration{cc(libv1beta1.ComponentEventManager, libv1beta1.LogLevelDebug)},
 			map[string]int{"eventsource": 5, "eventtrigger": 5, "cloudevents": 5}},
-		{"info", []libv1beta1.ComponentConfiguration{cc(libv1beta1.ComponentAccessManager, libv1beta1.LogLevelInfo)}, map[string]int{"rolerequest": 0}},
+		{"info", []libv1beta1.ComponentConfiguration{cc(libv1beta1.ComponentAccessManager, libv1beta1.LogLevelInfo)}, map[string]int{"rolerequest": 0, "tenancy": 0}},
 		{"a shared controller takes the most verbose", []libv1beta1.ComponentConfiguration{
 			cc(libv1beta1.ComponentAddonManager, libv1beta1.LogLevelInfo), cc(libv1beta1.ComponentDriftDetectionManager, libv1beta1.LogLevelVerbose)},
 			map[string]int{"profile-ClusterProfile": 0, "profile-Profile": 0, "clustersummary": 10, "cluster-watches": 10, "drift": 10}},

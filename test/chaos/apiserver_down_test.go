@@ -35,6 +35,12 @@ func TestManagedAPIServerDown(t *testing.T) {
 	sc := newScene(t)
 	sc.startManager("manager", managerFlags{})
 	f := registerFleet(t, "down", max(4, s.size.clusters/2), managed...)
+	if !s.size.long {
+		// The short outage is 20 s: Down at the first failed probe (the watch
+		// failures ask for it at once) rather than the third (10 s apart). The
+		// long variant keeps the default threshold of 3.
+		f.setFailureThreshold(t, 1)
+	}
 	const rolled, withdrawn = "chaos-down-rollout", "chaos-down-withdraw"
 	createProfile(t, f, rolled, "v1", nil)
 	createProfile(t, f, withdrawn, "v1", nil)
@@ -72,7 +78,8 @@ func TestManagedAPIServerDown(t *testing.T) {
 		}
 		return nil
 	})
-	waitFor(t, "the stopped server's clusters Down with a message", s.size.outage, func() error {
+	// (The outage lasts at least until this is seen.)
+	waitFor(t, "the stopped server's clusters Down with a message", s.size.converge, func() error {
 		return downWithMessage(ctx, f.on(down))
 	})
 	time.Sleep(time.Until(withdrawAt))

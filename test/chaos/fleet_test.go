@@ -110,6 +110,18 @@ func (f *fleet) deregister(t *testing.T) {
 	t.Logf("fleet %s: ClusterSummaries still left 2 minutes after deregistering", f.name)
 }
 
+// setFailureThreshold sets spec.consecutiveFailureThreshold of every cluster of the fleet.
+func (f *fleet) setFailureThreshold(t *testing.T, n int) {
+	t.Helper()
+	patch := client.RawPatch(types.MergePatchType, []byte(fmt.Sprintf(`{"spec":{"consecutiveFailureThreshold":%d}}`, n)))
+	for _, c := range f.clusters {
+		sc := &libv1beta1.SveltosCluster{ObjectMeta: metav1.ObjectMeta{Namespace: c.name, Name: c.name}}
+		if err := s.mgmt.Patch(context.Background(), sc, patch); err != nil {
+			t.Fatalf("setting the failure threshold of %s: %v", c.name, err)
+		}
+	}
+}
+
 // on returns the fleet's clusters on one API server.
 func (f *fleet) on(server string) []fleetCluster {
 	var out []fleetCluster

@@ -147,7 +147,39 @@ func (r *TechsupportReconciler) failed(ts *libv1beta1.Techsupport, now time.Time
 	ts.Status.LastRunTime = &metav1.Time{Time: now}
 	ts.Status.LastRunStatus = &status
 	ts.Status.FailureMessage = &msg
-	r.Recorder.Eventf(ts, nil, corev1.EventTypeWarning, reason, "Collect", "Techsupport %s: %s", ts.Name, msg)
+	r.Recorder.Eventf(ts, nil, corev1.EventTypeWarning, reason, "Collect", "%s", shorten(fmt.Sprintf("Techsupport %s: %s", ts.Name, msg), maxEventNote))
+}
+
+// maxEventNote is the longest note an Event holds (1 KiB); maxProblemsText
+// bounds the problems quoted in status (all of them are in the archive's
+// techsupport.json).
+const (
+	maxEventNote    = 1024
+	maxProblemsText = 4096
+)
+
+// shorten cuts s to at most n bytes, marking the cut.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}
+
+// describeProblems joins the problems of a run, quoting as many as fit.
+func describeProblems(problems []string) string {
+	text := ""
+	for i, p := range problems {
+		next := p
+		if i > 0 {
+			next = "; " + p
+		}
+		if len(text)+len(next) > maxProblemsText {
+			return fmt.Sprintf("%s; and %d more (see techsupport.json in the archive)", text, len(problems)-i)
+		}
+		text += next
+	}
+	return text
 }
 
 // run collects, writes the archive and announces it.
@@ -205,7 +237,7 @@ func (r *TechsupportReconciler) run(ctx context.Context, ts *libv1beta1.Techsupp
 		ts.Status.FailureMessage = nil
 		r.Recorder.Eventf(ts, nil, corev1.EventTypeNormal, "Collected", "Collect", "archive %s (%d bytes, %d objects)", archivePath, size, c.objects)
 	} else {
-		problemText := strings.Join(c.problems, "; ")
+		problemText := describeProblems(c.problems)
 		r.failed(ts, now, "CollectionFailed", fmt.Sprintf("%s (archive %s holds what could be collected)", problemText, archivePath))
 		msg.Text += "\nproblems: " + problemText
 	}
@@ -223,7 +255,7 @@ func (r *TechsupportReconciler) announce(ctx context.Context, ts *libv1beta1.Tec
 			}
 		}
 		if err := r.Notifier.Send(ctx, ts, n, m); err != nil {
-			r.Recorder.Eventf(ts, nil, corev1.EventTypeWarning, "NotificationFailed", "Notify", "%v", err)
+			r.Recorder.Eventf(ts, nil, corev1.EventTypeWarning, "NotificationFailed", "Notify", "%s", shorten(err.Error(), maxEventNote))
 			log.FromContext(ctx).Error(err, "announcing the techsupport archive", "notification", n.Name)
 		}
 	}

@@ -234,3 +234,40 @@ func meta(conds []metav1.Condition, t string) *metav1.Condition {
 	}
 	return nil
 }
+
+// TestTenantProfileLocal: a tenant's objects with deploymentType Local go to the
+// management cluster as the tenant admin's own ServiceAccount — refused, naming
+// it, until that ServiceAccount may create them there.
+func TestTenantProfileLocal(t *testing.T) {
+	ctx := context.Background()
+	create(t, mgmt, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "local-policy"},
+		Data: map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: local-config\n  namespace: team-a\n"}})
+	p := tenantProfile("local", "local-policy")
+	p.Spec.PolicyRefs[0].DeploymentType = libv1beta1.DeploymentTypeLocal
+	p.Spec.PolicyRefs[0].SkipNamespaceCreation = true
+	create(t, mgmt, p)
+	testenv.Eventually(t, "Local objects refused to team-a/admin in the management cluster", func() error {
+		s, err := summaryOf(ctx, "local")
+		if err != nil {
+			return err
+		}
+		for _, fs := range s.Status.FeatureSummaries {
+			if fs.FailureMessage != nil && strings.Contains(*fs.FailureMessage, `User "system:serviceaccount:team-a:admin" cannot`) {
+				return nil
+			}
+		}
+		return fmt.Errorf("feature summaries %+v", s.Status.FeatureSummaries)
+	})
+	if err := gone(ctx, mgmt, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "local-config"}}); err != nil {
+		t.Error(err)
+	}
+	create(t, mgmt,
+		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "admin-configmaps"}, Rules: []rbacv1.PolicyRule{{
+			APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"*"}}}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "admin-configmaps"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "admin-configmaps"},
+			Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: "team-a", Name: "admin"}}})
+	testenv.Eventually(t, "deployed as team-a/admin once it may", func() error {
+		return mgmt.Get(ctx, client.ObjectKey{Namespace: "team-a", Name: "local-config"}, &corev1.ConfigMap{})
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -170,20 +171,39 @@ func (r *ClusterHealthCheckReconciler) Reconcile(ctx context.Context, req ctrl.R
 			}
 			continue
 		}
-		cc, err := r.notifyCluster(ctx, chc, id, results, prev)
-		if err != nil {
+		cc, undelivered := r.notifyCluster(ctx, chc, id, results, prev)
+		for _, err := range undelivered {
 			logger.Info("notification not delivered", "cluster", id.String(), "error", err.Error())
-			failures = append(failures, err)
 		}
+		failures = append(failures, undelivered...)
 		ccs = append(ccs, cc)
 	}
 	chc.Status.MatchingClusterRefs = refs
 	chc.Status.ClusterConditions = ccs
 	if err := errors.Join(failures...); err != nil {
+		if onlyMisconfigured(failures) {
+			// Only a change to a Secret or the spec helps (both are watched);
+			// try again now and then all the same.
+			logger.Info("notifications misconfigured", "error", err.Error())
+			return ctrl.Result{RequeueAfter: MisconfiguredRetryInterval}, nil
+		}
 		// Returning the error retries with backoff: failed notifications go again.
 		return ctrl.Result{}, fmt.Errorf("ClusterHealthCheck %s: %w", chc.Name, err)
 	}
 	return ctrl.Result{}, nil
+}
+
+// MisconfiguredRetryInterval is how often notifications that failed for want
+// of a Secret or a key are tried again without any change to them.
+const MisconfiguredRetryInterval = 5 * time.Minute
+
+func onlyMisconfigured(errs []error) bool {
+	for _, err := range errs {
+		if !errors.Is(err, notify.ErrMisconfigured) {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *ClusterHealthCheckReconciler) matchingClusters(ctx context.Context, chc *libv1beta1.ClusterHealthCheck) ([]selection.Cluster, error) {
@@ -214,7 +234,7 @@ func (r *ClusterHealthCheckReconciler) matchingClusters(ctx context.Context, chc
 // notified, otherwise those whose last delivery failed and those never sent
 // (added to the spec since).
 func (r *ClusterHealthCheckReconciler) notifyCluster(ctx context.Context, chc *libv1beta1.ClusterHealthCheck,
-	cluster libv1beta1.ClusterID, results []livenessResult, prev libv1beta1.ClusterCondition) (libv1beta1.ClusterCondition, error) {
+	cluster libv1beta1.ClusterID, results []livenessResult, prev libv1beta1.ClusterCondition) (libv1beta1.ClusterCondition, []error) {
 	cc := libv1beta1.ClusterCondition{
 		ClusterInfo: libv1beta1.ClusterInfo{Cluster: cluster.Ref(), Hash: stateHash(results), Status: libv1beta1.FeatureStatusProvisioned},
 		Conditions:  conditionsFor(results, prev.Conditions),
@@ -244,8 +264,11 @@ func (r *ClusterHealthCheckReconciler) notifyCluster(ctx context.Context, chc *l
 		if err := r.Sender.Send(ctx, chc, n, msg); err != nil {
 			text := err.Error()
 			summary.Status, summary.FailureMessage = libv1beta1.NotificationStatusFailedToDeliver, &text
-			r.Recorder.Eventf(chc, nil, corev1.EventTypeWarning, "NotificationFailed", "Notify",
-				"cluster %s: %s", cluster, text)
+			// One Event per new failure, not one per retry.
+			if !delivered || last.FailureMessage == nil || *last.FailureMessage != text {
+				r.Recorder.Eventf(chc, nil, corev1.EventTypeWarning, "NotificationFailed", "Notify",
+					"cluster %s: %s", cluster, text)
+			}
 			failures = append(failures, fmt.Errorf("cluster %s: %w", cluster, err))
 		}
 		cc.NotificationSummaries = append(cc.NotificationSummaries, summary)
@@ -255,7 +278,7 @@ func (r *ClusterHealthCheckReconciler) notifyCluster(ctx context.Context, chc *l
 		text := errors.Join(failures...).Error()
 		cc.ClusterInfo.FailureMessage = &text
 	}
-	return cc, errors.Join(failures...)
+	return cc, failures
 }
 
 // conditionsFor turns results into conditions, keeping the transition time of

@@ -1,7 +1,10 @@
 package clusterhealth_test
 
 import (
+	"context"
 	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 )
@@ -31,4 +34,10 @@ end`)
 	create(t, wl, stateConfigMap("hc-together", "b", "good"))
 	waitReport(t, "together", statusesAre(map[string]libv1beta1.HealthStatus{"a": "Degraded", "b": "Degraded"}))
 	waitCondition(t, "together", "singleton", "False", "2 singletons")
+
+	// A deleted HealthCheck's reports go with it.
+	if err := mgmt.Delete(context.Background(), &libv1beta1.HealthCheck{ObjectMeta: metav1.ObjectMeta{Name: "together"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitNoReport(t, "together")
 }

@@ -1,8 +1,13 @@
 package clusterhealth_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/tugboat-dev/tugboat/internal/testenv"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 )
@@ -36,4 +41,24 @@ func TestFlappingHoldsBackStatuses(t *testing.T) {
 
 	setState(t, "hc-flap", "a", "good")
 	waitReport(t, "flap", statusesAre(map[string]libv1beta1.HealthStatus{"a": "Healthy"}))
+
+	// A cluster the ClusterHealthCheck no longer selects loses its report.
+	chc := &libv1beta1.ClusterHealthCheck{}
+	if err := mgmt.Get(context.Background(), types.NamespacedName{Name: "flap"}, chc); err != nil {
+		t.Fatal(err)
+	}
+	chc.Spec.ClusterSelector.MatchLabels = map[string]string{"env": "elsewhere"}
+	if err := mgmt.Update(context.Background(), chc); err != nil {
+		t.Fatal(err)
+	}
+	waitNoReport(t, "flap")
+	testenv.Eventually(t, "no matching cluster", func() error {
+		if err := mgmt.Get(context.Background(), types.NamespacedName{Name: "flap"}, chc); err != nil {
+			return err
+		}
+		if len(chc.Status.MatchingClusterRefs)+len(chc.Status.ClusterConditions) != 0 {
+			return fmt.Errorf("status %+v", chc.Status)
+		}
+		return nil
+	})
 }

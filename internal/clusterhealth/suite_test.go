@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -308,4 +309,17 @@ func slackNotification(t *testing.T, name string, r *slackReceiver) libv1beta1.N
 	create(t, mgmt, s)
 	return libv1beta1.Notification{Name: "slack", Type: libv1beta1.NotificationTypeSlack,
 		NotificationRef: &corev1.ObjectReference{APIVersion: "v1", Kind: "Secret", Namespace: "default", Name: name}}
+}
+
+// waitNoReport waits until the HealthCheckReport of hc for the workload cluster is gone.
+func waitNoReport(t *testing.T, hc string) {
+	t.Helper()
+	testenv.Eventually(t, "HealthCheckReport of "+hc+" deleted", func() error {
+		err := mgmt.Get(context.Background(), types.NamespacedName{Namespace: fleetNamespace, Name: "sveltos--" + hc + "--" + workload},
+			&libv1beta1.HealthCheckReport{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("still there (%v)", err)
+	})
 }

@@ -33,7 +33,8 @@ import (
 // (the whole archive is scanned for them), Warning events only, and — as the
 // test clusters run no kubelet, so no pod log can be read — the failure to read
 // the pod's log, recorded in the archive. The run is Collected and announced by a
-// KubernetesEvent notification; changing the spec collects again (onDemand).
+// KubernetesEvent notification. The managed cluster is chosen by
+// clusterSelector, then by clusterRefs: changing the spec collects again (onDemand).
 func TestTechsupportCollectsRedactedArchive(t *testing.T) {
 	ctx := context.Background()
 	workload := clusterClient(t, "workload")
@@ -74,11 +75,22 @@ func TestTechsupportCollectsRedactedArchive(t *testing.T) {
 			FromManagement: libv1beta1.FromManagement{Resources: what, Events: warnings,
 				Logs: []libv1beta1.Log{{Namespace: ns, LabelFilters: shop}}},
 			FromManaged: libv1beta1.FromManaged{
-				ClusterRefs: []corev1.ObjectReference{{Kind: libv1beta1.SveltosClusterKind, Namespace: fleetNamespace, Name: "workload"}},
-				Resources:   what, Events: warnings},
+				ClusterSelector: libv1beta1.Selector{LabelSelector: metav1.LabelSelector{MatchLabels: map[string]string{"support": "collect"}}},
+				Resources:       what, Events: warnings},
 			Notifications: []libv1beta1.Notification{{Name: "to-events", Type: libv1beta1.NotificationTypeKubernetesEvent}},
 		},
 	}
+	// A selector reaches ready clusters only: wait until the workload cluster is.
+	testenv.Eventually(t, "the workload cluster ready", func() error {
+		sc := &libv1beta1.SveltosCluster{}
+		if err := mgmt.Get(ctx, types.NamespacedName{Namespace: fleetNamespace, Name: "workload"}, sc); err != nil {
+			return err
+		}
+		if !sc.Status.Ready {
+			return fmt.Errorf("not ready")
+		}
+		return nil
+	})
 	create(t, mgmt, ts)
 	waitRun(t, ts.Name, 1, libv1beta1.CollectionStatusCollected)
 
@@ -127,16 +139,26 @@ func TestTechsupportCollectsRedactedArchive(t *testing.T) {
 		return findEvent(ctx, ts.Name, "TechsupportArchive", archives[0])
 	})
 
-	// A changed spec is collected again.
+	// A changed spec is collected again: the cluster named by clusterRefs now,
+	// and no management events.
 	testenv.Eventually(t, "changing the spec", func() error {
 		got := &libv1beta1.Techsupport{}
 		if err := mgmt.Get(ctx, types.NamespacedName{Name: ts.Name}, got); err != nil {
 			return err
 		}
 		got.Spec.FromManagement.Events = nil
+		got.Spec.FromManaged.ClusterSelector = libv1beta1.Selector{}
+		got.Spec.FromManaged.ClusterRefs = []corev1.ObjectReference{{Kind: libv1beta1.SveltosClusterKind, Namespace: fleetNamespace, Name: "workload"}}
 		return mgmt.Update(ctx, got)
 	})
 	waitRun(t, ts.Name, 2, libv1beta1.CollectionStatusCollected)
+	second, _ := readArchive(t, archivesOf(t, ts.Name)[1])
+	if _, ok := second["clusters/fleet/workload/resources/configmap/support-data/settings.yaml"]; !ok {
+		t.Errorf("second archive lacks the cluster named by clusterRefs; it has %v", keys(second))
+	}
+	if _, ok := second["management/events/support-data/shop-warning.yaml"]; ok {
+		t.Error("second archive still holds the management events the new spec no longer asks for")
+	}
 }
 
 func coreEvent(ns, name, eventType, reason string) *corev1.Event {

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tugboat-dev/tugboat/api/scheduler/v1alpha1"
+	"github.com/tugboat-dev/tugboat/internal/clusterpromotion"
 	"github.com/tugboat-dev/tugboat/internal/promotion"
 )
 
@@ -22,25 +23,41 @@ func newPromoteCommand(g *globalOptions) *cobra.Command {
 		Use:   "promote",
 		Short: "Approve promotions between environments",
 	}
-	var namespace, commit string
+	var namespace, commit, stage string
 	approve := &cobra.Command{
-		Use:   "approve ENV [-n NAMESPACE] [--commit COMMIT]",
-		Short: "Approve the commit waiting to be promoted into environment ENV",
+		Use:   "approve ENV | clusterpromotion/NAME [-n NAMESPACE] [--commit COMMIT] [--stage STAGE]",
+		Short: "Approve the commit waiting to be promoted into environment ENV, or the next stage of a ClusterPromotion",
 		Long: `Approves the control-plane commit that the environment promoting into ENV
 (spec.promotion.next: ENV, mode Manual) waits to pass on: it sets the annotation
 ` + v1alpha1.ApprovedCommitAnnotation + ` on Environment ENV to that commit (or
-to --commit). The promotion happens once the other conditions of the gate hold.`,
+to --commit). The promotion happens once the other conditions of the gate hold.
+
+With clusterpromotion/NAME, approves the promotion of ClusterPromotion NAME from
+its current stage (or --stage) to the next one: it sets approved: true on that
+stage's manual trigger.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client()
 			if err != nil {
 				return err
 			}
+			if kind, name, ok := strings.Cut(args[0], "/"); ok && strings.EqualFold(strings.TrimSuffix(kind, "s"), "clusterpromotion") {
+				from, to, err := clusterpromotion.Approve(cmd.Context(), c, name, stage)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "approved the promotion of ClusterPromotion %s from stage %s to %s; watch it with: kubectl get clusterpromotion %s -o wide\n", name, from, to, name)
+				return nil
+			}
+			if stage != "" {
+				return usageError{errors.New("--stage is for clusterpromotion/NAME")}
+			}
 			return approvePromotion(cmd.Context(), c, cmd.OutOrStdout(), namespace, args[0], commit)
 		},
 	}
 	approve.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the Environments (default: the only namespace with an Environment ENV)")
 	approve.Flags().StringVar(&commit, "commit", "", "the commit to approve (default: the one waiting)")
+	approve.Flags().StringVar(&stage, "stage", "", "for clusterpromotion/NAME: the stage whose promotion to approve (default: the current one)")
 	cmd.AddCommand(approve)
 	return cmd
 }

@@ -2,6 +2,7 @@ package clusterpromotion_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/clusterpromotion"
 )
 
 // gateOpen is a health check as users write them: the ConfigMaps it selects
@@ -66,6 +68,9 @@ func TestAutomaticPromotionWaitsForTheStage(t *testing.T) {
 
 	// dev runs the content but its health check fails: prod waits, with nothing.
 	waitConfigMap(t, "dev", "auto-web", "v1")
+	if _, _, err := clusterpromotion.Approve(context.Background(), mgmt, name, "dev"); err == nil || !strings.Contains(err.Error(), "promotes automatically") {
+		t.Fatalf("approving an automatic stage: %v", err)
+	}
 	waitPromotion(t, name, "prod waits for dev", readyIs(metav1.ConditionUnknown, "Progressing", "prod waits: stage dev: 0 of 1 clusters provisioned"))
 	profileAbsent(t, "auto-prod")
 	noConfigMap(t, "prod", "auto-web")

@@ -6,7 +6,7 @@
 // done when its profile is Ready (every matching cluster Provisioned, health
 // checks passed); then internal/promotion's gate, the one the scheduler's
 // Environments use, decides on the stage's trigger: automatic (after an
-// optional delay) or manual (after an approval). A failed stage stops the
+// optional delay, in an optional cron window) or manual (after an approval). A failed stage stops the
 // rollout; a changed profileSpec (or stage list) restarts it from the first
 // stage, the later stages keeping what they run until the rollout reaches them.
 package clusterpromotion
@@ -45,6 +45,8 @@ const (
 	ReasonWaitingForApproval = "WaitingForApproval"
 	// ReasonDelaying: the stage is done; the auto trigger's delay runs.
 	ReasonDelaying = "Delaying"
+	// ReasonWaitingForWindow: the stage is done; the promotionWindow is closed.
+	ReasonWaitingForWindow = "WaitingForWindow"
 	// ReasonInvalidStage: a stage cannot be generated (a name clash, a name too long).
 	ReasonInvalidStage = "InvalidStage"
 
@@ -212,7 +214,16 @@ func (r *Reconciler) rollout(ctx context.Context, p *configv1beta1.ClusterPromot
 	}
 
 	next := &p.Spec.Stages[idx+1]
-	decision := promotion.Decide(gateInput(p, stage, next, ss, state, revision(specHash), now))
+	in, err := gateInput(p, stage, next, ss, state, revision(specHash), now)
+	if err != nil {
+		// Nothing is promoted past a trigger that cannot be read; what runs stays.
+		msg := fmt.Sprintf("stage %s: %v", stage.Name, err)
+		setDescription(ss, msg, now)
+		conditions.MarkStalled(p, conditions.InvalidSpec, "%s", msg)
+		r.event(p, corev1.EventTypeWarning, conditions.InvalidSpec, "%s", msg)
+		return ctrl.Result{}, nil
+	}
+	decision := promotion.Decide(in)
 	if !decision.Open {
 		setDescription(ss, decision.Message, now)
 		conditions.MarkReconciling(p, reasonFor(decision.Blocked), "%s", truncate(decision.Message))
@@ -246,7 +257,7 @@ func (r *Reconciler) rollout(ctx context.Context, p *configv1beta1.ClusterPromot
 // gateInput maps a stage onto the gate: the profileSpec hash is the "commit"
 // passed on, the stage being done is compliance, the auto trigger's delay is the
 // bake time, a manual trigger's approved: true approves the current content.
-func gateInput(p *configv1beta1.ClusterPromotion, stage, next *configv1beta1.Stage, ss *configv1beta1.StageStatus, state stageState, rev string, now time.Time) promotion.Input {
+func gateInput(p *configv1beta1.ClusterPromotion, stage, next *configv1beta1.Stage, ss *configv1beta1.StageStatus, state stageState, rev string, now time.Time) (promotion.Input, error) {
 	in := promotion.Input{
 		From:      stage.Name,
 		To:        next.Name,
@@ -263,6 +274,13 @@ func gateInput(p *configv1beta1.ClusterPromotion, stage, next *configv1beta1.Sta
 		if t.Auto != nil && t.Auto.Delay != nil {
 			in.BakeTime = t.Auto.Delay.Duration
 		}
+		if t.Auto != nil && t.Auto.PromotionWindow != nil {
+			w, err := scheduledWindow(t.Auto.PromotionWindow)
+			if err != nil {
+				return in, err
+			}
+			in.ScheduledWindows = []promotion.ScheduledWindow{w}
+		}
 		if t.Manual != nil {
 			in.Mode = promotion.Manual
 			in.ApprovalHint = fmt.Sprintf("tug promote approve clusterpromotion/%s, or set spec.stages[%s].trigger.manual.approved: true", p.Name, stage.Name)
@@ -271,7 +289,7 @@ func gateInput(p *configv1beta1.ClusterPromotion, stage, next *configv1beta1.Sta
 			}
 		}
 	}
-	return in
+	return in, nil
 }
 
 func reasonFor(c promotion.Check) string {
@@ -280,6 +298,8 @@ func reasonFor(c promotion.Check) string {
 		return ReasonWaitingForApproval
 	case promotion.CheckBakeTime:
 		return ReasonDelaying
+	case promotion.CheckWindow:
+		return ReasonWaitingForWindow
 	}
 	return conditions.Progressing
 }

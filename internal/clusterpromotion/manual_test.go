@@ -3,31 +3,22 @@ package clusterpromotion_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/clusterpromotion"
 )
 
-// approve sets approved: true on the manual trigger of a stage.
+// approve approves the promotion from a stage as `tug promote approve` does.
 func approve(t *testing.T, name, stageName string) {
 	t.Helper()
-	p, err := getPromotion(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := p.DeepCopy()
-	yes := true
-	for i := range p.Spec.Stages {
-		if p.Spec.Stages[i].Name == stageName {
-			p.Spec.Stages[i].Trigger.Manual.Approved = &yes
-		}
-	}
-	if err := mgmt.Patch(context.Background(), p, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
-		t.Fatal(err)
+	from, to, err := clusterpromotion.Approve(context.Background(), mgmt, name, "")
+	if err != nil || from != stageName || to != "prod" {
+		t.Fatalf("Approve = %s, %s, %v; want %s, prod", from, to, err, stageName)
 	}
 }
 
@@ -67,6 +58,11 @@ func TestManualPromotionWaitsForApprovalAndRestartsOnChange(t *testing.T) {
 	}
 	profileAbsent(t, "manual-prod")
 	noConfigMap(t, "prod", "manual-web")
+	for stageName, want := range map[string]string{"prod": "the last stage", "qa": "has no stage qa"} {
+		if _, _, err := clusterpromotion.Approve(ctx, mgmt, name, stageName); err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("approving %s: %v; want an error containing %q", stageName, err, want)
+		}
+	}
 
 	approve(t, name, "dev")
 	waitConfigMap(t, "prod", "manual-web", "v1")
@@ -74,14 +70,8 @@ func TestManualPromotionWaitsForApprovalAndRestartsOnChange(t *testing.T) {
 	waitPromotion(t, name, "approval consumed", approvalReset("dev"))
 
 	// A new profileSpec: dev gets v2 at once, prod keeps v1 and waits for a new approval.
-	p, err := getPromotion(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Spec.ProfileSpec.PolicyRefs = []libv1beta1.PolicyRef{policy(t, "manual-v2", configMapObject("manual-web", "v2"))}
-	if err := mgmt.Update(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	v2 := policy(t, "manual-v2", configMapObject("manual-web", "v2"))
+	updatePromotion(t, name, func(p *configv1beta1.ClusterPromotion) { p.Spec.ProfileSpec.PolicyRefs = []libv1beta1.PolicyRef{v2} })
 	waitConfigMap(t, "dev", "manual-web", "v2")
 	p = waitPromotion(t, name, "waits for a new approval", readyIs(metav1.ConditionUnknown, "WaitingForApproval", "prod waits: approval of"))
 	if p.Status.CurrentStageName != "dev" || len(p.Status.Stages) != 1 {

@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tugboat-dev/tugboat/api"
@@ -98,6 +99,22 @@ func createPromotion(t *testing.T, p *configv1beta1.ClusterPromotion) {
 func getPromotion(name string) (*configv1beta1.ClusterPromotion, error) {
 	p := &configv1beta1.ClusterPromotion{}
 	return p, mgmt.Get(context.Background(), types.NamespacedName{Name: name}, p)
+}
+
+// updatePromotion changes a ClusterPromotion's spec, retrying on conflicts
+// (the controller writes it too: its finalizer, consumed approvals).
+func updatePromotion(t *testing.T, name string, change func(*configv1beta1.ClusterPromotion)) {
+	t.Helper()
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		p, err := getPromotion(name)
+		if err != nil {
+			return err
+		}
+		change(p)
+		return mgmt.Update(context.Background(), p)
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // waitPromotion waits until check accepts the ClusterPromotion.

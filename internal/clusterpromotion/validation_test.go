@@ -38,7 +38,10 @@ func TestValidationRejects(t *testing.T) {
 		}, "preHealthCheckDeployment is not supported by this version of Tugboat"},
 		{"promotionWindow", func(s *configv1beta1.ClusterPromotionSpec) {
 			s.Stages[0].Trigger = auto(configv1beta1.AutoTrigger{PromotionWindow: &configv1beta1.TimeWindow{From: "0 9 * * 1-5", To: "0 17 * * 1-5"}})
-		}, "promotionWindow is not supported by this version of Tugboat"},
+		}, ""},
+		{"promotionWindow without to", func(s *configv1beta1.ClusterPromotionSpec) {
+			s.Stages[0].Trigger = auto(configv1beta1.AutoTrigger{PromotionWindow: &configv1beta1.TimeWindow{From: "0 9 * * 1-5"}})
+		}, "spec.stages[0].trigger.auto.promotionWindow.to"},
 		{"negative delay", func(s *configv1beta1.ClusterPromotionSpec) {
 			s.Stages[0].Trigger = auto(configv1beta1.AutoTrigger{Delay: &negative})
 		},

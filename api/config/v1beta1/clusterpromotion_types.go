@@ -119,7 +119,6 @@ type ProfileSpec struct {
 }
 
 // AutoTrigger promotes to the next stage on its own once the stage is done.
-// +kubebuilder:validation:XValidation:rule="!has(self.promotionWindow)",message="promotionWindow is not supported by this version of Tugboat"
 type AutoTrigger struct {
 	// Delay is how long the stage must stay done (every cluster Provisioned)
 	// before the next stage starts: a bake time.
@@ -140,13 +139,15 @@ type AutoTrigger struct {
 	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="postDelayHealthChecks is not supported by this version of Tugboat: put the checks in spec.profileSpec.validateHealths"
 	PostDelayHealthChecks []libv1beta1.ValidateHealth `json:"postDelayHealthChecks,omitempty"`
 
-	// PromotionWindow would restrict when the promotion may happen (cron
-	// expressions). Not supported by this version of Tugboat.
+	// PromotionWindow restricts when the promotion may happen, once the delay
+	// has passed: it waits for the window to be open.
 	// +optional
 	PromotionWindow *TimeWindow `json:"promotionWindow,omitempty"`
 }
 
-// TimeWindow is a recurring time range given by two cron expressions.
+// TimeWindow is a recurring time range given by two cron expressions (five
+// fields, or a descriptor such as @daily; UTC unless prefixed CRON_TZ=<zone>):
+// open from each time of From until the next time of To.
 type TimeWindow struct {
 	// From is a cron expression: when the window opens.
 	// +kubebuilder:validation:MinLength=1

@@ -37,6 +37,12 @@ func TestMain(m *testing.M) {
 }
 
 func start(ctx context.Context, env *testenv.Env) error {
+	// Cluster API's CRD goes in before the manager starts (it reads Cluster API
+	// clusters when the management cluster serves them at start): capi_test.go
+	// plays Cluster API.
+	if err := env.InstallClusterAPICRDs(ctx); err != nil {
+		return err
+	}
 	var err error
 	if _, mgmt, err = managertest.Start(ctx, env, managertest.Options(env)); err != nil {
 		return err

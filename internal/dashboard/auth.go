@@ -129,7 +129,7 @@ func (s *Server) requireLogin(next http.Handler) http.Handler {
 			return
 		}
 		msg := ""
-		if _, bad := req.Cookie(SessionCookie); bad == nil {
+		if cookie, _ := req.Cookie(SessionCookie); cookie != nil {
 			msg = "Your session ended; log in again."
 		}
 		if errors.Is(err, errNoToken) || apierrors.IsNotFound(err) {

@@ -53,6 +53,7 @@ func TestAddonsNotifiesOncePerChange(t *testing.T) {
 	// current state (it never had it), Slack does not get it again.
 	addNotification(t, "addons", libv1beta1.Notification{Name: "events", Type: libv1beta1.NotificationTypeKubernetesEvent})
 	waitDelivered(t, "addons", "events")
+	waitEvent(t, "addons", "Cluster Sveltos:fleet/workload: liveness checks failing")
 	slack.waitMessages(t, 2)
 
 	// It recovers.

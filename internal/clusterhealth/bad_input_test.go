@@ -99,6 +99,9 @@ func waitEvent(t *testing.T, name, part string) {
 		}
 		for _, e := range list.Items {
 			if e.Regarding.Name == name && strings.Contains(e.Note, part) {
+				if strings.Contains(part, "liveness checks") && e.Reason != "ClusterHealthCheck" {
+					return fmt.Errorf("reason %s, want ClusterHealthCheck", e.Reason)
+				}
 				return nil
 			}
 		}

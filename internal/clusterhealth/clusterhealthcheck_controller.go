@@ -323,9 +323,7 @@ func composeMessage(cluster libv1beta1.ClusterID, results []livenessResult) noti
 		}
 		lines = append(lines, fmt.Sprintf("Liveness check %q failing", res.check.Name), res.message)
 	}
-	reason := "LivenessChecksPassing"
-	if !ok {
-		reason = "LivenessChecksFailing"
-	}
-	return notify.Message{Title: title, Text: strings.Join(lines, "\n"), Healthy: ok, Reason: reason}
+	// Sveltos records these Events with reason ClusterHealthCheck; the type
+	// (Normal, Warning) says passing or failing.
+	return notify.Message{Title: title, Text: strings.Join(lines, "\n"), Healthy: ok, Reason: "ClusterHealthCheck"}
 }

@@ -29,7 +29,6 @@ end
 // at run time or does not parse is reported in clusterInfo and in an Event,
 // and the cluster keeps its labels as last classified.
 func TestAggregatedClassificationAndLuaErrors(t *testing.T) {
-	ctx := context.Background()
 	waitReady(t)
 	cl := &libv1beta1.Classifier{
 		ObjectMeta: metav1.ObjectMeta{Name: "replicas"},
@@ -108,7 +107,6 @@ func TestAggregatedClassificationAndLuaErrors(t *testing.T) {
 		}
 		return nil
 	})
-	_ = ctx
 }
 
 func setAggregated(t *testing.T, name, script string) {

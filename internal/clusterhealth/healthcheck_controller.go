@@ -19,6 +19,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -362,6 +363,11 @@ func (r *HealthCheckReconciler) writeReport(ctx context.Context, hc *libv1beta1.
 	report.Spec.ClusterName = cluster.Name
 	report.Spec.ClusterType = cluster.Type
 	report.Spec.HealthCheckName = hc.Name
+	// Owned by the HealthCheck: a garbage collector removes the reports of a
+	// HealthCheck deleted while no manager ran.
+	if err := controllerutil.SetOwnerReference(hc, report, r.Client.Scheme()); err != nil {
+		return false, fmt.Errorf("HealthCheckReport %s: %w", key, err)
+	}
 
 	status := libv1beta1.HealthCheckReportStatus{PendingResourceStatuses: report.Status.PendingResourceStatuses}
 	processed := libv1beta1.ReportPhaseProcessed
@@ -404,7 +410,8 @@ func (r *HealthCheckReconciler) writeReport(ctx context.Context, hc *libv1beta1.
 }
 
 func equalReportObject(a, b *libv1beta1.HealthCheckReport) bool {
-	return fmt.Sprint(a.Labels) == fmt.Sprint(b.Labels) && equalSpec(a.Spec, b.Spec)
+	return fmt.Sprint(a.Labels) == fmt.Sprint(b.Labels) && fmt.Sprint(a.OwnerReferences) == fmt.Sprint(b.OwnerReferences) &&
+		equalSpec(a.Spec, b.Spec)
 }
 
 func equalSpec(a, b libv1beta1.HealthCheckReportSpec) bool {

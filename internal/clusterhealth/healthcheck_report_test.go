@@ -69,6 +69,20 @@ func TestHealthCheckReportFollowsResources(t *testing.T) {
 		t.Errorf("second message %+v", second)
 	}
 
+	// The report is owned by the HealthCheck, and one deleted by hand comes back.
+	if len(report.OwnerReferences) != 1 || report.OwnerReferences[0].Kind != libv1beta1.HealthCheckKind || report.OwnerReferences[0].Name != "basic" {
+		t.Errorf("owner references %+v", report.OwnerReferences)
+	}
+	if err := mgmt.Delete(t.Context(), report); err != nil {
+		t.Fatal(err)
+	}
+	waitReport(t, "basic", func(r *libv1beta1.HealthCheckReport) error {
+		if r.UID == report.UID {
+			return fmt.Errorf("not recreated yet")
+		}
+		return statusesAre(map[string]libv1beta1.HealthStatus{"a": "Healthy", "s": "Healthy", "unlabelled": "Healthy"})(r)
+	})
+
 	// A resource that goes away leaves the report.
 	if err := wl.Delete(t.Context(), stateConfigMap("hc-basic", "a", "")); err != nil {
 		t.Fatal(err)

@@ -124,7 +124,12 @@ Cluster and the credentials are gone. Safe to run again.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctrllog.SetLogger(logr.Discard())
 			t := &devplatform.Tutorial{Options: o, Out: cmd.OutOrStdout()}
-			return t.RunPortal(cmd.Context(), team)
+			if err := t.RunPortal(cmd.Context(), team); errors.Is(err, devplatform.ErrInvalidTeam) {
+				return usageError{err}
+			} else if err != nil {
+				return err
+			}
+			return nil
 		},
 	}
 	portal.Flags().StringVar(&team, "team", "blue", "the team asking for a database (the CloudEvent's subject)")

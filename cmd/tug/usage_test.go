@@ -61,6 +61,7 @@ func TestUnitUsageErrors(t *testing.T) {
 		{[]string{"init", "platform"}, `tug init platform takes one argument, the folder to write (DIR)`},
 		{[]string{"init", "platform", "a", "b"}, `tug init platform takes one argument, the folder to write (DIR)`},
 		{[]string{"init", "platform", "--force"}, `tug init platform takes one argument, the folder to write (DIR)`},
+		{[]string{"dev", "tutorial", "portal", "--team", "Blue_Team"}, `--team "Blue_Team": want up to 42 lower-case letters, digits and '-', starting and ending with a letter or digit (it names the Cluster db-TEAM)`},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(tc.args, &stdout, &stderr)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -41,6 +42,9 @@ const (
 	portalCredentialNS = "default"
 )
 
+// ErrInvalidTeam: the portal act's team cannot name a Cluster.
+var ErrInvalidTeam = errors.New("--team")
+
 // RunPortal plays the portal act: a developer portal's "Create database" button
 // publishes a CloudEvent over JetStream; the EventTrigger of examples/portal
 // turns it into a PostgreSQL Cluster in the services cluster, where the
@@ -51,7 +55,7 @@ const (
 // team names the team (the CloudEvent's subject). Safe to run again.
 func (t *Tutorial) RunPortal(ctx context.Context, team string) error {
 	if !regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$`).MatchString(team) {
-		return fmt.Errorf("team %q: want lower-case letters, digits and '-' (it names a Cluster)", team)
+		return fmt.Errorf("%w %q: want up to 42 lower-case letters, digits and '-', starting and ending with a letter or digit (it names the Cluster db-TEAM)", ErrInvalidTeam, team)
 	}
 	mgmt, err := t.client("mgmt")
 	if err != nil {

@@ -6,7 +6,8 @@
 // done when its profile is Ready (every matching cluster Provisioned, health
 // checks passed); then internal/promotion's gate, the one the scheduler's
 // Environments use, decides on the stage's trigger: automatic (after an
-// optional delay, in an optional cron window) or manual (after an approval). A failed stage stops the
+// optional delay, then optional post-delay health checks, in an optional cron
+// window) or manual (after an approval). A failed stage stops the
 // rollout; a changed profileSpec (or stage list) restarts it from the first
 // stage, the later stages keeping what they run until the rollout reaches them.
 package clusterpromotion
@@ -47,6 +48,9 @@ const (
 	ReasonDelaying = "Delaying"
 	// ReasonWaitingForWindow: the stage is done; the promotionWindow is closed.
 	ReasonWaitingForWindow = "WaitingForWindow"
+	// ReasonPostDelayChecks: the delay passed; the post-delay health checks were
+	// added to the stage's profile and must pass.
+	ReasonPostDelayChecks = "PostDelayHealthChecks"
 	// ReasonInvalidStage: a stage cannot be generated (a name clash, a name too long).
 	ReasonInvalidStage = "InvalidStage"
 
@@ -224,6 +228,25 @@ func (r *Reconciler) rollout(ctx context.Context, p *configv1beta1.ClusterPromot
 		return ctrl.Result{}, nil
 	}
 	decision := promotion.Decide(in)
+	if checks := postDelayChecks(stage); len(checks) > 0 && !ss.PostDelayHealthChecks && pastDelay(decision) {
+		// The delay has passed: the post-delay health checks join the stage's
+		// profile, and the promotion waits until they pass too. The status
+		// first, so that the profile is never written ahead of it.
+		ss.PostDelayHealthChecks = true
+		msg := fmt.Sprintf("%s waits: the post-delay health checks of stage %s (%d)", next.Name, stage.Name, len(checks))
+		setDescription(ss, msg, now)
+		conditions.MarkReconciling(p, ReasonPostDelayChecks, "%s", msg)
+		r.event(p, corev1.EventTypeNormal, ReasonPostDelayChecks, "stage %s: the delay has passed, running %d post-delay health check(s)", stage.Name, len(checks))
+		if err := patcher.Patch(ctx, p); err != nil {
+			return ctrl.Result{}, err
+		}
+		if written, err := r.ensureProfile(ctx, p, stage); err != nil {
+			return ctrl.Result{}, err
+		} else if written {
+			ss.LastUpdateReconciledTime = &metav1.Time{Time: now}
+		}
+		return ctrl.Result{}, nil
+	}
 	if !decision.Open {
 		setDescription(ss, decision.Message, now)
 		conditions.MarkReconciling(p, reasonFor(decision.Blocked), "%s", truncate(decision.Message))
@@ -271,7 +294,8 @@ func gateInput(p *configv1beta1.ClusterPromotion, stage, next *configv1beta1.Sta
 		in.CompliantSince = ss.LastSuccessfulAppliedTime.Time
 	}
 	if t := stage.Trigger; t != nil {
-		if t.Auto != nil && t.Auto.Delay != nil {
+		if t.Auto != nil && t.Auto.Delay != nil && !ss.PostDelayHealthChecks {
+			// Once the post-delay checks run, the delay has passed.
 			in.BakeTime = t.Auto.Delay.Duration
 		}
 		if t.Auto != nil && t.Auto.PromotionWindow != nil {
@@ -290,6 +314,11 @@ func gateInput(p *configv1beta1.ClusterPromotion, stage, next *configv1beta1.Sta
 		}
 	}
 	return in, nil
+}
+
+// pastDelay: the gate got past the stage being done and its bake time.
+func pastDelay(d promotion.Decision) bool {
+	return d.Open || d.Blocked == promotion.CheckApproval || d.Blocked == promotion.CheckWindow
 }
 
 func reasonFor(c promotion.Check) string {

@@ -55,6 +55,34 @@ func ProfileSpecFor(p *configv1beta1.ProfileSpec, stage *configv1beta1.Stage) co
 	}
 }
 
+// desiredSpec is the spec of a stage's ClusterProfile now: ProfileSpecFor, plus
+// the auto trigger's postDelayHealthChecks once the stage's delay has passed.
+func desiredSpec(p *configv1beta1.ClusterPromotion, stage *configv1beta1.Stage) configv1beta1.Spec {
+	spec := ProfileSpecFor(&p.Spec.ProfileSpec, stage)
+	if postDelayChecksAdded(p, stage.Name) {
+		spec.ValidateHealths = append(spec.ValidateHealths, stage.Trigger.Auto.PostDelayHealthChecks...)
+	}
+	return spec
+}
+
+// postDelayChecks returns the post-delay health checks of a stage's trigger.
+func postDelayChecks(stage *configv1beta1.Stage) []libv1beta1.ValidateHealth {
+	if stage.Trigger == nil || stage.Trigger.Auto == nil {
+		return nil
+	}
+	return stage.Trigger.Auto.PostDelayHealthChecks
+}
+
+// postDelayChecksAdded: the stage's status says its post-delay checks are in its profile.
+func postDelayChecksAdded(p *configv1beta1.ClusterPromotion, stage string) bool {
+	for i := range p.Status.Stages {
+		if p.Status.Stages[i].Name == stage {
+			return p.Status.Stages[i].PostDelayHealthChecks
+		}
+	}
+	return false
+}
+
 // hashOf is the sha256 of v's JSON.
 func hashOf(v any) []byte {
 	raw, _ := json.Marshal(v)
@@ -97,7 +125,7 @@ func checkName(promotion, stage string) error {
 // ensureProfile creates or updates the ClusterProfile of a stage; it writes
 // only when the spec, labels or owner differ from what the promotion wants.
 func (r *Reconciler) ensureProfile(ctx context.Context, p *configv1beta1.ClusterPromotion, stage *configv1beta1.Stage) (written bool, err error) {
-	spec := ProfileSpecFor(&p.Spec.ProfileSpec, stage)
+	spec := desiredSpec(p, stage)
 	hash := revision(hashOf(spec))
 	name := ProfileName(p.Name, stage.Name)
 	profile := &configv1beta1.ClusterProfile{}
@@ -199,7 +227,7 @@ func (r *Reconciler) observeStage(ctx context.Context, p *configv1beta1.ClusterP
 		}
 		return stageState{}, fmt.Errorf("reading ClusterProfile %s of stage %s: %w", name, stage.Name, err)
 	}
-	return stateOf(profile, revision(hashOf(ProfileSpecFor(&p.Spec.ProfileSpec, stage)))), nil
+	return stateOf(profile, revision(hashOf(desiredSpec(p, stage)))), nil
 }
 
 // stateOf is observeStage's verdict on a profile (pure).

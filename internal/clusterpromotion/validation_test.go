@@ -32,7 +32,7 @@ func TestValidationRejects(t *testing.T) {
 			"a trigger has either manual or auto, not both"},
 		{"postDelayHealthChecks", func(s *configv1beta1.ClusterPromotionSpec) {
 			s.Stages[0].Trigger = auto(configv1beta1.AutoTrigger{PostDelayHealthChecks: []libv1beta1.ValidateHealth{check}})
-		}, "postDelayHealthChecks is not supported by this version of Tugboat"},
+		}, ""},
 		{"preHealthCheckDeployment", func(s *configv1beta1.ClusterPromotionSpec) {
 			s.Stages[0].Trigger = auto(configv1beta1.AutoTrigger{PreHealthCheckDeployment: []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: "x"}}})
 		}, "preHealthCheckDeployment is not supported by this version of Tugboat"},

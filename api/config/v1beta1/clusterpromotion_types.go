@@ -132,11 +132,10 @@ type AutoTrigger struct {
 	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="preHealthCheckDeployment is not supported by this version of Tugboat"
 	PreHealthCheckDeployment []libv1beta1.PolicyRef `json:"preHealthCheckDeployment,omitempty"`
 
-	// PostDelayHealthChecks would run more health checks after the delay. Not
-	// supported by this version of Tugboat: put the checks in
-	// spec.profileSpec.validateHealths, which gate every stage.
+	// PostDelayHealthChecks are health checks added to the stage's ClusterProfile
+	// once the delay has passed; the promotion waits until they pass in every
+	// cluster of the stage.
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="postDelayHealthChecks is not supported by this version of Tugboat: put the checks in spec.profileSpec.validateHealths"
 	PostDelayHealthChecks []libv1beta1.ValidateHealth `json:"postDelayHealthChecks,omitempty"`
 
 	// PromotionWindow restricts when the promotion may happen, once the delay
@@ -247,6 +246,11 @@ type StageStatus struct {
 	// Phase is where the stage stands (a Tugboat addition).
 	// +optional
 	Phase StagePhase `json:"phase,omitempty"`
+
+	// PostDelayHealthChecks: the auto trigger's postDelayHealthChecks were added
+	// to the stage's ClusterProfile (the delay had passed; a Tugboat addition).
+	// +optional
+	PostDelayHealthChecks bool `json:"postDelayHealthChecks,omitempty"`
 
 	// LastUpdateReconciledTime is when the stage's ClusterProfile was last written.
 	// +optional

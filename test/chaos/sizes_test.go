@@ -26,7 +26,7 @@ type sizes struct {
 
 // shortSizes keep the package within a few minutes on two loaded cores (make test).
 func shortSizes() sizes {
-	return sizes{clusters: 20, objects: 10, seeds: []int64{1}, outage: 20 * time.Second, storm: 200, converge: 3 * time.Minute}
+	return sizes{clusters: 10, objects: 10, seeds: []int64{1}, outage: 20 * time.Second, storm: 200, converge: 3 * time.Minute}
 }
 
 // longSizes are make chaos's.

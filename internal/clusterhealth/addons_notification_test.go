@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -115,12 +116,23 @@ func setPolicyContent(t *testing.T, name, content string) {
 
 func addNotification(t *testing.T, chcName string, n libv1beta1.Notification) {
 	t.Helper()
-	chc := &libv1beta1.ClusterHealthCheck{}
-	if err := mgmt.Get(context.Background(), types.NamespacedName{Name: chcName}, chc); err != nil {
-		t.Fatal(err)
-	}
-	chc.Spec.Notifications = append(chc.Spec.Notifications, n)
-	if err := mgmt.Update(context.Background(), chc); err != nil {
+	updateClusterHealthCheck(t, chcName, func(c *libv1beta1.ClusterHealthCheck) {
+		c.Spec.Notifications = append(c.Spec.Notifications, n)
+	})
+}
+
+// updateClusterHealthCheck changes the spec, again on conflicts with the controller's status writes.
+func updateClusterHealthCheck(t *testing.T, name string, change func(*libv1beta1.ClusterHealthCheck)) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		chc := &libv1beta1.ClusterHealthCheck{}
+		if err := mgmt.Get(context.Background(), types.NamespacedName{Name: name}, chc); err != nil {
+			return err
+		}
+		change(chc)
+		return mgmt.Update(context.Background(), chc)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -79,12 +80,15 @@ func TestBadInput(t *testing.T) {
 
 func updateHealthCheck(t *testing.T, name string, change func(*libv1beta1.HealthCheck)) {
 	t.Helper()
-	hc := &libv1beta1.HealthCheck{}
-	if err := mgmt.Get(context.Background(), types.NamespacedName{Name: name}, hc); err != nil {
-		t.Fatal(err)
-	}
-	change(hc)
-	if err := mgmt.Update(context.Background(), hc); err != nil {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		hc := &libv1beta1.HealthCheck{}
+		if err := mgmt.Get(context.Background(), types.NamespacedName{Name: name}, hc); err != nil {
+			return err
+		}
+		change(hc)
+		return mgmt.Update(context.Background(), hc)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 }

@@ -44,13 +44,9 @@ func TestFlappingHoldsBackStatuses(t *testing.T) {
 
 	// A cluster the ClusterHealthCheck no longer selects loses its report.
 	chc := &libv1beta1.ClusterHealthCheck{}
-	if err := mgmt.Get(context.Background(), types.NamespacedName{Name: "flap"}, chc); err != nil {
-		t.Fatal(err)
-	}
-	chc.Spec.ClusterSelector.MatchLabels = map[string]string{"env": "elsewhere"}
-	if err := mgmt.Update(context.Background(), chc); err != nil {
-		t.Fatal(err)
-	}
+	updateClusterHealthCheck(t, "flap", func(c *libv1beta1.ClusterHealthCheck) {
+		c.Spec.ClusterSelector.MatchLabels = map[string]string{"env": "elsewhere"}
+	})
 	waitNoReport(t, "flap")
 	testenv.Eventually(t, "no matching cluster", func() error {
 		if err := mgmt.Get(context.Background(), types.NamespacedName{Name: "flap"}, chc); err != nil {

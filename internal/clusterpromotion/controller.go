@@ -142,8 +142,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 func (r *Reconciler) rollout(ctx context.Context, p *configv1beta1.ClusterPromotion, patcher *conditions.StatusPatcher) (ctrl.Result, error) {
 	log := ctrl.LoggerFrom(ctx)
 	now := time.Now()
-	for _, s := range p.Spec.Stages {
-		if err := checkName(p.Name, s.Name); err != nil {
+	for i := range p.Spec.Stages {
+		if err := checkName(p.Name, &p.Spec.Stages[i]); err != nil {
 			conditions.MarkStalled(p, ReasonInvalidStage, "%v", err)
 			r.event(p, corev1.EventTypeWarning, ReasonInvalidStage, "%v", err)
 			return ctrl.Result{}, nil
@@ -175,8 +175,7 @@ func (r *Reconciler) rollout(ctx context.Context, p *configv1beta1.ClusterPromot
 	// stages keep what an earlier rollout gave them.
 	idx := stageIndex(p, st.CurrentStageName)
 	for i := 0; i <= idx; i++ {
-		stage := &p.Spec.Stages[i]
-		written, err := r.ensureProfile(ctx, p, stage)
+		err := r.ensureStageProfiles(ctx, p, &p.Spec.Stages[i], now)
 		if errors.Is(err, errNotOwned) {
 			conditions.MarkStalled(p, ReasonInvalidStage, "%v", err)
 			r.event(p, corev1.EventTypeWarning, ReasonInvalidStage, "%v", err)
@@ -184,9 +183,6 @@ func (r *Reconciler) rollout(ctx context.Context, p *configv1beta1.ClusterPromot
 		}
 		if err != nil {
 			return ctrl.Result{}, err
-		}
-		if written {
-			stageStatus(p, stage.Name).LastUpdateReconciledTime = &metav1.Time{Time: now}
 		}
 	}
 	if err := r.consumeApprovals(ctx, p, idx); err != nil {
@@ -228,22 +224,22 @@ func (r *Reconciler) rollout(ctx context.Context, p *configv1beta1.ClusterPromot
 		return ctrl.Result{}, nil
 	}
 	decision := promotion.Decide(in)
-	if checks := postDelayChecks(stage); len(checks) > 0 && !ss.PostDelayHealthChecks && pastDelay(decision) {
-		// The delay has passed: the post-delay health checks join the stage's
-		// profile, and the promotion waits until they pass too. The status
-		// first, so that the profile is never written ahead of it.
+	checks, pre := postDelayChecks(stage), preHealthCheckDeployment(stage)
+	if (len(checks) > 0 || len(pre) > 0) && !ss.PostDelayHealthChecks && pastDelay(decision) {
+		// The delay has passed: the preHealthCheckDeployment is deployed (its
+		// own profile) and the post-delay health checks join the stage's
+		// profile; the promotion waits until both are done. The status first,
+		// so that no profile is written ahead of it.
 		ss.PostDelayHealthChecks = true
-		msg := fmt.Sprintf("%s waits: the post-delay health checks of stage %s (%d)", next.Name, stage.Name, len(checks))
+		msg := fmt.Sprintf("%s waits: the post-delay verification of stage %s (%d object source(s), %d health check(s))", next.Name, stage.Name, len(pre), len(checks))
 		setDescription(ss, msg, now)
 		conditions.MarkReconciling(p, ReasonPostDelayChecks, "%s", msg)
-		r.event(p, corev1.EventTypeNormal, ReasonPostDelayChecks, "stage %s: the delay has passed, running %d post-delay health check(s)", stage.Name, len(checks))
+		r.event(p, corev1.EventTypeNormal, ReasonPostDelayChecks, "stage %s: the delay has passed, deploying %d preHealthCheckDeployment source(s) and running %d post-delay health check(s)", stage.Name, len(pre), len(checks))
 		if err := patcher.Patch(ctx, p); err != nil {
 			return ctrl.Result{}, err
 		}
-		if written, err := r.ensureProfile(ctx, p, stage); err != nil {
+		if err := r.ensureStageProfiles(ctx, p, stage, now); err != nil {
 			return ctrl.Result{}, err
-		} else if written {
-			ss.LastUpdateReconciledTime = &metav1.Time{Time: now}
 		}
 		return ctrl.Result{}, nil
 	}
@@ -266,15 +262,33 @@ func (r *Reconciler) rollout(ctx context.Context, p *configv1beta1.ClusterPromot
 	if err := patcher.Patch(ctx, p); err != nil {
 		return ctrl.Result{}, err
 	}
-	if written, err := r.ensureProfile(ctx, p, next); err != nil {
+	if err := r.ensureStageProfiles(ctx, p, next, now); err != nil {
 		return ctrl.Result{}, err
-	} else if written {
-		stageStatus(p, next.Name).LastUpdateReconciledTime = &metav1.Time{Time: now}
 	}
 	if err := r.consumeApprovals(ctx, p, idx+1); err != nil {
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{}, nil
+}
+
+// ensureStageProfiles writes the profiles a stage wants: its ClusterProfile,
+// and its preHealthCheckDeployment's while that runs.
+func (r *Reconciler) ensureStageProfiles(ctx context.Context, p *configv1beta1.ClusterPromotion, stage *configv1beta1.Stage, now time.Time) error {
+	written, err := r.ensureProfile(ctx, p, stage)
+	if err != nil {
+		return err
+	}
+	if verificationWanted(p, stage) {
+		w, err := r.ensureVerificationProfile(ctx, p, stage)
+		if err != nil {
+			return err
+		}
+		written = written || w
+	}
+	if written {
+		stageStatus(p, stage.Name).LastUpdateReconciledTime = &metav1.Time{Time: now}
+	}
+	return nil
 }
 
 // gateInput maps a stage onto the gate: the profileSpec hash is the "commit"

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -14,8 +15,10 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
-// postDelayHealthChecks join dev's ClusterProfile once dev is done and its
-// delay has passed; prod gets nothing until they pass too.
+// Once dev is done and its delay has passed, its preHealthCheckDeployment is
+// deployed there (a profile of its own) and the postDelayHealthChecks join dev's
+// ClusterProfile; prod gets nothing until both are done. Moving on removes the
+// preHealthCheckDeployment.
 func TestPostDelayHealthChecksGateThePromotion(t *testing.T) {
 	const name = "postdelay"
 	gate(t, "dev", name, "no")
@@ -24,7 +27,8 @@ func TestPostDelayHealthChecksGateThePromotion(t *testing.T) {
 		ProfileSpec: configv1beta1.ProfileSpec{PolicyRefs: []libv1beta1.PolicyRef{policy(t, name, configMapObject("postdelay-web", "v1"))}},
 		Stages: []configv1beta1.Stage{
 			stage("dev", &configv1beta1.Trigger{Auto: &configv1beta1.AutoTrigger{Delay: &delay,
-				PostDelayHealthChecks: []libv1beta1.ValidateHealth{gateCheck(name)}}}),
+				PreHealthCheckDeployment: []libv1beta1.PolicyRef{policy(t, name+"-verify", configMapObject("postdelay-verify", "run"))},
+				PostDelayHealthChecks:    []libv1beta1.ValidateHealth{gateCheck(name)}}}),
 			stage("prod", nil),
 		},
 	}})
@@ -33,7 +37,8 @@ func TestPostDelayHealthChecksGateThePromotion(t *testing.T) {
 	// after the delay the check joins dev's profile and holds prod back.
 	waitConfigMap(t, "dev", "postdelay-web", "v1")
 	eventFor(t, name, "StageProvisioned", "stage dev provisioned")
-	eventFor(t, name, "PostDelayHealthChecks", "running 1 post-delay health check")
+	eventFor(t, name, "PostDelayHealthChecks", "deploying 1 preHealthCheckDeployment source(s) and running 1 post-delay health check")
+	waitConfigMap(t, "dev", "postdelay-verify", "run")
 	testenv.Eventually(t, "the check in dev's profile", func() error {
 		cp := &configv1beta1.ClusterProfile{}
 		if err := mgmt.Get(context.Background(), types.NamespacedName{Name: name + "-dev"}, cp); err != nil {
@@ -62,4 +67,13 @@ func TestPostDelayHealthChecksGateThePromotion(t *testing.T) {
 	if len(cp.Spec.ValidateHealths) != 0 {
 		t.Fatalf("prod's profile has validateHealths %+v", cp.Spec.ValidateHealths)
 	}
+	// The verification is withdrawn from dev once the rollout moved on, and never reached prod.
+	testenv.Eventually(t, "the preHealthCheckDeployment withdrawn", func() error {
+		if _, err := configMapValue(t, "dev", "postdelay-verify"); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("ConfigMap postdelay-verify in dev: %v", err)
+		}
+		return nil
+	})
+	noConfigMap(t, "prod", "postdelay-verify")
+	profileAbsent(t, "preverification-"+name+"-dev")
 }

@@ -27,6 +27,37 @@ const SpecHashAnnotation = "tugboat.dev/promotion-spec-hash"
 // (Sveltos' <promotion>-<stage>).
 func ProfileName(promotion, stage string) string { return promotion + "-" + stage }
 
+// VerificationProfileName is the name of the ClusterProfile deploying a stage's
+// preHealthCheckDeployment (Sveltos' preverification-<promotion>-<stage>).
+func VerificationProfileName(promotion, stage string) string {
+	return "preverification-" + promotion + "-" + stage
+}
+
+// verificationSpec deploys a stage's preHealthCheckDeployment to its clusters.
+func verificationSpec(p *configv1beta1.ClusterPromotion, stage *configv1beta1.Stage) configv1beta1.Spec {
+	return configv1beta1.Spec{
+		ClusterSelector:    *stage.ClusterSelector.DeepCopy(),
+		SyncMode:           libv1beta1.SyncModeContinuous,
+		Tier:               p.Spec.ProfileSpec.Tier,
+		ContinueOnConflict: p.Spec.ProfileSpec.ContinueOnConflict,
+		ContinueOnError:    p.Spec.ProfileSpec.ContinueOnError,
+		PolicyRefs:         append([]libv1beta1.PolicyRef(nil), preHealthCheckDeployment(stage)...),
+	}
+}
+
+// preHealthCheckDeployment returns what a stage deploys once its delay has passed.
+func preHealthCheckDeployment(stage *configv1beta1.Stage) []libv1beta1.PolicyRef {
+	if stage.Trigger == nil || stage.Trigger.Auto == nil {
+		return nil
+	}
+	return stage.Trigger.Auto.PreHealthCheckDeployment
+}
+
+// verificationWanted: the current stage's delay has passed and it has a preHealthCheckDeployment.
+func verificationWanted(p *configv1beta1.ClusterPromotion, stage *configv1beta1.Stage) bool {
+	return stage.Name == p.Status.CurrentStageName && postDelayChecksAdded(p, stage.Name) && len(preHealthCheckDeployment(stage)) > 0
+}
+
 // ProfileSpecFor is the spec of the ClusterProfile of a stage: the promotion's
 // profileSpec aimed at the stage's clusterSelector.
 func ProfileSpecFor(p *configv1beta1.ProfileSpec, stage *configv1beta1.Stage) configv1beta1.Spec {
@@ -114,36 +145,50 @@ func revision(hash []byte) string { return hex.EncodeToString(hash) }
 var errNotOwned = errors.New("not owned")
 
 // checkName rejects generated names the API server would refuse.
-func checkName(promotion, stage string) error {
-	name := ProfileName(promotion, stage)
-	if msgs := validation.IsDNS1123Subdomain(name); len(msgs) > 0 {
-		return fmt.Errorf("the ClusterProfile name %q of stage %s is not valid: %s", name, stage, msgs[0])
+func checkName(promotion string, stage *configv1beta1.Stage) error {
+	names := []string{ProfileName(promotion, stage.Name)}
+	if len(preHealthCheckDeployment(stage)) > 0 {
+		names = append(names, VerificationProfileName(promotion, stage.Name))
+	}
+	for _, name := range names {
+		if msgs := validation.IsDNS1123Subdomain(name); len(msgs) > 0 {
+			return fmt.Errorf("the ClusterProfile name %q of stage %s is not valid: %s", name, stage.Name, msgs[0])
+		}
 	}
 	return nil
 }
 
-// ensureProfile creates or updates the ClusterProfile of a stage; it writes
-// only when the spec, labels or owner differ from what the promotion wants.
+// ensureProfile creates or updates the ClusterProfile of a stage.
 func (r *Reconciler) ensureProfile(ctx context.Context, p *configv1beta1.ClusterPromotion, stage *configv1beta1.Stage) (written bool, err error) {
-	spec := desiredSpec(p, stage)
+	return r.ensureGenerated(ctx, p, ProfileName(p.Name, stage.Name), stage.Name, desiredSpec(p, stage))
+}
+
+// ensureVerificationProfile creates or updates the ClusterProfile deploying a
+// stage's preHealthCheckDeployment.
+func (r *Reconciler) ensureVerificationProfile(ctx context.Context, p *configv1beta1.ClusterPromotion, stage *configv1beta1.Stage) (written bool, err error) {
+	return r.ensureGenerated(ctx, p, VerificationProfileName(p.Name, stage.Name), stage.Name, verificationSpec(p, stage))
+}
+
+// ensureGenerated creates or updates a generated ClusterProfile; it writes
+// only when the spec, labels or owner differ from what the promotion wants.
+func (r *Reconciler) ensureGenerated(ctx context.Context, p *configv1beta1.ClusterPromotion, name, stageName string, spec configv1beta1.Spec) (written bool, err error) {
 	hash := revision(hashOf(spec))
-	name := ProfileName(p.Name, stage.Name)
 	profile := &configv1beta1.ClusterProfile{}
 	err = r.Client.Get(ctx, types.NamespacedName{Name: name}, profile)
 	switch {
 	case apierrors.IsNotFound(err):
 		profile = &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: name}}
-		setGenerated(profile, p, stage.Name, hash)
+		setGenerated(profile, p, stageName, hash)
 		profile.Spec = spec
 		if err := controllerutil.SetControllerReference(p, profile, r.Client.Scheme()); err != nil {
 			return false, fmt.Errorf("owning ClusterProfile %s: %w", name, err)
 		}
 		if err := r.Client.Create(ctx, profile); err != nil {
-			return false, fmt.Errorf("creating ClusterProfile %s of stage %s: %w", name, stage.Name, err)
+			return false, fmt.Errorf("creating ClusterProfile %s of stage %s: %w", name, stageName, err)
 		}
 		return true, nil
 	case err != nil:
-		return false, fmt.Errorf("reading ClusterProfile %s of stage %s: %w", name, stage.Name, err)
+		return false, fmt.Errorf("reading ClusterProfile %s of stage %s: %w", name, stageName, err)
 	}
 	if !metav1.IsControlledBy(profile, p) {
 		return false, fmt.Errorf("ClusterProfile %s exists and does not belong to ClusterPromotion %s: rename the stage or the profile: %w", name, p.Name, errNotOwned)
@@ -153,13 +198,13 @@ func (r *Reconciler) ensureProfile(ctx context.Context, p *configv1beta1.Cluster
 		return false, nil
 	}
 	if profile.Annotations[SpecHashAnnotation] == hash && profile.Labels[configv1beta1.PromotionNameLabel] == p.Name &&
-		profile.Annotations[configv1beta1.PromotionStageAnnotation] == stage.Name {
+		profile.Annotations[configv1beta1.PromotionStageAnnotation] == stageName {
 		return false, nil
 	}
-	setGenerated(profile, p, stage.Name, hash)
+	setGenerated(profile, p, stageName, hash)
 	profile.Spec = spec
 	if err := r.Client.Update(ctx, profile); err != nil {
-		return false, fmt.Errorf("updating ClusterProfile %s of stage %s: %w", name, stage.Name, err)
+		return false, fmt.Errorf("updating ClusterProfile %s of stage %s: %w", name, stageName, err)
 	}
 	return true, nil
 }
@@ -192,8 +237,12 @@ func (r *Reconciler) deleteStaleProfiles(ctx context.Context, p *configv1beta1.C
 		return err
 	}
 	wanted := map[string]bool{}
-	for _, s := range p.Spec.Stages {
+	for i := range p.Spec.Stages {
+		s := &p.Spec.Stages[i]
 		wanted[ProfileName(p.Name, s.Name)] = true
+		if verificationWanted(p, s) {
+			wanted[VerificationProfileName(p.Name, s.Name)] = true
+		}
 	}
 	for i := range profiles {
 		cp := &profiles[i]
@@ -203,7 +252,7 @@ func (r *Reconciler) deleteStaleProfiles(ctx context.Context, p *configv1beta1.C
 		if err := r.Client.Delete(ctx, cp); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("deleting ClusterProfile %s of a removed stage: %w", cp.Name, err)
 		}
-		r.event(p, "Normal", ReasonProfileDeleted, "deleted ClusterProfile %s: its stage %s is no longer in the spec", cp.Name, cp.Annotations[configv1beta1.PromotionStageAnnotation])
+		r.event(p, "Normal", ReasonProfileDeleted, "deleted ClusterProfile %s of stage %s: no longer wanted", cp.Name, cp.Annotations[configv1beta1.PromotionStageAnnotation])
 	}
 	return nil
 }
@@ -227,7 +276,30 @@ func (r *Reconciler) observeStage(ctx context.Context, p *configv1beta1.ClusterP
 		}
 		return stageState{}, fmt.Errorf("reading ClusterProfile %s of stage %s: %w", name, stage.Name, err)
 	}
-	return stateOf(profile, revision(hashOf(desiredSpec(p, stage)))), nil
+	state := stateOf(profile, revision(hashOf(desiredSpec(p, stage))))
+	if state.Phase == configv1beta1.StageFailed || !verificationWanted(p, stage) {
+		return state, nil
+	}
+	// The preHealthCheckDeployment must be deployed too.
+	vname := VerificationProfileName(p.Name, stage.Name)
+	verification := &configv1beta1.ClusterProfile{}
+	if err := r.Client.Get(ctx, types.NamespacedName{Name: vname}, verification); err != nil {
+		if apierrors.IsNotFound(err) {
+			return stageState{Phase: configv1beta1.StageProvisioning, Message: "ClusterProfile " + vname + " is being created"}, nil
+		}
+		return stageState{}, fmt.Errorf("reading ClusterProfile %s of stage %s: %w", vname, stage.Name, err)
+	}
+	vstate := stateOf(verification, revision(hashOf(verificationSpec(p, stage))))
+	if vstate.Phase == configv1beta1.StageProvisioned {
+		return state, nil
+	}
+	if vstate.Phase == configv1beta1.StageFailed {
+		return vstate, nil
+	}
+	if state.Phase == configv1beta1.StageProvisioned {
+		return stageState{Phase: configv1beta1.StageProvisioning, Message: "preHealthCheckDeployment: " + vstate.Message}, nil
+	}
+	return state, nil
 }
 
 // stateOf is observeStage's verdict on a profile (pure).

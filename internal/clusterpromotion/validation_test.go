@@ -35,7 +35,7 @@ func TestValidationRejects(t *testing.T) {
 		}, ""},
 		{"preHealthCheckDeployment", func(s *configv1beta1.ClusterPromotionSpec) {
 			s.Stages[0].Trigger = auto(configv1beta1.AutoTrigger{PreHealthCheckDeployment: []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: "x"}}})
-		}, "preHealthCheckDeployment is not supported by this version of Tugboat"},
+		}, ""},
 		{"promotionWindow", func(s *configv1beta1.ClusterPromotionSpec) {
 			s.Stages[0].Trigger = auto(configv1beta1.AutoTrigger{PromotionWindow: &configv1beta1.TimeWindow{From: "0 9 * * 1-5", To: "0 17 * * 1-5"}})
 		}, ""},

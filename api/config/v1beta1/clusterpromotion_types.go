@@ -126,10 +126,11 @@ type AutoTrigger struct {
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="delay must not be negative"
 	Delay *metav1.Duration `json:"delay,omitempty"`
 
-	// PreHealthCheckDeployment would deploy more objects (e.g. a validation Job)
-	// after the delay. Not supported by this version of Tugboat.
+	// PreHealthCheckDeployment are ConfigMaps/Secrets/Flux sources deployed to
+	// the stage's clusters once the delay has passed (a ClusterProfile
+	// preverification-<promotion>-<stage>, deleted when the rollout moves on),
+	// e.g. a Job that validates the stage for the postDelayHealthChecks to check.
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="preHealthCheckDeployment is not supported by this version of Tugboat"
 	PreHealthCheckDeployment []libv1beta1.PolicyRef `json:"preHealthCheckDeployment,omitempty"`
 
 	// PostDelayHealthChecks are health checks added to the stage's ClusterProfile
@@ -247,8 +248,8 @@ type StageStatus struct {
 	// +optional
 	Phase StagePhase `json:"phase,omitempty"`
 
-	// PostDelayHealthChecks: the auto trigger's postDelayHealthChecks were added
-	// to the stage's ClusterProfile (the delay had passed; a Tugboat addition).
+	// PostDelayHealthChecks: the delay had passed and the auto trigger's
+	// preHealthCheckDeployment and postDelayHealthChecks were added (a Tugboat addition).
 	// +optional
 	PostDelayHealthChecks bool `json:"postDelayHealthChecks,omitempty"`
 

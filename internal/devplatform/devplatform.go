@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"go.uber.org/zap/zapcore"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -39,6 +40,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/helm/chartrepo"
 	"github.com/tugboat-dev/tugboat/internal/localkube"
 	"github.com/tugboat-dev/tugboat/internal/manager"
+	"github.com/tugboat-dev/tugboat/internal/support"
 	"github.com/tugboat-dev/tugboat/test/charts"
 )
 
@@ -196,7 +198,10 @@ func Down(o Options) error {
 // JetStream (nats.url, nats.token) that every cluster's sveltos-nats Secret names.
 // It writes the ready file once every cluster is Ready.
 func Serve(ctx context.Context, o Options) error {
-	ctrl.SetLogger(zap.New(zap.UseDevMode(false)))
+	// Info and above, as cmd/manager starts; a DebuggingConfiguration "default"
+	// raises components through the level table.
+	logLevels := support.NewLogLevels()
+	ctrl.SetLogger(support.NewLevelLogger(zap.New(zap.UseDevMode(false), zap.Level(zapcore.Level(-support.MostVerbose))), 0, logLevels))
 	state := filepath.Join(o.Dir, "state")
 	_ = os.RemoveAll(state)
 	env, err := localkube.Start(ctx, localkube.Options{Clusters: o.ClusterNames(), BinDir: o.BinDir, Dir: state, InstallCRDs: true})
@@ -238,6 +243,8 @@ func Serve(ctx context.Context, o Options) error {
 	mgmtCfg := env.Management().Config
 	opts := manager.DefaultOptions()
 	opts.MetricsAddr, opts.ProbeAddr, opts.LeaderElection = "0", "0", false
+	opts.LogLevels = logLevels
+	opts.TechsupportDir = filepath.Join(o.Dir, "techsupport")
 	// The GitOps scheduler, delivery, compliance and promotion (`tug dev tutorial
 	// scheduling`); Environments read their member clusters every 5s.
 	opts.Scheduler, opts.SchedulerPollInterval = true, 5*time.Second

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,9 +31,12 @@ func TestLeaderKilledMidRollout(t *testing.T) {
 	}
 	sc := newScene(t)
 	flags := managerFlags{leaderElect: true}
-	leader := sc.startManager("replica-a", flags)
+	// Each replica is supervised, as a Deployment's pods are: a killed replica
+	// comes back as the standby, and a replica that loses its Lease under load
+	// (it exits) comes back too.
+	replicas := []*supervisor{sc.supervise("replica-a", flags)}
 	holder := waitLeaseHolder(t, "")
-	standby := sc.startManager("replica-b", flags)
+	replicas = append(replicas, sc.supervise("replica-b", flags))
 
 	f := registerFleet(t, "leader", s.size.clusters, managed...)
 	const profile = "chaos-leader"
@@ -45,24 +50,45 @@ func TestLeaderKilledMidRollout(t *testing.T) {
 	}
 	window := time.Since(start)
 
-	for i, seed := range s.size.seeds {
+	for _, seed := range s.size.seeds {
 		rng := rand.New(rand.NewPCG(uint64(seed), 23))
 		version := fmt.Sprintf("seed-%d", seed)
 		killAfter := time.Duration(rng.Int64N(int64(window)))
 		setPolicy(t, profile, version)
 		time.Sleep(killAfter)
-		leader.kill()
+		leader := leading(replicas)
+		if leader == nil {
+			t.Fatal("no replica says it holds the Lease")
+		}
+		leader.current().kill()
 		killed := time.Now()
 		before, _ := f.check(ctx, profile, version, f.clusters)
 		got, took := converge(t, "after the leader's death, seed "+version, killed, check(version))
-		newHolder := waitLeaseHolder(t, holder)
+		holder = waitLeaseHolder(t, holder)
+		var exits []string
+		for _, r := range replicas {
+			why, _ := r.restartCount()
+			exits = append(exits, why...)
+		}
 		s.results.record(t, outcome{Scenario: scenario, Converged: got.converged(), Duplicates: got.duplicates, Lost: got.lost,
-			Converge: took.Seconds(), Note: fmt.Sprintf("seed %d: leader killed %s into the rollout with %d of %d clusters current; lease 6s",
-				seed, killAfter.Round(time.Millisecond), before.current, len(f.clusters))})
-		// The standby leads now; the killed replica returns as the standby.
-		holder = newHolder
-		leader, standby = standby, sc.startManager(fmt.Sprintf("replica-%d", i+3), flags)
+			Converge: took.Seconds(), Note: fmt.Sprintf("seed %d: leader killed %s into the rollout with %d of %d clusters current; lease 6s; %d replica restarts so far",
+				seed, killAfter.Round(time.Millisecond), before.current, len(f.clusters), len(exits))})
 	}
+}
+
+// leading is the replica whose current process acquired the Lease (its log
+// says so; a process that lost it exits and is replaced), or nil.
+func leading(replicas []*supervisor) *supervisor {
+	for _, r := range replicas {
+		p := r.current()
+		if done, _ := p.exited(); done {
+			continue
+		}
+		if raw, err := os.ReadFile(p.log); err == nil && strings.Contains(string(raw), "Successfully acquired lease") {
+			return r
+		}
+	}
+	return nil
 }
 
 // waitLeaseHolder waits until the manager's Lease is held by someone other than

@@ -203,6 +203,13 @@ func (sv *supervisor) loop() {
 	}
 }
 
+// current is the manager process running now (or the last one, if it exited).
+func (sv *supervisor) current() *managerProc {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	return sv.cur
+}
+
 // restartCount is how many times the manager exited and was started again, and why.
 func (sv *supervisor) restartCount() ([]string, int) {
 	sv.mu.Lock()

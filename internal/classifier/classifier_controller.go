@@ -55,16 +55,16 @@ type classifierReconciler struct {
 	// watcher holds, per Classifier, the kinds its resourceSelectors select in
 	// each cluster; queue turns their events into requests.
 	watcher *clusters.Watcher
-	queue   watchQueue
+	queue   clusters.HolderQueue
 }
 
 func (r *classifierReconciler) setupWithManager(mgr ctrl.Manager) error {
-	r.watcher = r.registry.Watches().NewWatcher("classifier", r.queue.handle)
+	r.watcher = r.registry.Watches().NewWatcher("classifier", r.queue.Handle)
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("classifier").
 		For(&libv1beta1.Classifier{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.concurrency}).
-		WatchesRawSource(r.queue.source())
+		WatchesRawSource(r.queue.Source())
 	// A cluster appearing, going, becoming ready, changing version or labels:
 	// every Classifier looks again.
 	b = r.fleet.Watch(b, handler.EnqueueRequestsFromMapFunc(r.allClassifiers))

@@ -47,16 +47,16 @@ type managementReconciler struct {
 	// watcher holds, per ManagementClusterClassifier, the kinds its
 	// matchResources select in the management cluster.
 	watcher *clusters.Watcher
-	queue   watchQueue
+	queue   clusters.HolderQueue
 }
 
 func (r *managementReconciler) setupWithManager(mgr ctrl.Manager) error {
-	r.watcher = r.registry.Watches().NewWatcher("managementclusterclassifier", r.queue.handle)
+	r.watcher = r.registry.Watches().NewWatcher("managementclusterclassifier", r.queue.Handle)
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("managementclusterclassifier").
 		For(&libv1beta1.ManagementClusterClassifier{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.concurrency}).
-		WatchesRawSource(r.queue.source())
+		WatchesRawSource(r.queue.Source())
 	b = r.fleet.Watch(b, handler.EnqueueRequestsFromMapFunc(r.allClassifiers))
 	return b.Complete(r)
 }

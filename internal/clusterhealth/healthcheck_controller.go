@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -23,7 +22,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
@@ -54,7 +52,7 @@ type HealthCheckReconciler struct {
 	PendingInterval time.Duration
 
 	watcher *clusters.Watcher
-	queue   watchQueue
+	queue   clusters.HolderQueue
 
 	// lastCounted is when each report last counted an evaluation for the
 	// flapping policy: passes closer together than PendingInterval (a burst of
@@ -79,32 +77,6 @@ func (r *HealthCheckReconciler) countsAsEvaluation(report types.NamespacedName) 
 	return true
 }
 
-// watchQueue turns watch events into requests for the HealthChecks holding the watch.
-type watchQueue struct {
-	mu    sync.Mutex
-	queue workqueue.TypedRateLimitingInterface[reconcile.Request]
-}
-
-func (q *watchQueue) source() source.Source {
-	return source.Func(func(_ context.Context, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
-		q.mu.Lock()
-		defer q.mu.Unlock()
-		q.queue = queue
-		return nil
-	})
-}
-
-func (q *watchQueue) handle(ev clusters.WatchEvent) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.queue == nil {
-		return
-	}
-	for _, hc := range ev.Holders {
-		q.queue.Add(reconcile.Request{NamespacedName: types.NamespacedName{Name: hc}})
-	}
-}
-
 // SetupWithManager registers the controller.
 func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Concurrency == 0 {
@@ -113,13 +85,13 @@ func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.PendingInterval == 0 {
 		r.PendingInterval = DefaultPendingInterval
 	}
-	r.watcher = r.Registry.Watches().NewWatcher("healthcheck", r.queue.handle)
+	r.watcher = r.Registry.Watches().NewWatcher("healthcheck", r.queue.Handle)
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("healthcheck").
 		For(&libv1beta1.HealthCheck{}).
 		Watches(&libv1beta1.ClusterHealthCheck{}, handler.EnqueueRequestsFromMapFunc(r.referencedHealthChecks)).
 		Watches(&libv1beta1.HealthCheckReport{}, handler.EnqueueRequestsFromMapFunc(reportHealthCheck)).
-		WatchesRawSource(r.queue.source()).
+		WatchesRawSource(r.queue.Source()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency})
 	return r.Fleet.Watch(b, handler.EnqueueRequestsFromMapFunc(r.allHealthChecks)).Complete(r)
 }

@@ -14,7 +14,7 @@ import (
 // manager, whose Reconcile tests call directly.
 func NewUnmanagedTriggerReconciler(c client.Client, registry *clusters.Registry) *TriggerReconciler {
 	r := &TriggerReconciler{Client: c, Registry: registry, Fleet: clusters.Fleet{Reader: c}, Namespace: libv1beta1.DefaultSystemNamespace}
-	r.watcher = registry.Watches().NewWatcher("unmanaged-eventtrigger", r.queue.handle)
+	r.watcher = registry.Watches().NewWatcher("unmanaged-eventtrigger", r.queue.Handle)
 	return r
 }
 

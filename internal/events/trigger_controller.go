@@ -91,7 +91,7 @@ type TriggerReconciler struct {
 	// watcher holds, per trigger, the kinds of its EventSource watched in its
 	// source clusters; queue turns their events into requests.
 	watcher *clusters.Watcher
-	queue   triggerQueue
+	queue   clusters.HolderQueue
 }
 
 // SetupWithManager registers the controller: EventTriggers, the SveltosClusters
@@ -104,7 +104,7 @@ func (r *TriggerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Concurrency == 0 {
 		r.Concurrency = 10
 	}
-	r.watcher = r.Registry.Watches().NewWatcher("eventtrigger", r.queue.handle)
+	r.watcher = r.Registry.Watches().NewWatcher("eventtrigger", r.queue.Handle)
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
 	}
@@ -130,7 +130,7 @@ func (r *TriggerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.referencing(libv1beta1.ConfigMapReferencedKind))).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.referencing(libv1beta1.SecretReferencedKind))).
 		Watches(&configv1beta1.ClusterProfile{}, generated).
-		WatchesRawSource(r.queue.source()).
+		WatchesRawSource(r.queue.Source()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency})
 	return r.Fleet.Watch(b, handler.EnqueueRequestsFromMapFunc(r.allTriggers), clusterChanged()).Complete(r)
 }

@@ -55,8 +55,9 @@ func main() {
 	fs.StringVar(&evOpts.TLSCertFile, "events-tls-cert-file", "", "certificate the CloudEvents endpoint serves HTTPS with")
 	fs.StringVar(&evOpts.TLSKeyFile, "events-tls-key-file", "", "key of --events-tls-cert-file")
 	fs.StringVar(&evOpts.ClientCAFile, "events-client-ca-file", "", "CA bundle: a client certificate it signed authenticates a caller of the CloudEvents endpoint (mutual TLS)")
-	var dashboardAddress, dashboardTokenSecret string
+	var dashboardAddress, dashboardTokenSecret, dashboardAuth string
 	fs.StringVar(&dashboardAddress, "dashboard-bind-address", "", "address serving the read-only web dashboard, e.g. 127.0.0.1:8090 (empty: none)")
+	fs.StringVar(&dashboardAuth, "dashboard-auth", dashboard.AuthToken, "how dashboard users log in: \"token\" (the shared token of --dashboard-token-secret) or \"kubernetes\" (each user's own bearer token, checked with a TokenReview; every read checked with a SubjectAccessReview for that user)")
 	fs.StringVar(&dashboardTokenSecret, "dashboard-token-secret", "", "namespace/name of the Secret whose key \"token\" logs users in to the dashboard, created with a random token when missing (default: <manager namespace>/tugboat-dashboard)")
 	fs.StringVar(&opts.TechsupportDir, "techsupport-dir", "", "folder Techsupport archives are written to (default: tugboat-techsupport in the temporary directory)")
 	zapOpts := zap.Options{}
@@ -88,7 +89,11 @@ func main() {
 		opts.Events = &evOpts
 	}
 	if dashboardAddress != "" {
-		opts.Dashboard = &dashboard.Options{Address: dashboardAddress}
+		if dashboardAuth != dashboard.AuthToken && dashboardAuth != dashboard.AuthKubernetes {
+			fmt.Fprintf(os.Stderr, "manager: --dashboard-auth %q: want %q or %q\n", dashboardAuth, dashboard.AuthToken, dashboard.AuthKubernetes)
+			os.Exit(2)
+		}
+		opts.Dashboard = &dashboard.Options{Address: dashboardAddress, Auth: dashboardAuth}
 		if dashboardTokenSecret != "" {
 			ns, name, ok := strings.Cut(dashboardTokenSecret, "/")
 			if !ok || ns == "" || name == "" {

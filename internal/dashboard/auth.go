@@ -71,9 +71,30 @@ func (s *Server) ensureToken(ctx context.Context) error {
 
 // authenticated says whether the request carries the token as a bearer token
 // or a session cookie made from it. An error means the token could not be read.
-func (s *Server) authenticated(req *http.Request) (bool, error) {
+// In the kubernetes mode it also returns the user the request is for.
+func (s *Server) authenticated(req *http.Request) (*user, bool, error) {
 	bearer, hasBearer := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
 	cookie, _ := req.Cookie(SessionCookie)
+	switch s.Options.Auth {
+	case AuthNone:
+		return nil, true, nil
+	case AuthKubernetes:
+		if hasBearer {
+			u, err := s.reviewToken(req.Context(), strings.TrimSpace(bearer))
+			return u, u != nil, err
+		}
+		if cookie != nil {
+			u := s.sessions.get(cookie.Value)
+			return u, u != nil, nil
+		}
+		return nil, false, nil
+	}
+	ok, err := s.sharedTokenAuthenticated(req, bearer, hasBearer, cookie)
+	return nil, ok, err
+}
+
+// sharedTokenAuthenticated checks the request against the token Secret's token.
+func (s *Server) sharedTokenAuthenticated(req *http.Request, bearer string, hasBearer bool, cookie *http.Cookie) (bool, error) {
 	if !hasBearer && cookie == nil {
 		return false, nil
 	}
@@ -116,11 +137,14 @@ func validSession(value string, token []byte, now time.Time) bool {
 // and, for pages, the login form.
 func (s *Server) requireLogin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		ok, err := s.authenticated(req)
+		u, ok, err := s.authenticated(req)
 		if err != nil {
 			log.FromContext(req.Context()).Error(err, "dashboard authentication")
 		}
 		if ok {
+			if u != nil {
+				req = req.WithContext(context.WithValue(req.Context(), userKey{}, u))
+			}
 			next.ServeHTTP(w, req)
 			return
 		}
@@ -132,7 +156,7 @@ func (s *Server) requireLogin(next http.Handler) http.Handler {
 		if cookie, _ := req.Cookie(SessionCookie); cookie != nil {
 			msg = "Your session ended; log in again."
 		}
-		if errors.Is(err, errNoToken) || apierrors.IsNotFound(err) {
+		if s.Options.Auth != AuthKubernetes && (errors.Is(err, errNoToken) || apierrors.IsNotFound(err)) {
 			msg = fmt.Sprintf("No token is set yet: the Secret %s needs key %q.", s.Options.TokenSecret, TokenKey)
 		}
 		s.loginPage(w, req, http.StatusUnauthorized, req.URL.RequestURI(), msg)
@@ -142,6 +166,8 @@ func (s *Server) requireLogin(next http.Handler) http.Handler {
 // loginData is what the login page shows.
 type loginData struct {
 	Next, Message, Secret, Namespace, Name string
+	// Kubernetes asks for the user's own Kubernetes token (AuthKubernetes).
+	Kubernetes bool
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, req *http.Request, status int, next, msg string) {
@@ -152,7 +178,8 @@ func (s *Server) loginPage(w http.ResponseWriter, req *http.Request, status int,
 	}
 	w.WriteHeader(status)
 	l := layout{Title: "Log in", Data: loginData{Next: next, Message: msg,
-		Secret: s.Options.TokenSecret.String(), Namespace: s.Options.TokenSecret.Namespace, Name: s.Options.TokenSecret.Name}}
+		Secret: s.Options.TokenSecret.String(), Namespace: s.Options.TokenSecret.Namespace, Name: s.Options.TokenSecret.Name,
+		Kubernetes: s.Options.Auth == AuthKubernetes}}
 	if err := s.pages["login"].ExecuteTemplate(w, "layout", l); err != nil {
 		log.FromContext(req.Context()).Error(err, "rendering the dashboard's login page")
 	}
@@ -162,6 +189,10 @@ func (s *Server) loginPage(w http.ResponseWriter, req *http.Request, status int,
 // session cookie and goes on to the page asked for.
 func (s *Server) login(w http.ResponseWriter, req *http.Request) {
 	next := localPath(req.PostFormValue("next"))
+	if s.Options.Auth == AuthKubernetes {
+		s.kubernetesLogin(w, req, next)
+		return
+	}
 	token, err := s.token(req.Context())
 	if err != nil {
 		log.FromContext(req.Context()).Error(err, "dashboard login")
@@ -173,17 +204,50 @@ func (s *Server) login(w http.ResponseWriter, req *http.Request) {
 		s.loginPage(w, req, http.StatusUnauthorized, next, "Wrong token.")
 		return
 	}
-	ttl := s.Options.SessionTTL
-	if ttl <= 0 {
-		ttl = DefaultSessionTTL
-	}
+	ttl := s.sessionTTL()
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: session(token, time.Now().Add(ttl)), Path: "/",
+		MaxAge: int(ttl.Seconds()), HttpOnly: true, Secure: req.TLS != nil, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, req, next, http.StatusSeeOther)
+}
+
+func (s *Server) sessionTTL() time.Duration {
+	if s.Options.SessionTTL > 0 {
+		return s.Options.SessionTTL
+	}
+	return DefaultSessionTTL
+}
+
+// kubernetesLogin checks the posted Kubernetes token with a TokenReview; a
+// valid one starts a session kept on the server (the cookie holds its random
+// id, never the token).
+func (s *Server) kubernetesLogin(w http.ResponseWriter, req *http.Request, next string) {
+	u, err := s.reviewToken(req.Context(), strings.TrimSpace(req.PostFormValue("token")))
+	if err != nil {
+		log.FromContext(req.Context()).Error(err, "dashboard login")
+		s.loginPage(w, req, http.StatusUnauthorized, next, "The dashboard cannot review tokens; see the manager's log.")
+		return
+	}
+	if u == nil {
+		s.loginPage(w, req, http.StatusUnauthorized, next, "The management cluster does not accept this token.")
+		return
+	}
+	ttl := s.sessionTTL()
+	id, err := s.sessions.add(u, time.Now().Add(ttl))
+	if err != nil {
+		log.FromContext(req.Context()).Error(err, "dashboard login")
+		http.Error(w, "cannot start a session", http.StatusInternalServerError)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: id, Path: "/",
 		MaxAge: int(ttl.Seconds()), HttpOnly: true, Secure: req.TLS != nil, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, req, next, http.StatusSeeOther)
 }
 
 // logout forgets the session cookie.
 func (s *Server) logout(w http.ResponseWriter, req *http.Request) {
+	if cookie, _ := req.Cookie(SessionCookie); cookie != nil && s.Options.Auth == AuthKubernetes {
+		s.sessions.remove(cookie.Value)
+	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		Secure: req.TLS != nil, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, req, "/login", http.StatusSeeOther)

@@ -6,7 +6,9 @@
 //
 // Pages are server-rendered with html/template from embedded files. Every
 // request but the login page's carries the token of a Secret (a bearer token,
-// or the session cookie the login page sets). Pages follow the cache without
+// or the session cookie the login page sets), or in the kubernetes mode the
+// user's own Kubernetes token, checked with a TokenReview, each read then
+// checked with a SubjectAccessReview for that user (kubeauth.go). Pages follow the cache without
 // a reload: the manager's informers notify open pages over server-sent events
 // (/updates) and a small script fetches the page's content again. Lists filter
 // (?q=) and paginate (?page=) on the server.
@@ -52,12 +54,23 @@ type Options struct {
 	SessionTTL time.Duration
 	// PageSize is the number of rows of a list page (default DefaultPageSize).
 	PageSize int
+	// Auth is how users are authenticated: AuthToken (the default, "": the
+	// shared token of TokenSecret), AuthKubernetes (each user's own token,
+	// every read checked for that user) or AuthNone (`tug dashboard` only).
+	Auth string
 }
 
 // Check says whether the options can serve a dashboard.
 func (o Options) Check() error {
 	if o.Address == "" {
 		return errors.New("the dashboard needs an address to listen on")
+	}
+	switch o.Auth {
+	case "", AuthToken:
+	case AuthKubernetes, AuthNone:
+		return nil
+	default:
+		return fmt.Errorf("unknown dashboard authentication %q: want %q or %q", o.Auth, AuthToken, AuthKubernetes)
 	}
 	if o.TokenSecret.Namespace == "" || o.TokenSecret.Name == "" {
 		return errors.New("the dashboard needs a token Secret (namespace/name) to authenticate users")
@@ -81,6 +94,10 @@ type Server struct {
 	pages   map[string]*template.Template
 	mux     *http.ServeMux
 	changes changes
+	// sessions and access serve the kubernetes mode: its logins, and
+	// SubjectAccessReviews' recent answers.
+	sessions sessions
+	access   accessCache
 
 	mu   sync.Mutex
 	addr net.Addr
@@ -101,8 +118,10 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.Options.Check(); err != nil {
 		return err
 	}
-	if err := s.ensureToken(ctx); err != nil {
-		return err
+	if s.Options.Auth == "" || s.Options.Auth == AuthToken {
+		if err := s.ensureToken(ctx); err != nil {
+			return err
+		}
 	}
 	if s.Informers != nil {
 		s.watch(ctx)
@@ -200,7 +219,12 @@ func (s *Server) page(name string, load func(*http.Request) (title string, data 
 		if err != nil {
 			var nf errNotFound
 			var br errBadRequest
+			var fb errForbidden
 			switch {
+			case errors.As(err, &fb):
+				// The page shows nothing of what the user may not read,
+				// and says so.
+				l.Data = nil
 			case errors.As(err, &nf):
 				status = http.StatusNotFound
 			case errors.As(err, &br):

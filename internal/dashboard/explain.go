@@ -35,7 +35,7 @@ func (s *Server) explainPage(req *http.Request) (string, any, error) {
 		return "Explain", nil, errBadRequest{err}
 	}
 	title := "Explain " + ref.String() + " for " + id.String()
-	in, err := explain.Load(req.Context(), s.Fleet, ref, id)
+	in, err := explain.Load(req.Context(), s.fleet(req), ref, id)
 	if apierrors.IsNotFound(err) {
 		return title, nil, errNotFound{ref.String()}
 	}

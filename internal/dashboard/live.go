@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -118,6 +119,17 @@ func (s *Server) updates(w http.ResponseWriter, req *http.Request) {
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	// In the kubernetes mode only users who may list something the pages
+	// show hear of changes.
+	if err := s.mayWatch(req); err != nil {
+		var forbidden errForbidden
+		status := http.StatusForbidden
+		if !errors.As(err, &forbidden) {
+			status = http.StatusInternalServerError
+		}
+		http.Error(w, err.Error(), status)
 		return
 	}
 	ch, cancel := s.changes.subscribe()

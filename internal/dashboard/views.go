@@ -286,12 +286,12 @@ type clustersData struct {
 
 func (s *Server) clustersPage(req *http.Request) (string, any, error) {
 	ctx := req.Context()
-	fleet, err := s.Fleet.List(ctx, "")
+	fleet, err := s.fleet(req).List(ctx, "")
 	if err != nil {
 		return "Clusters", nil, err
 	}
 	summaries := &configv1beta1.ClusterSummaryList{}
-	if err := s.Fleet.Reader.List(ctx, summaries, readOnly); err != nil {
+	if err := s.fleet(req).Reader.List(ctx, summaries, readOnly); err != nil {
 		return "Clusters", nil, fmt.Errorf("listing ClusterSummaries: %w", err)
 	}
 	d := clustersData{}
@@ -313,7 +313,7 @@ func (s *Server) clusterPage(req *http.Request) (string, any, error) {
 		id = libv1beta1.CAPIClusterID(id.Namespace, id.Name)
 	}
 	title := "Cluster " + id.String()
-	c, err := s.Fleet.Get(ctx, id)
+	c, err := s.fleet(req).Get(ctx, id)
 	if apierrors.IsNotFound(err) {
 		return title, nil, errNotFound{"cluster " + id.String()}
 	}
@@ -321,7 +321,7 @@ func (s *Server) clusterPage(req *http.Request) (string, any, error) {
 		return title, nil, err
 	}
 	summaries := &configv1beta1.ClusterSummaryList{}
-	if err := s.Fleet.Reader.List(ctx, summaries, client.InNamespace(id.Namespace), readOnly); err != nil {
+	if err := s.fleet(req).Reader.List(ctx, summaries, client.InNamespace(id.Namespace), readOnly); err != nil {
 		return title, nil, fmt.Errorf("listing ClusterSummaries: %w", err)
 	}
 	var mine []configv1beta1.ClusterSummary
@@ -420,11 +420,11 @@ func profileRows(profiles []configv1beta1.ProfileObject, summaries []configv1bet
 
 func (s *Server) listProfiles(req *http.Request) ([]configv1beta1.ProfileObject, error) {
 	cps := &configv1beta1.ClusterProfileList{}
-	if err := s.Fleet.Reader.List(req.Context(), cps, readOnly); err != nil {
+	if err := s.fleet(req).Reader.List(req.Context(), cps, readOnly); err != nil {
 		return nil, fmt.Errorf("listing ClusterProfiles: %w", err)
 	}
 	ps := &configv1beta1.ProfileList{}
-	if err := s.Fleet.Reader.List(req.Context(), ps, readOnly); err != nil {
+	if err := s.fleet(req).Reader.List(req.Context(), ps, readOnly); err != nil {
 		return nil, fmt.Errorf("listing Profiles: %w", err)
 	}
 	out := make([]configv1beta1.ProfileObject, 0, len(cps.Items)+len(ps.Items))
@@ -461,7 +461,7 @@ func (s *Server) profilesPage(req *http.Request) (string, any, error) {
 		return "Profiles", nil, err
 	}
 	summaries := &configv1beta1.ClusterSummaryList{}
-	if err := s.Fleet.Reader.List(req.Context(), summaries, readOnly); err != nil {
+	if err := s.fleet(req).Reader.List(req.Context(), summaries, readOnly); err != nil {
 		return "Profiles", nil, fmt.Errorf("listing ClusterSummaries: %w", err)
 	}
 	d := profilesData{}
@@ -491,14 +491,14 @@ func (s *Server) profilePage(req *http.Request) (string, any, error) {
 		opts = []client.ListOption{client.InNamespace(ns), client.MatchingLabels{configv1beta1.ProfileNameLabel: ref.Name}, readOnly}
 	}
 	title := ref.String()
-	if err := s.Fleet.Reader.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, p); err != nil {
+	if err := s.fleet(req).Reader.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, p); err != nil {
 		if apierrors.IsNotFound(err) {
 			return title, nil, errNotFound{ref.String()}
 		}
 		return title, nil, fmt.Errorf("reading %s: %w", ref, err)
 	}
 	summaries := &configv1beta1.ClusterSummaryList{}
-	if err := s.Fleet.Reader.List(ctx, summaries, opts...); err != nil {
+	if err := s.fleet(req).Reader.List(ctx, summaries, opts...); err != nil {
 		return title, nil, fmt.Errorf("listing ClusterSummaries: %w", err)
 	}
 	d := profileData{Profile: profileRows([]configv1beta1.ProfileObject{p}, summaries.Items)[0], Spec: p.GetSpec(),
@@ -512,7 +512,7 @@ func (s *Server) profilePage(req *http.Request) (string, any, error) {
 	}
 	sortSummaries(rows)
 	d.Summaries, d.Pager = paginate(req, rows, (*SummaryRow).text, s.pageSize())
-	fleet, err := s.Fleet.List(ctx, ref.Namespace)
+	fleet, err := s.fleet(req).List(ctx, ref.Namespace)
 	if err != nil {
 		return title, nil, err
 	}
@@ -546,11 +546,11 @@ type eventsData struct {
 func (s *Server) eventsPage(req *http.Request) (string, any, error) {
 	ctx := req.Context()
 	triggers := &libv1beta1.EventTriggerList{}
-	if err := s.Fleet.Reader.List(ctx, triggers, readOnly); err != nil {
+	if err := s.fleet(req).Reader.List(ctx, triggers, readOnly); err != nil {
 		return "Events", nil, fmt.Errorf("listing EventTriggers: %w", err)
 	}
 	generated := &configv1beta1.ClusterProfileList{}
-	if err := s.Fleet.Reader.List(ctx, generated, client.HasLabels{libv1beta1.EventTriggerNameLabel}, readOnly); err != nil {
+	if err := s.fleet(req).Reader.List(ctx, generated, client.HasLabels{libv1beta1.EventTriggerNameLabel}, readOnly); err != nil {
 		return "Events", nil, fmt.Errorf("listing ClusterProfiles: %w", err)
 	}
 	byTrigger := map[string][]configv1beta1.ProfileObject{}
@@ -561,7 +561,7 @@ func (s *Server) eventsPage(req *http.Request) (string, any, error) {
 	var summaries []configv1beta1.ClusterSummary
 	if len(generated.Items) > 0 {
 		list := &configv1beta1.ClusterSummaryList{}
-		if err := s.Fleet.Reader.List(ctx, list, client.HasLabels{configv1beta1.ClusterProfileNameLabel}, readOnly); err != nil {
+		if err := s.fleet(req).Reader.List(ctx, list, client.HasLabels{configv1beta1.ClusterProfileNameLabel}, readOnly); err != nil {
 			return "Events", nil, fmt.Errorf("listing ClusterSummaries: %w", err)
 		}
 		summaries = list.Items
@@ -617,7 +617,7 @@ type environmentsData struct {
 
 func (s *Server) environmentsPage(req *http.Request) (string, any, error) {
 	envs := &schedulerv1alpha1.EnvironmentList{}
-	if err := s.Fleet.Reader.List(req.Context(), envs, readOnly); err != nil {
+	if err := s.fleet(req).Reader.List(req.Context(), envs, readOnly); err != nil {
 		if meta.IsNoMatchError(err) {
 			return "Environments", environmentsData{}, nil
 		}

@@ -53,14 +53,24 @@ func restConfigFromSecret(ctx context.Context, reader client.Reader, cluster lib
 	if err != nil {
 		return nil, "", err
 	}
-	cfg, err := clientcmd.RESTConfigFromKubeConfig(raw)
+	cfg, err := restConfigFromKubeconfig(fmt.Sprintf("kubeconfig in Secret %s/%s key %q", cluster.Namespace, secretName, key), raw)
 	if err != nil {
-		return nil, "", configErrorf("kubeconfig in Secret %s/%s key %q is invalid: %v", cluster.Namespace, secretName, key, err)
+		return nil, "", err
 	}
-	if cfg.Host == "" {
-		return nil, "", configErrorf("kubeconfig in Secret %s/%s key %q names no server", cluster.Namespace, secretName, key)
-	}
-	cfg.QPS, cfg.Burst = 100, 200
 	sum := sha256.Sum256(raw)
 	return cfg, hex.EncodeToString(sum[:]), nil
+}
+
+// restConfigFromKubeconfig parses a kubeconfig (its current context) into the
+// connection settings Tugboat uses; where names it in errors.
+func restConfigFromKubeconfig(where string, raw []byte) (*rest.Config, error) {
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(raw)
+	if err != nil {
+		return nil, configErrorf("%s is invalid: %v", where, err)
+	}
+	if cfg.Host == "" {
+		return nil, configErrorf("%s names no server", where)
+	}
+	cfg.QPS, cfg.Burst = 100, 200
+	return cfg, nil
 }

@@ -51,8 +51,8 @@ func TestTenantLabelsAdmission(t *testing.T) {
 		return &configv1beta1.Profile{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: name, Labels: labels}}
 	}
 
-	// The API server starts enforcing a new policy shortly after it is created:
-	// wait for that with dry runs.
+	// The API server starts enforcing a new policy shortly after it is created
+	// (each policy on its own): wait for both with dry runs.
 	testenv.Eventually(t, "policies in force", func() error {
 		probe := profile("probe", nil)
 		if err := tenant.Create(ctx, probe, client.DryRunAll); err != nil {
@@ -60,6 +60,12 @@ func TestTenantLabelsAdmission(t *testing.T) {
 		}
 		if probe.Labels[libv1beta1.ServiceAccountNameLabel] != "writer" {
 			return fmt.Errorf("labels %v", probe.Labels)
+		}
+		// The validating policy comes into force on its own schedule.
+		spoof := profile("probe-spoofed", map[string]string{
+			libv1beta1.ServiceAccountNamespaceLabel: "team-b", libv1beta1.ServiceAccountNameLabel: "admin"})
+		if err := tenant.Create(ctx, spoof, client.DryRunAll); err == nil {
+			return fmt.Errorf("validating policy not in force yet: a Profile naming team-b/admin was accepted")
 		}
 		return nil
 	})

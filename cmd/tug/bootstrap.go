@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -201,28 +202,32 @@ Fetch a new commit at once:
 
 // apply server-side applies obj (field manager tug-bootstrap, taking over
 // conflicting fields) and says whether it was created, configured or left
-// unchanged.
+// unchanged: unchanged when what bootstrap declares (spec, labels, annotations)
+// reads the same after as before. The resourceVersion cannot tell, as it also
+// moves with writes of others (source-controller's status) between reading and
+// applying.
 func apply(ctx context.Context, c client.Client, obj *unstructured.Unstructured) (string, error) {
 	desc := obj.GetKind() + " " + client.ObjectKeyFromObject(obj).String()
 	live := &unstructured.Unstructured{}
 	live.SetGroupVersionKind(obj.GroupVersionKind())
-	before := ""
+	exists := true
 	switch err := c.Get(ctx, client.ObjectKeyFromObject(obj), live); {
-	case err == nil:
-		before = live.GetResourceVersion()
-	case !apierrors.IsNotFound(err):
+	case apierrors.IsNotFound(err):
+		exists = false
+	case err != nil:
 		return "", fmt.Errorf("reading %s: %w", desc, err)
 	}
 	if err := c.Patch(ctx, obj, client.Apply, client.FieldOwner(bootstrapFieldManager), client.ForceOwnership); err != nil {
 		return "", fmt.Errorf("applying %s: %w", desc, err)
 	}
-	switch obj.GetResourceVersion() {
-	case before:
+	switch {
+	case !exists:
+		return "created", nil
+	case equality.Semantic.DeepEqual(live.Object["spec"], obj.Object["spec"]) &&
+		equality.Semantic.DeepEqual(live.GetLabels(), obj.GetLabels()) &&
+		equality.Semantic.DeepEqual(live.GetAnnotations(), obj.GetAnnotations()):
 		return "unchanged", nil
 	default:
-		if before == "" {
-			return "created", nil
-		}
 		return "configured", nil
 	}
 }

@@ -72,16 +72,7 @@ func (r *classifierReconciler) setupWithManager(mgr ctrl.Manager) error {
 }
 
 func (r *classifierReconciler) allClassifiers(ctx context.Context, _ client.Object) []reconcile.Request {
-	list := &libv1beta1.ClassifierList{}
-	if err := r.client.List(ctx, list); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "listing Classifiers")
-		return nil
-	}
-	out := make([]reconcile.Request, 0, len(list.Items))
-	for _, c := range list.Items {
-		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&c)})
-	}
-	return out
+	return clusters.ListRequests(ctx, r.client, &libv1beta1.ClassifierList{}, nil)
 }
 
 // classifierRules is a Classifier's spec compiled.

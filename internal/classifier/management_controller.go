@@ -62,16 +62,7 @@ func (r *managementReconciler) setupWithManager(mgr ctrl.Manager) error {
 }
 
 func (r *managementReconciler) allClassifiers(ctx context.Context, _ client.Object) []reconcile.Request {
-	list := &libv1beta1.ManagementClusterClassifierList{}
-	if err := r.client.List(ctx, list); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "listing ManagementClusterClassifiers")
-		return nil
-	}
-	out := make([]reconcile.Request, 0, len(list.Items))
-	for _, c := range list.Items {
-		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&c)})
-	}
-	return out
+	return clusters.ListRequests(ctx, r.client, &libv1beta1.ManagementClusterClassifierList{}, nil)
 }
 
 // Reconcile selects the matchResources in the management cluster, runs the

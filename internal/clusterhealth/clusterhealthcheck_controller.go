@@ -5,13 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -70,16 +70,7 @@ func (r *ClusterHealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error 
 }
 
 func (r *ClusterHealthCheckReconciler) allChecks(ctx context.Context, _ client.Object) []reconcile.Request {
-	list := &libv1beta1.ClusterHealthCheckList{}
-	if err := r.Client.List(ctx, list); err != nil {
-		log.FromContext(ctx).Error(err, "listing ClusterHealthChecks")
-		return nil
-	}
-	out := make([]reconcile.Request, 0, len(list.Items))
-	for i := range list.Items {
-		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: list.Items[i].Name}})
-	}
-	return out
+	return clusters.ListRequests(ctx, r.Client, &libv1beta1.ClusterHealthCheckList{}, nil)
 }
 
 func (r *ClusterHealthCheckReconciler) checksUsingReport(ctx context.Context, o client.Object) []reconcile.Request {
@@ -87,41 +78,21 @@ func (r *ClusterHealthCheckReconciler) checksUsingReport(ctx context.Context, o 
 	if hcName == "" {
 		return nil
 	}
-	list := &libv1beta1.ClusterHealthCheckList{}
-	if err := r.Client.List(ctx, list); err != nil {
-		log.FromContext(ctx).Error(err, "listing ClusterHealthChecks")
-		return nil
-	}
-	var out []reconcile.Request
-	for i := range list.Items {
-		for _, lc := range list.Items[i].Spec.LivenessChecks {
-			if lc.Type == libv1beta1.LivenessTypeHealthCheck && lc.LivenessSourceRef != nil && lc.LivenessSourceRef.Name == hcName {
-				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: list.Items[i].Name}})
-				break
-			}
-		}
-	}
-	return out
+	return clusters.ListRequests(ctx, r.Client, &libv1beta1.ClusterHealthCheckList{}, func(c client.Object) bool {
+		return slices.ContainsFunc(c.(*libv1beta1.ClusterHealthCheck).Spec.LivenessChecks, func(lc libv1beta1.LivenessCheck) bool {
+			return lc.Type == libv1beta1.LivenessTypeHealthCheck && lc.LivenessSourceRef != nil && lc.LivenessSourceRef.Name == hcName
+		})
+	})
 }
 
 // checksUsingSecret: a notification Secret created or fixed retries at once
 // what could not be delivered.
 func (r *ClusterHealthCheckReconciler) checksUsingSecret(ctx context.Context, o client.Object) []reconcile.Request {
-	list := &libv1beta1.ClusterHealthCheckList{}
-	if err := r.Client.List(ctx, list); err != nil {
-		log.FromContext(ctx).Error(err, "listing ClusterHealthChecks")
-		return nil
-	}
-	var out []reconcile.Request
-	for i := range list.Items {
-		for _, n := range list.Items[i].Spec.Notifications {
-			if ref := n.NotificationRef; ref != nil && ref.Namespace == o.GetNamespace() && ref.Name == o.GetName() {
-				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: list.Items[i].Name}})
-				break
-			}
-		}
-	}
-	return out
+	return clusters.ListRequests(ctx, r.Client, &libv1beta1.ClusterHealthCheckList{}, func(c client.Object) bool {
+		return slices.ContainsFunc(c.(*libv1beta1.ClusterHealthCheck).Spec.Notifications, func(n libv1beta1.Notification) bool {
+			return n.NotificationRef != nil && n.NotificationRef.Namespace == o.GetNamespace() && n.NotificationRef.Name == o.GetName()
+		})
+	})
 }
 
 // Reconcile evaluates one ClusterHealthCheck and notifies what changed.

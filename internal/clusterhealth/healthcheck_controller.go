@@ -97,16 +97,7 @@ func (r *HealthCheckReconciler) SetupWithManager(mgr ctrl.Manager) error {
 }
 
 func (r *HealthCheckReconciler) allHealthChecks(ctx context.Context, _ client.Object) []reconcile.Request {
-	list := &libv1beta1.HealthCheckList{}
-	if err := r.Client.List(ctx, list); err != nil {
-		log.FromContext(ctx).Error(err, "listing HealthChecks")
-		return nil
-	}
-	out := make([]reconcile.Request, 0, len(list.Items))
-	for i := range list.Items {
-		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: list.Items[i].Name}})
-	}
-	return out
+	return clusters.ListRequests(ctx, r.Client, &libv1beta1.HealthCheckList{}, nil)
 }
 
 func (r *HealthCheckReconciler) referencedHealthChecks(_ context.Context, o client.Object) []reconcile.Request {

@@ -139,16 +139,7 @@ func (r *TriggerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 func (r *TriggerReconciler) Watcher() *clusters.Watcher { return r.watcher }
 
 func (r *TriggerReconciler) allTriggers(ctx context.Context, _ client.Object) []reconcile.Request {
-	list := &libv1beta1.EventTriggerList{}
-	if err := r.Client.List(ctx, list); err != nil {
-		log.FromContext(ctx).Error(err, "listing EventTriggers")
-		return nil
-	}
-	out := make([]reconcile.Request, 0, len(list.Items))
-	for i := range list.Items {
-		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: list.Items[i].Name}})
-	}
-	return out
+	return clusters.ListRequests(ctx, r.Client, &libv1beta1.EventTriggerList{}, nil)
 }
 
 // referencing maps a ConfigMap/Secret to the triggers that may reference it

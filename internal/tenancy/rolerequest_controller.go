@@ -593,16 +593,7 @@ func (r *RoleRequestReconciler) SetupWithManager(mgr ctrl.Manager) error {
 }
 
 func (r *RoleRequestReconciler) requests(ctx context.Context, keep func(*libv1beta1.RoleRequest) bool) []reconcile.Request {
-	list := &libv1beta1.RoleRequestList{}
-	if err := r.Client.List(ctx, list); err != nil {
-		log.FromContext(ctx).Error(err, "listing RoleRequests")
-		return nil
-	}
-	var out []reconcile.Request
-	for i := range list.Items {
-		if keep(&list.Items[i]) {
-			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: list.Items[i].Name}})
-		}
-	}
-	return out
+	return clusters.ListRequests(ctx, r.Client, &libv1beta1.RoleRequestList{}, func(o client.Object) bool {
+		return keep(o.(*libv1beta1.RoleRequest))
+	})
 }

@@ -116,24 +116,6 @@ kind: ClusterProfile
 metadata: {name: unsupported-reloader}
 spec:
   reloader: true`, `reloader is not supported`},
-		{"unsupported preDeployChecks", `
-apiVersion: config.projectsveltos.io/v1beta1
-kind: ClusterProfile
-metadata: {name: unsupported-predeploychecks}
-spec:
-  preDeployChecks: [{name: c, featureID: Resources, group: apps, version: v1, kind: Deployment}]`, `preDeployChecks is not supported`},
-		{"unsupported preDeleteChecks", `
-apiVersion: config.projectsveltos.io/v1beta1
-kind: ClusterProfile
-metadata: {name: unsupported-predeletechecks}
-spec:
-  preDeleteChecks: [{name: c, featureID: Resources, group: apps, version: v1, kind: Deployment}]`, `preDeleteChecks is not supported`},
-		{"unsupported postDeleteChecks", `
-apiVersion: config.projectsveltos.io/v1beta1
-kind: ClusterProfile
-metadata: {name: unsupported-postdeletechecks}
-spec:
-  postDeleteChecks: [{name: c, featureID: Resources, group: apps, version: v1, kind: Deployment}]`, `postDeleteChecks is not supported`},
 		{"unsupported SveltosCluster activeWindow", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: SveltosCluster

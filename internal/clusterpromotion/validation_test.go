@@ -52,12 +52,10 @@ func TestValidationRejects(t *testing.T) {
 		}, "patchesFrom is not supported by this version of Tugboat"},
 		{"preDeleteChecks", func(s *configv1beta1.ClusterPromotionSpec) {
 			s.ProfileSpec.PreDeleteChecks = []libv1beta1.ValidateHealth{check}
-		},
-			"preDeleteChecks is not supported by this version of Tugboat"},
+		}, ""},
 		{"postDeleteChecks", func(s *configv1beta1.ClusterPromotionSpec) {
 			s.ProfileSpec.PostDeleteChecks = []libv1beta1.ValidateHealth{check}
-		},
-			"postDeleteChecks is not supported by this version of Tugboat"},
+		}, ""},
 		{"stage name", func(s *configv1beta1.ClusterPromotionSpec) { s.Stages[0].Name = "Dev_1" }, "spec.stages[0].name"},
 		{"no stages", func(s *configv1beta1.ClusterPromotionSpec) { s.Stages = nil }, "spec.stages"},
 		{"the same stage twice", func(s *configv1beta1.ClusterPromotionSpec) { s.Stages[1].Name = "dev" }, "Duplicate value"},

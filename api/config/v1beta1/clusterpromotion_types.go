@@ -105,16 +105,16 @@ type ProfileSpec struct {
 	// +optional
 	MaxConsecutiveFailures *int32 `json:"maxConsecutiveFailures,omitempty"`
 
-	// PreDeleteChecks would have to pass before deployed objects are withdrawn. Not
-	// supported by this version of Tugboat.
+	// PreDeleteChecks must pass in a cluster before what the stage's profile
+	// deployed there is withdrawn (see ClusterProfile spec.preDeleteChecks); they
+	// are passed on to the stages' ClusterProfiles.
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="preDeleteChecks is not supported by this version of Tugboat"
 	PreDeleteChecks []libv1beta1.ValidateHealth `json:"preDeleteChecks,omitempty"`
 
-	// PostDeleteChecks would have to pass after deployed objects are withdrawn. Not
-	// supported by this version of Tugboat.
+	// PostDeleteChecks must pass in a cluster after what the stage's profile
+	// deployed there is withdrawn, before its ClusterSummary is let go (see
+	// ClusterProfile spec.postDeleteChecks); passed on to the stages' ClusterProfiles.
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="postDeleteChecks is not supported by this version of Tugboat"
 	PostDeleteChecks []libv1beta1.ValidateHealth `json:"postDeleteChecks,omitempty"`
 }
 

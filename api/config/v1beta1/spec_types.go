@@ -120,22 +120,34 @@ type Spec struct {
 	// +kubebuilder:validation:XValidation:rule="!self",message="reloader is not supported by this version of Tugboat: leave it unset or false"
 	Reloader bool `json:"reloader,omitempty"`
 
-	// PreDeployChecks would have to pass in a cluster before anything is deployed
-	// there. Not supported by this version of Tugboat: a profile setting it is rejected.
+	// PreDeployChecks must pass in a cluster before a feature of this profile is
+	// deployed there: a check gates the feature its featureID names (Resources,
+	// Kustomize, Helm). Unlike validateHealths, at least one object must be
+	// selected (a check with neither script nor evaluateCEL only asks that one
+	// exists), and every selected object must pass. Until they pass the feature
+	// stays Provisioning with the failing check's message and nothing of it is
+	// applied; the objects are watched in the cluster and a change re-evaluates
+	// the checks. Once a feature is deployed they are not asked again until its
+	// content changes. A check that does not compile fails the feature.
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="preDeployChecks is not supported by this version of Tugboat"
 	PreDeployChecks []libv1beta1.ValidateHealth `json:"preDeployChecks,omitempty"`
 
-	// PreDeleteChecks would have to pass before deployed objects are withdrawn. Not
-	// supported by this version of Tugboat: a profile setting it is rejected.
+	// PreDeleteChecks must pass before what this profile deployed in a cluster is
+	// withdrawn (the cluster stops matching, or the profile is deleted): until every
+	// selected object passes, nothing is withdrawn and the ClusterSummary stays,
+	// its failureMessage naming the check, the object and why (no selected
+	// object passes). The objects are watched: a change re-evaluates the checks.
+	// A check that does not compile holds the withdrawal with the compile error.
+	// Not evaluated with stopMatchingBehavior LeavePolicies (nothing is withdrawn).
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="preDeleteChecks is not supported by this version of Tugboat"
 	PreDeleteChecks []libv1beta1.ValidateHealth `json:"preDeleteChecks,omitempty"`
 
-	// PostDeleteChecks would have to pass after deployed objects are withdrawn. Not
-	// supported by this version of Tugboat: a profile setting it is rejected.
+	// PostDeleteChecks must pass after what this profile deployed in a cluster is
+	// withdrawn, before the ClusterSummary is let go: until every selected object
+	// passes, the summary stays with failureMessage naming the check, the object
+	// and why (no selected object passes). The objects are watched: a change
+	// re-evaluates the checks.
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="postDeleteChecks is not supported by this version of Tugboat"
 	PostDeleteChecks []libv1beta1.ValidateHealth `json:"postDeleteChecks,omitempty"`
 
 	// MaxConsecutiveFailures stops retrying a feature in a cluster after this

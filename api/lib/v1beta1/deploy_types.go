@@ -454,10 +454,14 @@ type DriftExclusion struct {
 	Target *PatchSelector `json:"target,omitempty"`
 }
 
-// ValidateHealth is a check over resources of one kind in the managed cluster
-// that must pass before a feature counts as Provisioned. Every selected object
-// must be healthy; no selected object passes. When both script and evaluateCEL
-// are set, both must hold.
+// ValidateHealth is a check over resources of one kind in the managed cluster.
+// In validateHealths it must pass before a feature counts as Provisioned; in
+// preDeployChecks before a feature is deployed; in preDeleteChecks and
+// postDeleteChecks before and after withdrawal. Every selected object must be
+// healthy; no selected object passes, except in preDeployChecks, where at
+// least one must be selected. When both script and evaluateCEL are set, both
+// must hold; at least one of them is required, except in preDeployChecks (an
+// existence check).
 type ValidateHealth struct {
 	// Name identifies the check in messages.
 	// +kubebuilder:validation:MinLength=1

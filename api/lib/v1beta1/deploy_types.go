@@ -198,7 +198,98 @@ type HelmChart struct {
 	// Options tune the Helm install, upgrade and uninstall operations.
 	// +optional
 	Options *HelmOptions `json:"options,omitempty"`
+
+	// RegistryCredentialsConfig says how to reach a private chart repository or
+	// OCI registry: credentials and a CA certificate from Secrets of the
+	// management cluster, TLS verification and plain HTTP.
+	// +optional
+	RegistryCredentialsConfig *RegistryCredentialsConfig `json:"registryCredentialsConfig,omitempty"`
+
+	// SignatureVerification verifies a Cosign signature of an OCI chart before
+	// installing it. Not supported by this version of Tugboat (rejected): use
+	// provenanceVerification with a chart signed by helm package --sign.
+	// +kubebuilder:validation:XValidation:rule="false",message="signatureVerification (Cosign) is not supported by this version of Tugboat: sign the chart with Helm provenance (.prov) and use provenanceVerification"
+	// +optional
+	SignatureVerification *SignatureVerification `json:"signatureVerification,omitempty"`
+
+	// ProvenanceVerification verifies the chart archive before anything is
+	// installed: the repository must serve <archive>.prov next to the archive,
+	// its OpenPGP signature must be made by a key of the keyring, and the
+	// archive's SHA-256 must be the one the signed provenance names. An unsigned,
+	// tampered or foreign-signed chart fails the Helm feature with the reason and
+	// the release is left as it was. Applies to http(s) repositories and to OCI
+	// registries that hold the provenance layer.
+	// +optional
+	ProvenanceVerification *ProvenanceVerification `json:"provenanceVerification,omitempty"`
 }
+
+// RegistryCredentialsConfig is how to reach a private chart repository or registry.
+type RegistryCredentialsConfig struct {
+	// CredentialsSecretRef names a Secret of the management cluster holding the
+	// credentials: either the keys username and password (HTTP basic auth), or a
+	// Docker config JSON (the key given by Key; else .dockerconfigjson or
+	// config.json, or the Secret's only key) whose auths entry for the
+	// repository's host is used. An empty namespace means the cluster's namespace.
+	// +optional
+	CredentialsSecretRef *corev1.SecretReference `json:"credentials,omitempty"`
+
+	// Key is the key of the credentials Secret holding a Docker config JSON.
+	// +optional
+	Key string `json:"key,omitempty"`
+
+	// CASecretRef names a Secret of the management cluster whose key ca.crt is a
+	// PEM bundle of certificate authorities trusted (in addition to the system's)
+	// for the repository's TLS certificate. An empty namespace means the
+	// cluster's namespace.
+	// +optional
+	CASecretRef *corev1.SecretReference `json:"ca,omitempty"`
+
+	// InsecureSkipTLSVerify accepts any TLS certificate from the repository.
+	// +optional
+	InsecureSkipTLSVerify bool `json:"insecureSkipTLSVerify,omitempty"`
+
+	// PlainHTTP talks to an OCI registry over plain HTTP instead of HTTPS.
+	// +optional
+	PlainHTTP bool `json:"plainHTTP,omitempty"`
+}
+
+// SignatureProvider is how a Cosign signature is checked.
+// +kubebuilder:validation:Enum=Keyless;PublicKey
+type SignatureProvider string
+
+// SignatureVerification is Cosign verification of an OCI chart (rejected by this
+// version of Tugboat; kept so that Sveltos manifests get a clear message).
+type SignatureVerification struct {
+	// Provider is Keyless (Fulcio certificate and Rekor) or PublicKey.
+	Provider SignatureProvider `json:"provider"`
+
+	// SecretRef names the Secret holding cosign.pub (PublicKey provider).
+	// +optional
+	SecretRef *corev1.SecretReference `json:"secretRef,omitempty"`
+
+	// MatchOIDCIdentity are the accepted signer identities (Keyless provider).
+	// +optional
+	MatchOIDCIdentity []OIDCIdentityMatch `json:"matchOIDCIdentity,omitempty"`
+}
+
+// OIDCIdentityMatch is a signer identity: regular expressions over the issuer and subject.
+type OIDCIdentityMatch struct {
+	// Issuer is a regular expression over the OIDC issuer.
+	Issuer string `json:"issuer"`
+	// Subject is a regular expression over the certificate's subject.
+	Subject string `json:"subject"`
+}
+
+// ProvenanceVerification is the OpenPGP keyring a chart's provenance file must be signed with.
+type ProvenanceVerification struct {
+	// KeyringSecretRef names a Secret of the management cluster whose key
+	// keyring.gpg is an OpenPGP public keyring (binary, as gpg --export writes
+	// it, or ASCII-armored). An empty namespace means the cluster's namespace.
+	KeyringSecretRef corev1.SecretReference `json:"keyringSecretRef"`
+}
+
+// ProvenanceKeyringKey is the key of the keyring Secret holding the keyring.
+const ProvenanceKeyringKey = "keyring.gpg"
 
 // HelmOptions are the knobs of Helm's install, upgrade and uninstall actions.
 type HelmOptions struct {
@@ -230,7 +321,10 @@ type HelmOptions struct {
 	// +optional
 	DisableOpenAPIValidation bool `json:"disableOpenAPIValidation,omitempty"`
 
-	// DependencyUpdate updates the chart's dependencies before installing.
+	// DependencyUpdate would download the chart's missing dependencies before
+	// installing. Not supported by this version of Tugboat (rejected when true):
+	// publish charts with their dependencies packaged in charts/.
+	// +kubebuilder:validation:XValidation:rule="!self",message="dependencyUpdate is not supported by this version of Tugboat: package the chart with its dependencies (helm dependency build) and leave it unset or false"
 	// +optional
 	DependencyUpdate bool `json:"dependencyUpdate,omitempty"`
 
@@ -238,7 +332,10 @@ type HelmOptions struct {
 	// +optional
 	Labels map[string]string `json:"labels,omitempty"`
 
-	// EnableClientCache lets Helm cache discovery information between operations.
+	// EnableClientCache would keep Helm's Kubernetes clients between operations.
+	// Not supported by this version of Tugboat (rejected when true): each
+	// operation builds its clients, with discovery cached for that operation.
+	// +kubebuilder:validation:XValidation:rule="!self",message="enableClientCache is not supported by this version of Tugboat: leave it unset or false"
 	// +optional
 	EnableClientCache bool `json:"enableClientCache,omitempty"`
 
@@ -257,6 +354,34 @@ type HelmOptions struct {
 	// UninstallOptions apply when the release is removed.
 	// +optional
 	UninstallOptions HelmUninstallOptions `json:"uninstallOptions,omitempty"`
+
+	// SkipSchemaValidation installs and upgrades without validating the values
+	// against the chart's values.schema.json.
+	// +optional
+	SkipSchemaValidation bool `json:"skipSchemaValidation,omitempty"`
+
+	// PassCredentialsAll sends the repository credentials (registryCredentialsConfig)
+	// with every download, also when the index points the archive or its
+	// provenance file at another host. Without it they go to the repository's
+	// host only.
+	// +optional
+	PassCredentialsAll bool `json:"passCredentialsAll,omitempty"`
+
+	// RunTests runs the chart's test hooks (helm.sh/hook: test) after every
+	// install or upgrade, as helm test does. A failing test Pod fails the Helm
+	// feature naming the test; the release stays installed. Tests do not run in
+	// DryRun mode. The outcome of each test is in the release summary of the
+	// ClusterSummary status.
+	// +optional
+	RunTests bool `json:"runTests,omitempty"`
+
+	// PostRenderStrategy says how the profile's patches (Helm's post-renderer)
+	// see the chart's hooks: combined (default: hooks and templates patched
+	// together), separate (hooks patched apart from the templates) or nohooks
+	// (hooks are not patched).
+	// +kubebuilder:validation:Enum=combined;separate;nohooks
+	// +optional
+	PostRenderStrategy string `json:"postRenderStrategy,omitempty"`
 }
 
 // HelmInstallOptions tune a first install.
@@ -271,6 +396,37 @@ type HelmInstallOptions struct {
 	// +kubebuilder:default=true
 	// +optional
 	Replace *bool `json:"replace,omitempty"`
+
+	// DisableHooks skips the chart's hooks on the first install (options.disableHooks
+	// skips them on every operation).
+	// +optional
+	DisableHooks bool `json:"disableHooks,omitempty"`
+
+	// TakeOwnership lets the install adopt objects that already exist in the
+	// cluster without belonging to a Helm release, instead of failing.
+	// +optional
+	TakeOwnership bool `json:"takeOwnership,omitempty"`
+
+	// RecoverAfterConsecutiveFailures is the number of consecutive failures of a
+	// release that was never deployed after which its release records are
+	// removed (uninstall) before the install is tried again, so that a stale
+	// failed or pending record stops blocking it. A release with a deployed
+	// revision is never removed this way. 0 turns recovery off. Unset means 5.
+	// +kubebuilder:default=5
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	RecoverAfterConsecutiveFailures *int32 `json:"recoverAfterConsecutiveFailures,omitempty"`
+}
+
+// DefaultRecoverAfterConsecutiveFailures is RecoverAfterConsecutiveFailures when unset.
+const DefaultRecoverAfterConsecutiveFailures = 5
+
+// RecoverAfterConsecutiveFailuresOrDefault is RecoverAfterConsecutiveFailures, 5 when unset.
+func (o *HelmInstallOptions) RecoverAfterConsecutiveFailuresOrDefault() int {
+	if o == nil || o.RecoverAfterConsecutiveFailures == nil {
+		return DefaultRecoverAfterConsecutiveFailures
+	}
+	return int(*o.RecoverAfterConsecutiveFailures)
 }
 
 // CreateNamespaceOrDefault is CreateNamespace, true when unset.
@@ -315,9 +471,26 @@ type HelmUpgradeOptions struct {
 	// +optional
 	SubNotes bool `json:"subNotes,omitempty"`
 
-	// Recreate restarts pods of the release's workloads where applicable.
+	// Recreate would restart the pods of the release's workloads. Helm 4, which
+	// Tugboat uses, has no such operation: rejected when true.
+	// +kubebuilder:validation:XValidation:rule="!self",message="recreate is not supported by this version of Tugboat (Helm 4 removed it): roll the workloads with a changed pod template annotation instead, and leave it unset or false"
 	// +optional
 	Recreate bool `json:"recreate,omitempty"`
+
+	// DisableHooks skips the chart's hooks on upgrades (options.disableHooks
+	// skips them on every operation).
+	// +optional
+	DisableHooks bool `json:"disableHooks,omitempty"`
+
+	// TakeOwnership lets the upgrade adopt objects that already exist in the
+	// cluster without belonging to this release, instead of failing.
+	// +optional
+	TakeOwnership bool `json:"takeOwnership,omitempty"`
+
+	// UpgradeCRDs applies the CRDs of the chart's crds/ folder before an upgrade
+	// (Helm installs them on the first install only and never changes them).
+	// +optional
+	UpgradeCRDs bool `json:"upgradeCRDs,omitempty"`
 }
 
 // DefaultHelmMaxHistory is the number of release revisions kept when MaxHistory is unset.
@@ -336,6 +509,11 @@ type HelmUninstallOptions struct {
 	// KeepHistory keeps the release record after uninstalling.
 	// +optional
 	KeepHistory bool `json:"keepHistory,omitempty"`
+
+	// DisableHooks skips the chart's hooks when uninstalling (options.disableHooks
+	// skips them on every operation).
+	// +optional
+	DisableHooks bool `json:"disableHooks,omitempty"`
 
 	// DeletionPropagation is how dependents of deleted resources are removed.
 	// +kubebuilder:validation:Enum=background;orphan;foreground

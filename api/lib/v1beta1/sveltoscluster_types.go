@@ -1,6 +1,7 @@
 package v1beta1
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -32,44 +33,188 @@ const (
 	ConnectionDown    ConnectionStatus = "Down"
 )
 
-// TokenRequestRenewalOption configures renewal of the token in the kubeconfig
-// (rejected: see SveltosClusterSpec).
+// DefaultRenewedKubeconfigKey is the key of the kubeconfig Secret where a
+// renewed kubeconfig is written when tokenRequestRenewalOption.kubeconfigKeyName
+// is not set (spec.kubeconfigKeyName is then pointed at it).
+const DefaultRenewedKubeconfigKey = "re-kubeconfig"
+
+// TokenRequestRenewalOption has the cluster controller renew the
+// ServiceAccount token in the cluster's kubeconfig: every
+// renewTokenRequestInterval it asks the managed cluster for a new token of the
+// ServiceAccount (a TokenRequest, made with the kubeconfig's own credentials,
+// which must be allowed to create serviceaccounts/token for it) and writes the
+// kubeconfig, with its user's credentials replaced by the new token, back into
+// the kubeconfig Secret. status.lastReconciledTokenRequestAt records the last
+// renewal. A renewal that fails is reported in status.failureMessage and a
+// Warning Event, retried, and leaves the Secret as it was.
 type TokenRequestRenewalOption struct {
 	// RenewTokenRequestInterval is how often the token is renewed.
 	RenewTokenRequestInterval metav1.Duration `json:"renewTokenRequestInterval"`
 
-	// TokenDuration is the lifetime of a requested token.
+	// TokenDuration is how long a requested token is valid. Defaults to
+	// renewTokenRequestInterval; make it longer so that the token outlives a
+	// missed renewal. The managed cluster's API server issues tokens of at
+	// least 10 minutes: a shorter duration is raised to 10 minutes.
 	// +optional
 	TokenDuration metav1.Duration `json:"tokenDuration,omitempty"`
 
-	// SANamespace and SAName name the ServiceAccount whose token is requested.
+	// SANamespace is the namespace of the ServiceAccount whose token is
+	// requested. When saNamespace or saName is empty, the ServiceAccount is the
+	// identity the current kubeconfig authenticates as (asked of the managed
+	// cluster with a SelfSubjectReview); a kubeconfig that is not a
+	// ServiceAccount's then fails the renewal.
 	// +optional
 	SANamespace string `json:"saNamespace,omitempty"`
+
+	// SAName is the name of that ServiceAccount (see saNamespace).
 	// +optional
 	SAName string `json:"saName,omitempty"`
+
+	// KubeconfigKeyName is the key of the kubeconfig Secret the renewed
+	// kubeconfig is written to. When not set, it is "re-kubeconfig" and the
+	// controller sets spec.kubeconfigKeyName to it, so that the cluster is
+	// reached with the renewed kubeconfig while the original key stays as it
+	// was written (set both to the same key to keep a GitOps-managed
+	// SveltosCluster free of drift).
+	// +optional
+	KubeconfigKeyName *string `json:"kubeconfigKeyName,omitempty"`
 }
 
-// ActiveWindow restricts when changes are pushed to a cluster (rejected: see
-// SveltosClusterSpec).
+// ActiveWindow opens and closes the cluster to changes on a schedule: from
+// each time of From to the next time of To the cluster is in its window and
+// receives changes; the rest of the time it is treated as paused (nothing is
+// deployed to or withdrawn from it, its ClusterSummaries wait), exactly as with
+// spec.paused. Both are cron expressions (five fields, or a descriptor such as
+// @daily), in UTC unless they start with CRON_TZ=<zone>.
+// status.nextUnpause and status.nextPause say when the window next opens and
+// closes. An expression that does not parse is reported in status.failureMessage
+// and a Warning Event, and the cluster is treated as paused until it is fixed.
 type ActiveWindow struct {
-	// From is a cron expression for the start of the window.
+	// From is when the window opens (cron).
+	// +kubebuilder:validation:MinLength=1
 	From string `json:"from"`
-	// To is a cron expression for the end of the window.
+	// To is when the window closes (cron).
+	// +kubebuilder:validation:MinLength=1
 	To string `json:"to"`
 }
 
-// ClusterCheck is a readiness or liveness check over resources of the cluster
-// (rejected: see SveltosClusterSpec).
+// ClusterCheck is a check over resources of the managed cluster: the resources
+// its resourceSelectors select are listed from the cluster and handed to the
+// Lua function evaluate() of Condition as the global array resources.
+// evaluate() returns a table with pass (bool; result is accepted too) and an
+// optional message. A check that does not compile or fails at run time counts
+// as failing, with its error in status.failureMessage.
 type ClusterCheck struct {
-	// Name identifies the check.
+	// Name identifies the check in messages.
 	Name string `json:"name"`
-	// ResourceSelectors select the resources the check is evaluated on.
+	// ResourceSelectors select the resources handed to the check (group,
+	// version, kind, namespace, name, labelFilters, selector, evaluate and
+	// evaluateCEL, as an EventSource's).
 	ResourceSelectors []ResourceSelector `json:"resourceSelectors"`
-	// Condition is a Lua script evaluated over the selected resources.
+	// Condition is a Lua script defining evaluate(); it reads the selected
+	// resources as the global resources and returns {pass=bool, message=string}.
 	Condition string `json:"condition"`
 }
 
+// WorkloadIdentityProvider names the cloud whose workload identity reaches the cluster.
+// +kubebuilder:validation:Enum=AWS;GCP;Azure
+type WorkloadIdentityProvider string
+
+// Workload identity providers.
+const (
+	WorkloadIdentityProviderAWS   WorkloadIdentityProvider = "AWS"
+	WorkloadIdentityProviderGCP   WorkloadIdentityProvider = "GCP"
+	WorkloadIdentityProviderAzure WorkloadIdentityProvider = "Azure"
+)
+
+// AWSWorkloadIdentityConfig is how to obtain an EKS token.
+type AWSWorkloadIdentityConfig struct {
+	// ClusterName is the EKS cluster's name (passed as --cluster-name).
+	// +kubebuilder:validation:MinLength=1
+	ClusterName string `json:"clusterName"`
+	// RoleARN is the IAM role to assume first (passed as --role-arn); empty
+	// uses the manager's own credentials.
+	// +optional
+	RoleARN string `json:"roleARN,omitempty"`
+	// Region is the cluster's AWS region (passed as --region); empty uses the
+	// plugin's default (AWS_REGION).
+	// +optional
+	Region string `json:"region,omitempty"`
+}
+
+// GCPWorkloadIdentityConfig names the GKE cluster. The token comes from the
+// manager's Application Default Credentials; these fields are passed to the
+// plugin as environment (CLOUDSDK_CORE_PROJECT, GKE_CLUSTER_NAME, GKE_LOCATION).
+type GCPWorkloadIdentityConfig struct {
+	// ProjectID is the GCP project of the cluster.
+	// +kubebuilder:validation:MinLength=1
+	ProjectID string `json:"projectID"`
+	// ClusterName is the GKE cluster's name.
+	// +kubebuilder:validation:MinLength=1
+	ClusterName string `json:"clusterName"`
+	// Location is the cluster's region or zone.
+	// +kubebuilder:validation:MinLength=1
+	Location string `json:"location"`
+}
+
+// AzureWorkloadIdentityConfig is how to obtain an AKS token with Azure
+// workload identity.
+type AzureWorkloadIdentityConfig struct {
+	// TenantID is the Microsoft Entra tenant (passed as --tenant-id).
+	// +kubebuilder:validation:MinLength=1
+	TenantID string `json:"tenantID"`
+	// ClientID is the managed identity or application federated with the
+	// manager's ServiceAccount (passed as --client-id).
+	// +kubebuilder:validation:MinLength=1
+	ClientID string `json:"clientID"`
+	// SubscriptionID, ResourceGroup and ClusterName name the AKS cluster; they
+	// are recorded only (the token does not depend on them) and passed to the
+	// plugin as environment (AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP,
+	// AKS_CLUSTER_NAME).
+	// +optional
+	SubscriptionID string `json:"subscriptionID,omitempty"`
+	// +optional
+	ResourceGroup string `json:"resourceGroup,omitempty"`
+	// +optional
+	ClusterName string `json:"clusterName,omitempty"`
+}
+
+// WorkloadIdentityConfig reaches the cluster with short-lived tokens from the
+// cloud's workload identity instead of a kubeconfig Secret: the manager
+// connects to Endpoint and obtains each token by running the provider's
+// standard Kubernetes credential plugin as a client-go exec plugin (AWS:
+// "aws eks get-token", GCP: "gke-gcloud-auth-plugin", Azure: "kubelogin
+// get-token --login workloadidentity"), exactly as a kubeconfig's exec user
+// would; the plugin must be installed in the manager's image (the manager's
+// --workload-identity-*-command flags name other commands). A plugin that
+// fails makes the probe fail with its message.
+// +kubebuilder:validation:XValidation:rule="(self.provider == 'AWS') == has(self.aws)",message="aws must be set if and only if provider is AWS"
+// +kubebuilder:validation:XValidation:rule="(self.provider == 'GCP') == has(self.gcp)",message="gcp must be set if and only if provider is GCP"
+// +kubebuilder:validation:XValidation:rule="(self.provider == 'Azure') == has(self.azure)",message="azure must be set if and only if provider is Azure"
+type WorkloadIdentityConfig struct {
+	// Provider is the cloud.
+	Provider WorkloadIdentityProvider `json:"provider"`
+	// Endpoint is the managed cluster's API server URL.
+	// +kubebuilder:validation:MinLength=1
+	Endpoint string `json:"endpoint"`
+	// CASecretRef names a Secret, in the cluster's namespace, whose key ca.crt
+	// holds the API server's CA certificate; without it the system's
+	// certificate pool is used.
+	// +optional
+	CASecretRef *corev1.LocalObjectReference `json:"caSecretRef,omitempty"`
+	// AWS configures an EKS cluster (provider AWS).
+	// +optional
+	AWS *AWSWorkloadIdentityConfig `json:"aws,omitempty"`
+	// GCP configures a GKE cluster (provider GCP).
+	// +optional
+	GCP *GCPWorkloadIdentityConfig `json:"gcp,omitempty"`
+	// Azure configures an AKS cluster (provider Azure).
+	// +optional
+	Azure *AzureWorkloadIdentityConfig `json:"azure,omitempty"`
+}
+
 // SveltosClusterSpec defines how to reach a managed cluster.
+// +kubebuilder:validation:XValidation:rule="!has(self.workloadIdentity) || !has(self.kubeconfigName)",message="workloadIdentity, kubeconfigName: conflict"
 type SveltosClusterSpec struct {
 	// KubeconfigName is the Secret, in the cluster's namespace, holding the kubeconfig.
 	// Defaults to <cluster name>-sveltos-kubeconfig.
@@ -77,7 +222,7 @@ type SveltosClusterSpec struct {
 	KubeconfigName string `json:"kubeconfigName,omitempty"`
 
 	// KubeconfigKeyName is the key of the kubeconfig in that Secret. Defaults to
-	// "kubeconfig", else the Secret's only key.
+	// "kubeconfig", else the Secret's only key (with several, the first in name order).
 	// +optional
 	KubeconfigKeyName string `json:"kubeconfigKeyName,omitempty"`
 
@@ -96,27 +241,27 @@ type SveltosClusterSpec struct {
 	// +optional
 	ConsecutiveFailureThreshold int `json:"consecutiveFailureThreshold,omitempty"`
 
-	// TokenRequestRenewalOption would renew the token in the kubeconfig. Not
-	// supported by this version of Tugboat: a SveltosCluster setting it is rejected.
+	// TokenRequestRenewalOption renews the ServiceAccount token of the
+	// kubeconfig before it expires (see TokenRequestRenewalOption).
 	// +kubebuilder:validation:XValidation:rule="false",message="tokenRequestRenewalOption is not supported by this version of Tugboat: renew the kubeconfig Secret yourself"
 	// +optional
 	TokenRequestRenewalOption *TokenRequestRenewalOption `json:"tokenRequestRenewalOption,omitempty"`
 
-	// ActiveWindow would restrict when changes are pushed. Not supported by this
-	// version of Tugboat: a SveltosCluster setting it is rejected (spec.paused
-	// stops changes).
+	// ActiveWindow pauses and unpauses the cluster on a schedule (see ActiveWindow).
 	// +kubebuilder:validation:XValidation:rule="false",message="activeWindow is not supported by this version of Tugboat: use spec.paused"
 	// +optional
 	ActiveWindow *ActiveWindow `json:"activeWindow,omitempty"`
 
-	// ReadinessChecks would have to pass before the cluster is ready. Not supported
-	// by this version of Tugboat: a SveltosCluster setting it is rejected.
+	// ReadinessChecks must all pass, after a successful probe, before the
+	// cluster becomes ready (status.ready); until then status.failureMessage
+	// names the failing check. Once ready they are not evaluated again.
 	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="readinessChecks is not supported by this version of Tugboat"
 	// +optional
 	ReadinessChecks []ClusterCheck `json:"readinessChecks,omitempty"`
 
-	// LivenessChecks would have to keep passing for the cluster to stay healthy.
-	// Not supported by this version of Tugboat: a SveltosCluster setting it is rejected.
+	// LivenessChecks are evaluated at every probe of a ready cluster: while
+	// any fails, status.connectionStatus is Down (sets fail over, the message
+	// names the check); when all pass again it is Healthy.
 	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="livenessChecks is not supported by this version of Tugboat"
 	// +optional
 	LivenessChecks []ClusterCheck `json:"livenessChecks,omitempty"`
@@ -127,6 +272,13 @@ type SveltosClusterSpec struct {
 	// +kubebuilder:validation:XValidation:rule="!self",message="pullMode is not supported by this version of Tugboat: Tugboat reaches clusters agentless, through their kubeconfig"
 	// +optional
 	PullMode bool `json:"pullMode,omitempty"`
+
+	// WorkloadIdentity reaches the cluster with tokens from the cloud's
+	// workload identity instead of a kubeconfig Secret (see
+	// WorkloadIdentityConfig). Mutually exclusive with kubeconfigName.
+	// +kubebuilder:validation:XValidation:rule="false",message="workloadIdentity is not supported by this version of Tugboat: use a kubeconfig Secret (an exec user works)"
+	// +optional
+	WorkloadIdentity *WorkloadIdentityConfig `json:"workloadIdentity,omitempty"`
 }
 
 // SveltosClusterStatus is what the cluster controller last observed.
@@ -151,9 +303,27 @@ type SveltosClusterStatus struct {
 	// +optional
 	ConnectionFailures int `json:"connectionFailures,omitempty"`
 
-	// LastReconciledTokenRequestAt is when the token was last renewed.
+	// LastReconciledTokenRequestAt is when the token was last renewed (RFC 3339).
 	// +optional
 	LastReconciledTokenRequestAt string `json:"lastReconciledTokenRequestAt,omitempty"`
+
+	// AgentLastReportTime is never set by Tugboat: it is the heartbeat of the
+	// agent of a cluster in pull mode, which Tugboat does not support.
+	// +optional
+	AgentLastReportTime *metav1.Time `json:"agentLastReportTime,omitempty"`
+
+	// NextUnpause is when the active window next opens (spec.activeWindow.from).
+	// +optional
+	NextUnpause *metav1.Time `json:"nextUnpause,omitempty"`
+
+	// NextPause is when the active window next closes (spec.activeWindow.to).
+	// +optional
+	NextPause *metav1.Time `json:"nextPause,omitempty"`
+
+	// ActiveWindowHash is the hash of the spec.activeWindow that nextPause and
+	// nextUnpause were computed from.
+	// +optional
+	ActiveWindowHash []byte `json:"activeWindowHash,omitempty"`
 }
 
 // SveltosCluster is a cluster managed by Tugboat, reached through a kubeconfig Secret.
@@ -166,6 +336,7 @@ type SveltosClusterStatus struct {
 // +kubebuilder:printcolumn:name="Age",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:printcolumn:name="Connection",type="string",JSONPath=".status.connectionStatus",priority=1
 // +kubebuilder:printcolumn:name="Message",type="string",JSONPath=".status.failureMessage",priority=1
+// +kubebuilder:printcolumn:name="Shard",type="string",JSONPath=".metadata.annotations['sharding\\.projectsveltos\\.io/key']",description="Cluster shard",priority=1
 type SveltosCluster struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
@@ -193,4 +364,19 @@ func (c *SveltosCluster) KubeconfigSecretName() string {
 		return c.Spec.KubeconfigName
 	}
 	return c.Name + KubeconfigSecretSuffix
+}
+
+// OutsideActiveWindow reports whether the cluster is outside the active window
+// of spec.activeWindow as the cluster controller last recorded it: the window
+// next opens before it next closes (status.nextUnpause before status.nextPause),
+// or no opening is recorded although a window is set. A cluster without
+// spec.activeWindow is never outside.
+func (c *SveltosCluster) OutsideActiveWindow() bool {
+	if c.Spec.ActiveWindow == nil {
+		return false
+	}
+	if c.Status.NextUnpause == nil || c.Status.NextPause == nil {
+		return len(c.Status.ActiveWindowHash) > 0 // computed, but the window never opens or closes
+	}
+	return !c.Status.NextPause.Before(c.Status.NextUnpause)
 }

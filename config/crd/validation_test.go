@@ -179,14 +179,30 @@ metadata: {name: both-source}
 spec:
   resourceSelectors: [{group: "", version: v1, kind: Secret}]
   messagingMatchCriteria: [{subject: user-login}]`, `resourceSelectors and messagingMatchCriteria cannot be combined`},
-		{"unsupported EventSource aggregatedSelection", `
+		{"EventSource aggregatedSelection over CloudEvents", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: EventSource
-metadata: {name: aggregated-source}
+metadata: {name: aggregated-cloudevents}
 spec:
-  resourceSelectors: [{group: "", version: v1, kind: Secret}]
+  messagingMatchCriteria: [{cloudEventType: created}]
   aggregatedSelection: |
-    function evaluate() return {resources = resources} end`, `aggregatedSelection is not supported by this version of Tugboat`},
+    function evaluate() return {resources = resources} end`, `aggregatedSelection filters what resourceSelectors select`},
+		{"unsupported EventTrigger patchesFrom", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: EventTrigger
+metadata: {name: patches-from}
+spec:
+  sourceClusterSelector: {matchLabels: {env: fv}}
+  eventSourceName: user-login
+  patchesFrom: [{kind: ConfigMap, name: patches, namespace: default}]`, `patchesFrom is not supported by this version of Tugboat`},
+		{"unsupported EventTrigger reloader", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: EventTrigger
+metadata: {name: reloader}
+spec:
+  sourceClusterSelector: {matchLabels: {env: fv}}
+  eventSourceName: user-login
+  reloader: true`, `reloader is not supported by this version of Tugboat`},
 		{"EventTrigger cloudEventAction", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: EventTrigger

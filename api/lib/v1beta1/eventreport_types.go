@@ -37,6 +37,16 @@ type EventReportSpec struct {
 	// (only when the EventSource collects resources).
 	// +optional
 	Resources []byte `json:"resources,omitempty"`
+
+	// CloudEvents, in Sveltos, lists the CloudEvents an EventSource's
+	// messagingMatchCriteria matched, as reported by the agent in the cluster.
+	// Tugboat runs no agent and never writes it: the CloudEvents it receives
+	// are recorded per EventTrigger and source cluster (ConfigMaps labelled
+	// eventtrigger.lib.projectsveltos.io/cloudevents, see docs/cloudevents.md),
+	// and EventReports are written for resourceSelectors only. Kept so that
+	// Sveltos EventReports decode unchanged.
+	// +optional
+	CloudEvents [][]byte `json:"cloudEvents,omitempty"`
 }
 
 // EventReportStatus is the processing state of the report.

@@ -32,6 +32,7 @@ type MessagingMatchCriteria struct {
 //
 // +kubebuilder:validation:XValidation:rule="(has(self.resourceSelectors) && size(self.resourceSelectors) > 0) || (has(self.messagingMatchCriteria) && size(self.messagingMatchCriteria) > 0)",message="an EventSource needs resourceSelectors (Kubernetes resources) or messagingMatchCriteria (CloudEvents)"
 // +kubebuilder:validation:XValidation:rule="!(has(self.resourceSelectors) && size(self.resourceSelectors) > 0 && has(self.messagingMatchCriteria) && size(self.messagingMatchCriteria) > 0)",message="resourceSelectors and messagingMatchCriteria cannot be combined: use one EventSource (and EventTrigger) for resources and another for CloudEvents"
+// +kubebuilder:validation:XValidation:rule="!has(self.aggregatedSelection) || size(self.aggregatedSelection) == 0 || (has(self.resourceSelectors) && size(self.resourceSelectors) > 0)",message="aggregatedSelection filters what resourceSelectors select: it needs resourceSelectors and does not apply to messagingMatchCriteria"
 type EventSourceSpec struct {
 	// ResourceSelectors select the resources to watch. A resource is part of the
 	// event when any selector matches it.
@@ -43,11 +44,17 @@ type EventSourceSpec struct {
 	// +optional
 	MessagingMatchCriteria []MessagingMatchCriteria `json:"messagingMatchCriteria,omitempty"`
 
-	// AggregatedSelection is, in Sveltos, a Lua program that receives every
-	// selected resource and returns the subset that counts. Tugboat does not run
-	// it yet: the API server refuses an EventSource that sets it, rather than
-	// silently ignoring it.
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="aggregatedSelection is not supported by this version of Tugboat: select with resourceSelectors (labelFilters, evaluate, evaluateCEL) instead"
+	// AggregatedSelection is a Lua program that sees every resource the
+	// resourceSelectors select in a cluster at once and returns the subset that
+	// makes up the event. It defines function evaluate(), which reads the global
+	// resources (an array of the selected objects, each as a table) and returns a
+	// table whose field resources is the array of objects that count (objects it
+	// returns are matched back to the selected ones by apiVersion, kind,
+	// namespace and name; others are ignored) and whose optional field message
+	// is logged. A missing or empty resources field means no resource counts.
+	// A script that does not compile, or fails when it runs, leaves the
+	// EventSource not Ready (condition SelectorsValid or an Event naming it) and
+	// the triggers' last generated objects in place.
 	// +optional
 	AggregatedSelection string `json:"aggregatedSelection,omitempty"`
 

@@ -3,6 +3,7 @@ package v1beta1
 import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // GeneratorReference asks an EventTrigger to render a ConfigMap or Secret with the
@@ -19,6 +20,13 @@ type GeneratorReference struct {
 	// NameFormat is a template for the name of the generated object.
 	// +kubebuilder:validation:MinLength=1
 	NameFormat string `json:"nameFormat"`
+
+	// Optional, when true, skips this generator while the source object does not
+	// exist (nothing is generated from it and the trigger stays Ready); when
+	// false, a missing source object fails the trigger in that cluster with a
+	// message naming it, and what it generated before is kept.
+	// +optional
+	Optional bool `json:"optional,omitempty"`
 }
 
 // EventTriggerSpec says what to deploy, and where, when an EventSource matches
@@ -30,6 +38,13 @@ type GeneratorReference struct {
 type EventTriggerSpec struct {
 	// SourceClusterSelector selects the clusters in which the EventSource is evaluated.
 	SourceClusterSelector Selector `json:"sourceClusterSelector"`
+
+	// ClusterSetRefs names ClusterSets whose selected clusters
+	// (status.selectedClusterRefs) are source clusters too, in addition to those
+	// matching sourceClusterSelector. A ClusterSet that does not exist adds no
+	// cluster.
+	// +optional
+	ClusterSetRefs []string `json:"clusterSetRefs,omitempty"`
 
 	// EventSourceName is the EventSource to evaluate. It is a template over .Cluster.
 	// +kubebuilder:validation:MinLength=1
@@ -81,6 +96,27 @@ type EventTriggerSpec struct {
 	// +optional
 	StopMatchingBehavior StopMatchingBehavior `json:"stopMatchingBehavior,omitempty"`
 
+	// MaxUpdate of the generated ClusterProfiles: how many of their clusters (a
+	// number or a percentage) are updated at once when their spec changes.
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:Pattern="^((100|[0-9]{1,2})%|[0-9]+)$"
+	// +optional
+	MaxUpdate *intstr.IntOrString `json:"maxUpdate,omitempty"`
+
+	// MaxConsecutiveFailures of the generated ClusterProfiles: after this many
+	// failures in a row of a feature in a cluster, it is not retried until
+	// something changes.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	MaxConsecutiveFailures *int32 `json:"maxConsecutiveFailures,omitempty"`
+
+	// Reloader of the generated ClusterProfiles (restart workloads whose mounted
+	// ConfigMaps/Secrets changed). Not supported by this version of Tugboat's
+	// profiles yet: reloader: true is rejected.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="!self",message="reloader is not supported by this version of Tugboat: leave it unset or false"
+	Reloader bool `json:"reloader,omitempty"`
+
 	// ContinueOnConflict of the generated ClusterProfiles.
 	// +optional
 	ContinueOnConflict bool `json:"continueOnConflict,omitempty"`
@@ -98,7 +134,9 @@ type EventTriggerSpec struct {
 	TemplateResourceRefs []TemplateResourceRef `json:"templateResourceRefs,omitempty"`
 
 	// PolicyRefs of the generated ClusterProfiles. Referenced ConfigMaps/Secrets
-	// annotated projectsveltos.io/instantiate are rendered into new ones first.
+	// annotated projectsveltos.io/instantiate are rendered into new ones first
+	// (their data values are Go templates, or Lua programs when they also carry
+	// projectsveltos.io/lua).
 	// +optional
 	PolicyRefs []PolicyRef `json:"policyRefs,omitempty"`
 
@@ -118,6 +156,31 @@ type EventTriggerSpec struct {
 	// +optional
 	Patches []Patch `json:"patches,omitempty"`
 
+	// PatchesFrom of the generated ClusterProfiles (ConfigMaps/Secrets holding
+	// more patches). Not supported by this version of Tugboat's profiles yet: an
+	// EventTrigger setting it is rejected.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="patchesFrom is not supported by this version of Tugboat: put the patches in spec.patches"
+	PatchesFrom []ValueFrom `json:"patchesFrom,omitempty"`
+
+	// PreDeployChecks of the generated ClusterProfiles. Not supported by this
+	// version of Tugboat's profiles yet: an EventTrigger setting it is rejected.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="preDeployChecks is not supported by this version of Tugboat"
+	PreDeployChecks []ValidateHealth `json:"preDeployChecks,omitempty"`
+
+	// PreDeleteChecks of the generated ClusterProfiles. Not supported by this
+	// version of Tugboat's profiles yet: an EventTrigger setting it is rejected.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="preDeleteChecks is not supported by this version of Tugboat"
+	PreDeleteChecks []ValidateHealth `json:"preDeleteChecks,omitempty"`
+
+	// PostDeleteChecks of the generated ClusterProfiles. Not supported by this
+	// version of Tugboat's profiles yet: an EventTrigger setting it is rejected.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="postDeleteChecks is not supported by this version of Tugboat"
+	PostDeleteChecks []ValidateHealth `json:"postDeleteChecks,omitempty"`
+
 	// DriftExclusions of the generated ClusterProfiles.
 	// +optional
 	DriftExclusions []DriftExclusion `json:"driftExclusions,omitempty"`
@@ -130,11 +193,15 @@ type EventTriggerSpec struct {
 	// +optional
 	ExtraAnnotations map[string]string `json:"extraAnnotations,omitempty"`
 
-	// ConfigMapGenerator renders ConfigMaps with the event's context into new ones.
+	// ConfigMapGenerator renders ConfigMaps with the event's context into new
+	// ones (Go templates, or Lua when the source carries the annotation
+	// projectsveltos.io/lua), in Tugboat's namespace under their nameFormat.
 	// +optional
 	ConfigMapGenerator []GeneratorReference `json:"configMapGenerator,omitempty"`
 
-	// SecretGenerator renders Secrets with the event's context into new ones.
+	// SecretGenerator renders Secrets with the event's context into new ones
+	// (Go templates, or Lua when the source carries the annotation
+	// projectsveltos.io/lua), in Tugboat's namespace under their nameFormat.
 	// +optional
 	SecretGenerator []GeneratorReference `json:"secretGenerator,omitempty"`
 }

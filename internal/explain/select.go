@@ -3,6 +3,7 @@ package explain
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	capiv1beta1 "sigs.k8s.io/cluster-api/api/core/v1beta1"
 	capiv1beta2 "sigs.k8s.io/cluster-api/api/core/v1beta2"
@@ -223,6 +224,13 @@ func readinessStep(c *selection.Cluster) Step {
 }
 
 func clusterPausedStep(c *selection.Cluster) Step {
+	if sc, ok := c.Object.(*libv1beta1.SveltosCluster); ok && c.Paused && !sc.Spec.Paused {
+		detail := fmt.Sprintf("%s %s is outside its spec.activeWindow: nothing is deployed to or withdrawn from it", c.ID.Kind(), c.ID.Key())
+		if sc.Status.NextUnpause != nil {
+			detail += "; the window opens " + sc.Status.NextUnpause.UTC().Format(time.RFC3339)
+		}
+		return Step{Check: CheckClusterPaused, Verdict: Blocks, Title: "cluster outside its active window", Detail: detail}
+	}
 	if c.Paused {
 		return Step{Check: CheckClusterPaused, Verdict: Blocks, Title: "cluster paused",
 			Detail: fmt.Sprintf("%s %s has spec.paused: nothing is deployed to or withdrawn from it", c.ID.Kind(), c.ID.Key())}

@@ -15,9 +15,9 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	k8sselection "k8s.io/apimachinery/pkg/selection"
 
-	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 )
 
@@ -84,7 +84,8 @@ type Cluster struct {
 	Deleting bool
 	// Down: the connection is reported Down (SveltosCluster status.connectionStatus).
 	Down bool
-	// Paused: spec.paused — nothing is deployed to or withdrawn from the cluster.
+	// Paused: spec.paused, or a SveltosCluster outside its spec.activeWindow —
+	// nothing is deployed to or withdrawn from the cluster.
 	Paused bool
 	// Object is the SveltosCluster or Cluster API Cluster itself.
 	Object client.Object
@@ -109,7 +110,7 @@ func FromSveltos(sc *libv1beta1.SveltosCluster) Cluster {
 		Ready:    sc.Status.Ready,
 		Deleting: !sc.DeletionTimestamp.IsZero(),
 		Down:     sc.Status.ConnectionStatus == libv1beta1.ConnectionDown,
-		Paused:   sc.Spec.Paused,
+		Paused:   sc.Spec.Paused || sc.OutsideActiveWindow(),
 		Object:   sc,
 	}
 }

@@ -34,7 +34,11 @@ func newState() *lua.LState {
 }
 
 // CompileLua parses and compiles a script and checks that it defines evaluate().
-func CompileLua(script string) (*Lua, error) {
+func CompileLua(script string) (*Lua, error) { return compileLua(script, nil) }
+
+// compileLua is CompileLua with prepare (when set) run on every new Lua state
+// before the script is loaded (to register helper functions and modules).
+func compileLua(script string, prepare func(*lua.LState)) (*Lua, error) {
 	chunk, err := parse.Parse(strings.NewReader(script), "evaluate")
 	if err != nil {
 		return nil, fmt.Errorf("parsing Lua: %w", err)
@@ -44,7 +48,13 @@ func CompileLua(script string) (*Lua, error) {
 		return nil, fmt.Errorf("compiling Lua: %w", err)
 	}
 	p := &Lua{proto: proto}
-	p.pool.New = func() any { return newState() }
+	p.pool.New = func() any {
+		ls := newState()
+		if prepare != nil {
+			prepare(ls)
+		}
+		return ls
+	}
 	ls := p.pool.Get().(*lua.LState)
 	defer ls.Close()
 	if err := p.load(ls); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/version"
 	k8sversion "k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -51,6 +53,16 @@ type Reconciler struct {
 	// Concurrency is the number of clusters probed at once (default 10).
 	Concurrency int
 
+	// Check options
+	// CompileSelector compiles the resourceSelectors of readinessChecks and
+	// livenessChecks (the manager passes events.CompileSelector's); without it
+	// a check with selectors fails, saying so.
+	CompileSelector CompileResourceSelector
+
+	// Clock tells the time of active windows and token renewals (default: the
+	// real clock; tests step a fake one).
+	Clock clock.PassiveClock
+
 	// Metrics, when set, receives the connection state of every cluster probed.
 	Metrics *metrics.Metrics
 }
@@ -66,6 +78,9 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	}
 	if r.Concurrency == 0 {
 		r.Concurrency = 10
+	}
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
 	}
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &libv1beta1.SveltosCluster{}, kubeconfigSecretIndex,
 		func(o client.Object) []string {
@@ -105,7 +120,7 @@ func (r *Reconciler) clustersUsingSecret(ctx context.Context, o client.Object) [
 
 // +kubebuilder:rbac:groups=lib.projectsveltos.io,resources=sveltosclusters,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups=lib.projectsveltos.io,resources=sveltosclusters/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;update
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -136,6 +151,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		retErr = errors.Join(retErr, err)
 	}()
 
+	now := r.Clock.Now()
 	info, probeErr := r.Registry.Probe(ctx, libv1beta1.SveltosClusterID(req.Namespace, req.Name))
 	recordProbe(sc, info, probeErr)
 	next := r.ProbeInterval
@@ -143,10 +159,106 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		next = r.RetryInterval
 		logger.Info("cluster probe failed", "failures", sc.Status.ConnectionFailures, "error", probeErr.Error())
 	}
+	// Problems of the spec's own (a check that does not compile, a window that
+	// does not parse, a renewal that fails) join the failure message.
+	var problems []specProblem
+	if probeErr == nil {
+		if p := r.runChecks(ctx, sc, before.Status.Ready); p != nil {
+			problems = append(problems, *p)
+			next = r.RetryInterval
+		}
+		wait, err := r.renewToken(ctx, sc, now)
+		switch {
+		case err != nil:
+			problems = append(problems, specProblem{reason: "TokenRenewalFailed", message: err.Error()})
+			next = r.RetryInterval
+		case wait > 0:
+			next = min(next, wait)
+		}
+	}
+	wait, err := recordActiveWindow(sc, now)
+	switch {
+	case err != nil:
+		problems = append(problems, specProblem{reason: "ActiveWindowInvalid", message: err.Error()})
+	case wait > 0:
+		next = min(next, wait+100*time.Millisecond)
+	}
+	r.recordProblems(before, sc, problems)
 	if err := r.labelVersion(ctx, before, sc); err != nil {
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{RequeueAfter: next}, nil
+}
+
+// specProblem is something wrong with what the spec asks, with the reason of
+// the Warning Event reporting it.
+type specProblem struct {
+	reason, message string
+	// quiet problems are reported in the status only (a readiness check that
+	// does not pass yet is no error).
+	quiet bool
+}
+
+// recordProblems adds the problems to status.failureMessage and reports each
+// one that the status did not say already in a Warning Event.
+func (r *Reconciler) recordProblems(before, sc *libv1beta1.SveltosCluster, problems []specProblem) {
+	if len(problems) == 0 {
+		return
+	}
+	var msgs []string
+	if sc.Status.FailureMessage != nil {
+		msgs = append(msgs, *sc.Status.FailureMessage)
+	}
+	old := ""
+	if before.Status.FailureMessage != nil {
+		old = *before.Status.FailureMessage
+	}
+	for _, p := range problems {
+		if !slices.Contains(msgs, p.message) {
+			msgs = append(msgs, p.message)
+		}
+		if !p.quiet && !strings.Contains(old, p.message) && r.Recorder != nil {
+			r.Recorder.Eventf(sc, nil, corev1.EventTypeWarning, p.reason, "Reconcile", "%s", p.message)
+		}
+	}
+	msg := strings.Join(msgs, "; ")
+	sc.Status.FailureMessage = &msg
+}
+
+// runChecks evaluates, after a successful probe, the readiness checks of a
+// cluster that was not ready (it stays not ready until they all pass) and the
+// liveness checks of one that was (its connection is Down while one fails).
+// It returns what failed, nil when nothing did.
+func (r *Reconciler) runChecks(ctx context.Context, sc *libv1beta1.SveltosCluster, wasReady bool) *specProblem {
+	field, checks := "readinessChecks", sc.Spec.ReadinessChecks
+	if wasReady {
+		field, checks = "livenessChecks", sc.Spec.LivenessChecks
+	}
+	if len(checks) == 0 {
+		return nil
+	}
+	fail := func(p specProblem) *specProblem {
+		if wasReady {
+			sc.Status.ConnectionStatus = libv1beta1.ConnectionDown
+		} else {
+			sc.Status.Ready = false
+		}
+		return &p
+	}
+	conn, err := r.Registry.Get(ctx, libv1beta1.SveltosClusterID(sc.Namespace, sc.Name))
+	if err != nil {
+		return fail(specProblem{reason: "ClusterCheckFailed", message: fmt.Sprintf("spec.%s: %v", field, err), quiet: true})
+	}
+	failure, err := evaluateChecks(ctx, conn, r.CompileSelector, field, checks)
+	switch {
+	case err != nil:
+		return fail(specProblem{reason: "ClusterCheckFailed", message: err.Error(), quiet: true})
+	case failure == nil:
+		return nil
+	case failure.Bad:
+		return fail(specProblem{reason: "ClusterCheckInvalid", message: failure.Message})
+	}
+	return fail(specProblem{reason: "ClusterCheckFailed", message: failure.Message, quiet: true})
 }
 
 func (r *Reconciler) forget(key types.NamespacedName) {

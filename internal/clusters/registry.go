@@ -64,6 +64,9 @@ type Registry struct {
 	// probeTimeout bounds one /version call.
 	probeTimeout time.Duration
 
+	// workloadIdentity are the credential plugins of spec.workloadIdentity.
+	workloadIdentity WorkloadIdentityCommands
+
 	// watches is the one watch facility over the registry's connections.
 	watches *Watches
 
@@ -101,6 +104,9 @@ type RegistryOptions struct {
 	ManagementConfig  *rest.Config
 	// ProbeTimeout bounds one probe (default 10s).
 	ProbeTimeout time.Duration
+	// WorkloadIdentityCommands are the credential plugins run for clusters
+	// with spec.workloadIdentity (empty fields: DefaultWorkloadIdentityCommands).
+	WorkloadIdentityCommands WorkloadIdentityCommands
 	// Log receives the watch facility's messages (default: controller-runtime's logger).
 	Log logr.Logger
 }
@@ -119,6 +125,7 @@ func NewRegistry(opts RegistryOptions) *Registry {
 		managementRef:    libv1beta1.SveltosClusterID(opts.ManagementCluster.Namespace, opts.ManagementCluster.Name),
 		managementConfig: opts.ManagementConfig,
 		probeTimeout:     opts.ProbeTimeout,
+		workloadIdentity: opts.WorkloadIdentityCommands,
 		conns:            map[libv1beta1.ClusterID]*Connection{},
 		troubles:         make(chan event.GenericEvent, 256),
 		lastTrouble:      map[libv1beta1.ClusterID]time.Time{},
@@ -303,7 +310,7 @@ func (r *Registry) restConfig(ctx context.Context, cluster libv1beta1.ClusterID)
 	if r.IsManagement(cluster) {
 		return rest.CopyConfig(r.managementConfig), "management", nil
 	}
-	return restConfigFromSecret(ctx, r.mgmt, cluster)
+	return restConfigFromSecret(ctx, r.mgmt, cluster, r.workloadIdentity)
 }
 
 // kubeconfigData picks the kubeconfig out of its Secret: the named key, else

@@ -19,9 +19,10 @@ import (
 // RESTConfigFor builds the client configuration of a registered cluster from its
 // SveltosCluster and kubeconfig Secret in the management cluster, exactly as the
 // Registry does, for callers (such as the command line) that want a one-off
-// client rather than a shared Connection. Registration problems are ConfigErrors.
+// client rather than a shared Connection (workload identity runs the default
+// credential plugins). Registration problems are ConfigErrors.
 func RESTConfigFor(ctx context.Context, reader client.Reader, cluster libv1beta1.ClusterID) (*rest.Config, error) {
-	cfg, _, err := restConfigFromSecret(ctx, reader, cluster)
+	cfg, _, err := restConfigFromSecret(ctx, reader, cluster, DefaultWorkloadIdentityCommands())
 	return cfg, err
 }
 
@@ -29,8 +30,10 @@ func RESTConfigFor(ctx context.Context, reader client.Reader, cluster libv1beta1
 // configuration with a fingerprint of what it was built from. A SveltosCluster
 // names its Secret and key; a Cluster API Cluster's kubeconfig is in the Secret
 // <name>-kubeconfig, key "value" (the Cluster itself is not read: its Secret
-// is what Cluster API writes once the cluster can be reached).
-func restConfigFromSecret(ctx context.Context, reader client.Reader, cluster libv1beta1.ClusterID) (*rest.Config, string, error) {
+// is what Cluster API writes once the cluster can be reached). A
+// SveltosCluster with spec.workloadIdentity has no Secret: its configuration
+// runs the provider's credential plugin of commands.
+func restConfigFromSecret(ctx context.Context, reader client.Reader, cluster libv1beta1.ClusterID, commands WorkloadIdentityCommands) (*rest.Config, string, error) {
 	secretName, keyName := cluster.Name+libv1beta1.CAPIKubeconfigSuffix, libv1beta1.CAPIKubeconfigSecretKey
 	if !cluster.IsCAPI() {
 		sc := &libv1beta1.SveltosCluster{}
@@ -39,6 +42,9 @@ func restConfigFromSecret(ctx context.Context, reader client.Reader, cluster lib
 				return nil, "", configErrorf("SveltosCluster %s not found", cluster)
 			}
 			return nil, "", fmt.Errorf("reading SveltosCluster %s: %w", cluster, err)
+		}
+		if sc.Spec.WorkloadIdentity != nil {
+			return restConfigForWorkloadIdentity(ctx, reader, sc, commands)
 		}
 		secretName, keyName = sc.KubeconfigSecretName(), sc.Spec.KubeconfigKeyName
 	}

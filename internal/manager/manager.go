@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
@@ -70,6 +71,12 @@ type Options struct {
 	ShardKey string
 	// ProbeInterval is how often healthy clusters are probed again.
 	ProbeInterval time.Duration
+	// WorkloadIdentityCommands are the credential plugins run for
+	// SveltosClusters with spec.workloadIdentity (empty: the clouds' standard ones).
+	WorkloadIdentityCommands clusters.WorkloadIdentityCommands
+	// Clock tells the cluster controller the time of active windows and token
+	// renewals (nil: the real clock; tests step a fake one).
+	Clock clock.PassiveClock
 	// Concurrency is the number of objects each controller reconciles at once.
 	Concurrency int
 	// Namespace is Tugboat's own namespace, where EventTriggers put the
@@ -186,6 +193,8 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		Scheme:            scheme,
 		ManagementCluster: opts.ManagementCluster,
 		ManagementConfig:  cfg,
+
+		WorkloadIdentityCommands: opts.WorkloadIdentityCommands,
 	})
 	if err := (&clusters.Reconciler{
 		Client:        mgr.GetClient(),
@@ -195,6 +204,15 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		Shard:         clusters.Shard{Key: opts.ShardKey},
 		Concurrency:   opts.Concurrency,
 		Metrics:       tugMetrics,
+		Clock:         opts.Clock,
+		// Readiness and liveness checks select resources as EventSources do.
+		CompileSelector: func(rs libv1beta1.ResourceSelector) (clusters.ResourceMatcher, error) {
+			m, err := events.CompileSelector(rs)
+			if err != nil {
+				return nil, err
+			}
+			return m, nil
+		},
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("setting up the cluster controller: %w", err)
 	}

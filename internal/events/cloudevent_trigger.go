@@ -271,7 +271,7 @@ func (r *TriggerReconciler) generateCloudEvents(ctx context.Context, trigger *li
 		for _, ev := range evs {
 			o := base
 			o.cloudEvent = &[2]string{ev.Source(), ev.Subject()}
-			if err := g.event(ctx, o, templating.NewCloudEventContext(clusterMap, cloudEventMap(ev))); err != nil {
+			if err := g.event(ctx, o, cloudEventData(clusterMap, cloudEventMap(ev))); err != nil {
 				return nil, fmt.Errorf("%s: %w", describeEvent(ev), err)
 			}
 		}
@@ -284,7 +284,7 @@ func (r *TriggerReconciler) generateCloudEvents(ctx context.Context, trigger *li
 	for _, ev := range evs {
 		all = append(all, cloudEventMap(ev))
 	}
-	if err := g.event(ctx, base, templating.NewClusterCloudEventsContext(clusterMap, all)); err != nil {
+	if err := g.event(ctx, base, clusterCloudEventsData(clusterMap, all)); err != nil {
 		return nil, err
 	}
 	return got, nil

@@ -87,9 +87,11 @@ func shortHash(parts ...string) string {
 	return hex.EncodeToString(sum[:])[:16]
 }
 
-// renderer is an instantiate-stage template context (one event or all events of a cluster).
+// renderer is an instantiate-stage context (one event or all events of a
+// cluster): Go templates render with it, Lua programs read its globals.
 type renderer interface {
 	Render(name, text string) (string, error)
+	luaGlobals() map[string]any
 }
 
 // desired is everything one EventTrigger should have generated.
@@ -164,18 +166,24 @@ func (g *generator) event(ctx context.Context, o origin, r renderer) error {
 	p.Name = name
 	p.Labels = o.labels()
 	p.Spec = configv1beta1.Spec{
-		SyncMode:             spec.SyncMode,
-		StopMatchingBehavior: spec.StopMatchingBehavior,
-		Tier:                 spec.Tier,
-		ContinueOnConflict:   spec.ContinueOnConflict,
-		ContinueOnError:      spec.ContinueOnError,
-		DependsOn:            spec.DependsOn,
-		TemplateResourceRefs: spec.TemplateResourceRefs,
-		Patches:              spec.Patches,
-		DriftExclusions:      spec.DriftExclusions,
-		ValidateHealths:      spec.ValidateHealths,
-		ExtraLabels:          spec.ExtraLabels,
-		ExtraAnnotations:     spec.ExtraAnnotations,
+		SyncMode:               spec.SyncMode,
+		StopMatchingBehavior:   spec.StopMatchingBehavior,
+		Tier:                   spec.Tier,
+		ContinueOnConflict:     spec.ContinueOnConflict,
+		ContinueOnError:        spec.ContinueOnError,
+		MaxUpdate:              spec.MaxUpdate,
+		MaxConsecutiveFailures: spec.MaxConsecutiveFailures,
+		Reloader:               spec.Reloader,
+		PreDeployChecks:        spec.PreDeployChecks,
+		PreDeleteChecks:        spec.PreDeleteChecks,
+		PostDeleteChecks:       spec.PostDeleteChecks,
+		DependsOn:              spec.DependsOn,
+		TemplateResourceRefs:   spec.TemplateResourceRefs,
+		Patches:                spec.Patches,
+		DriftExclusions:        spec.DriftExclusions,
+		ValidateHealths:        spec.ValidateHealths,
+		ExtraLabels:            spec.ExtraLabels,
+		ExtraAnnotations:       spec.ExtraAnnotations,
 	}
 	switch {
 	case !spec.DestinationClusterSelector.IsEmpty():
@@ -224,6 +232,14 @@ func (g *generator) event(ctx context.Context, o origin, r renderer) error {
 		}
 	}
 	p.Spec.KustomizationRefs = spec.KustomizationRefs
+
+	for i := range spec.PatchesFrom {
+		vf := &spec.PatchesFrom[i]
+		if vf.Namespace, vf.Name, err = g.instantiate(ctx, o, r, fmt.Sprintf("patchesFrom[%d]", i), vf.Kind, vf.Namespace, vf.Name, vf.Optional); err != nil {
+			return err
+		}
+	}
+	p.Spec.PatchesFrom = spec.PatchesFrom
 
 	if err := g.generators(ctx, o, r); err != nil {
 		return err
@@ -345,7 +361,7 @@ func (g *generator) instantiate(ctx context.Context, o origin, r renderer, field
 		return namespace, name, nil
 	}
 	newName := libv1beta1.BoundedName(g.trigger.Name + "-" + shortHash(o.key(), kind, key.Namespace, key.Name))
-	if err := g.copyRendered(o, r, src, kind, key, newName); err != nil {
+	if err := g.copyRendered(o, r, field, src, kind, key, newName); err != nil {
 		return "", "", err
 	}
 	return g.namespace, newName, nil
@@ -365,23 +381,34 @@ func (g *generator) source(ctx context.Context, kind string, key types.Namespace
 
 // copyRendered renders every data value of src and records the result as the
 // ConfigMap/Secret newName in Tugboat's namespace.
-func (g *generator) copyRendered(o origin, r renderer, src client.Object, kind string, key types.NamespacedName, newName string) error {
+func (g *generator) copyRendered(o origin, r renderer, field string, src client.Object, kind string, key types.NamespacedName, newName string) error {
 	labels := o.labels()
 	labels[libv1beta1.EventTriggerRefNameLabel] = labelValue(key.Name)
 	labels[libv1beta1.EventTriggerRefNamespaceLabel] = labelValue(key.Namespace)
 	annotations := map[string]string{}
 	for k, v := range src.GetAnnotations() {
-		if k == libv1beta1.InstantiateAnnotation || k == corev1.LastAppliedConfigAnnotation {
+		if k == libv1beta1.InstantiateAnnotation || k == libv1beta1.LuaAnnotation || k == corev1.LastAppliedConfigAnnotation {
 			continue
 		}
 		annotations[k] = v
+	}
+	instantiate := r.Render
+	if isLua(src.GetAnnotations()) {
+		// The data values are Lua programs; the copy holds what they return.
+		instantiate = func(name, text string) (string, error) {
+			out, err := runLuaTemplate(name, text, r.luaGlobals())
+			if err != nil {
+				return "", fmt.Errorf("%s: %w", g.fieldName(field), err)
+			}
+			return out, nil
+		}
 	}
 	meta := metav1.ObjectMeta{Namespace: g.namespace, Name: newName, Labels: labels, Annotations: annotations}
 	switch s := src.(type) {
 	case *corev1.ConfigMap:
 		data := make(map[string]string, len(s.Data))
 		for _, k := range slices.Sorted(maps.Keys(s.Data)) {
-			v, err := r.Render(templating.SourceName(kind, key.Namespace, key.Name, k), s.Data[k])
+			v, err := instantiate(templating.SourceName(kind, key.Namespace, key.Name, k), s.Data[k])
 			if err != nil {
 				return err
 			}
@@ -392,7 +419,7 @@ func (g *generator) copyRendered(o origin, r renderer, src client.Object, kind s
 	case *corev1.Secret:
 		data := make(map[string][]byte, len(s.Data))
 		for _, k := range slices.Sorted(maps.Keys(s.Data)) {
-			v, err := r.Render(templating.SourceName(kind, key.Namespace, key.Name, k), string(s.Data[k]))
+			v, err := instantiate(templating.SourceName(kind, key.Namespace, key.Name, k), string(s.Data[k]))
 			if err != nil {
 				return err
 			}
@@ -417,13 +444,25 @@ func (g *generator) generators(ctx context.Context, o origin, r renderer) error 
 	} {
 		for i, ref := range gen.refs {
 			field := fmt.Sprintf("%sGenerator[%d]", strings.ToLower(gen.kind[:1])+gen.kind[1:], i)
-			ns := ref.Namespace
+			ns, err := g.render(r, field+".namespace", ref.Namespace)
+			if err != nil {
+				return err
+			}
 			if ns == "" {
 				ns = o.cluster.Namespace
 			}
-			key := types.NamespacedName{Namespace: ns, Name: ref.Name}
-			src, err := g.source(ctx, gen.kind, key)
+			srcName, err := g.render(r, field+".name", ref.Name)
 			if err != nil {
+				return err
+			}
+			key := types.NamespacedName{Namespace: ns, Name: srcName}
+			src, err := g.source(ctx, gen.kind, key)
+			switch {
+			case apierrors.IsNotFound(err) && ref.Optional:
+				continue
+			case apierrors.IsNotFound(err):
+				return fmt.Errorf("%s: %s %s not found (set optional: true to skip it while it is missing)", g.fieldName(field), gen.kind, key)
+			case err != nil:
 				return fmt.Errorf("%s: reading %s %s: %w", g.fieldName(field), gen.kind, key, err)
 			}
 			name, err := r.Render(g.fieldName(field+".nameFormat"), ref.NameFormat)
@@ -434,7 +473,7 @@ func (g *generator) generators(ctx context.Context, o origin, r renderer) error 
 			if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
 				return fmt.Errorf("%s: rendered name %q is not a valid object name: %s", g.fieldName(field+".nameFormat"), name, strings.Join(errs, "; "))
 			}
-			if err := g.copyRendered(o, r, src, gen.kind, key, name); err != nil {
+			if err := g.copyRendered(o, r, field, src, gen.kind, key, name); err != nil {
 				return err
 			}
 		}

@@ -40,7 +40,7 @@ func testGenerator(t *testing.T, spec libv1beta1.EventTriggerSpec) (*generator, 
 	res := map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"namespace": "team-a", "name": "db-app"},
 		"data": map[string]any{"username": "YXBw"}}
 	ref := corev1.ObjectReference{APIVersion: "v1", Kind: "Secret", Namespace: "team-a", Name: "db-app"}
-	return g, o, templating.NewEventContext(clusterMap, ref, res)
+	return g, o, oneEventData(clusterMap, ref, res)
 }
 
 func TestGenerateProfile(t *testing.T) {

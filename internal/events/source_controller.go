@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
+	kevents "k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -23,6 +25,8 @@ const SelectorsValidCondition = "SelectorsValid"
 // so that a broken CEL rule or Lua script is visible on the object itself.
 type sourceReconciler struct {
 	client client.Client
+	// recorder records a Warning Event naming the part that does not compile (optional).
+	recorder kevents.EventRecorder
 }
 
 func (r *sourceReconciler) setupWithManager(mgr ctrl.Manager) error {
@@ -45,27 +49,37 @@ func (r *sourceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ c
 	patcher := conditions.NewStatusPatcher(r.client, source)
 	defer func() { retErr = errors.Join(retErr, patcher.Patch(ctx, source)) }()
 
-	setSelectorConditions(source)
+	if err := setSelectorConditions(source); err != nil && r.recorder != nil {
+		r.recorder.Eventf(source, nil, corev1.EventTypeWarning, "InvalidSelector", "Validate", "%s", err.Error())
+	}
 	return ctrl.Result{}, nil
 }
 
 // setSelectorConditions sets SelectorsValid and Ready from whether the
-// source's selectors compile. A selector that does not compile stalls the
-// source until it is changed.
-func setSelectorConditions(source *libv1beta1.EventSource) {
+// source's selectors (and aggregatedSelection) compile, and returns the
+// error of the first that does not. A selector that does not compile stalls
+// the source until it is changed.
+func setSelectorConditions(source *libv1beta1.EventSource) error {
 	_, err := CompileSelectors(source)
+	if err == nil {
+		_, err = compileAggregatedSelection(source)
+	}
 	if err == nil {
 		_, err = compileMessaging(source)
 	}
 	if err != nil {
 		conditions.MarkFalse(source, SelectorsValidCondition, "InvalidSelector", "%s", err.Error())
 		conditions.MarkStalled(source, conditions.InvalidSpec, "%s", err.Error())
-		return
+		return err
 	}
 	what := "every resourceSelector compiles"
+	if source.Spec.AggregatedSelection != "" {
+		what = "every resourceSelector and the aggregatedSelection compile"
+	}
 	if len(source.Spec.MessagingMatchCriteria) > 0 {
 		what = "every messagingMatchCriteria regular expression compiles"
 	}
 	conditions.MarkTrue(source, SelectorsValidCondition, "Compiled", "%s", what)
 	conditions.MarkReady(source, "%s", what)
+	return nil
 }

@@ -116,7 +116,7 @@ func (r *TriggerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	})); err != nil {
 		return err
 	}
-	if err := (&sourceReconciler{client: r.Client}).setupWithManager(mgr); err != nil {
+	if err := (&sourceReconciler{client: r.Client, recorder: r.Recorder}).setupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the EventSource controller: %w", err)
 	}
 	if r.Fleet.Reader == nil {
@@ -127,6 +127,7 @@ func (r *TriggerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("eventtrigger").
 		For(&libv1beta1.EventTrigger{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}))).
 		Watches(&libv1beta1.EventSource{}, handler.EnqueueRequestsFromMapFunc(r.allTriggers)).
+		Watches(&libv1beta1.ClusterSet{}, handler.EnqueueRequestsFromMapFunc(r.triggersOfClusterSet)).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.referencing(libv1beta1.ConfigMapReferencedKind))).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.referencing(libv1beta1.SecretReferencedKind))).
 		Watches(&configv1beta1.ClusterProfile{}, generated).
@@ -140,6 +141,43 @@ func (r *TriggerReconciler) Watcher() *clusters.Watcher { return r.watcher }
 
 func (r *TriggerReconciler) allTriggers(ctx context.Context, _ client.Object) []reconcile.Request {
 	return clusters.ListRequests(ctx, r.Client, &libv1beta1.EventTriggerList{}, nil)
+}
+
+// triggersOfClusterSet maps a ClusterSet to the triggers naming it in clusterSetRefs.
+func (r *TriggerReconciler) triggersOfClusterSet(ctx context.Context, o client.Object) []reconcile.Request {
+	list := &libv1beta1.EventTriggerList{}
+	if err := r.Client.List(ctx, list); err != nil {
+		log.FromContext(ctx).Error(err, "listing EventTriggers")
+		return nil
+	}
+	var out []reconcile.Request
+	for i := range list.Items {
+		if slices.Contains(list.Items[i].Spec.ClusterSetRefs, o.GetName()) {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: list.Items[i].Name}})
+		}
+	}
+	return out
+}
+
+// setClusters are the clusters the ClusterSets named in clusterSetRefs
+// select (status.selectedClusterRefs); an absent ClusterSet adds none.
+func (r *TriggerReconciler) setClusters(ctx context.Context, trigger *libv1beta1.EventTrigger) (map[libv1beta1.ClusterID]bool, error) {
+	out := map[libv1beta1.ClusterID]bool{}
+	for _, name := range trigger.Spec.ClusterSetRefs {
+		set := &libv1beta1.ClusterSet{}
+		if err := r.Client.Get(ctx, types.NamespacedName{Name: name}, set); err != nil {
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			return nil, fmt.Errorf("EventTrigger %s clusterSetRefs: reading ClusterSet %s: %w", trigger.Name, name, err)
+		}
+		for _, ref := range set.Status.SelectedClusterRefs {
+			if id, ok := libv1beta1.ClusterIDFromRef(ref, ""); ok {
+				out[id.Normal()] = true
+			}
+		}
+	}
+	return out, nil
 }
 
 // referencing maps a ConfigMap/Secret to the triggers that may reference it
@@ -188,12 +226,17 @@ func mayReference(spec *libv1beta1.EventTriggerSpec, kind, name string) bool {
 			}
 		}
 	}
+	for _, v := range spec.PatchesFrom {
+		if match(v.Kind, v.Name) {
+			return true
+		}
+	}
 	gens := spec.ConfigMapGenerator
 	if kind == libv1beta1.SecretReferencedKind {
 		gens = spec.SecretGenerator
 	}
 	for _, g := range gens {
-		if g.Name == name {
+		if g.Name == name || strings.Contains(g.Name, "{{") {
 			return true
 		}
 	}
@@ -304,6 +347,10 @@ func (r *TriggerReconciler) reconcileClusters(ctx context.Context, trigger *libv
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	inSets, err := r.setClusters(ctx, trigger)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	slices.SortFunc(fleet, func(a, b selection.Cluster) int { return selection.CompareIDs(a.ID, b.ID) })
 
 	previous := trigger.Status.ClusterInfo
@@ -322,7 +369,7 @@ func (r *TriggerReconciler) reconcileClusters(ctx context.Context, trigger *libv
 		if c.Eligible() && destSel.Matches(labels.Set(c.Labels)) {
 			status.DestinationMatchingClusterRefs = append(status.DestinationMatchingClusterRefs, c.Ref())
 		}
-		if c.Deleting || !sourceSel.Matches(labels.Set(c.Labels)) {
+		if c.Deleting || !(sourceSel.Matches(labels.Set(c.Labels)) || inSets[c.ID.Normal()]) {
 			continue // its generated objects go: the cluster is no longer a source
 		}
 		status.MatchingClusterRefs = append(status.MatchingClusterRefs, c.Ref())
@@ -422,12 +469,27 @@ func (r *TriggerReconciler) processCluster(ctx context.Context, trigger *libv1be
 	if err != nil {
 		return fail(libv1beta1.FeatureStatusFailed, false, err)
 	}
+	aggregated, err := compileAggregatedSelection(source)
+	if err != nil {
+		return fail(libv1beta1.FeatureStatusFailed, false, err)
+	}
 	matches, synced, err := r.evaluate(ctx, trigger.Name, c.ID, matchers, keep)
 	if err != nil {
 		return fail(libv1beta1.FeatureStatusFailed, true, err)
 	}
 	if !synced {
 		return fail(libv1beta1.FeatureStatusProvisioning, true, fmt.Errorf("waiting for the watches on cluster %s to sync", c.ID))
+	}
+	if aggregated != nil {
+		var message string
+		if matches, message, err = aggregate(source, aggregated, matches); err != nil {
+			err = fmt.Errorf("cluster %s: %w", c.ID, err)
+			r.event(source, corev1.EventTypeWarning, "AggregatedSelectionFailed", "%s", err.Error())
+			return fail(libv1beta1.FeatureStatusFailed, false, err)
+		}
+		if message != "" {
+			log.FromContext(ctx).V(1).Info("aggregatedSelection", "eventSource", source.Name, "cluster", c.ID.String(), "message", message, "kept", len(matches))
+		}
 	}
 	report := &pendingReport{source: source, cluster: c.ID, matches: matches}
 	fail = func(status libv1beta1.FeatureStatus, pending bool, err error) (clusterOutcome, *desired) {
@@ -447,7 +509,8 @@ func (r *TriggerReconciler) processCluster(ctx context.Context, trigger *libv1be
 			if source.Spec.CollectResources {
 				res = resourceMap(m)
 			}
-			if err := g.event(ctx, o, templating.NewEventContext(clusterMap, objectRef(m), res)); err != nil {
+			if err := g.event(ctx, o, oneEventData(clusterMap, objectRef(m), res)); err != nil {
+				r.event(trigger, corev1.EventTypeWarning, "InstantiationFailed", "cluster %s: %s", c.ID, err.Error())
 				return fail(libv1beta1.FeatureStatusFailed, false, err)
 			}
 		}
@@ -458,7 +521,8 @@ func (r *TriggerReconciler) processCluster(ctx context.Context, trigger *libv1be
 			refs = append(refs, objectRef(&matches[i]))
 			resources = append(resources, resourceMap(&matches[i]))
 		}
-		if err := g.event(ctx, base, templating.NewClusterEventsContext(clusterMap, refs, resources, source.Spec.CollectResources)); err != nil {
+		if err := g.event(ctx, base, clusterEventsData(clusterMap, refs, resources, source.Spec.CollectResources)); err != nil {
+			r.event(trigger, corev1.EventTypeWarning, "InstantiationFailed", "cluster %s: %s", c.ID, err.Error())
 			return fail(libv1beta1.FeatureStatusFailed, false, err)
 		}
 	}

@@ -1,0 +1,82 @@
+package events_test
+
+import (
+	"testing"
+)
+
+// The deployment fields an EventTrigger shares with profiles reach the
+// ClusterProfiles it generates: maxUpdate, maxConsecutiveFailures and the
+// Helm and Kustomize options (here skipSchemaValidation, passCredentialsAll,
+// installOptions.takeOwnership, upgradeOptions.upgradeCRDs, a kustomizationRef's
+// tier and skipNamespaceCreation, its path rendered with the event). The
+// generated profile targets a destination no cluster matches, so nothing is
+// deployed.
+func TestTriggerProfileFieldsPassThrough(t *testing.T) {
+	const name = "events-profile-fields"
+	applyYAML(t, []byte(`
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: EventSource
+metadata: {name: `+name+`}
+spec:
+  resourceSelectors:
+  - {version: v1, kind: ConfigMap, labelFilters: [{key: events-test, operation: Equal, value: `+name+`}]}
+---
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: EventTrigger
+metadata: {name: `+name+`}
+spec:
+  sourceClusterSelector: {matchLabels: {`+name+`: source}}
+  destinationClusterSelector: {matchLabels: {`+name+`: nowhere}}
+  eventSourceName: `+name+`
+  maxUpdate: 1
+  maxConsecutiveFailures: 3
+  helmCharts:
+  - repositoryURL: https://charts.example.com
+    repositoryName: example
+    chartName: example/app
+    chartVersion: 1.0.0
+    releaseName: app
+    releaseNamespace: apps
+    options:
+      skipSchemaValidation: true
+      passCredentialsAll: true
+      installOptions: {takeOwnership: true}
+      upgradeOptions: {upgradeCRDs: true}
+  kustomizationRefs:
+  - kind: GitRepository
+    namespace: flux-system
+    name: platform
+    path: "overlays/{{ .Cluster.metadata.name }}"
+    tier: 20
+    skipNamespaceCreation: true
+`))
+	createSourceConfigMap(t, clusterClient(t, "services"), name, name, "x")
+	setLabels(t, "services", map[string]string{name: "source"})
+	t.Cleanup(func() { setLabels(t, "services", map[string]string{name: ""}) })
+
+	p := waitOneProfile(t, name)
+	spec := p.Spec
+	if spec.MaxUpdate == nil || spec.MaxUpdate.IntValue() != 1 {
+		t.Errorf("maxUpdate = %v, want 1", spec.MaxUpdate)
+	}
+	if spec.MaxConsecutiveFailures == nil || *spec.MaxConsecutiveFailures != 3 {
+		t.Errorf("maxConsecutiveFailures = %v, want 3", spec.MaxConsecutiveFailures)
+	}
+	if len(spec.HelmCharts) != 1 || spec.HelmCharts[0].Options == nil {
+		t.Fatalf("helmCharts = %+v", spec.HelmCharts)
+	}
+	o := spec.HelmCharts[0].Options
+	if !o.SkipSchemaValidation || !o.PassCredentialsAll || !o.InstallOptions.TakeOwnership || !o.UpgradeOptions.UpgradeCRDs {
+		t.Errorf("helm options not carried: %+v", o)
+	}
+	if len(spec.KustomizationRefs) != 1 {
+		t.Fatalf("kustomizationRefs = %+v", spec.KustomizationRefs)
+	}
+	k := spec.KustomizationRefs[0]
+	if k.Path != "overlays/services" || k.Tier != 20 || !k.SkipNamespaceCreation {
+		t.Errorf("kustomizationRef = %+v, want path overlays/services, tier 20, skipNamespaceCreation", k)
+	}
+	if spec.ClusterSelector.MatchLabels[name] != "nowhere" {
+		t.Errorf("clusterSelector = %+v", spec.ClusterSelector)
+	}
+}

@@ -206,12 +206,33 @@ func (c *Client) apply(ctx context.Context, restConfig *rest.Config, d Desired, 
 		return ApplyResult{}, releaseError(chart, "read release history", err)
 	}
 
+	if last != nil && c.recoverable(cfg, d, opts) {
+		// Never deployed and failing again and again: the stale records go, and
+		// the install starts afresh (installOptions.recoverAfterConsecutiveFailures).
+		un := action.NewUninstall(cfg)
+		un.IgnoreNotFound = true
+		un.DisableHooks = true
+		un.WaitStrategy = kube.HookOnlyStrategy
+		un.Timeout = timeoutOf(opts)
+		un.DeletionPropagation = "background"
+		if _, err := un.Run(chart.ReleaseName); err != nil {
+			return ApplyResult{}, releaseError(chart, fmt.Sprintf("remove the records of a release never deployed after %d consecutive failures", d.ConsecutiveFailures), err)
+		}
+		last = nil
+	}
+
 	if last != nil && last.Info != nil {
 		status := last.Info.Status
 		if status.IsPending() {
 			return ApplyResult{}, releaseError(chart, "check release", fmt.Errorf("revision %d is %s: another operation is in progress", last.Version, status))
 		}
 		if !force && status == rcommon.StatusDeployed && unchanged(last, ref, hash, opts) && last.Labels[PatchesHashLabel] == patchesHash {
+			if opts.RunTests && !testsPassed(last) {
+				// The tests of this revision did not pass yet: run them again.
+				if err := c.runTests(cfg, chart, opts); err != nil {
+					return ApplyResult{}, err
+				}
+			}
 			info, err := describe(getter, last)
 			if err != nil {
 				return ApplyResult{}, releaseError(chart, "read release", err)
@@ -220,7 +241,7 @@ func (c *Client) apply(ctx context.Context, restConfig *rest.Config, d Desired, 
 		}
 	}
 
-	ch, err := c.source.Load(ctx, ref)
+	ch, err := c.source.Load(ctx, ref, d.Access)
 	if err != nil {
 		return ApplyResult{}, releaseError(chart, "fetch chart", err)
 	}
@@ -243,6 +264,7 @@ func (c *Client) apply(ctx context.Context, restConfig *rest.Config, d Desired, 
 		in := newInstall(cfg, chart, opts, labels)
 		if len(d.Patches) > 0 {
 			in.PostRenderer = patchRenderer{patches: d.Patches}
+			in.PostRenderStrategy = postRenderStrategy(opts, in.PostRenderStrategy)
 		}
 		rel, err = in.RunWithContext(ctx, ch, values)
 		if err != nil {
@@ -253,6 +275,12 @@ func (c *Client) apply(ctx context.Context, restConfig *rest.Config, d Desired, 
 		up := newUpgrade(cfg, chart, opts, labels)
 		if len(d.Patches) > 0 {
 			up.PostRenderer = patchRenderer{patches: d.Patches}
+			up.PostRenderStrategy = postRenderStrategy(opts, up.PostRenderStrategy)
+		}
+		if opts.UpgradeOptions.UpgradeCRDs && !opts.SkipCRDs {
+			if err := applyCRDs(ctx, restConfig, ch); err != nil {
+				return ApplyResult{}, releaseError(chart, "upgrade CRDs", err)
+			}
 		}
 		if force && !opts.UpgradeOptions.Force {
 			up.ForceConflicts = true // fields changed by someone else come back to the release
@@ -260,6 +288,11 @@ func (c *Client) apply(ctx context.Context, restConfig *rest.Config, d Desired, 
 		rel, err = up.RunWithContext(ctx, chart.ReleaseName, ch, values)
 		if err != nil {
 			return ApplyResult{}, releaseError(chart, "upgrade", err)
+		}
+	}
+	if opts.RunTests {
+		if err := c.runTests(cfg, chart, opts); err != nil {
+			return ApplyResult{}, err
 		}
 	}
 	r, err := toV1(rel)
@@ -321,7 +354,9 @@ func newInstall(cfg *action.Configuration, hc libv1beta1.HelmChart, opts *libv1b
 	in.WaitForJobs = opts.WaitForJobs
 	in.RollbackOnFailure = opts.Atomic
 	in.SkipCRDs = opts.SkipCRDs
-	in.DisableHooks = opts.DisableHooks
+	in.DisableHooks = opts.DisableHooks || opts.InstallOptions.DisableHooks
+	in.TakeOwnership = opts.InstallOptions.TakeOwnership
+	in.SkipSchemaValidation = opts.SkipSchemaValidation
 	in.DisableOpenAPIValidation = opts.DisableOpenAPIValidation
 	in.Description = opts.Description
 	in.Labels = labels
@@ -336,7 +371,9 @@ func newUpgrade(cfg *action.Configuration, hc libv1beta1.HelmChart, opts *libv1b
 	up.WaitForJobs = opts.WaitForJobs
 	up.RollbackOnFailure = opts.Atomic
 	up.SkipCRDs = opts.SkipCRDs
-	up.DisableHooks = opts.DisableHooks
+	up.DisableHooks = opts.DisableHooks || opts.UpgradeOptions.DisableHooks
+	up.TakeOwnership = opts.UpgradeOptions.TakeOwnership
+	up.SkipSchemaValidation = opts.SkipSchemaValidation
 	up.DisableOpenAPIValidation = opts.DisableOpenAPIValidation
 	up.Description = opts.Description
 	up.Labels = labels
@@ -379,7 +416,7 @@ func (c *Client) UninstallChart(ctx context.Context, restConfig *rest.Config, ch
 	if o := chart.Options; o != nil {
 		uo.KeepHistory = o.UninstallOptions.KeepHistory
 		uo.DeletionPropagation = o.UninstallOptions.DeletionPropagation
-		uo.DisableHooks = o.DisableHooks
+		uo.DisableHooks = o.DisableHooks || o.UninstallOptions.DisableHooks
 		uo.Timeout = timeoutOf(o)
 	}
 	return c.UninstallWithOptions(ctx, restConfig, chart.ReleaseName, chart.ReleaseNamespace, uo)

@@ -51,6 +51,12 @@ type Desired struct {
 	// Patches apply to every object the chart renders (a post-renderer), in
 	// order, as the profile's patches apply to its other objects.
 	Patches []libv1beta1.Patch
+	// Access holds the credentials, trust and keyring of the chart's download
+	// (ResolveAccess).
+	Access Access
+	// ConsecutiveFailures is how many times in a row the feature failed before
+	// this attempt (installOptions.recoverAfterConsecutiveFailures).
+	ConsecutiveFailures int
 }
 
 // Holder is another profile managing a release in the same cluster.

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -95,9 +97,11 @@ func (r chartRef) String() string {
 	return fmt.Sprintf("%s %s %s", r.repoURL, r.chart, r.version)
 }
 
-// cachePath is where the archive of ref is kept.
-func (s *chartSource) cachePath(ref chartRef) string {
-	sum := sha256.Sum256([]byte(ref.repoURL))
+// cachePath is where the archive of ref is kept. Downloads made with
+// credentials, trust settings or a keyring are kept apart from anonymous ones
+// (and from each other).
+func (s *chartSource) cachePath(ref chartRef, a Access) string {
+	sum := sha256.Sum256([]byte(ref.repoURL + "\x00" + a.Fingerprint()))
 	return filepath.Join(s.dir, "charts", hex.EncodeToString(sum[:8]), fmt.Sprintf("%s-%s.tgz", ref.chart, ref.version))
 }
 
@@ -116,8 +120,8 @@ func (s *chartSource) keyLock(key string) *sync.Mutex {
 
 // Load returns the chart named by ref, downloading it into the cache first if needed.
 // Every call returns a fresh copy: Helm actions mutate the charts they are given.
-func (s *chartSource) Load(ctx context.Context, ref chartRef) (*chartv2.Chart, error) {
-	path, err := s.fetch(ctx, ref)
+func (s *chartSource) Load(ctx context.Context, ref chartRef, a Access) (*chartv2.Chart, error) {
+	path, err := s.fetch(ctx, ref, a)
 	if err != nil {
 		return nil, err
 	}
@@ -135,23 +139,45 @@ func (s *chartSource) Load(ctx context.Context, ref chartRef) (*chartv2.Chart, e
 	return ch, nil
 }
 
-func (s *chartSource) fetch(ctx context.Context, ref chartRef) (string, error) {
-	path := s.cachePath(ref)
+func (s *chartSource) fetch(ctx context.Context, ref chartRef, a Access) (string, error) {
+	path := s.cachePath(ref, a)
 	l := s.keyLock(path)
 	l.Lock()
 	defer l.Unlock()
+	if a.Keyring != nil && ref.oci {
+		return "", fmt.Errorf("provenanceVerification of %s: this version of Tugboat verifies charts of http(s) repositories only", ref)
+	}
 	if _, err := os.Stat(path); err == nil {
+		if a.Keyring != nil {
+			// Verified when it was cached; verified again from the cached provenance.
+			if err := verifyCached(path, a); err != nil {
+				return "", err
+			}
+		}
 		return path, nil
 	}
-	var data []byte
+	var data, prov []byte
+	var name string
 	var err error
 	if ref.oci {
-		data, err = s.pullOCI(ctx, ref)
+		data, err = s.pullOCI(ctx, ref, a)
 	} else {
-		data, err = s.downloadHTTP(ctx, ref)
+		data, prov, name, err = s.downloadHTTP(ctx, ref, a)
 	}
 	if err != nil {
 		return "", err
+	}
+	if a.Keyring != nil {
+		if err := verifyProvenance(a, data, prov, name); err != nil {
+			return "", fmt.Errorf("chart %s: %w", ref, err)
+		}
+		// Nothing of a chart that fails verification is kept.
+		if err := writeFileAtomic(path+".prov", prov); err != nil {
+			return "", fmt.Errorf("cache provenance of chart %s: %w", ref, err)
+		}
+		if err := writeFileAtomic(path+".name", []byte(name)); err != nil {
+			return "", fmt.Errorf("cache provenance of chart %s: %w", ref, err)
+		}
 	}
 	if err := writeFileAtomic(path, data); err != nil {
 		return "", fmt.Errorf("cache chart %s: %w", ref, err)
@@ -159,43 +185,68 @@ func (s *chartSource) fetch(ctx context.Context, ref chartRef) (string, error) {
 	return path, nil
 }
 
-func (s *chartSource) downloadHTTP(ctx context.Context, ref chartRef) ([]byte, error) {
-	cv, err := s.chartVersion(ctx, ref)
+// downloadHTTP downloads the archive of ref and, when a has a keyring, its
+// provenance file; name is the archive's file name (what the provenance signs).
+func (s *chartSource) downloadHTTP(ctx context.Context, ref chartRef, a Access) (data, prov []byte, name string, err error) {
+	hc, err := a.httpClient(s.httpClient)
 	if err != nil {
-		return nil, err
+		return nil, nil, "", err
+	}
+	repoHost, err := hostOf(ref.repoURL)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	get := func(u string) ([]byte, error) {
+		return s.get(ctx, hc, u, a, repoHost)
+	}
+	cv, err := s.chartVersion(ctx, ref, get, a)
+	if err != nil {
+		return nil, nil, "", err
 	}
 	if len(cv.URLs) == 0 {
-		return nil, fmt.Errorf("index of %s lists no URL for %s %s", ref.repoURL, ref.chart, ref.version)
+		return nil, nil, "", fmt.Errorf("index of %s lists no URL for %s %s", ref.repoURL, ref.chart, ref.version)
 	}
 	u, err := repo.ResolveReferenceURL(ref.repoURL+"/", cv.URLs[0])
 	if err != nil {
-		return nil, fmt.Errorf("resolve chart URL %q against %s: %w", cv.URLs[0], ref.repoURL, err)
+		return nil, nil, "", fmt.Errorf("resolve chart URL %q against %s: %w", cv.URLs[0], ref.repoURL, err)
 	}
-	data, err := s.get(ctx, u)
+	data, err = get(u)
 	if err != nil {
-		return nil, fmt.Errorf("download chart %s %s: %w", ref.chart, ref.version, err)
+		return nil, nil, "", fmt.Errorf("download chart %s %s: %w", ref.chart, ref.version, err)
 	}
 	if cv.Digest != "" {
 		sum := sha256.Sum256(data)
 		if got := hex.EncodeToString(sum[:]); !strings.EqualFold(got, strings.TrimPrefix(cv.Digest, "sha256:")) {
-			return nil, fmt.Errorf("download chart %s %s from %s: digest %s does not match the index's %s", ref.chart, ref.version, u, got, cv.Digest)
+			return nil, nil, "", fmt.Errorf("download chart %s %s from %s: digest %s does not match the index's %s", ref.chart, ref.version, u, got, cv.Digest)
 		}
 	}
-	return data, nil
+	name = archiveName(u)
+	if a.Keyring != nil {
+		prov, err = get(u + ".prov")
+		if err != nil {
+			var nf notFoundError
+			if errors.As(err, &nf) {
+				return nil, nil, "", fmt.Errorf("chart %s %s is not signed: no provenance file %s.prov", ref.chart, ref.version, u)
+			}
+			return nil, nil, "", fmt.Errorf("download provenance of chart %s %s: %w", ref.chart, ref.version, err)
+		}
+	}
+	return data, prov, name, nil
 }
 
 // chartVersion finds ref in the repository's index, fetching the index when it is
 // not cached or when the cached copy lacks the version.
-func (s *chartSource) chartVersion(ctx context.Context, ref chartRef) (*repo.ChartVersion, error) {
+func (s *chartSource) chartVersion(ctx context.Context, ref chartRef, get func(string) ([]byte, error), a Access) (*repo.ChartVersion, error) {
+	indexKey := ref.repoURL + "\x00" + a.Fingerprint()
 	s.mu.Lock()
-	idx := s.indexes[ref.repoURL]
+	idx := s.indexes[indexKey]
 	s.mu.Unlock()
 	if idx != nil {
 		if cv := findVersion(idx, ref.chart, ref.version); cv != nil {
 			return cv, nil
 		}
 	}
-	idx, err := s.fetchIndex(ctx, ref.repoURL)
+	idx, err := s.fetchIndex(ref.repoURL, indexKey, get)
 	if err != nil {
 		return nil, err
 	}
@@ -232,13 +283,13 @@ func availableVersions(idx *repo.IndexFile, chart string) string {
 	return strings.Join(vs, ", ")
 }
 
-func (s *chartSource) fetchIndex(ctx context.Context, repoURL string) (*repo.IndexFile, error) {
-	data, err := s.get(ctx, repoURL+"/index.yaml")
+func (s *chartSource) fetchIndex(repoURL, indexKey string, get func(string) ([]byte, error)) (*repo.IndexFile, error) {
+	data, err := get(repoURL + "/index.yaml")
 	if err != nil {
 		return nil, fmt.Errorf("fetch index of repository %s: %w", repoURL, err)
 	}
 	// The SDK parses index files from disk only; keep the latest copy in the cache.
-	sum := sha256.Sum256([]byte(repoURL))
+	sum := sha256.Sum256([]byte(indexKey))
 	path := filepath.Join(s.dir, "indexes", hex.EncodeToString(sum[:8])+"-index.yaml")
 	if err := writeFileAtomic(path, data); err != nil {
 		return nil, fmt.Errorf("cache index of repository %s: %w", repoURL, err)
@@ -248,21 +299,34 @@ func (s *chartSource) fetchIndex(ctx context.Context, repoURL string) (*repo.Ind
 		return nil, fmt.Errorf("parse index of repository %s: %w", repoURL, err)
 	}
 	s.mu.Lock()
-	s.indexes[repoURL] = idx
+	s.indexes[indexKey] = idx
 	s.mu.Unlock()
 	return idx, nil
 }
 
-func (s *chartSource) get(ctx context.Context, u string) ([]byte, error) {
+// notFoundError is a 404 answer.
+type notFoundError struct{ url string }
+
+func (e notFoundError) Error() string { return fmt.Sprintf("GET %s: 404 Not Found", e.url) }
+
+// get fetches u with hc. The credentials of a go to the repository's host
+// only, unless a.PassCredentialsAll.
+func (s *chartSource) get(ctx context.Context, hc *http.Client, u string, a Access, repoHost string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.httpClient.Do(req)
+	if (a.Username != "" || a.Password != "") && (a.PassCredentialsAll || strings.EqualFold(req.URL.Host, repoHost)) {
+		req.SetBasicAuth(a.Username, a.Password)
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return nil, notFoundError{url: u}
+	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET %s: %s", u, resp.Status)
 	}
@@ -289,11 +353,14 @@ func (s *chartSource) registryClient() (*registry.Client, error) {
 	return s.registry, s.registryErr
 }
 
-func (s *chartSource) pullOCI(ctx context.Context, ref chartRef) ([]byte, error) {
+func (s *chartSource) pullOCI(ctx context.Context, ref chartRef, a Access) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	rc, err := s.registryClient()
+	if a.credentialed() {
+		rc, err = s.registryClientFor(a)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("registry client: %w", err)
 	}
@@ -306,6 +373,35 @@ func (s *chartSource) pullOCI(ctx context.Context, ref chartRef) ([]byte, error)
 		return nil, fmt.Errorf("pull %s: no chart layer", target)
 	}
 	return bytes.Clone(res.Chart.Data), nil
+}
+
+// registryClientFor is a registry client with a's credentials and trust
+// settings (a new one: credentials are not shared between profiles).
+func (s *chartSource) registryClientFor(a Access) (*registry.Client, error) {
+	hc, err := a.httpClient(s.httpClient)
+	if err != nil {
+		return nil, err
+	}
+	opts := []registry.ClientOption{
+		registry.ClientOptWriter(io.Discard),
+		registry.ClientOptHTTPClient(hc),
+		registry.ClientOptCredentialsFile(filepath.Join(s.dir, "registry", "none.json")),
+	}
+	if s.plainHTTP || a.PlainHTTP {
+		opts = append(opts, registry.ClientOptPlainHTTP())
+	}
+	if a.Username != "" || a.Password != "" {
+		opts = append(opts, registry.ClientOptBasicAuth(a.Username, a.Password))
+	}
+	return registry.NewClient(opts...)
+}
+
+// archiveName is the file name of the archive at u (what its provenance names).
+func archiveName(u string) string {
+	if parsed, err := url.Parse(u); err == nil {
+		return path.Base(parsed.Path)
+	}
+	return path.Base(u)
 }
 
 func writeFileAtomic(path string, data []byte) error {

@@ -57,9 +57,12 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 	}
 	prof := profileOf(s)
 	clusterKey := cluster.ID
-	charts, err := r.renderCharts(ctx, cluster, spec.HelmCharts, spec.Patches, referenceNamespace(prof))
+	charts, err := r.renderCharts(ctx, cluster, prof, spec.HelmCharts, spec.Patches)
 	if err != nil {
 		return r.fail(s, fs, err)
+	}
+	for i := range charts {
+		charts[i].ConsecutiveFailures = int(fs.ConsecutiveFailures)
 	}
 	req := helm.Request{
 		Tier: spec.Tier, ContinueOnConflict: spec.ContinueOnConflict, ContinueOnError: spec.ContinueOnError,
@@ -192,16 +195,17 @@ func (r *SummaryReconciler) dryRunHelm(ctx context.Context, s *configv1beta1.Clu
 // and parses them as YAML, then merges the documents of its valuesFrom objects
 // in order after them (later wins, maps merged deeply). Every data value of a
 // valuesFrom ConfigMap/Secret (in key order) is such a template too.
-// referenceNamespace is where valuesFrom entries without a namespace resolve
+// The profile's reference namespace is where valuesFrom entries without a namespace resolve
 // (empty: the cluster's namespace).
-func (r *SummaryReconciler) renderCharts(ctx context.Context, cluster selection.Cluster, charts []libv1beta1.HelmChart, patches []libv1beta1.Patch, referenceNamespace string) ([]renderedChart, error) {
+func (r *SummaryReconciler) renderCharts(ctx context.Context, cluster selection.Cluster, prof configv1beta1.ProfileRef, charts []libv1beta1.HelmChart, patches []libv1beta1.Patch) ([]renderedChart, error) {
+	refNS := referenceNamespace(prof)
 	clusterMap, err := templating.ClusterMap(cluster.Object)
 	if err != nil {
 		return nil, err
 	}
 	defaultNS := cluster.ID.Namespace
-	if referenceNamespace != "" {
-		defaultNS = referenceNamespace
+	if refNS != "" {
+		defaultNS = refNS
 	}
 	pc := templating.NewProfileContext(clusterMap, nil)
 	// The profile's patches apply to the objects of every release (a Helm
@@ -218,6 +222,10 @@ func (r *SummaryReconciler) renderCharts(ctx context.Context, cluster selection.
 			continue
 		}
 		where := fmt.Sprintf("helmCharts[%d] (chart %s, release %s/%s)", i, hc.ChartName, hc.ReleaseNamespace, hc.ReleaseName)
+		// Credentials, CA and provenance keyring come from Secrets of the management cluster.
+		if rc.Access, err = helm.ResolveAccess(ctx, r.Client, hc, defaultNS); err != nil {
+			return nil, renderError{fmt.Errorf("%s: %s %w", profileName(prof), where, err)}
+		}
 		if strings.TrimSpace(hc.Values) != "" {
 			doc, err := renderValues(pc, where+" values", hc.Values)
 			if err != nil {
@@ -245,6 +253,14 @@ func (r *SummaryReconciler) renderCharts(ctx context.Context, cluster selection.
 	return out, nil
 }
 
+// profileName is "ClusterProfile name" or "Profile namespace/name", for messages.
+func profileName(p configv1beta1.ProfileRef) string {
+	if p.Namespace != "" {
+		return p.Kind + " " + p.Namespace + "/" + p.Name
+	}
+	return p.Kind + " " + p.Name
+}
+
 // helmHash covers the charts' spec, the valuesFrom objects read and the rendered values.
 func helmHash(charts []renderedChart) ([]byte, error) {
 	type entry struct {
@@ -252,10 +268,11 @@ func helmHash(charts []renderedChart) ([]byte, error) {
 		Values  map[string]any       `json:"values"`
 		Sources []valuesSource       `json:"sources,omitempty"`
 		Patches []libv1beta1.Patch   `json:"patches,omitempty"`
+		Access  string               `json:"access,omitempty"`
 	}
 	entries := make([]entry, 0, len(charts))
 	for _, rc := range charts {
-		entries = append(entries, entry{Chart: rc.Chart, Values: rc.Values, Sources: rc.sources, Patches: rc.Patches})
+		entries = append(entries, entry{Chart: rc.Chart, Values: rc.Values, Sources: rc.sources, Patches: rc.Patches, Access: rc.Access.Fingerprint()})
 	}
 	data, err := json.Marshal(entries)
 	if err != nil {

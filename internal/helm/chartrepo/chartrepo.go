@@ -4,6 +4,8 @@
 package chartrepo
 
 import (
+	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -130,6 +132,19 @@ func ServeOn(addr, srcDir string) (*Server, error) {
 
 // ServeDir serves an already packaged repository folder (archives + index.yaml).
 func ServeDir(addr, dir string) (*Server, error) {
+	return ServeDirWith(addr, dir, ServeOptions{})
+}
+
+// ServeOptions make the repository private.
+type ServeOptions struct {
+	// Username and Password, when set, are required (HTTP basic auth) for every request.
+	Username, Password string
+	// TLS, when set, serves HTTPS with this configuration (its certificates).
+	TLS *tls.Config
+}
+
+// ServeDirWith is ServeDir with options.
+func ServeDirWith(addr, dir string, opts ServeOptions) (*Server, error) {
 	if _, err := os.Stat(filepath.Join(dir, "index.yaml")); err != nil {
 		return nil, fmt.Errorf("chart repository %s: %w", dir, err)
 	}
@@ -141,8 +156,13 @@ func ServeDir(addr, dir string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chart repository listen on %s: %w", addr, err)
 	}
+	scheme := "http://"
+	if opts.TLS != nil {
+		scheme = "https://"
+		ln = tls.NewListener(ln, opts.TLS)
+	}
 	s := &Server{
-		URL:      "http://" + ln.Addr().String(),
+		URL:      scheme + ln.Addr().String(),
 		OCIURL:   "oci://" + ln.Addr().String() + "/" + OCINamespace,
 		Dir:      dir,
 		listener: ln,
@@ -154,6 +174,15 @@ func ServeDir(addr, dir string) (*Server, error) {
 		s.mu.Lock()
 		s.requests[r.URL.Path]++
 		s.mu.Unlock()
+		if opts.Username != "" || opts.Password != "" {
+			user, pass, ok := r.BasicAuth()
+			if !ok || subtle.ConstantTimeCompare([]byte(user), []byte(opts.Username)) != 1 ||
+				subtle.ConstantTimeCompare([]byte(pass), []byte(opts.Password)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Basic realm="charts"`)
+				http.Error(w, "authentication required", http.StatusUnauthorized)
+				return
+			}
+		}
 		if r.URL.Path == "/v2" || strings.HasPrefix(r.URL.Path, "/v2/") {
 			oci.serve(w, r)
 			return

@@ -23,9 +23,12 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -67,7 +70,12 @@ func (o Options) Check() error {
 	}
 	switch o.Auth {
 	case "", AuthToken:
-	case AuthKubernetes, AuthNone:
+	case AuthKubernetes:
+		return nil
+	case AuthNone:
+		if host, _, err := net.SplitHostPort(o.Address); err != nil || !loopbackHost(host) {
+			return fmt.Errorf("the dashboard without authentication (%q) listens on loopback only, not on %q", AuthNone, o.Address)
+		}
 		return nil
 	default:
 		return fmt.Errorf("unknown dashboard authentication %q: want %q or %q", o.Auth, AuthToken, AuthKubernetes)
@@ -123,12 +131,17 @@ func (s *Server) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	if s.Informers != nil {
-		s.watch(ctx)
-	}
 	ln, err := net.Listen("tcp", s.Options.Address)
 	if err != nil {
 		return fmt.Errorf("dashboard: %w", err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves the dashboard on ln until ctx ends; ln is closed then.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.Informers != nil {
+		s.watch(ctx)
 	}
 	s.mu.Lock()
 	s.addr = ln.Addr()
@@ -151,6 +164,12 @@ func (s *Server) Start(ctx context.Context) error {
 // ServeHTTP serves the dashboard's pages.
 func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	s.once.Do(s.init)
+	if s.Options.Auth == AuthNone && !loopbackHost(req.Host) {
+		// Served without authentication on loopback only: a page asked for
+		// under another host name (DNS rebinding) is refused.
+		http.Error(w, "the local dashboard answers on loopback only (127.0.0.1, [::1] or localhost)", http.StatusForbidden)
+		return
+	}
 	s.mux.ServeHTTP(w, req)
 }
 
@@ -207,21 +226,60 @@ type layout struct {
 	Title string
 	Nav   string
 	Error string
+	// Forbidden are the parts of the page the user may not read (the reads'
+	// errors): the page shows the rest.
+	Forbidden []string
+	// Local says the dashboard is `tug dashboard`'s: no login, no logout.
+	Local bool
 	Data  any
+}
+
+// isForbidden says whether err is a read the user may not make: refused by
+// the kubernetes mode's access review (errForbidden), or by the API server
+// itself (`tug dashboard` reads with the user's own credentials).
+func isForbidden(err error) bool {
+	var fb errForbidden
+	return errors.As(err, &fb) || apierrors.IsForbidden(err)
+}
+
+// forbiddenParts collects, for one request, the reads a page left out
+// because the user may not make them.
+type forbiddenParts struct {
+	mu       sync.Mutex
+	messages []string
+}
+
+type forbiddenPartsKey struct{}
+
+// leaveOut says whether err is a forbidden read, which the page then leaves
+// out: the page notes it and shows the rest. Any other error is the page's.
+func leaveOut(req *http.Request, err error) bool {
+	if !isForbidden(err) {
+		return false
+	}
+	if parts, ok := req.Context().Value(forbiddenPartsKey{}).(*forbiddenParts); ok {
+		parts.mu.Lock()
+		defer parts.mu.Unlock()
+		if !slices.Contains(parts.messages, err.Error()) {
+			parts.messages = append(parts.messages, err.Error())
+		}
+	}
+	return true
 }
 
 // page renders a page from what load returns.
 func (s *Server) page(name string, load func(*http.Request) (title string, data any, err error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
+		parts := &forbiddenParts{}
+		req = req.WithContext(context.WithValue(req.Context(), forbiddenPartsKey{}, parts))
 		title, data, err := load(req)
 		status := http.StatusOK
-		l := layout{Title: title, Nav: nav(name), Data: data}
+		l := layout{Title: title, Nav: nav(name), Data: data, Forbidden: parts.messages, Local: s.Options.Auth == AuthNone}
 		if err != nil {
 			var nf errNotFound
 			var br errBadRequest
-			var fb errForbidden
 			switch {
-			case errors.As(err, &fb):
+			case isForbidden(err):
 				// The page shows nothing of what the user may not read,
 				// and says so.
 				l.Data = nil
@@ -259,4 +317,18 @@ func (s *Server) pageSize() int {
 		return s.Options.PageSize
 	}
 	return DefaultPageSize
+}
+
+// loopbackHost says whether host (a request's Host: name or address, and
+// port) names this machine's loopback.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

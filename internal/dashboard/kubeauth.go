@@ -186,11 +186,12 @@ func (s *Server) allowed(ctx context.Context, u *user, verb string, gr schema.Gr
 }
 
 // fleet is what a request reads through: the dashboard's Fleet, its reads
-// checked for the request's user when there is one.
+// checked for the request's user when there is one, never of Secrets.
 func (s *Server) fleet(req *http.Request) clusters.Fleet {
 	f := s.Fleet
+	f.Reader = noSecrets{reader: s.Fleet.Reader}
 	if u := requestUser(req.Context()); u != nil {
-		f.Reader = &userReader{server: s, user: u, reader: s.Fleet.Reader}
+		f.Reader = &userReader{server: s, user: u, reader: f.Reader}
 	}
 	return f
 }

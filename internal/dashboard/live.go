@@ -106,7 +106,12 @@ func (s *Server) watch(ctx context.Context) {
 		if err == nil {
 			_, err = informer.AddEventHandler(handler)
 		}
-		if err != nil {
+		var notFollowed errNotFollowed
+		switch {
+		case errors.As(err, &notFollowed):
+			// The local dashboard's user may not watch it: as expected.
+			log.FromContext(ctx).Info("the dashboard does not follow this kind live", "kind", fmt.Sprintf("%T", obj), "reason", err.Error())
+		case err != nil:
 			log.FromContext(ctx).Error(err, "the dashboard does not follow this kind live", "kind", fmt.Sprintf("%T", obj))
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	schedulerv1alpha1 "github.com/tugboat-dev/tugboat/api/scheduler/v1alpha1"
+	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/conditions"
 	"github.com/tugboat-dev/tugboat/internal/selection"
 )
@@ -245,6 +246,25 @@ func clusterRow(c *selection.Cluster) ClusterRow {
 	return r
 }
 
+// listClusters lists the fleet of a namespace ("" for all): Cluster API
+// Clusters the user may not read are left out (the page notes it), while
+// SveltosClusters the user may not read are the page's error.
+func (s *Server) listClusters(req *http.Request, namespace string) ([]selection.Cluster, error) {
+	f := s.fleet(req)
+	all, err := f.List(req.Context(), namespace)
+	if err == nil || f.CAPI == clusters.CAPINone || !isForbidden(err) {
+		return all, err
+	}
+	sveltosOnly := f
+	sveltosOnly.CAPI = clusters.CAPINone
+	some, err2 := sveltosOnly.List(req.Context(), namespace)
+	if err2 != nil {
+		return nil, err2
+	}
+	leaveOut(req, err)
+	return some, nil
+}
+
 // clusterRows lists the clusters, with what the summaries say of each.
 func clusterRows(fleet []selection.Cluster, summaries []configv1beta1.ClusterSummary) []ClusterRow {
 	rows := make([]ClusterRow, len(fleet))
@@ -286,12 +306,12 @@ type clustersData struct {
 
 func (s *Server) clustersPage(req *http.Request) (string, any, error) {
 	ctx := req.Context()
-	fleet, err := s.fleet(req).List(ctx, "")
+	fleet, err := s.listClusters(req, "")
 	if err != nil {
 		return "Clusters", nil, err
 	}
 	summaries := &configv1beta1.ClusterSummaryList{}
-	if err := s.fleet(req).Reader.List(ctx, summaries, readOnly); err != nil {
+	if err := s.fleet(req).Reader.List(ctx, summaries, readOnly); err != nil && !leaveOut(req, fmt.Errorf("listing ClusterSummaries: %w", err)) {
 		return "Clusters", nil, fmt.Errorf("listing ClusterSummaries: %w", err)
 	}
 	d := clustersData{}
@@ -321,7 +341,8 @@ func (s *Server) clusterPage(req *http.Request) (string, any, error) {
 		return title, nil, err
 	}
 	summaries := &configv1beta1.ClusterSummaryList{}
-	if err := s.fleet(req).Reader.List(ctx, summaries, client.InNamespace(id.Namespace), readOnly); err != nil {
+	if err := s.fleet(req).Reader.List(ctx, summaries, client.InNamespace(id.Namespace), readOnly); err != nil &&
+		!leaveOut(req, fmt.Errorf("listing ClusterSummaries: %w", err)) {
 		return title, nil, fmt.Errorf("listing ClusterSummaries: %w", err)
 	}
 	var mine []configv1beta1.ClusterSummary
@@ -420,11 +441,11 @@ func profileRows(profiles []configv1beta1.ProfileObject, summaries []configv1bet
 
 func (s *Server) listProfiles(req *http.Request) ([]configv1beta1.ProfileObject, error) {
 	cps := &configv1beta1.ClusterProfileList{}
-	if err := s.fleet(req).Reader.List(req.Context(), cps, readOnly); err != nil {
+	if err := s.fleet(req).Reader.List(req.Context(), cps, readOnly); err != nil && !leaveOut(req, fmt.Errorf("listing ClusterProfiles: %w", err)) {
 		return nil, fmt.Errorf("listing ClusterProfiles: %w", err)
 	}
 	ps := &configv1beta1.ProfileList{}
-	if err := s.fleet(req).Reader.List(req.Context(), ps, readOnly); err != nil {
+	if err := s.fleet(req).Reader.List(req.Context(), ps, readOnly); err != nil && !leaveOut(req, fmt.Errorf("listing Profiles: %w", err)) {
 		return nil, fmt.Errorf("listing Profiles: %w", err)
 	}
 	out := make([]configv1beta1.ProfileObject, 0, len(cps.Items)+len(ps.Items))
@@ -461,7 +482,7 @@ func (s *Server) profilesPage(req *http.Request) (string, any, error) {
 		return "Profiles", nil, err
 	}
 	summaries := &configv1beta1.ClusterSummaryList{}
-	if err := s.fleet(req).Reader.List(req.Context(), summaries, readOnly); err != nil {
+	if err := s.fleet(req).Reader.List(req.Context(), summaries, readOnly); err != nil && !leaveOut(req, fmt.Errorf("listing ClusterSummaries: %w", err)) {
 		return "Profiles", nil, fmt.Errorf("listing ClusterSummaries: %w", err)
 	}
 	d := profilesData{}
@@ -498,7 +519,7 @@ func (s *Server) profilePage(req *http.Request) (string, any, error) {
 		return title, nil, fmt.Errorf("reading %s: %w", ref, err)
 	}
 	summaries := &configv1beta1.ClusterSummaryList{}
-	if err := s.fleet(req).Reader.List(ctx, summaries, opts...); err != nil {
+	if err := s.fleet(req).Reader.List(ctx, summaries, opts...); err != nil && !leaveOut(req, fmt.Errorf("listing ClusterSummaries: %w", err)) {
 		return title, nil, fmt.Errorf("listing ClusterSummaries: %w", err)
 	}
 	d := profileData{Profile: profileRows([]configv1beta1.ProfileObject{p}, summaries.Items)[0], Spec: p.GetSpec(),
@@ -512,8 +533,8 @@ func (s *Server) profilePage(req *http.Request) (string, any, error) {
 	}
 	sortSummaries(rows)
 	d.Summaries, d.Pager = paginate(req, rows, (*SummaryRow).text, s.pageSize())
-	fleet, err := s.fleet(req).List(ctx, ref.Namespace)
-	if err != nil {
+	fleet, err := s.listClusters(req, ref.Namespace)
+	if err != nil && !leaveOut(req, err) {
 		return title, nil, err
 	}
 	for _, c := range fleet {
@@ -550,7 +571,8 @@ func (s *Server) eventsPage(req *http.Request) (string, any, error) {
 		return "Events", nil, fmt.Errorf("listing EventTriggers: %w", err)
 	}
 	generated := &configv1beta1.ClusterProfileList{}
-	if err := s.fleet(req).Reader.List(ctx, generated, client.HasLabels{libv1beta1.EventTriggerNameLabel}, readOnly); err != nil {
+	if err := s.fleet(req).Reader.List(ctx, generated, client.HasLabels{libv1beta1.EventTriggerNameLabel}, readOnly); err != nil &&
+		!leaveOut(req, fmt.Errorf("listing ClusterProfiles: %w", err)) {
 		return "Events", nil, fmt.Errorf("listing ClusterProfiles: %w", err)
 	}
 	byTrigger := map[string][]configv1beta1.ProfileObject{}
@@ -561,7 +583,8 @@ func (s *Server) eventsPage(req *http.Request) (string, any, error) {
 	var summaries []configv1beta1.ClusterSummary
 	if len(generated.Items) > 0 {
 		list := &configv1beta1.ClusterSummaryList{}
-		if err := s.fleet(req).Reader.List(ctx, list, client.HasLabels{configv1beta1.ClusterProfileNameLabel}, readOnly); err != nil {
+		if err := s.fleet(req).Reader.List(ctx, list, client.HasLabels{configv1beta1.ClusterProfileNameLabel}, readOnly); err != nil &&
+			!leaveOut(req, fmt.Errorf("listing ClusterSummaries: %w", err)) {
 			return "Events", nil, fmt.Errorf("listing ClusterSummaries: %w", err)
 		}
 		summaries = list.Items

@@ -4,7 +4,7 @@
 // hidden or a field of the content is being typed in, the fetch waits.
 (function () {
   var main = document.getElementById("content");
-  if (!main || !window.EventSource || !document.getElementById("logout")) return;
+  if (!main || !window.EventSource || !document.body.dataset.follow) return;
   var busy = false, pending = false;
   function typing() {
     return main.contains(document.activeElement) && document.activeElement.tagName === "INPUT";

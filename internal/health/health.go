@@ -1,5 +1,6 @@
-// Package health evaluates the health checks of profiles (validateHealths):
-// Lua scripts and CEL rules over the objects of one kind in a managed cluster.
+// Package health evaluates the checks of profiles (validateHealths,
+// preDeployChecks, preDeleteChecks, postDeleteChecks): Lua scripts and CEL
+// rules over the objects of one kind in a managed cluster.
 // It is pure: callers list the objects (from the shared watches of the cluster)
 // and record the result.
 package health
@@ -18,7 +19,23 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/selection"
 )
 
-// Check is one compiled validateHealths entry.
+// Field is the spec field a list of checks comes from; it names the checks in
+// messages and says how they read.
+type Field string
+
+// The check lists of a profile's spec.
+const (
+	ValidateHealths  Field = "validateHealths"
+	PreDeployChecks  Field = "preDeployChecks"
+	PreDeleteChecks  Field = "preDeleteChecks"
+	PostDeleteChecks Field = "postDeleteChecks"
+)
+
+// requiresObjects: a check of the field fails when it selects no object, and
+// one with neither a script nor rules asks only that some object exists.
+func (f Field) requiresObjects() bool { return f == PreDeployChecks }
+
+// Check is one compiled entry of a check list.
 type Check struct {
 	Name      string
 	Feature   libv1beta1.FeatureID
@@ -27,9 +44,10 @@ type Check struct {
 	// Selector is the labelFilters as a label selector ("" when none).
 	Selector labels.Selector
 
-	where string
-	lua   *scripting.Lua
-	cel   []namedCEL
+	where           string
+	requiresObjects bool
+	lua             *scripting.Lua
+	cel             []namedCEL
 }
 
 type namedCEL struct {
@@ -37,22 +55,28 @@ type namedCEL struct {
 	rule *scripting.CEL
 }
 
-// Compile checks and compiles the validateHealths entry at index i: a script
-// that does not parse, a CEL rule that does not compile, a bad label filter or
-// an entry with neither a script nor rules is an error naming the entry and
-// the field.
+// Compile checks and compiles the validateHealths entry at index i.
 func Compile(i int, vh libv1beta1.ValidateHealth) (*Check, error) {
-	where := fmt.Sprintf("validateHealths[%d] %s", i, vh.Name)
+	return CompileIn(ValidateHealths, i, vh)
+}
+
+// CompileIn checks and compiles the entry at index i of the check list field:
+// a script that does not parse, a CEL rule that does not compile, a bad label
+// filter or an entry with neither a script nor rules (outside preDeployChecks)
+// is an error naming the entry and the field.
+func CompileIn(field Field, i int, vh libv1beta1.ValidateHealth) (*Check, error) {
+	where := fmt.Sprintf("%s[%d] %s", field, i, vh.Name)
 	c := &Check{
 		Name: vh.Name, Feature: vh.FeatureID, Namespace: vh.Namespace, where: where,
-		GVK: schema.GroupVersionKind{Group: vh.Group, Version: vh.Version, Kind: vh.Kind},
+		GVK:             schema.GroupVersionKind{Group: vh.Group, Version: vh.Version, Kind: vh.Kind},
+		requiresObjects: field.requiresObjects(),
 	}
 	sel, err := selection.LabelFilters(vh.LabelFilters)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	c.Selector = sel
-	if vh.Script == "" && len(vh.EvaluateCEL) == 0 {
+	if vh.Script == "" && len(vh.EvaluateCEL) == 0 && !c.requiresObjects {
 		return nil, fmt.Errorf("%s: neither script nor evaluateCEL is set", where)
 	}
 	if vh.Script != "" {
@@ -70,14 +94,20 @@ func Compile(i int, vh libv1beta1.ValidateHealth) (*Check, error) {
 	return c, nil
 }
 
-// CompileAll compiles the checks gating one feature, in order.
+// CompileAll compiles the validateHealths gating one feature, in order.
 func CompileAll(checks []libv1beta1.ValidateHealth, feature libv1beta1.FeatureID) ([]*Check, error) {
+	return CompileFor(ValidateHealths, checks, feature)
+}
+
+// CompileFor compiles the checks of the list field gating one feature (every
+// check when feature is empty), in order.
+func CompileFor(field Field, checks []libv1beta1.ValidateHealth, feature libv1beta1.FeatureID) ([]*Check, error) {
 	var out []*Check
 	for i, vh := range checks {
-		if vh.FeatureID != feature {
+		if feature != "" && vh.FeatureID != feature {
 			continue
 		}
-		c, err := Compile(i, vh)
+		c, err := CompileIn(field, i, vh)
 		if err != nil {
 			return nil, err
 		}
@@ -96,7 +126,8 @@ type Result struct {
 // Evaluate runs the check over the objects (those of its kind in the cluster;
 // the check keeps those of its namespace matching its label filters). Every
 // object must be healthy: the first that is not (in namespace/name order)
-// decides the message. No object to check passes, as in Sveltos. A script that
+// decides the message. No object to check passes, as in Sveltos, except in
+// preDeployChecks, where it fails naming what is missing. A script that
 // fails at run time, or returns no healthy field, makes the check unhealthy
 // with the error.
 func (c *Check) Evaluate(objs []unstructured.Unstructured) Result {
@@ -114,6 +145,16 @@ func (c *Check) Evaluate(objs []unstructured.Unstructured) Result {
 	slices.SortFunc(checked, func(a, b *unstructured.Unstructured) int {
 		return strings.Compare(a.GetNamespace()+"/"+a.GetName(), b.GetNamespace()+"/"+b.GetName())
 	})
+	if len(checked) == 0 && c.requiresObjects {
+		what := c.GVK.Kind
+		if c.Namespace != "" {
+			what += " in namespace " + c.Namespace
+		}
+		if c.Selector != nil && !c.Selector.Empty() {
+			what += " with labels " + c.Selector.String()
+		}
+		return Result{Message: fmt.Sprintf("%s: no %s in the cluster", c.where, what)}
+	}
 	for _, o := range checked {
 		healthy, why := c.evaluateOne(o.Object)
 		if !healthy {
@@ -135,6 +176,9 @@ func (c *Check) Evaluate(objs []unstructured.Unstructured) Result {
 // evaluate() returns) and the CEL rules (healthy when any is true); both must
 // pass when both are set.
 func (c *Check) evaluateOne(obj map[string]any) (bool, string) {
+	if c.lua == nil && len(c.cel) == 0 {
+		return true, "" // an existence check (preDeployChecks)
+	}
 	if c.lua != nil {
 		out, err := c.lua.Evaluate(map[string]any{"obj": obj})
 		if err != nil {

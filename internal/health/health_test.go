@@ -100,3 +100,38 @@ func TestUnitHealthBadInput(t *testing.T) {
 		t.Fatalf("got %+v", r)
 	}
 }
+
+// preDeployChecks ask that some object is selected; one without script or
+// rules only asks that; the other lists pass with none and require a script or rules.
+func TestUnitHealthPreDeployChecksRequireObjects(t *testing.T) {
+	exists := libv1beta1.ValidateHealth{Name: "ssd", FeatureID: libv1beta1.FeatureResources, Group: "storage.k8s.io", Version: "v1",
+		Kind: "StorageClass", LabelFilters: []libv1beta1.LabelFilter{{Key: "tier", Operation: libv1beta1.OperationEqual, Value: "ssd"}}}
+	c, err := health.CompileIn(health.PreDeployChecks, 1, exists)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "preDeployChecks[1] ssd: no StorageClass with labels tier=ssd in the cluster"
+	if r := c.Evaluate(nil); r.Healthy || r.Message != want {
+		t.Fatalf("no object: %+v, want %q", r, want)
+	}
+	sc := unstructured.Unstructured{Object: map[string]any{"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": map[string]any{"name": "fast"}}}
+	sc.SetLabels(map[string]string{"tier": "ssd"})
+	if r := c.Evaluate([]unstructured.Unstructured{sc}); !r.Healthy {
+		t.Fatalf("one object: %+v, want healthy", r)
+	}
+	for _, field := range []health.Field{health.ValidateHealths, health.PreDeleteChecks, health.PostDeleteChecks} {
+		if _, err := health.CompileIn(field, 0, exists); err == nil || !strings.Contains(err.Error(), string(field)+"[0] ssd: neither script nor evaluateCEL is set") {
+			t.Errorf("%s without script or rules: %v", field, err)
+		}
+	}
+	checks, err := health.CompileFor(health.PostDeleteChecks, []libv1beta1.ValidateHealth{
+		{Name: "a", FeatureID: libv1beta1.FeatureHelm, Version: "v1", Kind: "Pod", Script: replicasScript},
+		{Name: "b", FeatureID: libv1beta1.FeatureResources, Version: "v1", Kind: "Pod", Script: replicasScript},
+	}, "")
+	if err != nil || len(checks) != 2 {
+		t.Fatalf("every feature's checks: %d, %v", len(checks), err)
+	}
+	if r := checks[0].Evaluate(nil); !r.Healthy {
+		t.Fatalf("postDeleteChecks with no object: %+v, want healthy", r)
+	}
+}

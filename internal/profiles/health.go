@@ -3,9 +3,6 @@ package profiles
 import (
 	"context"
 	"fmt"
-	"strings"
-
-	"k8s.io/apimachinery/pkg/types"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -36,12 +33,12 @@ func deployed(fs *configv1beta1.FeatureSummary) bool {
 }
 
 // healthEvent brings back the summaries holding a watch that saw a change (or
-// synced, or lost its connection and must be watched again).
+// synced, or lost its connection and must be watched again): for their
+// validateHealths or the gates of checks.go.
 func (r *SummaryReconciler) healthEvent(ev clusters.WatchEvent) {
 	for _, h := range ev.Holders {
-		ns, name, ok := strings.Cut(strings.TrimPrefix(h, healthHolderPrefix), "/")
-		if ok && strings.HasPrefix(h, healthHolderPrefix) {
-			r.requeue(types.NamespacedName{Namespace: ns, Name: name})
+		if key, ok := holderSummary(h); ok {
+			r.requeue(key)
 		}
 	}
 }

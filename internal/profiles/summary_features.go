@@ -29,13 +29,21 @@ func (r *SummaryReconciler) runFeatures(ctx context.Context, s *configv1beta1.Cl
 	drifted := r.drift.takeDrifted(client.ObjectKeyFromObject(s)) &&
 		s.Spec.ClusterProfileSpec.SyncMode == libv1beta1.SyncModeContinuousWithDriftDetection
 	var result ctrl.Result
-	var errs []error
-	for _, deploy := range []func() (ctrl.Result, error){
-		func() (ctrl.Result, error) { return r.deployResources(ctx, s, cluster, prof, drifted) },
-		func() (ctrl.Result, error) { return r.deployKustomize(ctx, s, cluster, prof, drifted) },
-		func() (ctrl.Result, error) { return r.deployHelm(ctx, s, cluster, followUps) },
+	// preDeployChecks hold back the features they gate until they pass (checks.go).
+	held, err := r.preDeployGate(ctx, s, cluster)
+	errs := []error{err}
+	for _, f := range []struct {
+		id     libv1beta1.FeatureID
+		deploy func() (ctrl.Result, error)
+	}{
+		{libv1beta1.FeatureResources, func() (ctrl.Result, error) { return r.deployResources(ctx, s, cluster, prof, drifted) }},
+		{libv1beta1.FeatureKustomize, func() (ctrl.Result, error) { return r.deployKustomize(ctx, s, cluster, prof, drifted) }},
+		{libv1beta1.FeatureHelm, func() (ctrl.Result, error) { return r.deployHelm(ctx, s, cluster, followUps) }},
 	} {
-		res, err := deploy()
+		if held[f.id] {
+			continue
+		}
+		res, err := f.deploy()
 		errs = append(errs, err)
 		if res.RequeueAfter > 0 && (result.RequeueAfter == 0 || res.RequeueAfter < result.RequeueAfter) {
 			result.RequeueAfter = res.RequeueAfter

@@ -13,6 +13,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
+	"github.com/tugboat-dev/tugboat/internal/health"
 )
 
 // withdraw removes (or, with LeavePolicies, releases) what a deleted summary
@@ -25,19 +26,38 @@ func (r *SummaryReconciler) withdraw(ctx context.Context, s *configv1beta1.Clust
 	if cluster, err := r.Fleet.Get(ctx, s.Cluster()); err == nil && !r.Shard.Owns(cluster.Object) {
 		return ctrl.Result{}, nil // the manager of the cluster's shard withdraws
 	}
-	if _, held := r.healthHeld.LoadAndDelete(healthHolder(s)); held {
-		r.health.Release(healthHolder(s), nil)
-	}
+	r.releaseChecks(healthHolderPrefix, s)
+	r.releaseChecks(preDeployHolderPrefix, s)
 	spec := &s.Spec.ClusterProfileSpec
 	leave := spec.StopMatchingBehavior == libv1beta1.LeavePolicies
 	prof := profileOf(s)
 	owner := summaryOwner(prof, s)
-	err := r.withdrawFrom(ctx, s, owner, s.Cluster(), leave)
+	// preDeleteChecks before anything is withdrawn, postDeleteChecks after
+	// (checks.go); neither with LeavePolicies, which withdraws nothing.
+	var err error
+	if !leave && holdsDeployed(s) {
+		var failing string
+		if failing, err = r.withdrawalChecks(ctx, s, health.PreDeleteChecks, spec.PreDeleteChecks); err == nil && failing != "" {
+			r.holdWithdrawal(s, health.PreDeleteChecks, failing)
+			return ctrl.Result{}, nil
+		}
+	}
+	if err == nil {
+		err = r.withdrawFrom(ctx, s, owner, s.Cluster(), leave)
+	}
 	if err == nil {
 		err = r.withdrawFrom(ctx, s, owner, r.ManagementCluster, leave)
 	}
 	if err == nil {
 		err = r.withdrawHelm(ctx, s, leave)
+	}
+	if err == nil && !leave && len(spec.PostDeleteChecks) > 0 {
+		markWithdrawn(s)
+		var failing string
+		if failing, err = r.withdrawalChecks(ctx, s, health.PostDeleteChecks, spec.PostDeleteChecks); err == nil && failing != "" {
+			r.holdWithdrawal(s, health.PostDeleteChecks, failing)
+			return ctrl.Result{}, nil
+		}
 	}
 	if err != nil {
 		if left := withdrawGrace - time.Since(s.DeletionTimestamp.Time); left > 0 {
@@ -51,6 +71,7 @@ func (r *SummaryReconciler) withdraw(ctx context.Context, s *configv1beta1.Clust
 		}
 		r.event(s, corev1.EventTypeWarning, "WithdrawAbandoned", fmt.Sprintf("cluster unreachable for %s, released without withdrawing: %v", withdrawGrace, err))
 	}
+	r.releaseChecks(withdrawalHolderPrefix, s)
 	controllerutil.RemoveFinalizer(s, SummaryFinalizer)
 	if err := r.Client.Update(ctx, s); err != nil && !apierrors.IsNotFound(err) {
 		return ctrl.Result{}, fmt.Errorf("removing finalizer of ClusterSummary %s/%s: %w", s.Namespace, s.Name, err)

@@ -217,8 +217,8 @@ type HelmChart struct {
 	// its OpenPGP signature must be made by a key of the keyring, and the
 	// archive's SHA-256 must be the one the signed provenance names. An unsigned,
 	// tampered or foreign-signed chart fails the Helm feature with the reason and
-	// the release is left as it was. Applies to http(s) repositories and to OCI
-	// registries that hold the provenance layer.
+	// the release is left as it was. Applies to http(s) repositories; an OCI
+	// chart with provenanceVerification fails the feature saying so.
 	// +optional
 	ProvenanceVerification *ProvenanceVerification `json:"provenanceVerification,omitempty"`
 }
@@ -368,10 +368,11 @@ type HelmOptions struct {
 	PassCredentialsAll bool `json:"passCredentialsAll,omitempty"`
 
 	// RunTests runs the chart's test hooks (helm.sh/hook: test) after every
-	// install or upgrade, as helm test does. A failing test Pod fails the Helm
-	// feature naming the test; the release stays installed. Tests do not run in
-	// DryRun mode. The outcome of each test is in the release summary of the
-	// ClusterSummary status.
+	// install or upgrade, as helm test does, and waits for them (options.timeout).
+	// A failing test fails the Helm feature, its message naming the test; the
+	// release stays installed and its tests run again at the next attempt until
+	// they pass (Helm records each test's last run in the release). Tests do not
+	// run in DryRun mode.
 	// +optional
 	RunTests bool `json:"runTests,omitempty"`
 

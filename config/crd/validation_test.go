@@ -116,12 +116,6 @@ kind: ClusterProfile
 metadata: {name: unsupported-reloader}
 spec:
   reloader: true`, `reloader is not supported`},
-		{"unsupported SveltosCluster activeWindow", `
-apiVersion: lib.projectsveltos.io/v1beta1
-kind: SveltosCluster
-metadata: {name: unsupported-activewindow, namespace: default}
-spec:
-  activeWindow: {from: "0 8 * * *", to: "0 18 * * *"}`, `activeWindow is not supported`},
 		{"unsupported SveltosCluster tokenRequestRenewalOption", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: SveltosCluster

@@ -5,14 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
+	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tugboat-dev/tugboat/api"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/manager"
 	"github.com/tugboat-dev/tugboat/internal/manager/managertest"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
@@ -22,6 +28,12 @@ var (
 	env  *testenv.Env
 	mgmt client.Client // direct (uncached) admin client of the management cluster
 	mgr  *manager.Manager
+	// clock is the cluster controller's: tests of active windows and token
+	// renewals step it instead of waiting.
+	clock = clocktesting.NewFakeClock(time.Now())
+	// execPlugin is the stand-in for "aws eks get-token" the manager runs for
+	// workloadIdentity with provider AWS (see writeExecPlugin).
+	execPlugin string
 )
 
 func TestMain(m *testing.M) {
@@ -32,6 +44,12 @@ func TestMain(m *testing.M) {
 func runManager(ctx context.Context, env *testenv.Env) error {
 	opts := managertest.Options(env)
 	opts.ProbeInterval = time.Second // so that the periodic probe shows within a test
+	opts.Clock = clock
+	execPlugin = filepath.Join(env.Dir(), "exec-plugin", "aws")
+	if err := writeExecPlugin(execPlugin); err != nil {
+		return err
+	}
+	opts.WorkloadIdentityCommands = clusters.WorkloadIdentityCommands{AWS: execPlugin}
 	var err error
 	mgr, mgmt, err = managertest.Start(ctx, env, opts)
 	return err
@@ -99,3 +117,31 @@ func updateCluster(t *testing.T, namespace, name string, change func(*libv1beta1
 }
 
 var errNotYet = errors.New("not yet")
+
+// clientFor is a direct admin client of one of the test clusters.
+func clientFor(t *testing.T, cluster string) client.Client {
+	t.Helper()
+	c, err := client.New(env.Cluster(cluster).Config, client.Options{Scheme: api.NewScheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// waitForEvent waits for an Event about the SveltosCluster with the reason and
+// a note containing text.
+func waitForEvent(t *testing.T, namespace, name, reason, text string) {
+	t.Helper()
+	testenv.Eventually(t, fmt.Sprintf("a %s Event on SveltosCluster %s/%s", reason, namespace, name), func() error {
+		list := &eventsv1.EventList{}
+		if err := mgmt.List(context.Background(), list, client.InNamespace(namespace)); err != nil {
+			return err
+		}
+		for _, e := range list.Items {
+			if e.Reason == reason && e.Regarding.Kind == libv1beta1.SveltosClusterKind && e.Regarding.Name == name && strings.Contains(e.Note, text) {
+				return nil
+			}
+		}
+		return fmt.Errorf("%d events, none %s containing %q", len(list.Items), reason, text)
+	})
+}

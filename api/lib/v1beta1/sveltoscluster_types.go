@@ -248,7 +248,6 @@ type SveltosClusterSpec struct {
 	TokenRequestRenewalOption *TokenRequestRenewalOption `json:"tokenRequestRenewalOption,omitempty"`
 
 	// ActiveWindow pauses and unpauses the cluster on a schedule (see ActiveWindow).
-	// +kubebuilder:validation:XValidation:rule="false",message="activeWindow is not supported by this version of Tugboat: use spec.paused"
 	// +optional
 	ActiveWindow *ActiveWindow `json:"activeWindow,omitempty"`
 

@@ -104,12 +104,6 @@ metadata: {name: bad-helm}
 spec:
   helmCharts:
   - {repositoryURL: "https://example.com", repositoryName: r, chartName: r/c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, helmChartAction: Reinstall}`, `Unsupported value: "Reinstall"`},
-		{"unsupported patchesFrom", `
-apiVersion: config.projectsveltos.io/v1beta1
-kind: ClusterProfile
-metadata: {name: unsupported-patchesfrom}
-spec:
-  patchesFrom: [{kind: ConfigMap, name: p, namespace: default}]`, `patchesFrom is not supported`},
 		{"unsupported reloader", `
 apiVersion: config.projectsveltos.io/v1beta1
 kind: ClusterProfile

@@ -49,7 +49,7 @@ func TestValidationRejects(t *testing.T) {
 		{"reloader", func(s *configv1beta1.ClusterPromotionSpec) { s.ProfileSpec.Reloader = true }, "reloader is not supported by this version of Tugboat"},
 		{"patchesFrom", func(s *configv1beta1.ClusterPromotionSpec) {
 			s.ProfileSpec.PatchesFrom = []libv1beta1.ValueFrom{{Kind: "ConfigMap", Namespace: "default", Name: "x"}}
-		}, "patchesFrom is not supported by this version of Tugboat"},
+		}, ""},
 		{"preDeleteChecks", func(s *configv1beta1.ClusterPromotionSpec) {
 			s.ProfileSpec.PreDeleteChecks = []libv1beta1.ValidateHealth{check}
 		}, ""},

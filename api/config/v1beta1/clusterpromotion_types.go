@@ -89,10 +89,9 @@ type ProfileSpec struct {
 	// +optional
 	Patches []libv1beta1.Patch `json:"patches,omitempty"`
 
-	// PatchesFrom would name ConfigMaps/Secrets whose data values hold more patches.
-	// Not supported by this version of Tugboat: put the patches in patches.
+	// PatchesFrom names ConfigMaps/Secrets whose data values are more patches
+	// (see ClusterProfile spec.patchesFrom); passed on to the stages' ClusterProfiles.
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="patchesFrom is not supported by this version of Tugboat: put the patches in spec.profileSpec.patches"
 	PatchesFrom []libv1beta1.ValueFrom `json:"patchesFrom,omitempty"`
 
 	// DriftExclusions are fields drift detection ignores.

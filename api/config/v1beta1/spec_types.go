@@ -87,11 +87,16 @@ type Spec struct {
 	// +optional
 	Patches []libv1beta1.Patch `json:"patches,omitempty"`
 
-	// PatchesFrom would name ConfigMaps/Secrets whose data values hold more patches.
-	// Not supported by this version of Tugboat: a profile setting it is rejected
-	// (put the patches in spec.patches).
+	// PatchesFrom names ConfigMaps/Secrets of the management cluster whose data
+	// values are more patches, one per key (in key order), without target (a
+	// strategic merge patch names its object): they are applied after spec.patches,
+	// like them, to every object this profile deploys, Helm releases' included.
+	// Each value may be a template rendered for the cluster (.Cluster; not
+	// .MgmtResources). Name and namespace may be templates; an empty namespace is
+	// the cluster's (a Profile's own for a Profile). A change of a referenced
+	// object re-deploys. A missing object (unless optional) or a template that
+	// fails fails every feature, naming the entry and the key; nothing is deployed.
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="patchesFrom is not supported by this version of Tugboat: put the patches in spec.patches"
 	PatchesFrom []libv1beta1.ValueFrom `json:"patchesFrom,omitempty"`
 
 	// DriftExclusions are fields drift detection ignores.
@@ -127,8 +132,9 @@ type Spec struct {
 	// exists), and every selected object must pass. Until they pass the feature
 	// stays Provisioning with the failing check's message and nothing of it is
 	// applied; the objects are watched in the cluster and a change re-evaluates
-	// the checks. Once a feature is deployed they are not asked again until its
-	// content changes. A check that does not compile fails the feature.
+	// the checks. They gate a feature that has nothing deployed in the cluster
+	// (its first deployment, or after a failure); a deployed feature is updated
+	// without them. A check that does not compile fails the feature.
 	// +optional
 	PreDeployChecks []libv1beta1.ValidateHealth `json:"preDeployChecks,omitempty"`
 
@@ -145,8 +151,9 @@ type Spec struct {
 	// PostDeleteChecks must pass after what this profile deployed in a cluster is
 	// withdrawn, before the ClusterSummary is let go: until every selected object
 	// passes, the summary stays with failureMessage naming the check, the object
-	// and why (no selected object passes). The objects are watched: a change
-	// re-evaluates the checks.
+	// and why (no selected object passes); its features say Removed. The objects
+	// are watched: a change re-evaluates the checks. Not evaluated with
+	// stopMatchingBehavior LeavePolicies (nothing is withdrawn).
 	// +optional
 	PostDeleteChecks []libv1beta1.ValidateHealth `json:"postDeleteChecks,omitempty"`
 

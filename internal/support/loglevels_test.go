@@ -26,7 +26,7 @@ func TestUnitLevelTable(t *testing.T) {
 		{"info", []libv1beta1.ComponentConfiguration{cc(libv1beta1.ComponentAccessManager, libv1beta1.LogLevelInfo)}, map[string]int{"rolerequest": 0, "tenancy": 0}},
 		{"a shared controller takes the most verbose", []libv1beta1.ComponentConfiguration{
 			cc(libv1beta1.ComponentAddonManager, libv1beta1.LogLevelInfo), cc(libv1beta1.ComponentDriftDetectionManager, libv1beta1.LogLevelVerbose)},
-			map[string]int{"profile-ClusterProfile": 0, "profile-Profile": 0, "clustersummary": 10, "cluster-watches": 10, "drift": 10}},
+			map[string]int{"profile-ClusterProfile": 0, "profile-Profile": 0, "clustersummary": support.MostVerbose, "cluster-watches": support.MostVerbose, "drift": support.MostVerbose}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := support.LevelTable(tc.config); !maps.Equal(got, tc.want) {

@@ -1,6 +1,14 @@
 // Package e2e runs the user journeys of the spec end to end: real API servers
 // for the management cluster and the managed clusters, one Tugboat manager, the
 // tutorial manifests applied as users apply them.
+//
+// The manager runs as the chart runs it: as the ServiceAccount
+// projectsveltos/tugboat-manager with exactly the rules of config/rbac/role.yaml
+// (the chart's ClusterRole and Role), plus the one grant the chart leaves to
+// the platform team (values.yaml managementClusterAdmin: "grant narrower rights
+// yourself"): writing the ConfigMaps and Secrets the tutorial deploys into the
+// management cluster. Its log is kept at the most verbose level so that the
+// tutorial test can look for secret values in it.
 package e2e_test
 
 import (
@@ -10,26 +18,44 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tugboat-dev/tugboat/api"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/manager/managertest"
+	"github.com/tugboat-dev/tugboat/internal/support"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 var (
 	env  *testenv.Env
-	mgmt client.Client // direct client of the management cluster
+	mgmt client.Client // direct client of the management cluster (admin)
+	// clusterNames are the test's API servers, the management cluster first.
+	clusterNames = []string{"mgmt", "services", "workload", "workload2"}
+	// managerLog holds every line the manager logged, at the most verbose level.
+	managerLog = &logBuffer{}
+	logLevels  = support.NewLogLevels()
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.Main(m, testenv.Options{Clusters: []string{"mgmt", "services", "workload", "workload2"}, InstallCRDs: true}, &env, start))
+	managertest.LogTo(managerLog, logLevels)
+	os.Exit(testenv.Main(m, testenv.Options{Clusters: clusterNames, InstallCRDs: true}, &env, start))
 }
 
 func start(ctx context.Context, env *testenv.Env) error {
-	var err error
-	_, mgmt, err = managertest.Start(ctx, env, managertest.Options(env))
+	admin, err := client.New(env.Management().Config, client.Options{Scheme: api.NewScheme()})
+	if err != nil {
+		return err
+	}
+	if err := grantChartRights(ctx, admin); err != nil {
+		return err
+	}
+	cfg := rest.CopyConfig(env.Management().Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: managerUser}
+	opts := managertest.Options(env)
+	opts.LogLevels = logLevels
+	_, mgmt, err = managertest.StartAs(ctx, env, cfg, opts)
 	return err
 }
 

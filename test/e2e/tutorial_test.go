@@ -15,6 +15,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -156,6 +157,17 @@ func TestDatabaseAsAServiceTutorial(t *testing.T) {
 	// credentials and address copied into the management cluster are event-driven
 	// deploys) and deploy durations.
 	checkLatencyMetrics(t)
+
+	// 9. No secret value left its Secret: not in the manager's log (at its most
+	// verbose), an Event, an EventReport or any other object in any cluster —
+	// but for the Job, whose manifest puts the password in its environment.
+	values := []secretValue{{"the first database password", first.password}, {"the second database password", second.password}}
+	for _, c := range clusterNames {
+		values = append(values, kubeconfigKeyLine(t, c))
+	}
+	assertNoSecretValues(t, values, func(cluster string, gvr schema.GroupVersionResource, u *unstructured.Unstructured) bool {
+		return gvr.Group == "batch" && gvr.Resource == "jobs" && u.GetNamespace() == "todo" && u.GetName() == "todo-table"
+	})
 }
 
 // checkLatencyMetrics fails t unless the manager's latency histograms have samples.

@@ -7,10 +7,12 @@ package managertest
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"go.uber.org/zap/zapcore"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -54,11 +56,36 @@ func Options(env *testenv.Env) manager.Options {
 // client of the management cluster.
 func Start(ctx context.Context, env *testenv.Env, opts manager.Options) (*manager.Manager, client.Client, error) {
 	setLogger(opts.LogLevels)
+	return start(ctx, env, env.Management().Config, opts)
+}
+
+// LogTo makes every logger of the process log everything up to
+// support.MostVerbose (as levels allows) into log, and to stderr too when
+// TUGBOAT_TEST_VERBOSE is set. Call it first in TestMain, before anything
+// logs: controller-runtime drops the lines of a logger set more than 30
+// seconds after the first use (starting API servers can take that long).
+func LogTo(log io.Writer, levels *support.LogLevels) {
+	if os.Getenv("TUGBOAT_TEST_VERBOSE") != "" {
+		log = io.MultiWriter(log, os.Stderr)
+	}
+	base := zap.New(zap.UseDevMode(true), zap.WriteTo(log), zap.Level(zapcore.Level(-support.MostVerbose)))
+	ctrl.SetLogger(support.NewLevelLogger(base, support.MostVerbose, levels))
+}
+
+// StartAs is Start with the manager reaching the management cluster through
+// cfg (for example one impersonating the chart's ServiceAccount, to run under
+// exactly its rights) and the logger left as set (LogTo); the returned client
+// stays the admin's.
+func StartAs(ctx context.Context, env *testenv.Env, cfg *rest.Config, opts manager.Options) (*manager.Manager, client.Client, error) {
+	return start(ctx, env, cfg, opts)
+}
+
+func start(ctx context.Context, env *testenv.Env, cfg *rest.Config, opts manager.Options) (*manager.Manager, client.Client, error) {
 	mgmt, err := client.New(env.Management().Config, client.Options{Scheme: api.NewScheme()})
 	if err != nil {
 		return nil, nil, err
 	}
-	mgr, err := manager.New(ctx, env.Management().Config, opts)
+	mgr, err := manager.New(ctx, cfg, opts)
 	if err != nil {
 		return nil, nil, err
 	}

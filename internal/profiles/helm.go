@@ -57,7 +57,7 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 	}
 	prof := profileOf(s)
 	clusterKey := cluster.ID
-	charts, err := r.renderCharts(ctx, cluster, prof, spec.HelmCharts, spec.Patches)
+	charts, err := r.renderCharts(ctx, cluster, prof, spec.HelmCharts, deploySpec(ctx, spec).Patches)
 	if err != nil {
 		return r.fail(s, fs, err)
 	}

@@ -54,7 +54,7 @@ func (r *SummaryReconciler) collectKustomizations(ctx context.Context, s *config
 	if err != nil {
 		return nil, err
 	}
-	in := &kustomizeInputs{spec: &s.Spec.ClusterProfileSpec, cluster: clusterMap}
+	in := &kustomizeInputs{spec: deploySpec(ctx, &s.Spec.ClusterProfileSpec), cluster: clusterMap}
 	defaultNS := s.Spec.ClusterNamespace
 	if profileNamespace != "" {
 		defaultNS = profileNamespace

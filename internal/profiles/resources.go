@@ -66,7 +66,7 @@ func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.Cluste
 	if err != nil {
 		return nil, err
 	}
-	in := &inputs{spec: &s.Spec.ClusterProfileSpec, cluster: clusterMap, clusterLabels: cluster.Labels, mgmtResources: map[string]map[string]any{}}
+	in := &inputs{spec: deploySpec(ctx, &s.Spec.ClusterProfileSpec), cluster: clusterMap, clusterLabels: cluster.Labels, mgmtResources: map[string]map[string]any{}}
 	defaultNS := s.Spec.ClusterNamespace
 	if profileNamespace != "" {
 		defaultNS = profileNamespace
@@ -321,6 +321,9 @@ func referencedKeys(s *configv1beta1.ClusterSummary, profileNamespace string) []
 		for _, vf := range hc.ValuesFrom {
 			add(vf.Kind, vf.Namespace, vf.Name)
 		}
+	}
+	for _, pf := range spec.PatchesFrom {
+		add(pf.Kind, pf.Namespace, pf.Name)
 	}
 	return keys
 }

@@ -29,8 +29,12 @@ func (r *SummaryReconciler) runFeatures(ctx context.Context, s *configv1beta1.Cl
 	drifted := r.drift.takeDrifted(client.ObjectKeyFromObject(s)) &&
 		s.Spec.ClusterProfileSpec.SyncMode == libv1beta1.SyncModeContinuousWithDriftDetection
 	var result ctrl.Result
-	// preDeployChecks hold back the features they gate until they pass (checks.go).
-	held, err := r.preDeployGate(ctx, s, cluster)
+	// patchesFrom join the spec's patches (patches_from.go); preDeployChecks hold
+	// back the features they gate until they pass (checks.go).
+	ctx, held, err := r.addPatchesFrom(ctx, s, cluster, prof)
+	if held == nil {
+		held, err = r.preDeployGate(ctx, s, cluster)
+	}
 	errs := []error{err}
 	for _, f := range []struct {
 		id     libv1beta1.FeatureID

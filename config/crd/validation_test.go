@@ -110,24 +110,19 @@ kind: ClusterProfile
 metadata: {name: unsupported-reloader}
 spec:
   reloader: true`, `reloader is not supported`},
-		{"unsupported SveltosCluster tokenRequestRenewalOption", `
+		{"SveltosCluster workloadIdentity provider without its settings", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: SveltosCluster
-metadata: {name: unsupported-tokenrequestrenewaloption, namespace: default}
+metadata: {name: workloadidentity-no-aws, namespace: default}
 spec:
-  tokenRequestRenewalOption: {renewTokenRequestInterval: 1h}`, `tokenRequestRenewalOption is not supported`},
-		{"unsupported SveltosCluster readinessChecks", `
+  workloadIdentity: {provider: AWS, endpoint: "https://example.com", gcp: {projectID: p, clusterName: c, location: l}}`, `aws must be set if and only if provider is AWS`},
+		{"SveltosCluster workloadIdentity with kubeconfigName", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: SveltosCluster
-metadata: {name: unsupported-readinesschecks, namespace: default}
+metadata: {name: workloadidentity-and-kubeconfig, namespace: default}
 spec:
-  readinessChecks: [{name: c, resourceSelectors: [{kind: Node, version: v1}], condition: x}]`, `readinessChecks is not supported`},
-		{"unsupported SveltosCluster livenessChecks", `
-apiVersion: lib.projectsveltos.io/v1beta1
-kind: SveltosCluster
-metadata: {name: unsupported-livenesschecks, namespace: default}
-spec:
-  livenessChecks: [{name: c, resourceSelectors: [{kind: Node, version: v1}], condition: x}]`, `livenessChecks is not supported`},
+  kubeconfigName: x
+  workloadIdentity: {provider: AWS, endpoint: "https://example.com", aws: {clusterName: c}}`, `workloadIdentity, kubeconfigName: conflict`},
 		{"unsupported SveltosCluster pullMode", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: SveltosCluster

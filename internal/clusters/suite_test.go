@@ -11,6 +11,7 @@ import (
 	"time"
 
 	eventsv1 "k8s.io/api/events/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -144,4 +145,23 @@ func waitForEvent(t *testing.T, namespace, name, reason, text string) {
 		}
 		return fmt.Errorf("%d events, none %s containing %q", len(list.Items), reason, text)
 	})
+}
+
+// registerWithSpec creates a SveltosCluster with spec (before its kubeconfig
+// Secret exists, so that nothing is probed without the spec), then registers
+// the test cluster's kubeconfig for it.
+func registerWithSpec(t *testing.T, namespace, name, cluster string, spec libv1beta1.SveltosClusterSpec) {
+	t.Helper()
+	ctx := context.Background()
+	if err := clusters.EnsureNamespace(ctx, mgmt, namespace); err != nil {
+		t.Fatal(err)
+	}
+	sc := &libv1beta1.SveltosCluster{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Spec: spec}
+	if err := mgmt.Create(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = clusters.Deregister(ctx, mgmt, types.NamespacedName{Namespace: namespace, Name: name}) })
+	if _, err := clusters.Register(ctx, mgmt, clusters.Registration{Namespace: namespace, Name: name, Kubeconfig: env.Cluster(cluster).Kubeconfig}); err != nil {
+		t.Fatal(err)
+	}
 }

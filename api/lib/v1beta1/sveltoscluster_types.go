@@ -243,7 +243,6 @@ type SveltosClusterSpec struct {
 
 	// TokenRequestRenewalOption renews the ServiceAccount token of the
 	// kubeconfig before it expires (see TokenRequestRenewalOption).
-	// +kubebuilder:validation:XValidation:rule="false",message="tokenRequestRenewalOption is not supported by this version of Tugboat: renew the kubeconfig Secret yourself"
 	// +optional
 	TokenRequestRenewalOption *TokenRequestRenewalOption `json:"tokenRequestRenewalOption,omitempty"`
 
@@ -254,14 +253,12 @@ type SveltosClusterSpec struct {
 	// ReadinessChecks must all pass, after a successful probe, before the
 	// cluster becomes ready (status.ready); until then status.failureMessage
 	// names the failing check. Once ready they are not evaluated again.
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="readinessChecks is not supported by this version of Tugboat"
 	// +optional
 	ReadinessChecks []ClusterCheck `json:"readinessChecks,omitempty"`
 
 	// LivenessChecks are evaluated at every probe of a ready cluster: while
 	// any fails, status.connectionStatus is Down (sets fail over, the message
 	// names the check); when all pass again it is Healthy.
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="livenessChecks is not supported by this version of Tugboat"
 	// +optional
 	LivenessChecks []ClusterCheck `json:"livenessChecks,omitempty"`
 
@@ -275,7 +272,6 @@ type SveltosClusterSpec struct {
 	// WorkloadIdentity reaches the cluster with tokens from the cloud's
 	// workload identity instead of a kubeconfig Secret (see
 	// WorkloadIdentityConfig). Mutually exclusive with kubeconfigName.
-	// +kubebuilder:validation:XValidation:rule="false",message="workloadIdentity is not supported by this version of Tugboat: use a kubeconfig Secret (an exec user works)"
 	// +optional
 	WorkloadIdentity *WorkloadIdentityConfig `json:"workloadIdentity,omitempty"`
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -38,7 +39,7 @@ func explainCluster(t *testing.T, namespace, name string, labels map[string]stri
 		mutate(sc)
 	}
 	status := sc.Status
-	if status == (libv1beta1.SveltosClusterStatus{}) {
+	if equality.Semantic.DeepEqual(status, libv1beta1.SveltosClusterStatus{}) {
 		status = libv1beta1.SveltosClusterStatus{Ready: true, Version: "v1.30.0", ConnectionStatus: libv1beta1.ConnectionHealthy}
 	}
 	must(t, mgmt.Create(ctx, sc))

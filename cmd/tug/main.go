@@ -77,6 +77,7 @@ func newRootCommand() *cobra.Command {
 		newGenerateCommand(g),
 		newBootstrapCommand(g), newInitCommand(),
 		newExplainCommand(g),
+		newDashboardCommand(g),
 	)
 	// cobra adds these when it executes; added now, they get the same checks.
 	root.InitDefaultCompletionCmd()

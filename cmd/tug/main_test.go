@@ -17,7 +17,15 @@ var (
 	mgmt client.Client
 )
 
+// runAsTug makes the test binary run as tug itself (the arguments after the
+// program's name): tests that need tug as a process of its own — to send it
+// a signal — start this binary again with it set.
+const runAsTug = "TUGBOAT_TEST_RUN_AS_TUG"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(runAsTug) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	os.Exit(testenv.Main(m, testenv.Options{Clusters: []string{"mgmt", "services"}, InstallCRDs: true}, &env,
 		func(context.Context, *testenv.Env) error {
 			var err error

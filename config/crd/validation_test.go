@@ -170,14 +170,6 @@ spec:
   messagingMatchCriteria: [{cloudEventType: created}]
   aggregatedSelection: |
     function evaluate() return {resources = resources} end`, `aggregatedSelection filters what resourceSelectors select`},
-		{"unsupported EventTrigger patchesFrom", `
-apiVersion: lib.projectsveltos.io/v1beta1
-kind: EventTrigger
-metadata: {name: patches-from}
-spec:
-  sourceClusterSelector: {matchLabels: {env: fv}}
-  eventSourceName: user-login
-  patchesFrom: [{kind: ConfigMap, name: patches, namespace: default}]`, `patchesFrom is not supported by this version of Tugboat`},
 		{"unsupported EventTrigger reloader", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: EventTrigger

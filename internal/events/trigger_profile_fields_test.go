@@ -5,7 +5,9 @@ import (
 )
 
 // The deployment fields an EventTrigger shares with profiles reach the
-// ClusterProfiles it generates: maxUpdate, maxConsecutiveFailures and the
+// ClusterProfiles it generates: maxUpdate, maxConsecutiveFailures,
+// patchesFrom (its name rendered with the event), preDeployChecks,
+// preDeleteChecks, postDeleteChecks and the
 // Helm and Kustomize options (here skipSchemaValidation, passCredentialsAll,
 // installOptions.takeOwnership, upgradeOptions.upgradeCRDs, a kustomizationRef's
 // tier and skipNamespaceCreation, its path rendered with the event). The
@@ -30,6 +32,14 @@ spec:
   eventSourceName: `+name+`
   maxUpdate: 1
   maxConsecutiveFailures: 3
+  patchesFrom:
+  - {kind: ConfigMap, namespace: default, name: "{{ .Cluster.metadata.name }}-patches", optional: true}
+  preDeployChecks:
+  - {name: crds, featureID: Helm, group: apiextensions.k8s.io, version: v1, kind: CustomResourceDefinition}
+  preDeleteChecks:
+  - {name: drained, featureID: Resources, group: "", version: v1, kind: Namespace, namespace: "", evaluateCEL: [{name: ok, rule: "true"}]}
+  postDeleteChecks:
+  - {name: gone, featureID: Resources, group: "", version: v1, kind: Namespace}
   helmCharts:
   - repositoryURL: https://charts.example.com
     repositoryName: example
@@ -61,6 +71,14 @@ spec:
 	}
 	if spec.MaxConsecutiveFailures == nil || *spec.MaxConsecutiveFailures != 3 {
 		t.Errorf("maxConsecutiveFailures = %v, want 3", spec.MaxConsecutiveFailures)
+	}
+	if len(spec.PatchesFrom) != 1 || spec.PatchesFrom[0].Name != "services-patches" || !spec.PatchesFrom[0].Optional {
+		t.Errorf("patchesFrom = %+v, want the name rendered for services", spec.PatchesFrom)
+	}
+	if len(spec.PreDeployChecks) != 1 || spec.PreDeployChecks[0].Name != "crds" ||
+		len(spec.PreDeleteChecks) != 1 || spec.PreDeleteChecks[0].EvaluateCEL[0].Rule != "true" ||
+		len(spec.PostDeleteChecks) != 1 || spec.PostDeleteChecks[0].Name != "gone" {
+		t.Errorf("checks not carried: pre-deploy %+v, pre-delete %+v, post-delete %+v", spec.PreDeployChecks, spec.PreDeleteChecks, spec.PostDeleteChecks)
 	}
 	if len(spec.HelmCharts) != 1 || spec.HelmCharts[0].Options == nil {
 		t.Fatalf("helmCharts = %+v", spec.HelmCharts)

@@ -156,29 +156,31 @@ type EventTriggerSpec struct {
 	// +optional
 	Patches []Patch `json:"patches,omitempty"`
 
-	// PatchesFrom of the generated ClusterProfiles (ConfigMaps/Secrets holding
-	// more patches). Not supported by this version of Tugboat's profiles yet: an
-	// EventTrigger setting it is rejected.
+	// PatchesFrom of the generated ClusterProfiles: ConfigMaps/Secrets whose data
+	// values are more patches (see ClusterProfile spec.patchesFrom). Their name
+	// and namespace are rendered with the event first; one annotated
+	// projectsveltos.io/instantiate is instantiated with the event (Go templates,
+	// or Lua with projectsveltos.io/lua) into a new object the profile names
+	// instead, like policyRefs.
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="patchesFrom is not supported by this version of Tugboat: put the patches in spec.patches"
 	PatchesFrom []ValueFrom `json:"patchesFrom,omitempty"`
 
-	// PreDeployChecks of the generated ClusterProfiles. Not supported by this
-	// version of Tugboat's profiles yet: an EventTrigger setting it is rejected.
+	// PreDeployChecks of the generated ClusterProfiles: checks that must pass in
+	// a cluster before a feature is first deployed there (see ClusterProfile
+	// spec.preDeployChecks).
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="preDeployChecks is not supported by this version of Tugboat"
 	PreDeployChecks []ValidateHealth `json:"preDeployChecks,omitempty"`
 
-	// PreDeleteChecks of the generated ClusterProfiles. Not supported by this
-	// version of Tugboat's profiles yet: an EventTrigger setting it is rejected.
+	// PreDeleteChecks of the generated ClusterProfiles: checks that must pass
+	// before what a profile deployed is withdrawn (see ClusterProfile
+	// spec.preDeleteChecks).
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="preDeleteChecks is not supported by this version of Tugboat"
 	PreDeleteChecks []ValidateHealth `json:"preDeleteChecks,omitempty"`
 
-	// PostDeleteChecks of the generated ClusterProfiles. Not supported by this
-	// version of Tugboat's profiles yet: an EventTrigger setting it is rejected.
+	// PostDeleteChecks of the generated ClusterProfiles: checks that must pass
+	// after withdrawal before the ClusterSummary goes (see ClusterProfile
+	// spec.postDeleteChecks).
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0",message="postDeleteChecks is not supported by this version of Tugboat"
 	PostDeleteChecks []ValidateHealth `json:"postDeleteChecks,omitempty"`
 
 	// DriftExclusions of the generated ClusterProfiles.

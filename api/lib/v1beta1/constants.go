@@ -42,8 +42,10 @@ const (
 	TemplateAnnotation = "projectsveltos.io/template"
 
 	// LuaAnnotation (any value) marks a referenced ConfigMap/Secret whose data values
-	// are Lua programs producing the objects to deploy. Not supported by this
-	// version of Tugboat: a profile referencing one fails with a message saying so.
+	// are Lua programs producing the objects to deploy. An EventTrigger runs them
+	// when it instantiates the object (with projectsveltos.io/instantiate, or as a
+	// generator's source; docs/events.md); a profile referencing one directly fails
+	// with a message saying so.
 	LuaAnnotation = "projectsveltos.io/lua"
 
 	// InstantiateAnnotation (any value) marks a ConfigMap/Secret referenced by an

@@ -48,13 +48,14 @@ type EventSourceSpec struct {
 	// resourceSelectors select in a cluster at once and returns the subset that
 	// makes up the event. It defines function evaluate(), which reads the global
 	// resources (an array of the selected objects, each as a table) and returns a
-	// table whose field resources is the array of objects that count (objects it
-	// returns are matched back to the selected ones by apiVersion, kind,
-	// namespace and name; others are ignored) and whose optional field message
-	// is logged. A missing or empty resources field means no resource counts.
-	// A script that does not compile, or fails when it runs, leaves the
-	// EventSource not Ready (condition SelectorsValid or an Event naming it) and
-	// the triggers' last generated objects in place.
+	// table whose field resources is the array of objects that count (matched
+	// back to the selected ones by apiVersion, kind, namespace and name; a table
+	// matching none is ignored) and whose optional field message is logged. A
+	// missing or empty resources field means no resource counts. A script that
+	// does not compile makes the EventSource not Ready (SelectorsValid False) with
+	// a Warning Event; one that fails when it runs fails the triggers' source
+	// cluster with its message and a Warning Event on the EventSource; either way
+	// what the triggers generated before is kept.
 	// +optional
 	AggregatedSelection string `json:"aggregatedSelection,omitempty"`
 

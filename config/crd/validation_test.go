@@ -104,12 +104,6 @@ metadata: {name: bad-helm}
 spec:
   helmCharts:
   - {repositoryURL: "https://example.com", repositoryName: r, chartName: r/c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, helmChartAction: Reinstall}`, `Unsupported value: "Reinstall"`},
-		{"unsupported reloader", `
-apiVersion: config.projectsveltos.io/v1beta1
-kind: ClusterProfile
-metadata: {name: unsupported-reloader}
-spec:
-  reloader: true`, `reloader is not supported`},
 		{"SveltosCluster workloadIdentity provider without its settings", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: SveltosCluster

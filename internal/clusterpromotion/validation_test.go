@@ -46,7 +46,7 @@ func TestValidationRejects(t *testing.T) {
 			s.Stages[0].Trigger = auto(configv1beta1.AutoTrigger{Delay: &negative})
 		},
 			"delay must not be negative"},
-		{"reloader", func(s *configv1beta1.ClusterPromotionSpec) { s.ProfileSpec.Reloader = true }, "reloader is not supported by this version of Tugboat"},
+		{"reloader", func(s *configv1beta1.ClusterPromotionSpec) { s.ProfileSpec.Reloader = true }, ""},
 		{"patchesFrom", func(s *configv1beta1.ClusterPromotionSpec) {
 			s.ProfileSpec.PatchesFrom = []libv1beta1.ValueFrom{{Kind: "ConfigMap", Namespace: "default", Name: "x"}}
 		}, ""},

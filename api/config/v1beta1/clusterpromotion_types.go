@@ -53,10 +53,9 @@ type ProfileSpec struct {
 	// +optional
 	StopMatchingBehavior libv1beta1.StopMatchingBehavior `json:"stopMatchingBehavior,omitempty"`
 
-	// Reloader would restart workloads whose mounted ConfigMaps/Secrets changed. Not
-	// supported by this version of Tugboat: reloader: true is rejected.
+	// Reloader rolls the workloads mounting ConfigMaps/Secrets the stages'
+	// profiles deploy (see ClusterProfile spec.reloader); passed on to them.
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="!self",message="reloader is not supported by this version of Tugboat: leave it unset or false"
 	Reloader bool `json:"reloader,omitempty"`
 
 	// TemplateResourceRefs are management-cluster objects made available to templates.

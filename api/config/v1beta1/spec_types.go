@@ -119,10 +119,15 @@ type Spec struct {
 	// +optional
 	ExtraAnnotations map[string]string `json:"extraAnnotations,omitempty"`
 
-	// Reloader would restart workloads whose mounted ConfigMaps/Secrets changed. Not
-	// supported by this version of Tugboat: reloader: true is rejected.
+	// Reloader rolls the workloads that mount what this profile deploys: after
+	// policyRefs or kustomizationRefs objects are applied to a cluster, every
+	// Deployment, StatefulSet and DaemonSet in the namespace of a ConfigMap or
+	// Secret just deployed that mounts it (volumes, projected volumes, envFrom,
+	// env valueFrom) gets the annotation tugboat.dev/reloaded-config on its pod
+	// template: a hash of the content of the mounted objects. A new content
+	// changes the annotation and so rolls the workload; an unchanged content
+	// writes nothing. Objects of Helm releases are not considered.
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="!self",message="reloader is not supported by this version of Tugboat: leave it unset or false"
 	Reloader bool `json:"reloader,omitempty"`
 
 	// PreDeployChecks must pass in a cluster before a feature of this profile is

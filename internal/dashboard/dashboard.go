@@ -96,7 +96,10 @@ type Server struct {
 	// Informers, when set, notify open pages of changes (server-sent events);
 	// without them pages show what was there when they loaded.
 	Informers Informers
-	Options   Options
+	// Clusters, when set, read managed clusters: a cluster's page lists the
+	// objects each profile deployed there.
+	Clusters ClusterReaders
+	Options  Options
 
 	once    sync.Once
 	pages   map[string]*template.Template
@@ -226,8 +229,8 @@ type layout struct {
 	Title string
 	Nav   string
 	Error string
-	// Forbidden are the parts of the page the user may not read (the reads'
-	// errors): the page shows the rest.
+	// Forbidden are the parts of the page left out — reads the user may not
+	// make, a cluster that could not be read — and why: the page shows the rest.
 	Forbidden []string
 	// Local says the dashboard is `tug dashboard`'s: no login, no logout.
 	Local bool
@@ -257,6 +260,12 @@ func leaveOut(req *http.Request, err error) bool {
 	if !isForbidden(err) {
 		return false
 	}
+	noteLeftOut(req, err)
+	return true
+}
+
+// noteLeftOut notes on the page a part it leaves out, and why.
+func noteLeftOut(req *http.Request, err error) {
 	if parts, ok := req.Context().Value(forbiddenPartsKey{}).(*forbiddenParts); ok {
 		parts.mu.Lock()
 		defer parts.mu.Unlock()
@@ -264,7 +273,6 @@ func leaveOut(req *http.Request, err error) bool {
 			parts.messages = append(parts.messages, err.Error())
 		}
 	}
-	return true
 }
 
 // page renders a page from what load returns.

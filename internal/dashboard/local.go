@@ -63,6 +63,7 @@ func (l Local) Serve(ctx context.Context, listening func(url string)) error {
 		Fleet:     clusters.Fleet{Reader: c, CAPI: clusters.DetectCAPI(mapper)},
 		Client:    c,
 		Informers: userInformers{cache: watches, client: c},
+		Clusters:  kubeconfigReaders{mgmt: c},
 		Options:   opts,
 	}
 	ln, err := net.Listen("tcp", l.Address)

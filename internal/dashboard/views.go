@@ -74,6 +74,9 @@ type SummaryRow struct {
 	Cluster     string
 	ClusterLink string
 	ExplainLink string
+	// GeneratedBy is the EventTrigger that generated the profile, if one did
+	// (filled where the page read the profiles).
+	GeneratedBy string
 	State       State
 	Failure     string
 	Features    []FeatureRow
@@ -322,8 +325,10 @@ func (s *Server) clustersPage(req *http.Request) (string, any, error) {
 type clusterData struct {
 	Cluster   ClusterRow
 	Summaries []SummaryRow
-	Pager     Pager
-	Profiles  []string // every profile, for the explain form
+	// Objects are the objects the profiles deployed in the cluster.
+	Objects  []ObjectRow
+	Pager    Pager
+	Profiles []string // every profile, for the explain form
 }
 
 func (s *Server) clusterPage(req *http.Request) (string, any, error) {
@@ -353,11 +358,24 @@ func (s *Server) clusterPage(req *http.Request) (string, any, error) {
 			rows = append(rows, summaryRow(&summaries.Items[i]))
 		}
 	}
-	d := clusterData{Cluster: clusterRows([]selection.Cluster{c}, mine)[0]}
+	d := clusterData{Cluster: clusterRows([]selection.Cluster{c}, mine)[0], Objects: s.deployedObjects(req, id, mine)}
+	profiles, err := s.listProfiles(req)
+	if err != nil {
+		return title, nil, err
+	}
+	generatedBy := map[string]string{}
+	for _, p := range profiles {
+		ref := refOf(p).String()
+		d.Profiles = append(d.Profiles, ref)
+		generatedBy[ref] = p.GetLabels()[libv1beta1.EventTriggerNameLabel]
+	}
+	slices.Sort(d.Profiles)
+	for i := range rows {
+		rows[i].GeneratedBy = generatedBy[rows[i].Profile]
+	}
 	sortSummaries(rows)
 	d.Summaries, d.Pager = paginate(req, rows, (*SummaryRow).text, s.pageSize())
-	d.Profiles, err = s.profileNames(req)
-	return title, d, err
+	return title, d, nil
 }
 
 func sortSummaries(rows []SummaryRow) {
@@ -368,7 +386,7 @@ func sortSummaries(rows []SummaryRow) {
 }
 
 func (r *SummaryRow) text() string {
-	return r.Profile + " " + r.Cluster + " " + string(r.State) + " " + r.Failure
+	return r.Profile + " " + r.GeneratedBy + " " + r.Cluster + " " + string(r.State) + " " + r.Failure
 }
 
 // Profiles.
@@ -456,19 +474,6 @@ func (s *Server) listProfiles(req *http.Request) ([]configv1beta1.ProfileObject,
 		out = append(out, &ps.Items[i])
 	}
 	return out, nil
-}
-
-func (s *Server) profileNames(req *http.Request) ([]string, error) {
-	profiles, err := s.listProfiles(req)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(profiles))
-	for i, p := range profiles {
-		names[i] = refOf(p).String()
-	}
-	slices.Sort(names)
-	return names, nil
 }
 
 type profilesData struct {

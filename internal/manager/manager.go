@@ -324,7 +324,8 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		if err := boardOpts.Check(); err != nil {
 			return nil, err
 		}
-		board = &dashboard.Server{Fleet: fleet, Client: mgr.GetClient(), Informers: mgr.GetCache(), Options: boardOpts}
+		board = &dashboard.Server{Fleet: fleet, Client: mgr.GetClient(), Informers: mgr.GetCache(),
+			Clusters: dashboard.RegistryReaders{Registry: registry}, Options: boardOpts}
 		if err := mgr.Add(board); err != nil {
 			return nil, fmt.Errorf("setting up the dashboard: %w", err)
 		}

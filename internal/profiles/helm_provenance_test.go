@@ -100,13 +100,7 @@ func TestHelmProvenanceVerification(t *testing.T) {
 		labels[c.name] = "yes"
 	}
 	setLabels(t, "app-2", labels)
-	t.Cleanup(func() {
-		off := map[string]string{}
-		for k := range labels {
-			off[k] = ""
-		}
-		setLabels(t, "app-2", off)
-	})
+	t.Cleanup(func() { unsetLabels(t, "app-2", labels) })
 
 	hr := helmReader(t)
 	cfg := env.Cluster("app-2").Config

@@ -201,6 +201,12 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 		if err != nil {
 			return r.fail(s, fs, err)
 		}
+		if spec.Reloader && !base.DryRun {
+			// Workloads mounting the ConfigMaps/Secrets just deployed roll (reloader.go).
+			if err := reload(ctx, c, res.Deployed); err != nil {
+				return r.fail(s, fs, fmt.Errorf("cluster %s: %w", target.cluster, err))
+			}
+		}
 	}
 	if base.DryRun {
 		return ctrl.Result{}, r.writeReport(ctx, s, prof, feature, reports)

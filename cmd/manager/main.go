@@ -15,6 +15,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/dashboard"
 	"github.com/tugboat-dev/tugboat/internal/events"
 	"github.com/tugboat-dev/tugboat/internal/manager"
@@ -35,6 +36,10 @@ func main() {
 	fs.StringVar(&mgmtName, "management-cluster-name", opts.ManagementCluster.Name, "name of the SveltosCluster standing for the management cluster")
 	fs.DurationVar(&opts.ProbeInterval, "cluster-probe-interval", opts.ProbeInterval, "how often healthy clusters are probed")
 	fs.IntVar(&opts.Concurrency, "concurrency", opts.Concurrency, "objects reconciled at once per controller")
+	wi := clusters.DefaultWorkloadIdentityCommands()
+	fs.StringVar(&opts.WorkloadIdentityCommands.AWS, "workload-identity-aws-command", wi.AWS, "credential plugin run for SveltosClusters with workloadIdentity provider AWS (as \"aws eks get-token\")")
+	fs.StringVar(&opts.WorkloadIdentityCommands.GCP, "workload-identity-gcp-command", wi.GCP, "credential plugin run for SveltosClusters with workloadIdentity provider GCP")
+	fs.StringVar(&opts.WorkloadIdentityCommands.Azure, "workload-identity-azure-command", wi.Azure, "credential plugin run for SveltosClusters with workloadIdentity provider Azure (as \"kubelogin get-token\")")
 	fs.StringVar(&opts.HelmCacheDir, "helm-cache-dir", opts.HelmCacheDir, "folder caching downloaded Helm charts (default: tugboat-helm in the temporary directory)")
 	fs.StringVar(&opts.LeaderElectionID, "leader-election-id", opts.LeaderElectionID, "name of the leader election Lease (a shard key is appended)")
 	fs.DurationVar(&opts.LeaseDuration, "leader-election-lease-duration", opts.LeaseDuration, "how long a standby waits before taking over a lease that is not renewed (0: 15s)")

@@ -30,7 +30,8 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/metrics"
 )
 
-// kubeconfigSecretIndex indexes SveltosClusters by the name of their kubeconfig Secret.
+// kubeconfigSecretIndex indexes SveltosClusters by the name of the Secret they
+// are reached with: their kubeconfig Secret, or the CA Secret of workloadIdentity.
 const kubeconfigSecretIndex = "tugboat.kubeconfigSecret"
 
 // Reconciler probes every SveltosCluster of its shard and reports readiness,
@@ -84,7 +85,14 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	}
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &libv1beta1.SveltosCluster{}, kubeconfigSecretIndex,
 		func(o client.Object) []string {
-			return []string{o.(*libv1beta1.SveltosCluster).KubeconfigSecretName()}
+			sc := o.(*libv1beta1.SveltosCluster)
+			if w := sc.Spec.WorkloadIdentity; w != nil {
+				if w.CASecretRef != nil {
+					return []string{w.CASecretRef.Name}
+				}
+				return nil
+			}
+			return []string{sc.KubeconfigSecretName()}
 		}); err != nil {
 		return fmt.Errorf("indexing SveltosClusters by kubeconfig Secret: %w", err)
 	}
@@ -101,7 +109,8 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		Complete(r)
 }
 
-// clustersUsingSecret maps a Secret to the SveltosClusters whose kubeconfig it holds.
+// clustersUsingSecret maps a Secret to the SveltosClusters whose kubeconfig (or
+// workloadIdentity CA) it holds.
 func (r *Reconciler) clustersUsingSecret(ctx context.Context, o client.Object) []reconcile.Request {
 	list := &libv1beta1.SveltosClusterList{}
 	if err := r.Client.List(ctx, list, client.InNamespace(o.GetNamespace()),
@@ -154,6 +163,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	now := r.Clock.Now()
 	info, probeErr := r.Registry.Probe(ctx, libv1beta1.SveltosClusterID(req.Namespace, req.Name))
 	recordProbe(sc, info, probeErr)
+	if probeErr == nil && before.Status.ConnectionFailures > 0 {
+		// Back after failed probes: the watches of this cluster list again now
+		// rather than when their retry backoff ends.
+		r.Registry.Watches().Rewatch(libv1beta1.SveltosClusterID(req.Namespace, req.Name))
+	}
 	next := r.ProbeInterval
 	if probeErr != nil {
 		next = r.RetryInterval

@@ -108,8 +108,8 @@ func TestBrowserRendersThePages(t *testing.T) {
 		t.Errorf("explain page in the browser: %s", text)
 	}
 	page.MustScreenshot(filepath.Join(shots, "explain.png"))
-	for _, name := range []string{"events", "environments"} {
-		page.MustNavigate(baseURL + "/" + name).MustWaitLoad()
+	for name, path := range map[string]string{"cluster": "/clusters/fleet/app", "profiles": "/profiles", "events": "/events", "environments": "/environments"} {
+		page.MustNavigate(baseURL + path).MustWaitLoad()
 		page.MustScreenshot(filepath.Join(shots, name+".png"))
 	}
 	t.Logf("screenshots in %s", shots)

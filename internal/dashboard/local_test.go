@@ -171,6 +171,12 @@ func TestLocalReadsAsTheUser(t *testing.T) {
 	if _, text, _ := localGet(t, reader, "/profiles/ClusterProfile/dash-broken"); !strings.Contains(text, f.failure) {
 		t.Errorf("the reader's profile page lacks the failure %q: %s", f.failure, text)
 	}
+	// The objects deployed in the cluster are read with the kubeconfig
+	// Secret the reader may read: listed, the Secret's data shown nowhere
+	// (checked above on every page).
+	if _, text, _ := localGet(t, reader, "/clusters/fleet/app"); !strings.Contains(text, "ConfigMap default/ok Resources ClusterProfile/dash-ok") {
+		t.Errorf("the reader's cluster page lacks the deployed ConfigMap: %s", text)
+	}
 	if _, text, _ := localGet(t, reader, "/explain?profile=ClusterProfile/dash-web&cluster=fleet/app"); !strings.Contains(text, "cluster has no label type") {
 		t.Errorf("the reader's explanation: %s", text)
 	}

@@ -45,6 +45,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/dashboard"
 	"github.com/tugboat-dev/tugboat/internal/gitserver"
 	"github.com/tugboat-dev/tugboat/internal/localkube"
 	"github.com/tugboat-dev/tugboat/internal/manager"
@@ -72,13 +73,15 @@ type config struct {
 	command      string
 	verbose      bool
 
+	dashboardProfiles int // ClusterProfiles on every cluster in the dashboard phase
+
 	gitopsN        int // GitOps samples (pushes); 0 skips the phase
 	gitopsClusters int
 	phases         map[string]bool
 }
 
 // allPhases are the phases -phases selects from, in the order they run.
-var allPhases = []string{"fanout", "label", "gitops", "drift", "events", "cloudevents", "steady"}
+var allPhases = []string{"fanout", "label", "gitops", "drift", "events", "cloudevents", "steady", "dashboard"}
 
 // on reports whether a phase runs.
 func (c config) on(phase string) bool {
@@ -105,16 +108,18 @@ type fleetCluster struct {
 }
 
 type harness struct {
-	cfg      config
-	env      *localkube.Env
-	mgmt     client.Client
-	mgmtDyn  dynamic.Interface
-	mgmtCS   kubernetes.Interface
-	mgr      *manager.Manager
-	servers  []*server
-	clusters []fleetCluster
-	git      *gitserver.Server
-	rep      *report
+	cfg     config
+	env     *localkube.Env
+	mgmt    client.Client
+	mgmtDyn dynamic.Interface
+	mgmtCS  kubernetes.Interface
+	mgr     *manager.Manager
+	// mgrNamespace is the manager's namespace (the dashboard's token Secret).
+	mgrNamespace string
+	servers      []*server
+	clusters     []fleetCluster
+	git          *gitserver.Server
+	rep          *report
 }
 
 func main() {
@@ -139,6 +144,7 @@ func main() {
 	flag.BoolVar(&cfg.verbose, "v", false, "log the manager")
 	flag.IntVar(&cfg.gitopsN, "gitops", 10, "GitOps pushes to time (git push → clusters through Flux's source-controller; 0 skips the phase)")
 	flag.IntVar(&cfg.gitopsClusters, "gitops-clusters", 10, "clusters the GitOps profile selects")
+	flag.IntVar(&cfg.dashboardProfiles, "dashboard-profiles", 10, "dashboard phase: ClusterProfiles (without features) put on every cluster, for clusters × profiles ClusterSummaries")
 	phases := flag.String("phases", strings.Join(allPhases, ","), "phases to run (comma-separated, of "+strings.Join(allPhases, ",")+"); registration and memory always run")
 	flag.Parse()
 	cfg.phases = map[string]bool{}
@@ -273,6 +279,10 @@ func (h *harness) run(ctx context.Context) error {
 	if h.cfg.on("cloudevents") {
 		opts.Events = eventsOptions()
 	}
+	if h.cfg.on("dashboard") {
+		opts.Dashboard = &dashboard.Options{Address: "127.0.0.1:0"}
+	}
+	h.mgrNamespace = opts.Namespace
 	h.rep.setupf("manager in-process: manager.DefaultOptions() with metrics/probes off, no leader election, Concurrency %d, ProbeInterval %s",
 		opts.Concurrency, opts.ProbeInterval)
 	mgrCtx, stopMgr := context.WithCancel(ctx)
@@ -366,6 +376,12 @@ func (h *harness) run(ctx context.Context) error {
 	if h.cfg.on("steady") {
 		if err := h.steadyState(ctx); err != nil {
 			return err
+		}
+	}
+	// 8. The dashboard, last: its summaries would weigh on the other phases.
+	if h.cfg.on("dashboard") {
+		if err := h.dashboardPhase(ctx); err != nil {
+			return fmt.Errorf("dashboard phase: %w", err)
 		}
 	}
 	profiles := &configv1beta1.ClusterProfileList{}

@@ -56,6 +56,8 @@ type report struct {
 
 	cloudEvents *cloudEventsResult
 
+	dashboard *dashboardResult
+
 	steady *steady
 	mem    []memRow
 }
@@ -299,6 +301,7 @@ func (r *report) markdown() string {
 	p("")
 	r.gitopsSection(p)
 	r.cloudEventsSection(p)
+	r.dashboardSection(p)
 	r.gobench(p)
 	r.cpuProfile(p)
 	return b.String()

@@ -86,6 +86,10 @@ type addonRow struct {
 	Version      string   `json:"version"`
 	Time         string   `json:"time,omitempty"`
 	Profiles     []string `json:"profiles"`
+	// Health is "ok" when the feature that deployed it is Provisioned (its
+	// health checks pass), else its status and why: the failing check, the
+	// object and the reason.
+	Health string `json:"health"`
 }
 
 // helmChartType is the RESOURCE TYPE of a Helm release.
@@ -101,6 +105,9 @@ func newShowAddonsCommand(g *globalOptions) *cobra.Command {
 and every object (RESOURCE TYPE <group>:<Kind>; VERSION the revision of the Flux
 source its manifest came from, e.g. main@sha1:3f2a…, else N/A) that profiles deployed to managed
 clusters, read from the ClusterSummaries and from the clusters themselves.
+HEALTH is "ok" when the feature that deployed the row is Provisioned (every
+health check passes), else its status and why — the failing check, the object
+and the reason (validateHealths), or the error.
 
 -n/--namespace selects rows by NAMESPACE, the namespace of the Helm release or
 object (cluster-scoped objects have none and are then left out);
@@ -117,10 +124,10 @@ ClusterProfile/NAME, Profile/NAME or Profile/NAMESPACE/NAME.`,
 				return err
 			}
 			return table[addonRow]{
-				headers: []string{"cluster", "resource type", "namespace", "name", "version", "time", "profiles"},
+				headers: []string{"cluster", "resource type", "namespace", "name", "version", "time", "profiles", "health"},
 				rows:    rows,
 				cells: func(r addonRow) []string {
-					return []string{r.Cluster, r.ResourceType, r.Namespace, r.Name, r.Version, r.Time, strings.Join(r.Profiles, ", ")}
+					return []string{r.Cluster, r.ResourceType, r.Namespace, r.Name, r.Version, r.Time, strings.Join(r.Profiles, ", "), r.Health}
 				},
 			}.print(cmd.OutOrStdout(), output)
 		},
@@ -166,6 +173,12 @@ func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namesp
 			if !contains(cur.Profiles, profile) {
 				cur.Profiles = append(cur.Profiles, profile)
 			}
+			switch {
+			case cur.Health == healthOK:
+				cur.Health = r.Health
+			case r.Health != healthOK && !strings.Contains(cur.Health, r.Health):
+				cur.Health += "; " + r.Health
+			}
 			if r.Time > cur.Time {
 				cur.Time = r.Time
 			}
@@ -199,7 +212,7 @@ func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namesp
 			}
 			add(addonRow{
 				Cluster: name, ResourceType: helmChartType, Namespace: rs.ReleaseNamespace, Name: rs.ReleaseName,
-				Version: version, Time: appliedTime(s, libv1beta1.FeatureHelm),
+				Version: version, Time: appliedTime(s, libv1beta1.FeatureHelm), Health: featureHealth(s, libv1beta1.FeatureHelm),
 			}, prof.String())
 		}
 
@@ -233,6 +246,7 @@ func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namesp
 				add(addonRow{
 					Cluster: name, ResourceType: resourceType(o.Ref.GroupVersionKind()), Namespace: o.Ref.Namespace, Name: o.Ref.Name,
 					Version: sourceRevision(s, info.FeatureID, o.Source), Time: appliedTime(s, info.FeatureID),
+					Health: featureHealth(s, info.FeatureID),
 				}, prof.String())
 			}
 		}
@@ -250,6 +264,25 @@ func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namesp
 }
 
 // appliedTime is when a feature of the summary was last deployed, in UTC.
+// healthOK is the HEALTH of a row whose feature is Provisioned.
+const healthOK = "ok"
+
+// featureHealth is the HEALTH of a feature of a summary: "ok" when it is
+// Provisioned, else its status and failure message (for a feature waiting for
+// its health checks: which check, which object, why).
+func featureHealth(s *configv1beta1.ClusterSummary, id libv1beta1.FeatureID) string {
+	fs := s.FeatureSummary(id)
+	switch {
+	case fs == nil:
+		return ""
+	case fs.Status == libv1beta1.FeatureStatusProvisioned:
+		return healthOK
+	case fs.FailureMessage != nil:
+		return string(fs.Status) + ": " + *fs.FailureMessage
+	}
+	return string(fs.Status)
+}
+
 func appliedTime(s *configv1beta1.ClusterSummary, id libv1beta1.FeatureID) string {
 	if fs := s.FeatureSummary(id); fs != nil {
 		return formatTime(fs.LastAppliedTime)

@@ -84,7 +84,8 @@ func withName(m metav1.ObjectMeta, namespace, name string) metav1.ObjectMeta {
 }
 
 // `tug show addons` lists the Helm releases of the summaries and the objects
-// carrying Tugboat's ownership metadata in the managed cluster.
+// carrying Tugboat's ownership metadata in the managed cluster, with the health
+// of the feature that deployed each: ok, or which check, which object and why.
 func TestShowAddons(t *testing.T) {
 	t.Setenv("KUBECONFIG", env.Management().KubeconfigPath)
 	ctx := context.Background()
@@ -109,6 +110,7 @@ func TestShowAddons(t *testing.T) {
 	must(t, svc.Create(ctx, &corev1.ConfigMap{ObjectMeta: withName(deployed("ClusterProfile", "other", libv1beta1.FeatureResources), "addons-apps", "foreign")}))
 	must(t, svc.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "addons-apps", Name: "plain"}}))
 
+	notHealthy := "validateHealths[0] web: Deployment addons-apps/web is not healthy: 0 of 1 replicas available"
 	createSummary(t, "ClusterProfile", "dbaas", "addons", "services",
 		configv1beta1.Spec{HelmCharts: []libv1beta1.HelmChart{
 			{RepositoryURL: "https://charts.example.com", RepositoryName: "cnpg", ChartName: "cnpg/cloudnative-pg", ChartVersion: "0.21.2", ReleaseName: "cnpg", ReleaseNamespace: "cnpg-system"},
@@ -117,7 +119,8 @@ func TestShowAddons(t *testing.T) {
 		configv1beta1.ClusterSummaryStatus{
 			FeatureSummaries: []configv1beta1.FeatureSummary{
 				{FeatureID: libv1beta1.FeatureHelm, Status: libv1beta1.FeatureStatusProvisioned, LastAppliedTime: &applied1},
-				{FeatureID: libv1beta1.FeatureResources, Status: libv1beta1.FeatureStatusProvisioned, LastAppliedTime: &applied2},
+				{FeatureID: libv1beta1.FeatureResources, Status: libv1beta1.FeatureStatusProvisioning, LastAppliedTime: &applied2,
+					FailureMessage: &notHealthy},
 			},
 			HelmReleaseSummaries: []configv1beta1.HelmChartSummary{
 				{ReleaseName: "cnpg", ReleaseNamespace: "cnpg-system", Status: configv1beta1.HelmChartStatusManaging},
@@ -141,11 +144,11 @@ func TestShowAddons(t *testing.T) {
 	if err != nil {
 		t.Fatalf("show addons: %v\n%s", err, out)
 	}
-	want := `CLUSTER          RESOURCE TYPE    NAMESPACE    NAME         VERSION  TIME                  PROFILES
-addons/services  :ConfigMap       addons-apps  settings     N/A      2024-05-01T10:00:00Z  Profile/addons/tenant
-addons/services  :Namespace                    addons-apps  N/A      2024-05-02T11:30:00Z  ClusterProfile/dbaas
-addons/services  apps:Deployment  addons-apps  web          N/A      2024-05-02T11:30:00Z  ClusterProfile/dbaas
-addons/services  helm chart       cnpg-system  cnpg         0.21.2   2024-05-01T10:00:00Z  ClusterProfile/dbaas
+	want := `CLUSTER          RESOURCE TYPE    NAMESPACE    NAME         VERSION  TIME                  PROFILES               HEALTH
+addons/services  :ConfigMap       addons-apps  settings     N/A      2024-05-01T10:00:00Z  Profile/addons/tenant  ok
+addons/services  :Namespace                    addons-apps  N/A      2024-05-02T11:30:00Z  ClusterProfile/dbaas   Provisioning: ` + notHealthy + `
+addons/services  apps:Deployment  addons-apps  web          N/A      2024-05-02T11:30:00Z  ClusterProfile/dbaas   Provisioning: ` + notHealthy + `
+addons/services  helm chart       cnpg-system  cnpg         0.21.2   2024-05-01T10:00:00Z  ClusterProfile/dbaas   ok
 `
 	if out != want {
 		t.Errorf("show addons:\n%s\nwant:\n%s", out, want)
@@ -400,8 +403,8 @@ func TestShowAddonsManagementCluster(t *testing.T) {
 	if err != nil {
 		t.Fatalf("show addons: %v\n%s", err, out)
 	}
-	want := `CLUSTER    RESOURCE TYPE  NAMESPACE  NAME            VERSION  TIME                  PROFILES
-mgmt/mgmt  :ConfigMap     mgmt       local-settings  N/A      2024-05-01T10:00:00Z  ClusterProfile/mgmt-addons
+	want := `CLUSTER    RESOURCE TYPE  NAMESPACE  NAME            VERSION  TIME                  PROFILES                    HEALTH
+mgmt/mgmt  :ConfigMap     mgmt       local-settings  N/A      2024-05-01T10:00:00Z  ClusterProfile/mgmt-addons  ok
 `
 	if out != want {
 		t.Errorf("show addons:\n%s\nwant:\n%s", out, want)

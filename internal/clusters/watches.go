@@ -175,6 +175,25 @@ func (w *Watches) connectionClosed(conn *Connection) {
 	}
 }
 
+// Rewatch stops every informer of cluster and tells their holders
+// (WatchDisconnected), so that they watch again at once, with a fresh list.
+// The cluster controller calls it when a cluster answers again after failed
+// probes: an informer that kept retrying through an outage waits out its
+// backoff (up to a minute, with jitter) before it lists again, and whatever
+// waits for it (drift detection, events, health checks) with it.
+func (w *Watches) Rewatch(cluster libv1beta1.ClusterID) {
+	var notices []notice
+	defer func() { deliver(notices) }()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for key := range w.informers {
+		if key.Cluster == cluster {
+			w.log.V(1).Info("cluster answers again; holders will watch again", "watch", key.String())
+			notices = append(notices, w.dropLocked(key)...)
+		}
+	}
+}
+
 // Watch makes holder hold key, starting the key's informer when it is the
 // first holder of any Watcher. It reports whether the informer has synced;
 // when it has not, the handler is told WatchSynced once it has. Calling it

@@ -29,6 +29,9 @@ type driftWatcher struct {
 	watcher *clusters.Watcher
 	// events feeds the summary controller (a source.Channel).
 	events chan event.GenericEvent
+	// summariesOf lists the summaries deploying to a cluster (from the
+	// manager's cache), for when a drift watch of the cluster is lost.
+	summariesOf func(libv1beta1.ClusterID) []types.NamespacedName
 
 	mu sync.Mutex
 	// drifted holds the summaries whose objects drifted since their last reconcile.
@@ -61,9 +64,10 @@ const (
 	driftHolder      = "drift-detection"
 )
 
-func newDriftWatcher(registry *clusters.Registry) *driftWatcher {
+func newDriftWatcher(registry *clusters.Registry, summariesOf func(libv1beta1.ClusterID) []types.NamespacedName) *driftWatcher {
 	w := &driftWatcher{
 		events:      make(chan event.GenericEvent, 1024),
+		summariesOf: summariesOf,
 		drifted:     map[types.NamespacedName]bool{},
 		releases:    map[helmRelease]types.NamespacedName{},
 		helmDrifted: map[types.NamespacedName]map[string]bool{},
@@ -93,8 +97,8 @@ func (w *driftWatcher) hold(ctx context.Context, cluster libv1beta1.ClusterID, g
 // object into a drift of the summary (or Helm release) it belongs to.
 func (w *driftWatcher) handle(ev clusters.WatchEvent) {
 	switch {
-	case ev.Type == clusters.WatchDisconnected && ev.Key.LabelSelector == helmSelector:
-		w.forgetReleasesOf(ev.Key.Cluster)
+	case ev.Type == clusters.WatchDisconnected:
+		w.watchLost(ev.Key)
 		return
 	case ev.Object == nil:
 		return
@@ -108,6 +112,31 @@ func (w *driftWatcher) handle(ev clusters.WatchEvent) {
 		w.deployedDrifted(ev.Key.Cluster, ev.Object)
 	case helmSelector:
 		w.releaseDrifted(ev.Key.Cluster, ev.Object)
+	}
+}
+
+// watchLost handles a drift watch that stopped: its connection closed or the
+// cluster answers again after failed probes (Watches.Rewatch). What changed
+// while nobody watched is unknown, so every summary deploying to the cluster
+// counts as drifted and comes back: it watches again (the releases it manages
+// too) and, when it repairs drift, re-applies what it deployed.
+func (w *driftWatcher) watchLost(key clusters.WatchKey) {
+	if key.LabelSelector == helmSelector {
+		w.forgetReleasesOf(key.Cluster)
+	}
+	if w.summariesOf == nil {
+		return
+	}
+	summaries := w.summariesOf(key.Cluster)
+	if key.LabelSelector == deployedSelector {
+		w.mu.Lock()
+		for _, s := range summaries {
+			w.drifted[s] = true
+		}
+		w.mu.Unlock()
+	}
+	for _, s := range summaries {
+		w.enqueue(s)
 	}
 }
 

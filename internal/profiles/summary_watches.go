@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/selection"
 	"github.com/tugboat-dev/tugboat/internal/sources"
@@ -37,7 +38,19 @@ func (r *SummaryReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 	if r.Concurrency == 0 {
 		r.Concurrency = 10
 	}
-	r.drift = newDriftWatcher(r.Registry)
+	summaryCache := mgr.GetCache()
+	r.drift = newDriftWatcher(r.Registry, func(cluster libv1beta1.ClusterID) []types.NamespacedName {
+		list := &configv1beta1.ClusterSummaryList{}
+		if err := summaryCache.List(ctx, list, client.MatchingFields{clusterIndex: cluster.String()}); err != nil {
+			log.FromContext(ctx).Error(err, "listing the summaries of a cluster whose drift watch stopped", "cluster", cluster.String())
+			return nil
+		}
+		keys := make([]types.NamespacedName, 0, len(list.Items))
+		for i := range list.Items {
+			keys = append(keys, client.ObjectKeyFromObject(&list.Items[i]))
+		}
+		return keys
+	})
 	r.health = r.Registry.Watches().NewWatcher("health", r.healthEvent)
 	if r.Fleet.Reader == nil {
 		r.Fleet = clusters.FleetFor(mgr)

@@ -115,7 +115,7 @@ func ResolveAccess(ctx context.Context, reader client.Reader, hc libv1beta1.Helm
 		h.Write(data)
 	}
 	if a.credentialed() || a.Keyring != nil {
-		fmt.Fprintf(h, "\x00%s\x00%s\x00%t\x00%t\x00", a.Username, a.Password, a.InsecureSkipTLSVerify, a.PlainHTTP)
+		fmt.Fprintf(h, "\x00%s\x00%s\x00%t\x00%t\x00%t\x00", a.Username, a.Password, a.InsecureSkipTLSVerify, a.PlainHTTP, a.PassCredentialsAll)
 		h.Write(a.CAPEM)
 		a.fingerprint = hex.EncodeToString(h.Sum(nil)[:16])
 	}

@@ -373,6 +373,8 @@ func newUpgrade(cfg *action.Configuration, hc libv1beta1.HelmChart, opts *libv1b
 	up.SkipCRDs = opts.SkipCRDs
 	up.DisableHooks = opts.DisableHooks || opts.UpgradeOptions.DisableHooks
 	up.TakeOwnership = opts.UpgradeOptions.TakeOwnership
+	// Adopting an object means taking over the fields its creator set too.
+	up.ForceConflicts = opts.UpgradeOptions.TakeOwnership
 	up.SkipSchemaValidation = opts.SkipSchemaValidation
 	up.DisableOpenAPIValidation = opts.DisableOpenAPIValidation
 	up.Description = opts.Description

@@ -60,17 +60,23 @@ func TestHelmOptions(t *testing.T) {
 		tinyChart(t, tmp, "crd-app", "0.2.0", crdChart("gadgets", "gdg")),
 		tinyChart(t, tmp, "crdkeep-app", "0.1.0", crdChart("gizmos", "")),
 		tinyChart(t, tmp, "crdkeep-app", "0.2.0", crdChart("gizmos", "gzm")),
+		tinyChart(t, tmp, "grow-app", "0.1.0", configMapChart("one")),
+		tinyChart(t, tmp, "grow-app", "0.2.0", map[string]string{
+			"templates/cm.yaml":    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cm\ndata:\n  note: two\n",
+			"templates/extra.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-extra\ndata:\n  note: helm\n",
+		}),
 	)
 	repo := serveRepo(t, repoDir, chartrepo.ServeOptions{})
 	app1 := managedClient(t, "app-1")
 
-	// Objects the takeOwnership cases find in place.
-	for _, name := range []string{"helm-opt-own", "helm-opt-noown"} {
+	// Objects the takeOwnership cases find in place: on install (<release>-cm),
+	// on the upgrade to grow-app 0.2.0 (<release>-extra).
+	for name, object := range map[string]string{"helm-opt-own": "-cm", "helm-opt-noown": "-cm", "helm-opt-upown": "-extra", "helm-opt-upnoown": "-extra"} {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 		if err := app1.Create(ctx, ns); err != nil {
 			t.Fatal(err)
 		}
-		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: name + "-cm"}, Data: map[string]string{"note": "before"}}
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: name + object}, Data: map[string]string{"note": "before"}}
 		if err := app1.Create(ctx, cm); err != nil {
 			t.Fatal(err)
 		}
@@ -100,6 +106,8 @@ func TestHelmOptions(t *testing.T) {
 		{name: "helm-opt-own", chart: "plain-app", opts: libv1beta1.HelmOptions{InstallOptions: libv1beta1.HelmInstallOptions{TakeOwnership: true}}},
 		{name: "helm-opt-crds", chart: "crd-app", opts: libv1beta1.HelmOptions{UpgradeOptions: libv1beta1.HelmUpgradeOptions{UpgradeCRDs: true}}},
 		{name: "helm-opt-crdkeep", chart: "crdkeep-app"},
+		{name: "helm-opt-upown", chart: "grow-app", opts: libv1beta1.HelmOptions{UpgradeOptions: libv1beta1.HelmUpgradeOptions{TakeOwnership: true}}},
+		{name: "helm-opt-upnoown", chart: "grow-app"},
 	}
 	labels := map[string]string{}
 	for _, c := range cases {
@@ -169,9 +177,21 @@ func TestHelmOptions(t *testing.T) {
 	for _, name := range []string{"helm-opt-hooks", "helm-opt-upgrade-nohooks"} {
 		updateClusterProfile(t, name, func(p *configv1beta1.ClusterProfile) { p.Spec.HelmCharts[0].Values = "note: second\n" })
 	}
-	for _, name := range []string{"helm-opt-crds", "helm-opt-crdkeep"} {
+	for _, name := range []string{"helm-opt-crds", "helm-opt-crdkeep", "helm-opt-upown", "helm-opt-upnoown"} {
 		updateClusterProfile(t, name, func(p *configv1beta1.ClusterProfile) { p.Spec.HelmCharts[0].ChartVersion = "0.2.0" })
 	}
+	// upgradeOptions.takeOwnership: the upgrade adopts the object in its way.
+	waitSummary(t, "helm-opt-upnoown", "app-1", helmFailedWith("helm-opt-upnoown-extra", "exists"))
+	testenv.Eventually(t, "helm-opt-upown-extra adopted by the upgrade", func() error {
+		o, err := cm("helm-opt-upown", "helm-opt-upown-extra")
+		if err != nil {
+			return err
+		}
+		if o.Data["note"] != "helm" || o.Annotations["meta.helm.sh/release-name"] != "helm-opt-upown" {
+			return fmt.Errorf("data %v annotations %v", o.Data, o.Annotations)
+		}
+		return nil
+	})
 	for _, name := range []string{"helm-opt-hooks", "helm-opt-upgrade-nohooks"} {
 		testenv.Eventually(t, name+" upgraded", func() error {
 			o, err := cm(name, name+"-cm")

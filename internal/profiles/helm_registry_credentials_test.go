@@ -13,9 +13,12 @@ import (
 	"math/big"
 	"net"
 	"net/url"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	helmrepo "helm.sh/helm/v4/pkg/repo/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -44,7 +47,9 @@ func TestHelmRegistryCredentials(t *testing.T) {
 	createSecret(t, "fleet", "helm-creds-docker", map[string][]byte{corev1.DockerConfigJsonKey: []byte(dockerConfig)})
 	createSecret(t, "fleet", "helm-creds-ca", map[string][]byte{"ca.crt": caPEM})
 
-	ref := func(name string) *corev1.SecretReference { return &corev1.SecretReference{Namespace: "fleet", Name: name} }
+	ref := func(name string) *corev1.SecretReference {
+		return &corev1.SecretReference{Namespace: "fleet", Name: name}
+	}
 	cases := []struct {
 		name string
 		rc   libv1beta1.RegistryCredentialsConfig
@@ -57,9 +62,38 @@ func TestHelmRegistryCredentials(t *testing.T) {
 		{"helm-creds-missing", libv1beta1.RegistryCredentialsConfig{CredentialsSecretRef: ref("helm-creds-nosuch")},
 			[]string{"ClusterProfile helm-creds-missing", "registryCredentialsConfig.credentials", "Secret fleet/helm-creds-nosuch not found"}},
 	}
+	// passCredentialsAll: an index whose archive URL points at another host
+	// (a second server asking for the same credentials).
+	archives := serveRepo(t, packageRepo(t, tinyChart(t, t.TempDir(), "private-app", "0.1.0", configMapChart("elsewhere"))),
+		chartrepo.ServeOptions{Username: "fleet", Password: "s3cret"})
+	indexDir := t.TempDir()
+	idx, err := helmrepo.IndexDirectory(archives.Dir, strings.Replace(archives.URL, "127.0.0.1", "localhost", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.WriteFile(filepath.Join(indexDir, "index.yaml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	indexRepo := serveRepo(t, indexDir, chartrepo.ServeOptions{Username: "fleet", Password: "s3cret"})
+	cases = append(cases,
+		struct {
+			name string
+			rc   libv1beta1.RegistryCredentialsConfig
+			want []string
+		}{"helm-creds-passall", libv1beta1.RegistryCredentialsConfig{CredentialsSecretRef: ref("helm-creds-basic")}, nil},
+		struct {
+			name string
+			rc   libv1beta1.RegistryCredentialsConfig
+			want []string
+		}{"helm-creds-repohost", libv1beta1.RegistryCredentialsConfig{CredentialsSecretRef: ref("helm-creds-basic")}, []string{"localhost", "401"}},
+	)
 	labels := map[string]string{}
 	for _, c := range cases {
 		hc := tinyHelmChart(repo.URL, "private-app", c.name, c.name)
+		if c.name == "helm-creds-passall" || c.name == "helm-creds-repohost" {
+			hc.RepositoryURL = indexRepo.URL
+			hc.Options = &libv1beta1.HelmOptions{PassCredentialsAll: c.name == "helm-creds-passall"}
+		}
 		rc := c.rc
 		hc.RegistryCredentialsConfig = &rc
 		p := &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: c.name}}

@@ -104,6 +104,34 @@ metadata: {name: bad-helm}
 spec:
   helmCharts:
   - {repositoryURL: "https://example.com", repositoryName: r, chartName: r/c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, helmChartAction: Reinstall}`, `Unsupported value: "Reinstall"`},
+		{"helm signatureVerification (Cosign)", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: unsupported-signatureverification}
+spec:
+  helmCharts:
+  - {repositoryURL: "https://example.com", repositoryName: r, chartName: r/c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, signatureVerification: {provider: PublicKey, secretRef: {name: cosign-pubkey}}}`, `signatureVerification (Cosign) is not supported by this version of Tugboat`},
+		{"helm dependencyUpdate", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: unsupported-dependencyupdate}
+spec:
+  helmCharts:
+  - {repositoryURL: "https://example.com", repositoryName: r, chartName: r/c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, options: {dependencyUpdate: true}}`, `dependencyUpdate is not supported by this version of Tugboat`},
+		{"helm enableClientCache", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: unsupported-enableclientcache}
+spec:
+  helmCharts:
+  - {repositoryURL: "https://example.com", repositoryName: r, chartName: r/c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, options: {enableClientCache: true}}`, `enableClientCache is not supported by this version of Tugboat`},
+		{"helm upgradeOptions.recreate", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: unsupported-upgradeoptions-recreate}
+spec:
+  helmCharts:
+  - {repositoryURL: "https://example.com", repositoryName: r, chartName: r/c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, options: {upgradeOptions: {recreate: true}}}`, `recreate is not supported by this version of Tugboat`},
 		{"SveltosCluster workloadIdentity provider without its settings", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: SveltosCluster
@@ -164,14 +192,6 @@ spec:
   messagingMatchCriteria: [{cloudEventType: created}]
   aggregatedSelection: |
     function evaluate() return {resources = resources} end`, `aggregatedSelection filters what resourceSelectors select`},
-		{"unsupported EventTrigger reloader", `
-apiVersion: lib.projectsveltos.io/v1beta1
-kind: EventTrigger
-metadata: {name: reloader}
-spec:
-  sourceClusterSelector: {matchLabels: {env: fv}}
-  eventSourceName: user-login
-  reloader: true`, `reloader is not supported by this version of Tugboat`},
 		{"EventTrigger cloudEventAction", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: EventTrigger

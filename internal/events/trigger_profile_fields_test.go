@@ -5,7 +5,7 @@ import (
 )
 
 // The deployment fields an EventTrigger shares with profiles reach the
-// ClusterProfiles it generates: maxUpdate, maxConsecutiveFailures,
+// ClusterProfiles it generates: maxUpdate, maxConsecutiveFailures, reloader,
 // patchesFrom (its name rendered with the event), preDeployChecks,
 // preDeleteChecks, postDeleteChecks and the
 // Helm and Kustomize options (here skipSchemaValidation, passCredentialsAll,
@@ -32,6 +32,7 @@ spec:
   eventSourceName: `+name+`
   maxUpdate: 1
   maxConsecutiveFailures: 3
+  reloader: true
   patchesFrom:
   - {kind: ConfigMap, namespace: default, name: "{{ .Cluster.metadata.name }}-patches", optional: true}
   preDeployChecks:
@@ -71,6 +72,9 @@ spec:
 	}
 	if spec.MaxConsecutiveFailures == nil || *spec.MaxConsecutiveFailures != 3 {
 		t.Errorf("maxConsecutiveFailures = %v, want 3", spec.MaxConsecutiveFailures)
+	}
+	if !spec.Reloader {
+		t.Error("reloader not carried")
 	}
 	if len(spec.PatchesFrom) != 1 || spec.PatchesFrom[0].Name != "services-patches" || !spec.PatchesFrom[0].Optional {
 		t.Errorf("patchesFrom = %+v, want the name rendered for services", spec.PatchesFrom)

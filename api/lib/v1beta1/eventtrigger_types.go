@@ -110,11 +110,10 @@ type EventTriggerSpec struct {
 	// +optional
 	MaxConsecutiveFailures *int32 `json:"maxConsecutiveFailures,omitempty"`
 
-	// Reloader of the generated ClusterProfiles (restart workloads whose mounted
-	// ConfigMaps/Secrets changed). Not supported by this version of Tugboat's
-	// profiles yet: reloader: true is rejected.
+	// Reloader of the generated ClusterProfiles: workloads mounting the
+	// ConfigMaps/Secrets they deploy are rolled when their content changes (see
+	// ClusterProfile spec.reloader).
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="!self",message="reloader is not supported by this version of Tugboat: leave it unset or false"
 	Reloader bool `json:"reloader,omitempty"`
 
 	// ContinueOnConflict of the generated ClusterProfiles.

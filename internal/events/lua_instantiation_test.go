@@ -42,7 +42,8 @@ end`
 // ConfigMap, which the generated profile deploys to the source cluster. A
 // program that does not compile fails the cluster with a message naming the
 // trigger's field, the ConfigMap and its key, records an Event on the
-// trigger, and leaves what was deployed in place.
+// trigger, and leaves what was deployed in place. A secretGenerator's Lua
+// source is run the same way.
 func TestLuaInstantiation(t *testing.T) {
 	ctx := context.Background()
 	const name = "events-lua"
@@ -67,7 +68,15 @@ func TestLuaInstantiation(t *testing.T) {
 			PolicyRefs:            []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: name}},
 		},
 	}
-	for _, o := range []client.Object{template, source, trigger} {
+	// A secretGenerator's source may hold Lua too.
+	generatorSource := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name + "-gen", Annotations: map[string]string{libv1beta1.LuaAnnotation: "ok"}},
+		Data: map[string][]byte{"token": []byte(`function evaluate()
+  return {resources = base64Decode(base64Encode(cluster.metadata.name .. ":" .. resource.data.value))}
+end`)},
+	}
+	trigger.Spec.SecretGenerator = []libv1beta1.GeneratorReference{{Namespace: "default", Name: name + "-gen", NameFormat: "{{ .MatchingResource.Name }}-token"}}
+	for _, o := range []client.Object{template, generatorSource, source, trigger} {
 		if err := mgmt.Create(ctx, o); err != nil {
 			t.Fatal(err)
 		}
@@ -98,6 +107,14 @@ func TestLuaInstantiation(t *testing.T) {
 	}
 	if len(copies.Items) != 1 || copies.Items[0].Annotations[libv1beta1.LuaAnnotation] != "" || !strings.Contains(copies.Items[0].Data["lua.yaml"], `"upper":"HELLO"`) {
 		t.Fatalf("instantiated copies %+v", copies.Items)
+	}
+
+	generated := &corev1.Secret{}
+	if err := mgmt.Get(ctx, types.NamespacedName{Namespace: libv1beta1.DefaultSystemNamespace, Name: name + "-app-token"}, generated); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(generated.Data["token"]); got != "services:hello" {
+		t.Fatalf("generated Secret holds %q, want services:hello", got)
 	}
 
 	// A program that does not compile.

@@ -281,3 +281,21 @@ func (a Access) httpClient(base *http.Client) (*http.Client, error) {
 	c.Transport = tr
 	return &c, nil
 }
+
+// SecretRefs are the Secrets of the management cluster the chart's access
+// reads (credentials, CA, provenance keyring); a change of one of them
+// concerns the profiles listing the chart.
+func SecretRefs(hc libv1beta1.HelmChart) []corev1.SecretReference {
+	var out []corev1.SecretReference
+	if rc := hc.RegistryCredentialsConfig; rc != nil {
+		for _, ref := range []*corev1.SecretReference{rc.CredentialsSecretRef, rc.CASecretRef} {
+			if ref != nil {
+				out = append(out, *ref)
+			}
+		}
+	}
+	if pv := hc.ProvenanceVerification; pv != nil {
+		out = append(out, pv.KeyringSecretRef)
+	}
+	return out
+}

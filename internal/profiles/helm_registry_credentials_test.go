@@ -118,6 +118,10 @@ func TestHelmRegistryCredentials(t *testing.T) {
 		}
 		waitSummary(t, c.name, "app-1", helmFailedWith(c.want...))
 	}
+	// The missing Secret appears: the profile is tried again at once (the
+	// Secret is watched); its credentials pass, but it names no CA.
+	createSecret(t, "fleet", "helm-creds-nosuch", map[string][]byte{"username": []byte("fleet"), "password": []byte("s3cret")})
+	waitSummary(t, "helm-creds-missing", "app-1", helmFailedWith("certificate"))
 }
 
 // unsetLabels removes the labels (keys of labels) from a managed cluster.

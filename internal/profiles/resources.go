@@ -21,6 +21,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
+	"github.com/tugboat-dev/tugboat/internal/helm"
 	"github.com/tugboat-dev/tugboat/internal/selection"
 	"github.com/tugboat-dev/tugboat/internal/sources"
 	"github.com/tugboat-dev/tugboat/internal/templating"
@@ -320,6 +321,9 @@ func referencedKeys(s *configv1beta1.ClusterSummary, profileNamespace string) []
 	for _, hc := range spec.HelmCharts {
 		for _, vf := range hc.ValuesFrom {
 			add(vf.Kind, vf.Namespace, vf.Name)
+		}
+		for _, ref := range helm.SecretRefs(hc) {
+			add("Secret", ref.Namespace, ref.Name)
 		}
 	}
 	for _, pf := range spec.PatchesFrom {

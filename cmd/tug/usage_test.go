@@ -36,6 +36,8 @@ func TestUnitUsageErrors(t *testing.T) {
 		// missing required flags and bad flag values
 		{[]string{"schedule", "render", "--control-plane=./cp"}, `--out is required`},
 		{[]string{"schedule", "diff"}, `--control-plane is required`},
+		{[]string{"dashboard", "--port", "70000"}, `--port 70000: want 0 (a free port) to 65535`},
+		{[]string{"dashboard", "extra-arg"}, `unknown command "extra-arg" for "tug dashboard"`},
 		{[]string{"schedule", "push", "--direct"}, `--control-plane is required`},
 		{[]string{"register", "cluster", "-n", "apps", "--kubeconfig-file=x"}, `--namespace and --cluster are required`},
 		{[]string{"deregister", "cluster", "--cluster=prod-1"}, `--namespace and --cluster are required`},

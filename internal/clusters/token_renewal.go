@@ -8,11 +8,13 @@ import (
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -111,27 +113,33 @@ func tokenServiceAccount(ctx context.Context, cs kubernetes.Interface, opt *libv
 // writeRenewedKubeconfig writes into the cluster's kubeconfig Secret, under
 // key, the kubeconfig in use with its current user's credentials replaced by token.
 func (r *Reconciler) writeRenewedKubeconfig(ctx context.Context, sc *libv1beta1.SveltosCluster, key, token string) error {
-	secret := &corev1.Secret{}
 	name := types.NamespacedName{Namespace: sc.Namespace, Name: sc.KubeconfigSecretName()}
-	if err := r.Client.Get(ctx, name, secret); err != nil {
-		return fmt.Errorf("reading kubeconfig Secret %s: %w", name, err)
-	}
-	usedKey, raw, err := kubeconfigData(secret, sc.Spec.KubeconfigKeyName)
-	if err != nil {
-		return err
-	}
-	renewed, err := withToken(raw, token)
-	if err != nil {
-		return configErrorf("kubeconfig in Secret %s key %q: %v", name, usedKey, err)
-	}
-	if secret.Data == nil {
-		secret.Data = map[string][]byte{}
-	}
-	secret.Data[key] = renewed
-	if err := r.Client.Update(ctx, secret); err != nil {
-		return fmt.Errorf("writing the renewed kubeconfig to Secret %s key %q: %w", name, key, err)
-	}
-	return nil
+	// The cached Secret may lag behind a write: on a conflict, read it again.
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		secret := &corev1.Secret{}
+		if err := r.Client.Get(ctx, name, secret); err != nil {
+			return fmt.Errorf("reading kubeconfig Secret %s: %w", name, err)
+		}
+		usedKey, raw, err := kubeconfigData(secret, sc.Spec.KubeconfigKeyName)
+		if err != nil {
+			return err
+		}
+		renewed, err := withToken(raw, token)
+		if err != nil {
+			return configErrorf("kubeconfig in Secret %s key %q: %v", name, usedKey, err)
+		}
+		if secret.Data == nil {
+			secret.Data = map[string][]byte{}
+		}
+		secret.Data[key] = renewed
+		if err := r.Client.Update(ctx, secret); err != nil {
+			if apierrors.IsConflict(err) {
+				return err
+			}
+			return fmt.Errorf("writing the renewed kubeconfig to Secret %s key %q: %w", name, key, err)
+		}
+		return nil
+	})
 }
 
 // withToken returns the kubeconfig with the user of its current context

@@ -172,9 +172,10 @@ func TestTriggerDeletionRemovesGenerated(t *testing.T) {
 	const name = "events-trigger-deletion"
 	perClusterTriggerOnServices(t, name, "only")
 	reportKey := types.NamespacedName{Namespace: fleetNamespace, Name: libv1beta1.EventReportName(name, "services")}
-	if err := mgmt.Get(ctx, reportKey, &libv1beta1.EventReport{}); err != nil {
-		t.Fatalf("EventReport: %v", err)
-	}
+	// The report is written after the generated objects, in the same reconcile.
+	testenv.Eventually(t, "EventReport "+reportKey.String(), func() error {
+		return mgmt.Get(ctx, reportKey, &libv1beta1.EventReport{})
+	})
 
 	if err := mgmt.Delete(ctx, &libv1beta1.EventTrigger{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
 		t.Fatal(err)

@@ -82,11 +82,16 @@ func TestHelmProvenanceVerification(t *testing.T) {
 		{"helm-prov-unsigned", unsigned, "helm-prov-keyring", []string{"is not signed", ".tgz.prov"}},
 		{"helm-prov-badkeyring", good, "helm-prov-garbage", []string{"ClusterProfile helm-prov-badkeyring", "helmCharts[0]",
 			"provenanceVerification.keyringSecretRef", "fleet/helm-prov-garbage", "not an OpenPGP keyring"}},
+		// The same signed chart from the repository's OCI side: not verifiable here, refused saying so.
+		{"helm-prov-oci", good, "helm-prov-keyring", []string{"provenanceVerification", "http(s) repositories only"}},
 	}
 	labels := map[string]string{}
 	for _, c := range cases {
 		repo := serveRepo(t, c.repoDir, chartrepo.ServeOptions{})
 		hc := tinyHelmChart(repo.URL, chartName, c.name, c.name)
+		if c.name == "helm-prov-oci" {
+			hc.RepositoryURL, hc.ChartName = repo.OCIURL, chartName
+		}
 		hc.ProvenanceVerification = &libv1beta1.ProvenanceVerification{
 			KeyringSecretRef: corev1.SecretReference{Namespace: "fleet", Name: c.keyringSecret},
 		}

@@ -9,15 +9,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	kevents "k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
@@ -41,38 +35,14 @@ const (
 
 // classifierReconciler evaluates each Classifier in every cluster of its shard
 // and keeps the labels it manages, its status and its ClassifierReports current.
-type classifierReconciler struct {
-	// Kubernetes options
-	client   client.Client
-	fleet    clusters.Fleet
-	registry *clusters.Registry
-	shard    clusters.Shard
-	recorder kevents.EventRecorder
-
-	// Concurrency
-	concurrency int
-
-	// watcher holds, per Classifier, the kinds its resourceSelectors select in
-	// each cluster; queue turns their events into requests.
-	watcher *clusters.Watcher
-	queue   clusters.HolderQueue
-}
+// Its watches hold, per Classifier, the kinds its resourceSelectors select in
+// each cluster.
+type classifierReconciler struct{ fleetWatcher }
 
 func (r *classifierReconciler) setupWithManager(mgr ctrl.Manager) error {
-	r.watcher = r.registry.Watches().NewWatcher("classifier", r.queue.Handle)
-	b := ctrl.NewControllerManagedBy(mgr).
-		Named("classifier").
-		For(&libv1beta1.Classifier{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.concurrency}).
-		WatchesRawSource(r.queue.Source())
 	// A cluster appearing, going, becoming ready, changing version or labels:
 	// every Classifier looks again.
-	b = r.fleet.Watch(b, handler.EnqueueRequestsFromMapFunc(r.allClassifiers))
-	return b.Complete(r)
-}
-
-func (r *classifierReconciler) allClassifiers(ctx context.Context, _ client.Object) []reconcile.Request {
-	return clusters.ListRequests(ctx, r.client, &libv1beta1.ClassifierList{}, nil)
+	return r.setup(mgr, "classifier", &libv1beta1.Classifier{}, func() client.ObjectList { return &libv1beta1.ClassifierList{} }, r)
 }
 
 // classifierRules is a Classifier's spec compiled.

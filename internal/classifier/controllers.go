@@ -9,58 +9,70 @@ import (
 	"context"
 	"fmt"
 
+	kevents "k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/tugboat-dev/tugboat/internal/clusters"
-	"github.com/tugboat-dev/tugboat/internal/metrics"
 )
 
 // Controllers holds what the classifier controllers share with the rest of the manager.
-// internal/manager fills it; the controllers get their event recorders from the
-// manager themselves.
 type Controllers struct {
-	Client      client.Client
-	Fleet       clusters.Fleet
-	Registry    *clusters.Registry
-	Shard       clusters.Shard
-	Concurrency int
-	// Namespace is Tugboat's own namespace.
-	Namespace string
-	Metrics   *metrics.Metrics
+	clusters.ControllerDeps
 }
 
 // SetupWithManager registers the controllers (Classifier, ManagementClusterClassifier).
 func (c *Controllers) SetupWithManager(_ context.Context, mgr ctrl.Manager) error {
-	concurrency := c.Concurrency
-	if concurrency == 0 {
-		concurrency = 10
-	}
-	fleet := c.Fleet
-	if fleet.Reader == nil {
-		fleet = clusters.FleetFor(mgr)
-	}
-	classifiers := &classifierReconciler{
-		client:      c.Client,
-		fleet:       fleet,
-		registry:    c.Registry,
-		shard:       c.Shard,
-		recorder:    mgr.GetEventRecorder("tugboat-classifier-controller"),
-		concurrency: concurrency,
-	}
+	classifiers := &classifierReconciler{c.fleetWatcher(mgr, "tugboat-classifier-controller")}
 	if err := classifiers.setupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Classifier controller: %w", err)
 	}
-	mgmt := &managementReconciler{
-		client:      c.Client,
-		fleet:       fleet,
-		registry:    c.Registry,
-		shard:       c.Shard,
-		recorder:    mgr.GetEventRecorder("tugboat-managementclusterclassifier-controller"),
-		concurrency: concurrency,
-	}
+	mgmt := &managementReconciler{c.fleetWatcher(mgr, "tugboat-managementclusterclassifier-controller")}
 	if err := mgmt.setupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the ManagementClusterClassifier controller: %w", err)
 	}
 	return nil
+}
+
+// fleetWatcher is what both classifier reconcilers are built on, with its
+// own event recorder.
+func (c *Controllers) fleetWatcher(mgr ctrl.Manager, recorder string) fleetWatcher {
+	return fleetWatcher{client: c.Client, fleet: c.FleetOf(mgr), registry: c.Registry, shard: c.Shard,
+		recorder: mgr.GetEventRecorder(recorder), concurrency: c.Workers()}
+}
+
+// fleetWatcher is the part both classifier reconcilers share: the clients,
+// the fleet and this manager's shard, and the watches each object holds in
+// the clusters (watcher), whose events queue turns into requests.
+type fleetWatcher struct {
+	client      client.Client
+	fleet       clusters.Fleet
+	registry    *clusters.Registry
+	shard       clusters.Shard
+	recorder    kevents.EventRecorder
+	concurrency int
+
+	watcher *clusters.Watcher
+	queue   clusters.HolderQueue
+}
+
+// setup registers reconciler as the controller named name for obj's kind:
+// its objects, the events of the watches they hold, and every change of a
+// cluster in the fleet (which brings back every object of newList's kind).
+func (f *fleetWatcher) setup(mgr ctrl.Manager, name string, obj client.Object, newList func() client.ObjectList, reconciler reconcile.Reconciler) error {
+	f.watcher = f.registry.Watches().NewWatcher(name, f.queue.Handle)
+	b := ctrl.NewControllerManagedBy(mgr).
+		Named(name).
+		For(obj, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: f.concurrency}).
+		WatchesRawSource(f.queue.Source())
+	b = f.fleet.Watch(b, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, _ client.Object) []reconcile.Request {
+		return clusters.ListRequests(ctx, f.client, newList(), nil)
+	}))
+	return b.Complete(reconciler)
 }

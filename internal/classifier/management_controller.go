@@ -9,16 +9,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	kevents "k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
@@ -33,36 +27,13 @@ const ManagementClusterClassifierFinalizer = "managementclusterclassifierfinaliz
 
 // managementReconciler evaluates each ManagementClusterClassifier over the
 // resources of the management cluster and labels the clusters its script names.
-type managementReconciler struct {
-	// Kubernetes options
-	client   client.Client
-	fleet    clusters.Fleet
-	registry *clusters.Registry
-	shard    clusters.Shard
-	recorder kevents.EventRecorder
-
-	// Concurrency
-	concurrency int
-
-	// watcher holds, per ManagementClusterClassifier, the kinds its
-	// matchResources select in the management cluster.
-	watcher *clusters.Watcher
-	queue   clusters.HolderQueue
-}
+// Its watches hold, per ManagementClusterClassifier, the kinds its
+// matchResources select in the management cluster.
+type managementReconciler struct{ fleetWatcher }
 
 func (r *managementReconciler) setupWithManager(mgr ctrl.Manager) error {
-	r.watcher = r.registry.Watches().NewWatcher("managementclusterclassifier", r.queue.Handle)
-	b := ctrl.NewControllerManagedBy(mgr).
-		Named("managementclusterclassifier").
-		For(&libv1beta1.ManagementClusterClassifier{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.concurrency}).
-		WatchesRawSource(r.queue.Source())
-	b = r.fleet.Watch(b, handler.EnqueueRequestsFromMapFunc(r.allClassifiers))
-	return b.Complete(r)
-}
-
-func (r *managementReconciler) allClassifiers(ctx context.Context, _ client.Object) []reconcile.Request {
-	return clusters.ListRequests(ctx, r.client, &libv1beta1.ManagementClusterClassifierList{}, nil)
+	return r.setup(mgr, "managementclusterclassifier", &libv1beta1.ManagementClusterClassifier{},
+		func() client.ObjectList { return &libv1beta1.ManagementClusterClassifierList{} }, r)
 }
 
 // Reconcile selects the matchResources in the management cluster, runs the

@@ -8,33 +8,19 @@ import (
 	"fmt"
 
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tugboat-dev/tugboat/internal/clusters"
-	"github.com/tugboat-dev/tugboat/internal/metrics"
 	"github.com/tugboat-dev/tugboat/internal/notify"
 )
 
 // Controllers holds what the clusterhealth controllers share with the rest of the manager.
-// internal/manager fills it; the controllers get their event recorders from the
-// manager themselves.
 type Controllers struct {
-	Client      client.Client
-	Fleet       clusters.Fleet
-	Registry    *clusters.Registry
-	Shard       clusters.Shard
-	Concurrency int
-	// Namespace is Tugboat's own namespace.
-	Namespace string
-	Metrics   *metrics.Metrics
+	clusters.ControllerDeps
 }
 
 // SetupWithManager registers the controllers (HealthCheck, ClusterHealthCheck).
 func (c *Controllers) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
-	fleet := c.Fleet
-	if fleet.Reader == nil {
-		fleet = clusters.FleetFor(mgr)
-	}
+	fleet := c.FleetOf(mgr)
 	if err := (&HealthCheckReconciler{
 		Client:      c.Client,
 		Fleet:       fleet,

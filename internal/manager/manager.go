@@ -285,24 +285,21 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 	}
 	// Classification, fleet health, tenancy and support: each package registers
 	// its own controllers with the same shared pieces.
-	if err := (&classifier.Controllers{Client: mgr.GetClient(), Fleet: fleet, Registry: registry, Shard: clusters.Shard{Key: opts.ShardKey},
-		Concurrency: opts.Concurrency, Namespace: opts.Namespace, Metrics: tugMetrics}).SetupWithManager(ctx, mgr); err != nil {
+	deps := clusters.ControllerDeps{Client: mgr.GetClient(), Fleet: fleet, Registry: registry, Shard: clusters.Shard{Key: opts.ShardKey},
+		Concurrency: opts.Concurrency, Namespace: opts.Namespace, Metrics: tugMetrics}
+	if err := (&classifier.Controllers{ControllerDeps: deps}).SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("setting up the classifier controllers: %w", err)
 	}
-	if err := (&clusterhealth.Controllers{Client: mgr.GetClient(), Fleet: fleet, Registry: registry, Shard: clusters.Shard{Key: opts.ShardKey},
-		Concurrency: opts.Concurrency, Namespace: opts.Namespace, Metrics: tugMetrics}).SetupWithManager(ctx, mgr); err != nil {
+	if err := (&clusterhealth.Controllers{ControllerDeps: deps}).SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("setting up the health check controllers: %w", err)
 	}
-	if err := (&tenancy.Controllers{Client: mgr.GetClient(), Fleet: fleet, Registry: registry, Shard: clusters.Shard{Key: opts.ShardKey},
-		Concurrency: opts.Concurrency, Namespace: opts.Namespace, Metrics: tugMetrics}).SetupWithManager(ctx, mgr); err != nil {
+	if err := (&tenancy.Controllers{ControllerDeps: deps}).SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("setting up the tenancy controllers: %w", err)
 	}
 	if opts.TechsupportDir == "" {
 		opts.TechsupportDir = filepath.Join(os.TempDir(), "tugboat-techsupport")
 	}
-	if err := (&support.Controllers{Client: mgr.GetClient(), Fleet: fleet, Registry: registry, Shard: clusters.Shard{Key: opts.ShardKey},
-		Concurrency: opts.Concurrency, Namespace: opts.Namespace, Metrics: tugMetrics,
-		LogLevels: opts.LogLevels, ArchiveDir: opts.TechsupportDir}).SetupWithManager(ctx, mgr); err != nil {
+	if err := (&support.Controllers{ControllerDeps: deps, LogLevels: opts.LogLevels, ArchiveDir: opts.TechsupportDir}).SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("setting up the support controllers: %w", err)
 	}
 	var endpoint *events.HTTPEndpoint

@@ -8,24 +8,13 @@ import (
 	"fmt"
 
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tugboat-dev/tugboat/internal/clusters"
-	"github.com/tugboat-dev/tugboat/internal/metrics"
 )
 
 // Controllers holds what the tenancy controllers share with the rest of the manager.
-// internal/manager fills it; the controllers get their event recorders from the
-// manager themselves.
 type Controllers struct {
-	Client      client.Client
-	Fleet       clusters.Fleet
-	Registry    *clusters.Registry
-	Shard       clusters.Shard
-	Concurrency int
-	// Namespace is Tugboat's own namespace.
-	Namespace string
-	Metrics   *metrics.Metrics
+	clusters.ControllerDeps
 }
 
 // SetupWithManager registers the controllers (RoleRequest).

@@ -3,13 +3,12 @@ package clusters
 import (
 	"crypto/sha256"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/promotion"
 )
 
 // recordActiveWindow computes, at now, when the cluster's active window next
@@ -30,11 +29,11 @@ func recordActiveWindow(sc *libv1beta1.SveltosCluster, now time.Time) (time.Dura
 	sum := sha256.Sum256([]byte(w.From + "\x00" + w.To))
 	st.ActiveWindowHash = sum[:]
 	st.NextPause, st.NextUnpause = nil, nil
-	from, err := parseWindowCron(w.From)
+	from, err := promotion.ParseCron(w.From)
 	if err != nil {
 		return 0, fmt.Errorf("spec.activeWindow.from %q: %w", w.From, err)
 	}
-	to, err := parseWindowCron(w.To)
+	to, err := promotion.ParseCron(w.To)
 	if err != nil {
 		return 0, fmt.Errorf("spec.activeWindow.to %q: %w", w.To, err)
 	}
@@ -51,18 +50,4 @@ func recordActiveWindow(sc *libv1beta1.SveltosCluster, now time.Time) (time.Dura
 		next = closes
 	}
 	return next.Sub(now), nil
-}
-
-// parseWindowCron reads a cron expression of an active window: five fields or
-// a descriptor, in UTC unless it names a zone with CRON_TZ= (or TZ=).
-func parseWindowCron(expr string) (cron.Schedule, error) {
-	s, err := cron.ParseStandard(expr)
-	if err != nil {
-		return nil, err
-	}
-	trimmed := strings.TrimSpace(expr)
-	if spec, ok := s.(*cron.SpecSchedule); ok && !strings.HasPrefix(trimmed, "CRON_TZ=") && !strings.HasPrefix(trimmed, "TZ=") {
-		spec.Location = time.UTC
-	}
-	return s, nil
 }

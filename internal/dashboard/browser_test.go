@@ -2,72 +2,26 @@ package dashboard_test
 
 import (
 	"context"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-rod/rod"
-	"github.com/go-rod/rod/lib/launcher"
 
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/dashboard/browsertest"
 )
 
-// chromium is Debian's chromium (hack/setup.sh installs it); the browser
-// tests skip, saying so, where it is missing.
-func chromium(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("no chromium on PATH (Debian package chromium, installed by hack/setup.sh): the browser test cannot run here")
-	}
-	return path
-}
+func chromium(t *testing.T) string { return browsertest.Chromium(t) }
 
-// browser starts headless Chromium and drives it over the DevTools protocol
-// (go-rod); it stops when the test ends.
-func browser(t *testing.T) *rod.Browser {
-	t.Helper()
-	l := launcher.New().Bin(chromium(t)).Headless(true).NoSandbox(true).Leakless(false).UserDataDir(t.TempDir()).
-		Set("disable-gpu").Set("disable-dev-shm-usage").Set("no-first-run").Set("window-size", "1280,900")
-	u, err := l.Launch()
-	if err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	b := rod.New().ControlURL(u)
-	if err := b.Connect(); err != nil {
-		l.Kill()
-		t.Fatalf("connecting to chromium: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = b.Close()
-		l.Kill()
-	})
-	return b
-}
+func browser(t *testing.T) *rod.Browser { return browsertest.Browser(t) }
 
-// logIn opens path in a new tab, which shows the login form; it types token
-// there and returns the tab once the form led back to path.
+// logIn opens path of the test's dashboard in a new tab and logs in with token.
 func logIn(t *testing.T, b *rod.Browser, path, token string) *rod.Page {
-	t.Helper()
-	page := b.MustPage(baseURL + path).Timeout(time.Minute)
-	page.MustWaitLoad()
-	if text := visible(page.MustHTML()); !strings.Contains(text, "Paste the dashboard's token") {
-		t.Fatalf("%s without logging in: %s", path, text)
-	}
-	page.MustElement("#token").MustInput(token)
-	wait := page.MustWaitNavigation()
-	page.MustElement("#login").MustClick()
-	wait()
-	page.MustWaitLoad()
-	return page
+	return browsertest.LogIn(t, b, baseURL, path, token)
 }
 
-// content is the visible text of the page's content.
-func content(page *rod.Page) string {
-	return visible(page.MustElement("#content").MustHTML())
-}
+func content(page *rod.Page) string { return browsertest.Content(page) }
 
 // A real browser logs in through the form (a wrong token is refused there)
 // and renders the pages: the cluster in the fleet, the profile's failure text

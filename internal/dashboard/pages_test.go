@@ -3,10 +3,8 @@ package dashboard_test
 import (
 	"context"
 	"fmt"
-	"html"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -19,21 +17,12 @@ import (
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	schedulerv1alpha1 "github.com/tugboat-dev/tugboat/api/scheduler/v1alpha1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/dashboard/browsertest"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
-var (
-	blocks = regexp.MustCompile(`(?is)<script.*?</script>|</?(td|th|tr|p|div|h\d|table|section|header|main|form|br|option|title|span)\b[^>]*>`)
-	tags   = regexp.MustCompile(`<[^>]*>`)
-	spaces = regexp.MustCompile(`\s+`)
-)
-
-// visible is the text a reader sees in an HTML page: no tags (a block, a
-// cell or a label is a space), entities decoded, runs of white space made one
-// space.
-func visible(page string) string {
-	return strings.TrimSpace(spaces.ReplaceAllString(html.UnescapeString(tags.ReplaceAllString(blocks.ReplaceAllString(page, " "), "")), " "))
-}
+// visible is the text a reader sees in an HTML page (browsertest.Visible).
+func visible(page string) string { return browsertest.Visible(page) }
 
 // get fetches a dashboard page with the token; it returns the status code
 // and the visible text.

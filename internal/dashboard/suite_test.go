@@ -2,16 +2,13 @@ package dashboard_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"testing"
-	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tugboat-dev/tugboat/internal/dashboard"
+	"github.com/tugboat-dev/tugboat/internal/dashboard/browsertest"
 	"github.com/tugboat-dev/tugboat/internal/manager/managertest"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
@@ -38,20 +35,9 @@ func TestMain(m *testing.M) {
 				return err
 			}
 			mgmt = c
-			for deadline := time.Now().Add(30 * time.Second); mgr.Dashboard.Addr() == nil; time.Sleep(50 * time.Millisecond) {
-				if time.Now().After(deadline) {
-					return fmt.Errorf("the dashboard did not start")
-				}
-			}
-			baseURL = "http://" + mgr.Dashboard.Addr().String()
-			// No token Secret existed: the dashboard made one with a random token.
-			secret := &corev1.Secret{}
-			key := types.NamespacedName{Namespace: opts.Namespace, Name: dashboard.DefaultTokenSecretName}
-			if err := c.Get(ctx, key, secret); err != nil {
-				return fmt.Errorf("the dashboard's token Secret: %w", err)
-			}
-			if token = string(secret.Data[dashboard.TokenKey]); len(token) < 32 {
-				return fmt.Errorf("the dashboard's token %q is too short", token)
+			baseURL, token, err = browsertest.Served(ctx, mgr.Dashboard, c, opts.Namespace)
+			if err != nil {
+				return err
 			}
 			return nil
 		}))

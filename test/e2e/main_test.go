@@ -23,6 +23,8 @@ import (
 
 	"github.com/tugboat-dev/tugboat/api"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/dashboard"
+	"github.com/tugboat-dev/tugboat/internal/dashboard/browsertest"
 	"github.com/tugboat-dev/tugboat/internal/manager/managertest"
 	"github.com/tugboat-dev/tugboat/internal/support"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
@@ -36,6 +38,8 @@ var (
 	// managerLog holds every line the manager logged, at the most verbose level.
 	managerLog = &logBuffer{}
 	logLevels  = support.NewLogLevels()
+	// dashboardURL is the manager's dashboard; dashboardToken logs in to it.
+	dashboardURL, dashboardToken string
 )
 
 func TestMain(m *testing.M) {
@@ -55,7 +59,13 @@ func start(ctx context.Context, env *testenv.Env) error {
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: managerUser}
 	opts := managertest.Options(env)
 	opts.LogLevels = logLevels
-	_, mgmt, err = managertest.StartAs(ctx, env, cfg, opts)
+	opts.Dashboard = &dashboard.Options{Address: "127.0.0.1:0"}
+	mgr, c, err := managertest.StartAs(ctx, env, cfg, opts)
+	if err != nil {
+		return err
+	}
+	mgmt = c
+	dashboardURL, dashboardToken, err = browsertest.Served(ctx, mgr.Dashboard, mgmt, opts.Namespace)
 	return err
 }
 

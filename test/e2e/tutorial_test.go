@@ -134,6 +134,12 @@ func TestDatabaseAsAServiceTutorial(t *testing.T) {
 	waitJob(t, second)
 	waitAllProvisioned(t)
 
+	// The dashboard, in a real browser, shows the first workload cluster's Job
+	// and the profiles generated for it; removing type=app takes the Job off
+	// the open page, and the Job's profile explains why (dashboard_test.go).
+	dashboardFollowsTheTutorial(t, first)
+	waitJob(t, second)
+
 	// 7. Removing postgres=required withdraws the first's database and, once the
 	// operator has removed its outputs, the copied credentials; the second's stay.
 	setLabels(t, first.ref, map[string]string{"postgres": ""})

@@ -2,6 +2,7 @@ package profiles_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -43,30 +44,38 @@ func TestHelmRunTests(t *testing.T) {
 	t.Cleanup(func() { unsetLabels(t, "app-2", labels) })
 
 	app2 := managedClient(t, "app-2")
-	// playKubelet waits for the test Pod of release and sets its phase.
-	playKubelet := func(release string, phase corev1.PodPhase) {
+	// playKubelet waits for the test Pod of release (another one than the Pod
+	// with UID previous, when set: a rerun makes a new Pod) and sets its phase.
+	// It returns the Pod's UID.
+	playKubelet := func(release string, phase corev1.PodPhase, previous types.UID) types.UID {
 		t.Helper()
+		var uid types.UID
 		testenv.Eventually(t, "test Pod of "+release+" "+string(phase), func() error {
 			pod := &corev1.Pod{}
 			if err := app2.Get(ctx, types.NamespacedName{Namespace: release, Name: release + "-test"}, pod); err != nil {
 				return err
 			}
+			if pod.UID == previous {
+				return fmt.Errorf("the test Pod is still the one of the last run")
+			}
+			uid = pod.UID
 			if pod.Status.Phase == phase {
 				return nil
 			}
 			pod.Status.Phase = phase
 			return app2.Status().Update(ctx, pod)
 		})
+		return uid
 	}
-	playKubelet("helm-tests-pass", corev1.PodSucceeded)
+	playKubelet("helm-tests-pass", corev1.PodSucceeded, "")
 	waitSummary(t, "helm-tests-pass", "app-2", helmStatus(libv1beta1.FeatureStatusProvisioned))
 
-	playKubelet("helm-tests-fail", corev1.PodFailed)
+	failed := playKubelet("helm-tests-fail", corev1.PodFailed, "")
 	waitSummary(t, "helm-tests-fail", "app-2", helmFailedWith("run tests", "helm-tests-fail-test"))
 	if err := configMapIn("app-2", "helm-tests-fail", "helm-tests-fail-cm")(); err != nil {
 		t.Errorf("the release of failing tests should stay installed: %v", err)
 	}
 	// The retry runs the tests again (a new Pod); this time they pass.
-	playKubelet("helm-tests-fail", corev1.PodSucceeded)
+	playKubelet("helm-tests-fail", corev1.PodSucceeded, failed)
 	waitSummary(t, "helm-tests-fail", "app-2", helmStatus(libv1beta1.FeatureStatusProvisioned))
 }

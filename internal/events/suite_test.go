@@ -228,3 +228,16 @@ func perClusterTriggerOnServices(t *testing.T, name, cm string) configv1beta1.Cl
 	t.Cleanup(func() { setLabels(t, "services", map[string]string{name: ""}) })
 	return waitOneProfile(t, name)
 }
+
+// configMapEventSource is the manifest of an EventSource named name selecting
+// the ConfigMaps labelled events-test=name, followed by a document separator.
+func configMapEventSource(name string) string {
+	return `apiVersion: lib.projectsveltos.io/v1beta1
+kind: EventSource
+metadata: {name: ` + name + `}
+spec:
+  resourceSelectors:
+  - {version: v1, kind: ConfigMap, labelFilters: [{key: events-test, operation: Equal, value: ` + name + `}]}
+---
+`
+}

@@ -16,14 +16,7 @@ import (
 func TestTriggerProfileFieldsPassThrough(t *testing.T) {
 	const name = "events-profile-fields"
 	applyYAML(t, []byte(`
-apiVersion: lib.projectsveltos.io/v1beta1
-kind: EventSource
-metadata: {name: `+name+`}
-spec:
-  resourceSelectors:
-  - {version: v1, kind: ConfigMap, labelFilters: [{key: events-test, operation: Equal, value: `+name+`}]}
----
-apiVersion: lib.projectsveltos.io/v1beta1
+`+configMapEventSource(name)+`apiVersion: lib.projectsveltos.io/v1beta1
 kind: EventTrigger
 metadata: {name: `+name+`}
 spec:

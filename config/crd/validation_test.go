@@ -104,13 +104,20 @@ metadata: {name: bad-helm}
 spec:
   helmCharts:
   - {repositoryURL: "https://example.com", repositoryName: r, chartName: r/c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, helmChartAction: Reinstall}`, `Unsupported value: "Reinstall"`},
-		{"helm signatureVerification (Cosign)", `
+		{"helm signatureVerification Keyless", `
 apiVersion: config.projectsveltos.io/v1beta1
 kind: ClusterProfile
-metadata: {name: unsupported-signatureverification}
+metadata: {name: unsupported-signatureverification-keyless}
 spec:
   helmCharts:
-  - {repositoryURL: "https://example.com", repositoryName: r, chartName: r/c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, signatureVerification: {provider: PublicKey, secretRef: {name: cosign-pubkey}}}`, `signatureVerification (Cosign) is not supported by this version of Tugboat`},
+  - {repositoryURL: "oci://example.com/charts", repositoryName: r, chartName: c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, signatureVerification: {provider: Keyless, matchOIDCIdentity: [{issuer: "^https://token.actions.githubusercontent.com$", subject: "^https://github.com/org/.*$"}]}}`, `provider Keyless (Fulcio certificates and the Rekor transparency log) is not supported by this version of Tugboat`},
+		{"helm signatureVerification PublicKey without secretRef", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: signatureverification-no-secretref}
+spec:
+  helmCharts:
+  - {repositoryURL: "oci://example.com/charts", repositoryName: r, chartName: c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, signatureVerification: {provider: PublicKey}}`, `provider PublicKey needs secretRef`},
 		{"helm dependencyUpdate", `
 apiVersion: config.projectsveltos.io/v1beta1
 kind: ClusterProfile
@@ -132,6 +139,20 @@ metadata: {name: unsupported-upgradeoptions-recreate}
 spec:
   helmCharts:
   - {repositoryURL: "https://example.com", repositoryName: r, chartName: r/c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, options: {upgradeOptions: {recreate: true}}}`, `recreate is not supported by this version of Tugboat`},
+		{"policyRef remoteURL", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: unsupported-policyref-remoteurl}
+spec:
+  policyRefs:
+  - {kind: ConfigMap, name: x, remoteURL: {url: "https://example.com/app.yaml"}}`, `remoteURL is not supported by this version of Tugboat`},
+		{"kustomizationRef remoteURL", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: unsupported-kustomizationref-remoteurl}
+spec:
+  kustomizationRefs:
+  - {kind: ConfigMap, name: x, remoteURL: {url: "https://example.com/kustomize.tar.gz"}}`, `remoteURL is not supported by this version of Tugboat`},
 		{"SveltosCluster workloadIdentity provider without its settings", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: SveltosCluster

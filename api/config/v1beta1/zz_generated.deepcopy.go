@@ -23,7 +23,9 @@ func (in *AutoTrigger) DeepCopyInto(out *AutoTrigger) {
 	if in.PreHealthCheckDeployment != nil {
 		in, out := &in.PreHealthCheckDeployment, &out.PreHealthCheckDeployment
 		*out = make([]libv1beta1.PolicyRef, len(*in))
-		copy(*out, *in)
+		for i := range *in {
+			(*in)[i].DeepCopyInto(&(*out)[i])
+		}
 	}
 	if in.PostDelayHealthChecks != nil {
 		in, out := &in.PostDelayHealthChecks, &out.PostDelayHealthChecks
@@ -667,7 +669,9 @@ func (in *ProfileSpec) DeepCopyInto(out *ProfileSpec) {
 	if in.TemplateResourceRefs != nil {
 		in, out := &in.TemplateResourceRefs, &out.TemplateResourceRefs
 		*out = make([]libv1beta1.TemplateResourceRef, len(*in))
-		copy(*out, *in)
+		for i := range *in {
+			(*in)[i].DeepCopyInto(&(*out)[i])
+		}
 	}
 	if in.DependsOn != nil {
 		in, out := &in.DependsOn, &out.DependsOn
@@ -677,7 +681,9 @@ func (in *ProfileSpec) DeepCopyInto(out *ProfileSpec) {
 	if in.PolicyRefs != nil {
 		in, out := &in.PolicyRefs, &out.PolicyRefs
 		*out = make([]libv1beta1.PolicyRef, len(*in))
-		copy(*out, *in)
+		for i := range *in {
+			(*in)[i].DeepCopyInto(&(*out)[i])
+		}
 	}
 	if in.HelmCharts != nil {
 		in, out := &in.HelmCharts, &out.HelmCharts
@@ -807,12 +813,16 @@ func (in *Spec) DeepCopyInto(out *Spec) {
 	if in.TemplateResourceRefs != nil {
 		in, out := &in.TemplateResourceRefs, &out.TemplateResourceRefs
 		*out = make([]libv1beta1.TemplateResourceRef, len(*in))
-		copy(*out, *in)
+		for i := range *in {
+			(*in)[i].DeepCopyInto(&(*out)[i])
+		}
 	}
 	if in.PolicyRefs != nil {
 		in, out := &in.PolicyRefs, &out.PolicyRefs
 		*out = make([]libv1beta1.PolicyRef, len(*in))
-		copy(*out, *in)
+		for i := range *in {
+			(*in)[i].DeepCopyInto(&(*out)[i])
+		}
 	}
 	if in.HelmCharts != nil {
 		in, out := &in.HelmCharts, &out.HelmCharts

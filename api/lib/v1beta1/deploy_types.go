@@ -125,6 +125,43 @@ type PolicyRef struct {
 	// Force deletes and recreates an object when an update fails on an immutable field.
 	// +optional
 	Force bool `json:"force,omitempty"`
+
+	// RemoteURL, when set, fetches the objects to deploy over HTTP(S) instead of
+	// reading them from kind/name. Not supported by this version of Tugboat (rejected).
+	// +kubebuilder:validation:XValidation:rule="false",message="remoteURL is not supported by this version of Tugboat: put the content in a ConfigMap, Secret or Flux source"
+	// +optional
+	RemoteURL *RemoteURL `json:"remoteURL,omitempty"`
+}
+
+// RemoteURL is content fetched over HTTP(S) by the manager.
+type RemoteURL struct {
+	// URL is the http(s) address of the content: one or more YAML/JSON documents.
+	// +kubebuilder:validation:MinLength=1
+	URL string `json:"url"`
+
+	// Interval is how often the content is fetched again. Unset means 5m.
+	// +optional
+	Interval *metav1.Duration `json:"interval,omitempty"`
+
+	// SecretRef names a Secret of the management cluster with the credentials:
+	// the keys username and password (HTTP basic auth) or token (a bearer token),
+	// and ca.crt, a PEM bundle of certificate authorities trusted in addition to
+	// the system's. An empty namespace means the profile's reference namespace.
+	// +optional
+	SecretRef *corev1.SecretReference `json:"secretRef,omitempty"`
+
+	// PlainHTTP allows an http:// URL; without it only https:// is fetched.
+	// +optional
+	PlainHTTP bool `json:"plainHTTP,omitempty"`
+
+	// InsecureSkipTLSVerify accepts any TLS certificate from the server.
+	// +optional
+	InsecureSkipTLSVerify bool `json:"insecureSkipTLSVerify,omitempty"`
+
+	// Template says the fetched content is a template, rendered per cluster like
+	// a ConfigMap carrying the projectsveltos.io/template annotation.
+	// +optional
+	Template bool `json:"template,omitempty"`
 }
 
 // ValueFrom points at a ConfigMap or Secret whose data values are used (as templates).
@@ -205,10 +242,18 @@ type HelmChart struct {
 	// +optional
 	RegistryCredentialsConfig *RegistryCredentialsConfig `json:"registryCredentialsConfig,omitempty"`
 
-	// SignatureVerification verifies a Cosign signature of an OCI chart before
-	// installing it. Not supported by this version of Tugboat (rejected): use
-	// provenanceVerification with a chart signed by helm package --sign.
-	// +kubebuilder:validation:XValidation:rule="false",message="signatureVerification (Cosign) is not supported by this version of Tugboat: sign the chart with Helm provenance (.prov) and use provenanceVerification"
+	// SignatureVerification verifies the Cosign signature of an OCI chart before
+	// anything is installed: the chart's tag is resolved to its manifest digest,
+	// the signature stored beside it in the same repository (the tag
+	// sha256-<digest>.sig that cosign sign --key writes) must be made by one of
+	// the public keys of the Secret, and its signed payload must name that very
+	// digest; the chart is then pulled by that digest. A chart with no
+	// signature, signed by another key or whose signature is for another digest
+	// (a replaced or tampered chart) fails the Helm feature with the reason and
+	// the release is left as it was. Only provider PublicKey is supported
+	// (Keyless needs Fulcio and Rekor on the internet and is rejected). Applies
+	// to oci:// repositories; an http(s) chart with signatureVerification fails
+	// the feature saying so (use provenanceVerification there).
 	// +optional
 	SignatureVerification *SignatureVerification `json:"signatureVerification,omitempty"`
 
@@ -257,20 +302,39 @@ type RegistryCredentialsConfig struct {
 // +kubebuilder:validation:Enum=Keyless;PublicKey
 type SignatureProvider string
 
-// SignatureVerification is Cosign verification of an OCI chart (rejected by this
-// version of Tugboat; kept so that Sveltos manifests get a clear message).
+const (
+	// SignatureProviderPublicKey checks the signature against public keys of a Secret.
+	SignatureProviderPublicKey SignatureProvider = "PublicKey"
+	// SignatureProviderKeyless checks a Fulcio certificate and the Rekor log (rejected).
+	SignatureProviderKeyless SignatureProvider = "Keyless"
+)
+
+// SignatureVerification is Cosign verification of an OCI chart.
+// +kubebuilder:validation:XValidation:rule="self.provider != 'Keyless'",message="signatureVerification provider Keyless (Fulcio certificates and the Rekor transparency log) is not supported by this version of Tugboat: sign the chart with a key (cosign sign --key) and use provider PublicKey with secretRef"
+// +kubebuilder:validation:XValidation:rule="self.provider != 'PublicKey' || has(self.secretRef)",message="signatureVerification provider PublicKey needs secretRef, the Secret holding the public key (cosign.pub)"
 type SignatureVerification struct {
-	// Provider is Keyless (Fulcio certificate and Rekor) or PublicKey.
+	// Provider is PublicKey: the signature must be made by a key of the Secret
+	// secretRef names. Keyless (a Fulcio certificate recorded in Rekor) is
+	// rejected by this version of Tugboat.
 	Provider SignatureProvider `json:"provider"`
 
-	// SecretRef names the Secret holding cosign.pub (PublicKey provider).
+	// SecretRef names a Secret of the management cluster holding the trusted
+	// public keys: every data key ending in .pub (cosign.pub, as cosign
+	// generate-key-pair writes it) is a PEM public key (ECDSA, RSA or Ed25519);
+	// a signature made by any of them is accepted. An empty namespace means the
+	// cluster's namespace. Required with provider PublicKey.
 	// +optional
 	SecretRef *corev1.SecretReference `json:"secretRef,omitempty"`
 
-	// MatchOIDCIdentity are the accepted signer identities (Keyless provider).
+	// MatchOIDCIdentity are the signer identities accepted with provider
+	// Keyless, which this version of Tugboat rejects.
 	// +optional
 	MatchOIDCIdentity []OIDCIdentityMatch `json:"matchOIDCIdentity,omitempty"`
 }
+
+// SignaturePublicKeySuffix ends the keys of the signatureVerification Secret
+// that hold trusted public keys.
+const SignaturePublicKeySuffix = ".pub"
 
 // OIDCIdentityMatch is a signer identity: regular expressions over the issuer and subject.
 type OIDCIdentityMatch struct {
@@ -570,6 +634,27 @@ type KustomizationRef struct {
 	// SkipNamespaceCreation stops Tugboat from creating the namespaces the objects live in.
 	// +optional
 	SkipNamespaceCreation bool `json:"skipNamespaceCreation,omitempty"`
+
+	// Components are Kustomize components (folders holding a kind: Component
+	// kustomization), as paths relative to path inside the same source, added to
+	// the build after the kustomization's own components, as the components field
+	// of a kustomization.yaml would add them. A path that leaves the source, or a
+	// folder without a Component kustomization, fails the Kustomize feature.
+	// +optional
+	Components []string `json:"components,omitempty"`
+
+	// Force deletes and recreates an object built from this kustomization when
+	// the API server rejects its update because an immutable field changed (a
+	// Job's template, a Service's clusterIP). Without it such an update fails the
+	// Kustomize feature with the server's message.
+	// +optional
+	Force bool `json:"force,omitempty"`
+
+	// RemoteURL, when set, fetches the kustomization over HTTP(S) instead of
+	// reading it from kind/name. Not supported by this version of Tugboat (rejected).
+	// +kubebuilder:validation:XValidation:rule="false",message="remoteURL is not supported by this version of Tugboat: put the kustomization in a ConfigMap, Secret or Flux source"
+	// +optional
+	RemoteURL *RemoteURL `json:"remoteURL,omitempty"`
 }
 
 // TemplateResourceRef makes an object of the management cluster available to templates.
@@ -585,6 +670,21 @@ type TemplateResourceRef struct {
 	// Optional means a missing object is not an error (templates see it as absent).
 	// +optional
 	Optional bool `json:"optional,omitempty"`
+
+	// IgnoreStatusChanges: a change to only the object's status does not deploy
+	// the profile again (by default any change of the object does). Templates
+	// still see the whole object, status included, whenever the profile deploys
+	// for another reason.
+	// +optional
+	IgnoreStatusChanges bool `json:"ignoreStatusChanges,omitempty"`
+
+	// WatchFields, when set, are the only fields of the object whose change
+	// deploys the profile again: dot-separated paths from the object's root
+	// (e.g. spec.replicas, metadata.labels). Changes elsewhere are ignored
+	// until the profile deploys for another reason; templates still see the
+	// whole object. A path naming a missing field counts as empty.
+	// +optional
+	WatchFields []string `json:"watchFields,omitempty"`
 }
 
 // PatchSelector chooses the objects a patch or drift exclusion applies to. Empty
@@ -633,14 +733,21 @@ type DriftExclusion struct {
 	Target *PatchSelector `json:"target,omitempty"`
 }
 
-// ValidateHealth is a check over resources of one kind in the managed cluster.
-// In validateHealths it must pass before a feature counts as Provisioned; in
-// preDeployChecks before a feature is deployed; in preDeleteChecks and
-// postDeleteChecks before and after withdrawal. Every selected object must be
-// healthy; no selected object passes, except in preDeployChecks, where at
-// least one must be selected. When both script and evaluateCEL are set, both
-// must hold; at least one of them is required, except in preDeployChecks (an
-// existence check).
+// ValidateHealth is a check in the managed cluster: over resources of one
+// kind (script, evaluateCEL), over the answers of a Prometheus endpoint
+// (metricSource, metricQueries) or by the outcome of a Job run in the cluster
+// (jobCheck). In validateHealths it must pass before a feature counts as
+// Provisioned; in preDeployChecks before a feature is deployed; in
+// preDeleteChecks and postDeleteChecks before and after withdrawal. Every
+// selected object must be healthy; no selected object passes, except in
+// preDeployChecks, where at least one must be selected. When both script and
+// evaluateCEL are set, both must hold; at least one of them is required, except
+// in preDeployChecks (an existence check) and with jobCheck (which excludes
+// both). version and kind are required unless metricSource or jobCheck is set.
+// +kubebuilder:validation:XValidation:rule="has(self.jobCheck) || has(self.metricSource) || (has(self.version) && size(self.version) > 0 && has(self.kind) && size(self.kind) > 0)",message="version and kind are required unless metricSource or jobCheck is set"
+// +kubebuilder:validation:XValidation:rule="!has(self.jobCheck) || (!has(self.script) && !has(self.evaluateCEL) && !has(self.metricSource) && !has(self.metricQueries))",message="jobCheck excludes script, evaluateCEL, metricSource and metricQueries: the Job's outcome is the check's result"
+// +kubebuilder:validation:XValidation:rule="has(self.metricSource) == (has(self.metricQueries) && size(self.metricQueries) > 0)",message="metricSource and metricQueries go together"
+// +kubebuilder:validation:XValidation:rule="!has(self.metricSource) || (has(self.script) && size(self.script) > 0)",message="metricSource needs a script: the query results reach the Lua script as metrics[name]"
 type ValidateHealth struct {
 	// Name identifies the check in messages.
 	// +kubebuilder:validation:MinLength=1
@@ -653,12 +760,15 @@ type ValidateHealth struct {
 	// +optional
 	Group string `json:"group,omitempty"`
 
-	// Version of the resources to check.
-	Version string `json:"version"`
+	// Version of the resources to check. Required unless metricSource or
+	// jobCheck is set.
+	// +optional
+	Version string `json:"version,omitempty"`
 
-	// Kind of the resources to check.
-	// +kubebuilder:validation:MinLength=1
-	Kind string `json:"kind"`
+	// Kind of the resources to check. Required unless metricSource or jobCheck
+	// is set; with metricSource and no kind, the script runs once, with no obj.
+	// +optional
+	Kind string `json:"kind,omitempty"`
 
 	// Namespace restricts the check to one namespace.
 	// +optional
@@ -669,14 +779,108 @@ type ValidateHealth struct {
 	LabelFilters []LabelFilter `json:"labelFilters,omitempty"`
 
 	// Script is a Lua program defining evaluate(), which reads the object as the
-	// global obj and returns a table {healthy=bool, message=string}.
+	// global obj (when kind is set) and the metricQueries' results as the global
+	// table metrics (when metricSource is set), and returns a table
+	// {healthy=bool, message=string}.
 	// +optional
 	Script string `json:"script,omitempty"`
 
 	// EvaluateCEL are CEL rules over `resource` (the object); it is healthy if any
-	// rule is true.
+	// rule is true. They do not see the metrics.
 	// +optional
 	EvaluateCEL []CELRule `json:"evaluateCEL,omitempty"`
+
+	// MetricSource is a Prometheus-compatible HTTP API the manager queries (from
+	// the management cluster) before it runs the script: each of metricQueries
+	// is an instant query (GET <url>/api/v1/query) whose answer must be a scalar
+	// or a vector of exactly one sample; its value reaches the script as
+	// metrics["<name>"] (a number). Metrics cannot be watched: while a feature is
+	// deployed, its checks with a metricSource are evaluated again every 30
+	// seconds (the manager's --health-metrics-interval). An endpoint that cannot
+	// be reached, a query Prometheus refuses, or an answer that is not one value
+	// keeps the check failing with a message naming the check, the field and the
+	// reason.
+	// +optional
+	MetricSource *MetricSource `json:"metricSource,omitempty"`
+
+	// MetricQueries are the PromQL instant queries of metricSource, by name.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	MetricQueries []MetricQuery `json:"metricQueries,omitempty"`
+
+	// JobCheck makes the outcome of a Job run in the managed cluster the check's
+	// result: healthy once the Job has the condition Complete, failing with the
+	// Job's Failed condition's reason and message once it fails, and failing
+	// ("has not completed") while it runs. The Job is watched in the cluster (no
+	// polling). Tugboat creates it, named after the check, the summary and a hash
+	// of the Job manifest and of the deployed content of the feature: a new
+	// deployment of the feature (its content changed) or a changed manifest
+	// creates a new Job and deletes the previous one; otherwise the same Job's
+	// outcome stands (a failed Job is not run again until one of them changes).
+	// It excludes script, evaluateCEL, metricSource and metricQueries.
+	// +optional
+	JobCheck *JobCheck `json:"jobCheck,omitempty"`
+}
+
+// MetricSource is a Prometheus-compatible HTTP API.
+type MetricSource struct {
+	// URL is the base address of the API (http or https), e.g.
+	// http://prometheus.monitoring.svc:9090; queries go to <url>/api/v1/query.
+	// It must be reachable from the management cluster.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:Pattern=`^https?://`
+	URL string `json:"url"`
+
+	// SecretRef names a Secret in the management cluster holding the
+	// credentials: key token (sent as a bearer token) or keys username and
+	// password (basic authentication), and optionally ca.crt (PEM certificates
+	// trusted for https). For a Profile the namespace defaults to the
+	// Profile's; for a ClusterProfile it is required.
+	// +optional
+	SecretRef *corev1.SecretReference `json:"secretRef,omitempty"`
+
+	// InsecureSkipTLSVerify skips the verification of the endpoint's
+	// certificate (https only).
+	// +optional
+	InsecureSkipTLSVerify bool `json:"insecureSkipTLSVerify,omitempty"`
+}
+
+// MetricQuery is a named PromQL instant query.
+type MetricQuery struct {
+	// Name is the key of the result in the script's metrics table.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+
+	// Query is the PromQL expression; it must evaluate to a scalar or to a
+	// vector of exactly one sample.
+	// +kubebuilder:validation:MinLength=1
+	Query string `json:"query"`
+}
+
+// JobCheck is a Job whose outcome is a health check's result.
+type JobCheck struct {
+	// JobRef names the ConfigMap or Secret (in the management cluster) whose
+	// data holds the Job manifest (one batch/v1 Job, YAML or JSON, under any
+	// one key). Tugboat sets the Job's name (metadata.name is ignored); its
+	// namespace is the manifest's, default when unset.
+	JobRef JobRef `json:"jobRef"`
+}
+
+// JobRef references the ConfigMap or Secret holding a Job manifest.
+type JobRef struct {
+	// Kind of the referenced object.
+	// +kubebuilder:validation:Enum=ConfigMap;Secret
+	Kind string `json:"kind"`
+
+	// Namespace of the referenced object. For a Profile it must be empty or the
+	// Profile's; for a ClusterProfile, empty means the cluster's namespace.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+
+	// Name of the referenced object.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
 }
 
 // ClusterInfo is the state of an action (an EventTrigger's, for example) in one cluster.

@@ -45,6 +45,9 @@ type Access struct {
 	// Keyring, when not nil, is what the chart's provenance file must be signed
 	// with (provenanceVerification).
 	Keyring *provenance.Signatory
+	// SignatureKeys, when not empty, are the public keys one of which must
+	// have made the Cosign signature of an OCI chart (signatureVerification).
+	SignatureKeys []SignatureKey
 	// fingerprint identifies the material above (a hash), for cache keys and
 	// the feature hash.
 	fingerprint string
@@ -60,8 +63,8 @@ func (a Access) credentialed() bool {
 	return a.Username != "" || a.Password != "" || len(a.CAPEM) > 0 || a.InsecureSkipTLSVerify || a.PlainHTTP
 }
 
-// ResolveAccess reads the Secrets the chart's registryCredentialsConfig and
-// provenanceVerification name, in the management cluster through reader.
+// ResolveAccess reads the Secrets the chart's registryCredentialsConfig,
+// provenanceVerification and signatureVerification name, in the management cluster through reader.
 // defaultNamespace is where references without a namespace resolve. Errors name
 // the field and the Secret.
 func ResolveAccess(ctx context.Context, reader client.Reader, hc libv1beta1.HelmChart, defaultNamespace string) (Access, error) {
@@ -114,7 +117,16 @@ func ResolveAccess(ctx context.Context, reader client.Reader, hc libv1beta1.Helm
 		h.Write([]byte("keyring\x00"))
 		h.Write(data)
 	}
-	if a.credentialed() || a.Keyring != nil {
+	if sv := hc.SignatureVerification; sv != nil {
+		keys, data, err := resolveSignatureKeys(ctx, reader, sv, defaultNamespace)
+		if err != nil {
+			return Access{}, err
+		}
+		a.SignatureKeys = keys
+		h.Write([]byte("cosign\x00"))
+		h.Write(data)
+	}
+	if a.credentialed() || a.Keyring != nil || len(a.SignatureKeys) > 0 {
 		fmt.Fprintf(h, "\x00%s\x00%s\x00%t\x00%t\x00%t\x00", a.Username, a.Password, a.InsecureSkipTLSVerify, a.PlainHTTP, a.PassCredentialsAll)
 		h.Write(a.CAPEM)
 		a.fingerprint = hex.EncodeToString(h.Sum(nil)[:16])
@@ -283,7 +295,7 @@ func (a Access) httpClient(base *http.Client) (*http.Client, error) {
 }
 
 // SecretRefs are the Secrets of the management cluster the chart's access
-// reads (credentials, CA, provenance keyring); a change of one of them
+// reads (credentials, CA, provenance keyring, signature public keys); a change of one of them
 // concerns the profiles listing the chart.
 func SecretRefs(hc libv1beta1.HelmChart) []corev1.SecretReference {
 	var out []corev1.SecretReference
@@ -297,5 +309,46 @@ func SecretRefs(hc libv1beta1.HelmChart) []corev1.SecretReference {
 	if pv := hc.ProvenanceVerification; pv != nil {
 		out = append(out, pv.KeyringSecretRef)
 	}
+	if sv := hc.SignatureVerification; sv != nil && sv.SecretRef != nil {
+		out = append(out, *sv.SecretRef)
+	}
 	return out
+}
+
+// resolveSignatureKeys reads the public keys of signatureVerification: every
+// key of its Secret ending in .pub. data is what was read, in key order (for
+// the fingerprint).
+func resolveSignatureKeys(ctx context.Context, reader client.Reader, sv *libv1beta1.SignatureVerification, defaultNamespace string) ([]SignatureKey, []byte, error) {
+	if sv.Provider != libv1beta1.SignatureProviderPublicKey {
+		return nil, nil, fmt.Errorf("signatureVerification.provider: %q is not supported by this version of Tugboat (only PublicKey: Keyless needs Fulcio and Rekor on the internet)", sv.Provider)
+	}
+	if sv.SecretRef == nil {
+		return nil, nil, errors.New("signatureVerification.secretRef: provider PublicKey needs the Secret holding the public key")
+	}
+	const field = "signatureVerification.secretRef"
+	s, err := readSecret(ctx, reader, *sv.SecretRef, defaultNamespace, field)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make([]string, 0, len(s.Data))
+	for k := range s.Data {
+		if strings.HasSuffix(k, libv1beta1.SignaturePublicKeySuffix) {
+			names = append(names, k)
+		}
+	}
+	if len(names) == 0 {
+		return nil, nil, fmt.Errorf("%s: Secret %s/%s has no key ending in %s (e.g. cosign.pub)", field, s.Namespace, s.Name, libv1beta1.SignaturePublicKeySuffix)
+	}
+	slices.Sort(names)
+	keys := make([]SignatureKey, 0, len(names))
+	var data []byte
+	for _, k := range names {
+		key, err := ParseSignaturePublicKey(s.Data[k])
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: Secret %s/%s key %s: %w", field, s.Namespace, s.Name, k, err)
+		}
+		keys = append(keys, SignatureKey{Source: fmt.Sprintf("Secret %s/%s key %s", s.Namespace, s.Name, k), Key: key})
+		data = append(append(append(data, k...), 0), s.Data[k]...)
+	}
+	return keys, data, nil
 }

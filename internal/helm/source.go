@@ -147,6 +147,12 @@ func (s *chartSource) fetch(ctx context.Context, ref chartRef, a Access) (string
 	if a.Keyring != nil && ref.oci {
 		return "", fmt.Errorf("provenanceVerification of %s: this version of Tugboat verifies charts of http(s) repositories only", ref)
 	}
+	if len(a.SignatureKeys) > 0 {
+		if !ref.oci {
+			return "", fmt.Errorf("signatureVerification of %s: Cosign signatures are verified for oci:// charts only; verify charts of http(s) repositories with provenanceVerification", ref)
+		}
+		return s.fetchSigned(ctx, ref, a, path)
+	}
 	if _, err := os.Stat(path); err == nil {
 		if a.Keyring != nil {
 			// Verified when it was cached; verified again from the cached provenance.
@@ -183,6 +189,33 @@ func (s *chartSource) fetch(ctx context.Context, ref chartRef, a Access) (string
 		return "", fmt.Errorf("cache chart %s: %w", ref, err)
 	}
 	return path, nil
+}
+
+// fetchSigned is fetch for an OCI chart with signatureVerification: the tag is
+// resolved to its manifest digest on every call (a tag moved to another
+// manifest is verified again), the archive is kept per digest, and nothing is
+// pulled or kept before the digest's signature is verified.
+func (s *chartSource) fetchSigned(ctx context.Context, ref chartRef, a Access, path string) (string, error) {
+	repo, err := s.ociRepository(ref, a)
+	if err != nil {
+		return "", err
+	}
+	desc, err := s.resolveSigned(ctx, repo, ref, a)
+	if err != nil {
+		return "", err
+	}
+	signedPath := strings.TrimSuffix(path, ".tgz") + "@" + desc.Digest.Encoded() + ".tgz"
+	if _, err := os.Stat(signedPath); err == nil {
+		return signedPath, nil
+	}
+	data, err := pullChartLayer(ctx, repo, ref, desc)
+	if err != nil {
+		return "", err
+	}
+	if err := writeFileAtomic(signedPath, data); err != nil {
+		return "", fmt.Errorf("cache chart %s: %w", ref, err)
+	}
+	return signedPath, nil
 }
 
 // downloadHTTP downloads the archive of ref and, when a has a keyring, its

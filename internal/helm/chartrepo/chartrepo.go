@@ -89,7 +89,8 @@ type Server struct {
 	// URL is the repository URL (http://127.0.0.1:port), usable as repositoryURL.
 	URL string
 	// OCIURL is the same charts as an OCI registry (oci://127.0.0.1:port/charts),
-	// usable as repositoryURL with a bare chartName; plain HTTP only.
+	// usable as repositoryURL with a bare chartName; plain HTTP only. It takes
+	// pushes too (CosignSign stores signatures there).
 	OCIURL string
 	// Dir holds the archives and index.yaml being served.
 	Dir string

@@ -1,0 +1,247 @@
+package helm
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"helm.sh/helm/v4/pkg/registry"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/errdef"
+	"oras.land/oras-go/v2/registry/remote"
+	"oras.land/oras-go/v2/registry/remote/auth"
+)
+
+// Cosign's signature layout (the tag-based one cosign sign --key writes): the
+// signature of the manifest sha256:<hex> is an OCI manifest tagged
+// sha256-<hex>.sig in the same repository; each of its layers of media type
+// CosignPayloadMediaType is a simple-signing payload naming the signed
+// manifest's digest, and the layer's annotation CosignSignatureAnnotation holds
+// the base64 signature over that payload.
+const (
+	// CosignPayloadMediaType is the media type of a simple-signing payload layer.
+	CosignPayloadMediaType = "application/vnd.dev.cosign.simplesigning.v1+json"
+	// CosignSignatureAnnotation is the layer annotation holding the base64 signature.
+	CosignSignatureAnnotation = "dev.cosignproject.cosign/signature"
+	// CosignSignatureType is the payload's critical.type.
+	CosignSignatureType = "cosign container image signature"
+)
+
+// ErrSignature is wrapped by every failure of signatureVerification: no
+// signature, a signature by a key that is not trusted, a signature for another
+// digest.
+var ErrSignature = errors.New("signature verification failed")
+
+// SimpleSigningPayload is the document a Cosign signature signs.
+type SimpleSigningPayload struct {
+	Critical struct {
+		Identity struct {
+			DockerReference string `json:"docker-reference"`
+		} `json:"identity"`
+		Image struct {
+			DockerManifestDigest string `json:"docker-manifest-digest"`
+		} `json:"image"`
+		Type string `json:"type"`
+	} `json:"critical"`
+	Optional map[string]any `json:"optional,omitempty"`
+}
+
+// CosignSignatureTag is the tag under which cosign stores the signature of the
+// manifest with digest ("sha256:<hex>").
+func CosignSignatureTag(digest string) string {
+	return strings.Replace(digest, ":", "-", 1) + ".sig"
+}
+
+// SignatureKey is a public key trusted by signatureVerification, with where it
+// came from (for messages).
+type SignatureKey struct {
+	// Source is "Secret <namespace>/<name> key <key>".
+	Source string
+	Key    crypto.PublicKey
+}
+
+// ParseSignaturePublicKey reads a PEM public key (PKIX "PUBLIC KEY", as cosign
+// generate-key-pair writes cosign.pub): ECDSA, RSA or Ed25519.
+func ParseSignaturePublicKey(data []byte) (crypto.PublicKey, error) {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, errors.New("not a PEM public key (no PEM block)")
+	}
+	if block.Type != "PUBLIC KEY" {
+		return nil, fmt.Errorf("not a PEM public key (a PEM block of type %q; want PUBLIC KEY)", block.Type)
+	}
+	key, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("not a PEM public key: %w", err)
+	}
+	switch key.(type) {
+	case *ecdsa.PublicKey, *rsa.PublicKey, ed25519.PublicKey:
+		return key, nil
+	}
+	return nil, fmt.Errorf("unsupported public key type %T (want ECDSA, RSA or Ed25519)", key)
+}
+
+// verifyPayloadSignature checks sig over payload with key, as cosign signs:
+// ECDSA over the SHA-256 of the payload (ASN.1 signature), RSA PKCS #1 v1.5
+// with SHA-256, Ed25519 over the payload itself.
+func verifyPayloadSignature(key crypto.PublicKey, payload, sig []byte) bool {
+	sum := sha256.Sum256(payload)
+	switch k := key.(type) {
+	case *ecdsa.PublicKey:
+		return ecdsa.VerifyASN1(k, sum[:], sig)
+	case *rsa.PublicKey:
+		return rsa.VerifyPKCS1v15(k, crypto.SHA256, sum[:], sig) == nil
+	case ed25519.PublicKey:
+		return ed25519.Verify(k, payload, sig)
+	}
+	return false
+}
+
+// ociRepository is the remote repository of ref's chart, reached with a's
+// credentials and trust settings.
+func (s *chartSource) ociRepository(ref chartRef, a Access) (*remote.Repository, error) {
+	name := strings.TrimPrefix(ref.repoURL, "oci://") + "/" + ref.chart
+	repo, err := remote.NewRepository(name)
+	if err != nil {
+		return nil, fmt.Errorf("OCI repository %s: %w", name, err)
+	}
+	hc, err := a.httpClient(s.httpClient)
+	if err != nil {
+		return nil, err
+	}
+	ac := &auth.Client{Client: hc, Cache: auth.NewCache()}
+	if a.Username != "" || a.Password != "" {
+		ac.Credential = auth.StaticCredential(repo.Reference.Host(), auth.Credential{Username: a.Username, Password: a.Password})
+	}
+	repo.Client = ac
+	repo.PlainHTTP = s.plainHTTP || a.PlainHTTP
+	return repo, nil
+}
+
+// ociTag is the tag of ref's version (OCI tags cannot hold "+": Helm pushes such
+// versions with "_").
+func ociTag(ref chartRef) string { return strings.ReplaceAll(ref.version, "+", "_") }
+
+// resolveSigned resolves ref's tag to the chart manifest's descriptor and
+// checks its Cosign signature with a.SignatureKeys. Only then may the chart be
+// pulled, by that descriptor.
+func (s *chartSource) resolveSigned(ctx context.Context, repo *remote.Repository, ref chartRef, a Access) (ocispec.Descriptor, error) {
+	desc, err := repo.Resolve(ctx, ociTag(ref))
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("resolve %s: %w", ref, err)
+	}
+	if err := verifyCosignSignature(ctx, repo, desc.Digest.String(), a.SignatureKeys); err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("chart %s (manifest %s): %w", ref, desc.Digest, err)
+	}
+	return desc, nil
+}
+
+// verifyCosignSignature finds the signatures of digest in repo and accepts
+// when one of them is made by one of keys over a payload naming digest.
+func verifyCosignSignature(ctx context.Context, repo *remote.Repository, digest string, keys []SignatureKey) error {
+	tag := CosignSignatureTag(digest)
+	sigDesc, err := repo.Resolve(ctx, tag)
+	if err != nil {
+		if errors.Is(err, errdef.ErrNotFound) {
+			return fmt.Errorf("%w: the chart is not signed: the repository has no Cosign signature %s:%s", ErrSignature, repo.Reference.Repository, tag)
+		}
+		return fmt.Errorf("%w: resolve signature %s: %v", ErrSignature, tag, err)
+	}
+	raw, err := content.FetchAll(ctx, repo, sigDesc)
+	if err != nil {
+		return fmt.Errorf("%w: fetch signature manifest %s: %v", ErrSignature, tag, err)
+	}
+	var m ocispec.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return fmt.Errorf("%w: signature manifest %s is not an OCI manifest: %v", ErrSignature, tag, err)
+	}
+	var reasons []string
+	checked := 0
+	for i, layer := range m.Layers {
+		if layer.MediaType != CosignPayloadMediaType {
+			continue
+		}
+		checked++
+		reason, ok := checkSignatureLayer(ctx, repo, layer, digest, keys)
+		if ok {
+			return nil
+		}
+		reasons = append(reasons, fmt.Sprintf("signature %d: %s", i, reason))
+	}
+	if checked == 0 {
+		return fmt.Errorf("%w: %s holds no Cosign signature layer (%s)", ErrSignature, tag, CosignPayloadMediaType)
+	}
+	return fmt.Errorf("%w: %s", ErrSignature, strings.Join(reasons, "; "))
+}
+
+// checkSignatureLayer verifies one signature layer: the signature by one of
+// keys over the payload, and the payload naming digest.
+func checkSignatureLayer(ctx context.Context, repo *remote.Repository, layer ocispec.Descriptor, digest string, keys []SignatureKey) (string, bool) {
+	sigB64 := layer.Annotations[CosignSignatureAnnotation]
+	if sigB64 == "" {
+		return "no " + CosignSignatureAnnotation + " annotation", false
+	}
+	sig, err := base64.StdEncoding.DecodeString(sigB64)
+	if err != nil {
+		return "the signature annotation is not base64", false
+	}
+	payload, err := content.FetchAll(ctx, repo, layer)
+	if err != nil {
+		return fmt.Sprintf("fetch payload %s: %v", layer.Digest, err), false
+	}
+	var signer *SignatureKey
+	for i := range keys {
+		if verifyPayloadSignature(keys[i].Key, payload, sig) {
+			signer = &keys[i]
+			break
+		}
+	}
+	if signer == nil {
+		return "not made by a trusted public key of signatureVerification.secretRef", false
+	}
+	var p SimpleSigningPayload
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return fmt.Sprintf("the signed payload is not simple-signing JSON: %v", err), false
+	}
+	if p.Critical.Type != CosignSignatureType {
+		return fmt.Sprintf("the signed payload's critical.type is %q, not %q", p.Critical.Type, CosignSignatureType), false
+	}
+	if got := p.Critical.Image.DockerManifestDigest; got != digest {
+		return fmt.Sprintf("signed by %s for manifest %s, not for this chart's manifest %s (the chart was replaced or tampered with after it was signed)", signer.Source, got, digest), false
+	}
+	return "", true
+}
+
+// pullChartLayer fetches the chart archive of the manifest desc (contents are
+// checked against their digests as they are read).
+func pullChartLayer(ctx context.Context, repo *remote.Repository, ref chartRef, desc ocispec.Descriptor) ([]byte, error) {
+	raw, err := content.FetchAll(ctx, repo, desc)
+	if err != nil {
+		return nil, fmt.Errorf("fetch manifest of %s: %w", ref, err)
+	}
+	var m ocispec.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("manifest of %s: %w", ref, err)
+	}
+	for _, layer := range m.Layers {
+		if layer.MediaType == registry.ChartLayerMediaType {
+			data, err := content.FetchAll(ctx, repo, layer)
+			if err != nil {
+				return nil, fmt.Errorf("fetch chart layer of %s: %w", ref, err)
+			}
+			return data, nil
+		}
+	}
+	return nil, fmt.Errorf("pull %s: no chart layer (%s)", ref, registry.ChartLayerMediaType)
+}

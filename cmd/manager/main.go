@@ -35,6 +35,7 @@ func main() {
 	fs.StringVar(&mgmtNamespace, "management-cluster-namespace", opts.ManagementCluster.Namespace, "namespace of the SveltosCluster standing for the management cluster")
 	fs.StringVar(&mgmtName, "management-cluster-name", opts.ManagementCluster.Name, "name of the SveltosCluster standing for the management cluster")
 	fs.DurationVar(&opts.ProbeInterval, "cluster-probe-interval", opts.ProbeInterval, "how often healthy clusters are probed")
+	fs.DurationVar(&opts.HealthMetricsInterval, "health-metrics-interval", opts.HealthMetricsInterval, "how often health checks with a metricSource query Prometheus and run again")
 	fs.IntVar(&opts.Concurrency, "concurrency", opts.Concurrency, "objects reconciled at once per controller")
 	wi := clusters.DefaultWorkloadIdentityCommands()
 	fs.StringVar(&opts.WorkloadIdentityCommands.AWS, "workload-identity-aws-command", wi.AWS, "credential plugin run for SveltosClusters with workloadIdentity provider AWS (as \"aws eks get-token\")")

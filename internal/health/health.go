@@ -1,6 +1,8 @@
 // Package health evaluates the checks of profiles (validateHealths,
 // preDeployChecks, preDeleteChecks, postDeleteChecks): Lua scripts and CEL
-// rules over the objects of one kind in a managed cluster.
+// rules over the objects of one kind in a managed cluster, scripts over the
+// answers of a Prometheus endpoint (metrics.go), and the outcome of a Job
+// (job.go).
 // It is pure: callers list the objects (from the shared watches of the cluster)
 // and record the result.
 package health
@@ -44,11 +46,30 @@ type Check struct {
 	// Selector is the labelFilters as a label selector ("" when none).
 	Selector labels.Selector
 
+	// Metrics is the metricSource and metricQueries of the check; nil without.
+	Metrics *MetricSpec
+	// Job is the jobCheck of the check; nil without. A job check has no
+	// script, rules or objects: the Job's outcome is its result (JobResult).
+	Job *libv1beta1.JobCheck
+
 	where           string
 	requiresObjects bool
 	lua             *scripting.Lua
 	cel             []namedCEL
 }
+
+// MetricSpec is where a check's metrics come from.
+type MetricSpec struct {
+	Source  libv1beta1.MetricSource
+	Queries []libv1beta1.MetricQuery
+}
+
+// Where names the check in messages: "<field>[<index>] <name>".
+func (c *Check) Where() string { return c.where }
+
+// ReadsObjects reports whether the check evaluates objects of its kind (false
+// for a job check and for a metric check without kind).
+func (c *Check) ReadsObjects() bool { return c.Job == nil && c.GVK.Kind != "" }
 
 type namedCEL struct {
 	name string
@@ -76,6 +97,29 @@ func CompileIn(field Field, i int, vh libv1beta1.ValidateHealth) (*Check, error)
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	c.Selector = sel
+	if vh.JobCheck != nil {
+		if vh.Script != "" || len(vh.EvaluateCEL) > 0 || vh.MetricSource != nil {
+			return nil, fmt.Errorf("%s: jobCheck excludes script, evaluateCEL and metricSource", where)
+		}
+		job := *vh.JobCheck
+		c.Job = &job
+		return c, nil
+	}
+	if vh.MetricSource != nil {
+		if len(vh.MetricQueries) == 0 {
+			return nil, fmt.Errorf("%s: metricSource without metricQueries", where)
+		}
+		if vh.Script == "" {
+			return nil, fmt.Errorf("%s: metricSource needs a script (the metrics reach the Lua script only)", where)
+		}
+		if vh.Kind == "" && len(vh.EvaluateCEL) > 0 {
+			return nil, fmt.Errorf("%s: evaluateCEL needs kind (the rules read objects, not metrics)", where)
+		}
+		c.Metrics = &MetricSpec{Source: *vh.MetricSource, Queries: vh.MetricQueries}
+	}
+	if c.GVK.Kind == "" && c.Metrics == nil {
+		return nil, fmt.Errorf("%s: kind is required unless metricSource or jobCheck is set", where)
+	}
 	if vh.Script == "" && len(vh.EvaluateCEL) == 0 && !c.requiresObjects {
 		return nil, fmt.Errorf("%s: neither script nor evaluateCEL is set", where)
 	}
@@ -131,6 +175,24 @@ type Result struct {
 // fails at run time, or returns no healthy field, makes the check unhealthy
 // with the error.
 func (c *Check) Evaluate(objs []unstructured.Unstructured) Result {
+	return c.EvaluateWith(objs, nil)
+}
+
+// EvaluateWith is Evaluate with the values of the check's metricQueries (by
+// name), which the script reads as the global table metrics. A metric check
+// without kind runs its script once, with no obj.
+func (c *Check) EvaluateWith(objs []unstructured.Unstructured, metrics map[string]any) Result {
+	if c.GVK.Kind == "" {
+		healthy, why := c.evaluateOne(nil, metrics)
+		if healthy {
+			return Result{Healthy: true}
+		}
+		msg := c.where + ": not healthy"
+		if why != "" {
+			msg += ": " + why
+		}
+		return Result{Message: msg}
+	}
 	var checked []*unstructured.Unstructured
 	for i := range objs {
 		o := &objs[i]
@@ -156,7 +218,7 @@ func (c *Check) Evaluate(objs []unstructured.Unstructured) Result {
 		return Result{Message: fmt.Sprintf("%s: no %s in the cluster", c.where, what)}
 	}
 	for _, o := range checked {
-		healthy, why := c.evaluateOne(o.Object)
+		healthy, why := c.evaluateOne(o.Object, metrics)
 		if !healthy {
 			name := o.GetName()
 			if o.GetNamespace() != "" {
@@ -175,12 +237,19 @@ func (c *Check) Evaluate(objs []unstructured.Unstructured) Result {
 // evaluateOne runs the script (healthy and message from the table
 // evaluate() returns) and the CEL rules (healthy when any is true); both must
 // pass when both are set.
-func (c *Check) evaluateOne(obj map[string]any) (bool, string) {
+func (c *Check) evaluateOne(obj, metrics map[string]any) (bool, string) {
 	if c.lua == nil && len(c.cel) == 0 {
 		return true, "" // an existence check (preDeployChecks)
 	}
 	if c.lua != nil {
-		out, err := c.lua.Evaluate(map[string]any{"obj": obj})
+		globals := map[string]any{}
+		if obj != nil {
+			globals["obj"] = obj
+		}
+		if metrics != nil {
+			globals["metrics"] = metrics
+		}
+		out, err := c.lua.Evaluate(globals)
 		if err != nil {
 			return false, "script: " + err.Error()
 		}

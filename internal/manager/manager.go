@@ -71,6 +71,9 @@ type Options struct {
 	ShardKey string
 	// ProbeInterval is how often healthy clusters are probed again.
 	ProbeInterval time.Duration
+	// HealthMetricsInterval is how often health checks with a metricSource
+	// query their Prometheus endpoint and run again (metrics cannot be watched).
+	HealthMetricsInterval time.Duration
 	// WorkloadIdentityCommands are the credential plugins run for
 	// SveltosClusters with spec.workloadIdentity (empty: the clouds' standard ones).
 	WorkloadIdentityCommands clusters.WorkloadIdentityCommands
@@ -136,6 +139,7 @@ func DefaultOptions() Options {
 		ManagementCluster:       types.NamespacedName{Namespace: "mgmt", Name: "mgmt"},
 		Namespace:               "projectsveltos",
 		ProbeInterval:           time.Minute,
+		HealthMetricsInterval:   profiles.DefaultHealthMetricsInterval,
 		Concurrency:             10,
 	}
 }
@@ -259,6 +263,8 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		Helm:              helmClient,
 		Identities:        tenancy.NewIdentities(registry),
 		Concurrency:       opts.Concurrency,
+
+		HealthMetricsInterval: opts.HealthMetricsInterval,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ClusterSummary controller: %w", err)
 	}

@@ -2,7 +2,10 @@ package profiles
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -69,9 +72,12 @@ func (r *SummaryReconciler) checkHealth(ctx context.Context, s *configv1beta1.Cl
 		if len(checks) == 0 || !deployed(fs) {
 			continue
 		}
-		unhealthy, err := r.evaluateChecks(ctx, cluster.ID, holder, checks, keep)
+		unhealthy, err := r.evaluateChecks(ctx, s, cluster.ID, holder, checks, keep, hex.EncodeToString(fs.Hash))
 		switch {
 		case err != nil:
+			if fs.FailureMessage == nil || *fs.FailureMessage != err.Error() {
+				r.event(s, "Warning", "HealthCheckError", err.Error())
+			}
 			fs.Status, fs.FailureMessage = libv1beta1.FeatureStatusProvisioning, ptr(err.Error())
 			errs = append(errs, err)
 		case unhealthy != "":
@@ -92,27 +98,47 @@ func (r *SummaryReconciler) checkHealth(ctx context.Context, s *configv1beta1.Cl
 	return nil
 }
 
-// evaluateChecks runs the checks in order over the watched objects of the
-// cluster; the message of the first that fails, "" when all pass.
-func (r *SummaryReconciler) evaluateChecks(ctx context.Context, cluster libv1beta1.ClusterID, holder string, checks []*health.Check, keep map[clusters.WatchKey]bool) (string, error) {
+// evaluateChecks runs the checks of the summary in order: over the watched
+// objects of the cluster, with the values of their metricQueries
+// (health_metrics.go), or by the outcome of their Job (health_jobs.go; run
+// identifies the deployed content the Job checks). The message of the first
+// that fails, "" when all pass.
+func (r *SummaryReconciler) evaluateChecks(ctx context.Context, s *configv1beta1.ClusterSummary, cluster libv1beta1.ClusterID, holder string, checks []*health.Check, keep map[clusters.WatchKey]bool, run string) (string, error) {
 	for _, c := range checks {
-		key := clusters.WatchKey{Cluster: cluster, GVK: c.GVK}
-		if c.Selector != nil {
-			key.LabelSelector = c.Selector.String()
+		if c.Job != nil {
+			failing, err := r.evaluateJobCheck(ctx, s, cluster, holder, c, keep, run)
+			if err != nil || failing != "" {
+				return failing, err
+			}
+			continue
 		}
-		keep[key] = true
-		synced, err := r.health.Watch(ctx, key, holder)
-		if err != nil {
-			return "", fmt.Errorf("health check %s: %w", c.Name, err)
+		var metrics map[string]any
+		if c.Metrics != nil {
+			r.pollMetrics(s)
+			var err error
+			if metrics, err = r.queryMetrics(ctx, s, c); err != nil {
+				return "", err
+			}
 		}
-		if !synced {
-			return fmt.Sprintf("health check %s: waiting for the watch of %s in cluster %s to sync", c.Name, c.GVK.Kind, cluster), nil
+		var objs []unstructured.Unstructured
+		if c.ReadsObjects() {
+			key := clusters.WatchKey{Cluster: cluster, GVK: c.GVK}
+			if c.Selector != nil {
+				key.LabelSelector = c.Selector.String()
+			}
+			keep[key] = true
+			synced, err := r.health.Watch(ctx, key, holder)
+			if err != nil {
+				return "", fmt.Errorf("health check %s: %w", c.Name, err)
+			}
+			if !synced {
+				return fmt.Sprintf("health check %s: waiting for the watch of %s in cluster %s to sync", c.Name, c.GVK.Kind, cluster), nil
+			}
+			if objs, err = r.health.List(key, c.Namespace); err != nil {
+				return "", fmt.Errorf("health check %s: %w", c.Name, err)
+			}
 		}
-		objs, err := r.health.List(key, c.Namespace)
-		if err != nil {
-			return "", fmt.Errorf("health check %s: %w", c.Name, err)
-		}
-		if res := c.Evaluate(objs); !res.Healthy {
+		if res := c.EvaluateWith(objs, metrics); !res.Healthy {
 			return res.Message, nil
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -28,7 +29,11 @@ func TestMain(m *testing.M) {
 
 func start(ctx context.Context, env *testenv.Env) error {
 	var err error
-	if mgr, mgmt, err = managertest.Start(ctx, env, managertest.Options(env)); err != nil {
+	opts := managertest.Options(env)
+	// Metric health checks are evaluated again every second here (30s by
+	// default); the tests wait on status, never on this interval.
+	opts.HealthMetricsInterval = time.Second
+	if mgr, mgmt, err = managertest.Start(ctx, env, opts); err != nil {
 		return err
 	}
 	for _, name := range managed {

@@ -69,6 +69,10 @@ type SummaryReconciler struct {
 	// Metrics records deploy durations and conflicts (nil: none).
 	Metrics *metrics.Metrics
 
+	// HealthMetricsInterval is how often checks with a metricSource are
+	// evaluated again (zero: DefaultHealthMetricsInterval).
+	HealthMetricsInterval time.Duration
+
 	// Multi-tenancy options
 	// Identities deploys the profiles labelled with a tenant's service account
 	// as that tenant (internal/tenancy); nil: such profiles fail.
@@ -80,6 +84,8 @@ type SummaryReconciler struct {
 	// healthHeld records the holders that hold some of its watches.
 	health     *clusters.Watcher
 	healthHeld sync.Map
+	// metricPolls holds the summaries whose metric checks are due again.
+	metricPolls sync.Map
 }
 
 // profileOf is the profile a summary belongs to (configv1beta1.ProfileOf); a

@@ -329,5 +329,17 @@ func referencedKeys(s *configv1beta1.ClusterSummary, profileNamespace string) []
 	for _, pf := range spec.PatchesFrom {
 		add(pf.Kind, pf.Namespace, pf.Name)
 	}
+	// The Job manifests and Prometheus credentials of the checks (health_jobs.go,
+	// health_metrics.go): a change evaluates the checks again.
+	for _, list := range [][]libv1beta1.ValidateHealth{spec.ValidateHealths, spec.PreDeployChecks, spec.PreDeleteChecks, spec.PostDeleteChecks} {
+		for _, vh := range list {
+			if vh.JobCheck != nil {
+				add(vh.JobCheck.JobRef.Kind, vh.JobCheck.JobRef.Namespace, vh.JobCheck.JobRef.Name)
+			}
+			if vh.MetricSource != nil && vh.MetricSource.SecretRef != nil {
+				add("Secret", vh.MetricSource.SecretRef.Namespace, vh.MetricSource.SecretRef.Name)
+			}
+		}
+	}
 	return keys
 }

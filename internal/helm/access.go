@@ -25,10 +25,10 @@ import (
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 )
 
-// Access is what fetching one chart needs beyond its spec: credentials, trust
-// and the keyring its provenance must be signed with. The zero Access fetches
-// anonymously, trusts the system's CAs and verifies nothing beyond the index's
-// digest. ResolveAccess builds it from the Secrets a HelmChart names.
+// Access is what fetching one chart needs beyond its spec: credentials, trust,
+// the keyring its provenance must be signed with and the keys its Cosign
+// signature must be made with. The zero Access fetches anonymously, trusts the
+// system's CAs and verifies nothing beyond the index's digest. ResolveAccess builds it from the Secrets a HelmChart names.
 type Access struct {
 	// Username and Password authenticate to the repository (HTTP basic auth, or
 	// the OCI registry's login).
@@ -64,8 +64,9 @@ func (a Access) credentialed() bool {
 }
 
 // ResolveAccess reads the Secrets the chart's registryCredentialsConfig,
-// provenanceVerification and signatureVerification name, in the management cluster through reader.
-// defaultNamespace is where references without a namespace resolve. Errors name
+// provenanceVerification and signatureVerification name, in the management
+// cluster through reader. defaultNamespace is where references without a
+// namespace resolve. Errors name
 // the field and the Secret.
 func ResolveAccess(ctx context.Context, reader client.Reader, hc libv1beta1.HelmChart, defaultNamespace string) (Access, error) {
 	var a Access
@@ -295,8 +296,8 @@ func (a Access) httpClient(base *http.Client) (*http.Client, error) {
 }
 
 // SecretRefs are the Secrets of the management cluster the chart's access
-// reads (credentials, CA, provenance keyring, signature public keys); a change of one of them
-// concerns the profiles listing the chart.
+// reads (credentials, CA, provenance keyring, signature public keys); a change
+// of one of them concerns the profiles listing the chart.
 func SecretRefs(hc libv1beta1.HelmChart) []corev1.SecretReference {
 	var out []corev1.SecretReference
 	if rc := hc.RegistryCredentialsConfig; rc != nil {

@@ -66,8 +66,7 @@ func (a Access) credentialed() bool {
 // ResolveAccess reads the Secrets the chart's registryCredentialsConfig,
 // provenanceVerification and signatureVerification name, in the management
 // cluster through reader. defaultNamespace is where references without a
-// namespace resolve. Errors name
-// the field and the Secret.
+// namespace resolve. Errors name the field and the Secret.
 func ResolveAccess(ctx context.Context, reader client.Reader, hc libv1beta1.HelmChart, defaultNamespace string) (Access, error) {
 	var a Access
 	h := sha256.New()

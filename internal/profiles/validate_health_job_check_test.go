@@ -1,0 +1,156 @@
+package profiles_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/health"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
+)
+
+// healthJob is a Job manifest as a jobRef ConfigMap holds it.
+func healthJob(args string) string {
+	return fmt.Sprintf(`apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ignored
+  namespace: default
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: smoke
+        image: curlimages/curl:8.10.1
+        args: [%q]
+`, args)
+}
+
+// A validateHealths jobCheck: once the feature is deployed, Tugboat creates the
+// jobRef's Job in the cluster and the feature stays Provisioning until the Job
+// completes; a failed Job keeps it Provisioning with the Job's reason and
+// message; a changed manifest is a new run (a new Job, the old one deleted),
+// and its completion makes the feature Provisioned. The test clusters have no
+// kubelet or Job controller: the test plays the Job controller by writing the
+// Job's status (conditions, counts, times) through the status subresource.
+func TestValidateHealthJobCheck(t *testing.T) {
+	ctx := context.Background()
+	setLabels(t, "app-1", map[string]string{"jobcheck": "yes"})
+	t.Cleanup(func() { setLabels(t, "app-1", map[string]string{"jobcheck": ""}) })
+	policyConfigMap(t, "jobcheck-cm", `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "jobcheck", "namespace": "default"}, "data": {"a": "1"}}`)
+	jobRef := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "jobcheck-job"},
+		Data: map[string]string{"job.yaml": healthJob("http://web/healthz")}}
+	if err := mgmt.Create(ctx, jobRef); err != nil {
+		t.Fatal(err)
+	}
+	p := &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: "jobcheck"}, Spec: configv1beta1.Spec{
+		PolicyRefs: []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: "jobcheck-cm"}},
+		ValidateHealths: []libv1beta1.ValidateHealth{{Name: "smoke-test", FeatureID: libv1beta1.FeatureResources,
+			JobCheck: &libv1beta1.JobCheck{JobRef: libv1beta1.JobRef{Kind: "ConfigMap", Namespace: "default", Name: "jobcheck-job"}}}},
+	}}
+	p.Spec.ClusterSelector.MatchLabels = map[string]string{"jobcheck": "yes"}
+	if err := mgmt.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = mgmt.Delete(context.Background(), p) })
+	c := managedClient(t, "app-1")
+
+	// healthJobs lists the Jobs of the check in the cluster.
+	healthJobs := func() ([]batchv1.Job, error) {
+		list := &batchv1.JobList{}
+		err := c.List(ctx, list, client.InNamespace("default"), client.HasLabels{health.JobCheckLabel})
+		return list.Items, err
+	}
+	oneJob := func(t *testing.T, notNamed string) batchv1.Job {
+		t.Helper()
+		var job batchv1.Job
+		testenv.Eventually(t, "one health Job in app-1", func() error {
+			jobs, err := healthJobs()
+			if err != nil {
+				return err
+			}
+			if len(jobs) != 1 || jobs[0].Name == notNamed {
+				return fmt.Errorf("%d health Jobs", len(jobs))
+			}
+			job = jobs[0]
+			return nil
+		})
+		return job
+	}
+	provisioningWith := func(parts ...string) func(*configv1beta1.ClusterSummary) error {
+		return func(s *configv1beta1.ClusterSummary) error {
+			if err := featureIs(s, libv1beta1.FeatureResources, libv1beta1.FeatureStatusProvisioning); err != nil {
+				return err
+			}
+			msg := ""
+			if fm := s.FeatureSummary(libv1beta1.FeatureResources).FailureMessage; fm != nil {
+				msg = *fm
+			}
+			for _, part := range parts {
+				if !strings.Contains(msg, part) {
+					return fmt.Errorf("message %q lacks %q", msg, part)
+				}
+			}
+			return nil
+		}
+	}
+	// finish plays the Job controller: the Job ends as Complete or Failed.
+	finish := func(t *testing.T, job batchv1.Job, complete bool) {
+		t.Helper()
+		now := metav1.Now()
+		job.Status.StartTime = &now
+		if complete {
+			job.Status.Succeeded, job.Status.CompletionTime = 1, &now
+			job.Status.Conditions = []batchv1.JobCondition{
+				{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastTransitionTime: now, LastProbeTime: now},
+				{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: now, LastProbeTime: now},
+			}
+		} else {
+			job.Status.Failed = 1
+			job.Status.Conditions = []batchv1.JobCondition{
+				{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: now, LastProbeTime: now},
+				{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: now, LastProbeTime: now},
+			}
+		}
+		if err := c.Status().Update(ctx, &job); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Deployed, the Job created and not done: Provisioning, saying so.
+	first := oneJob(t, "")
+	if got := first.Spec.Template.Spec.Containers[0].Args; len(got) != 1 || got[0] != "http://web/healthz" {
+		t.Fatalf("the Job runs %v, want the manifest's args", got)
+	}
+	waitSummary(t, "jobcheck", "app-1", provisioningWith("validateHealths[0] smoke-test", "jobCheck", first.Name, "has not completed yet"))
+
+	// The Job fails: still Provisioning, with the Job's reason and message.
+	finish(t, first, false)
+	waitSummary(t, "jobcheck", "app-1", provisioningWith("ClusterProfile jobcheck", "validateHealths[0] smoke-test", "failed (BackoffLimitExceeded): Job has reached the specified backoff limit"))
+
+	// A changed manifest is a new run: a new Job replaces the failed one.
+	jobRef.Data = map[string]string{"job.yaml": healthJob("http://web/readyz")}
+	if err := mgmt.Update(ctx, jobRef); err != nil {
+		t.Fatal(err)
+	}
+	second := oneJob(t, first.Name)
+	testenv.Eventually(t, "the failed Job deleted", func() error {
+		return notFound(c, &batchv1.Job{}, types.NamespacedName{Namespace: "default", Name: first.Name})
+	})
+	waitSummary(t, "jobcheck", "app-1", provisioningWith(second.Name, "has not completed yet"))
+
+	// It completes: Provisioned.
+	finish(t, second, true)
+	waitSummary(t, "jobcheck", "app-1", resourcesStatus(libv1beta1.FeatureStatusProvisioned))
+}

@@ -73,7 +73,9 @@ type config struct {
 	command      string
 	verbose      bool
 
-	dashboardProfiles int // ClusterProfiles on every cluster in the dashboard phase
+	dashboardProfiles int  // ClusterProfiles on every cluster in the dashboard phase
+	dashboardDirect   bool // only the dashboard, on objects written straight into the management API server
+	dashboardClusters int  // SveltosClusters of the direct mode
 
 	gitopsN        int // GitOps samples (pushes); 0 skips the phase
 	gitopsClusters int
@@ -145,6 +147,8 @@ func main() {
 	flag.IntVar(&cfg.gitopsN, "gitops", 10, "GitOps pushes to time (git push → clusters through Flux's source-controller; 0 skips the phase)")
 	flag.IntVar(&cfg.gitopsClusters, "gitops-clusters", 10, "clusters the GitOps profile selects")
 	flag.IntVar(&cfg.dashboardProfiles, "dashboard-profiles", 10, "dashboard phase: ClusterProfiles (without features) put on every cluster, for clusters × profiles ClusterSummaries")
+	flag.BoolVar(&cfg.dashboardDirect, "dashboard-direct", false, "run only the dashboard's direct mode: -dashboard-clusters SveltosClusters × -dashboard-profiles ClusterSummaries written straight into one management API server (no managed clusters, no controllers), then the dashboard phase's pages timed")
+	flag.IntVar(&cfg.dashboardClusters, "dashboard-clusters", 1000, "dashboard-direct: SveltosClusters to write")
 	phases := flag.String("phases", strings.Join(allPhases, ","), "phases to run (comma-separated, of "+strings.Join(allPhases, ",")+"); registration and memory always run")
 	flag.Parse()
 	cfg.phases = map[string]bool{}
@@ -180,6 +184,19 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.dashboardDirect {
+		md, err := dashboardDirect(ctx, cfg)
+		if err != nil {
+			fatalf("dashboard-direct: %v", err)
+		}
+		fmt.Print(md)
+		if cfg.out != "" {
+			if err := writeReport(cfg.out, md); err != nil {
+				fatalf("writing %s: %v", cfg.out, err)
+			}
+		}
+		return
+	}
 	h := &harness{cfg: cfg, rep: newReport(cfg)}
 	err := h.run(ctx)
 	if h.env != nil {

@@ -31,7 +31,8 @@ import (
 // Ed25519 and RSA keys); a chart signed by another key, one whose signature
 // names another manifest (the chart replaced after signing) and an unsigned
 // one are refused with the reason — no release, and the chart layer is never
-// even downloaded, so nothing is cached; a public key that does not parse
+// even downloaded, so nothing is cached; an upgrade to an unsigned version is
+// refused and the signed release stays as it was; a public key that does not parse
 // fails naming the profile and the field; signatureVerification on an http(s)
 // chart fails saying it applies to oci:// charts. The test signs as cosign sign
 // --key does: a simple-signing payload, signed, pushed as the .sig manifest
@@ -90,8 +91,16 @@ func TestHelmSignatureVerification(t *testing.T) {
 		want         []string // parts of the failure message; none: installs
 	}
 	var cases []tc
+	// The ECDSA-signed repository also offers an unsigned 0.2.0, the upgrade
+	// refused at the end.
+	upgradeRepo := serveRepo(t, packageRepo(t,
+		tinyChart(t, filepath.Join(tmp, "upgrade"), chartName, version, configMapChart("cosigned")),
+		tinyChart(t, filepath.Join(tmp, "upgrade"), chartName, "0.2.0", configMapChart("unsigned-upgrade"))), chartrepo.ServeOptions{})
 	for name, key := range map[string]crypto.Signer{"cosign-good-ecdsa": ecKey, "cosign-good-ed25519": edKey, "cosign-good-rsa": rsaKey} {
-		r := newRepo(name)
+		r := upgradeRepo
+		if name != "cosign-good-ecdsa" {
+			r = newRepo(name)
+		}
 		sign(r, digestOf(r), digestOf(r), key)
 		cases = append(cases, tc{name: name, secret: "cosign-trusted", repo: r})
 	}
@@ -172,6 +181,29 @@ func TestHelmSignatureVerification(t *testing.T) {
 			t.Errorf("%s: the chart layer was pulled %d times, want never", c.name, n)
 		}
 	}
+	// An upgrade to an unsigned version is refused and the signed release
+	// stays as it was (the last good state).
+	p := &configv1beta1.ClusterProfile{}
+	if err := mgmt.Get(ctx, types.NamespacedName{Name: "cosign-good-ecdsa"}, p); err != nil {
+		t.Fatal(err)
+	}
+	p.Spec.HelmCharts[0].ChartVersion = "0.2.0"
+	if err := mgmt.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	waitSummary(t, "cosign-good-ecdsa", "app-2", helmFailedWith("signature verification failed", "the chart is not signed", "0.2.0"))
+	rel, err := hr.Release(ctx, cfg, "cosign-good-ecdsa", "cosign-good-ecdsa")
+	if err != nil || rel.ChartVersion != version || rel.Status != "deployed" {
+		t.Errorf("after the refused upgrade the release is %+v (err %v), want %s deployed", rel, err, version)
+	}
+	cm := &corev1.ConfigMap{}
+	if err := app2.Get(ctx, types.NamespacedName{Namespace: "cosign-good-ecdsa", Name: "cosign-good-ecdsa-cm"}, cm); err != nil || cm.Data["note"] != "cosigned" {
+		t.Errorf("after the refused upgrade the ConfigMap is %v (err %v), want note cosigned", cm.Data, err)
+	}
+	if n := upgradeRepo.OCIPulls(chartName, "0.2.0"); n != 0 {
+		t.Errorf("the unsigned 0.2.0 chart layer was pulled %d times, want never", n)
+	}
+
 	// Refusals are Events on the ClusterSummary too: the foreign signature and the bad key.
 	for _, want := range []struct{ profile, text string }{
 		{"cosign-foreign", "not made by a trusted public key"},

@@ -15,6 +15,14 @@
 //
 // Options.Path selects the kustomization folder inside that tree (empty: the root).
 //
+// # Components
+//
+// Options.Components are folders (relative to Options.Path, inside the source)
+// holding kustomizations of kind Component. They are listed in the components
+// field of the generated wrapper kustomization, so kustomize applies them to
+// the selected kustomization's output, after its own components, exactly as a
+// components entry of a kustomization.yaml would.
+//
 // # Target namespace
 //
 // Options.TargetNamespace is applied by kustomize itself: the selected folder is
@@ -74,6 +82,9 @@ type Options struct {
 	Funcs template.FuncMap
 	// Source names the source in errors (e.g. "ConfigMap default/app").
 	Source string
+	// Components are folders of Kustomize components, relative to Path inside
+	// the source, added to the build (see the package documentation).
+	Components []string
 }
 
 // FilesFromConfigMap returns the files of a ConfigMap: data and binaryData.
@@ -131,17 +142,27 @@ func Build(files map[string][]byte, opts Options) ([]*unstructured.Unstructured,
 		return nil, fail("no kustomization.yaml in %q (folders with a kustomization: %s)", opts.Path, kustomizationDirs(fs))
 	}
 
-	if opts.TargetNamespace != "" {
-		wrapper, err := yaml.Marshal(map[string]any{
+	components, err := componentDirs(fs, dir, opts.Components)
+	if err != nil {
+		return nil, fail("%w", err)
+	}
+	if opts.TargetNamespace != "" || len(components) > 0 {
+		wrapper := map[string]any{
 			"apiVersion": "kustomize.config.k8s.io/v1beta1",
 			"kind":       "Kustomization",
-			"namespace":  opts.TargetNamespace,
 			"resources":  []string{strings.TrimPrefix(target, "/")},
-		})
+		}
+		if opts.TargetNamespace != "" {
+			wrapper["namespace"] = opts.TargetNamespace
+		}
+		if len(components) > 0 {
+			wrapper["components"] = components
+		}
+		wrapperYAML, err := yaml.Marshal(wrapper)
 		if err != nil {
 			return nil, fail("%w", err)
 		}
-		if err := fs.WriteFile("/kustomization.yaml", wrapper); err != nil {
+		if err := fs.WriteFile("/kustomization.yaml", wrapperYAML); err != nil {
 			return nil, fail("%w", err)
 		}
 		target = "/"
@@ -283,6 +304,51 @@ func cleanRel(p string) (string, error) {
 		}
 	}
 	return strings.TrimPrefix(c, "/"), nil
+}
+
+// componentDirs resolves the components of Options (relative to the
+// kustomization folder dir) to folders of the in-memory tree, as the generated
+// wrapper kustomization lists them. Each must stay inside the source and hold a
+// kustomization of kind Component.
+func componentDirs(fs filesys.FileSystem, dir string, components []string) ([]string, error) {
+	out := make([]string, 0, len(components))
+	for _, c := range components {
+		joined := path.Join(dir, strings.ReplaceAll(c, `\`, "/"))
+		if joined == ".." || strings.HasPrefix(joined, "../") {
+			return nil, fmt.Errorf("component %q leaves the source", c)
+		}
+		rel, err := cleanRel(joined)
+		if err != nil {
+			return nil, fmt.Errorf("component %q: %w", c, err)
+		}
+		folder := path.Join(srcRoot, rel)
+		if !fs.IsDir(folder) || !hasKustomization(fs, folder) {
+			return nil, fmt.Errorf("component %q: no folder %q with a kustomization.yaml in the source (folders with a kustomization: %s)", c, rel, kustomizationDirs(fs))
+		}
+		if kind := kustomizationKind(fs, folder); kind != "Component" {
+			return nil, fmt.Errorf("component %q: the kustomization in %q has kind %q, a component needs kind Component (apiVersion kustomize.config.k8s.io/v1alpha1)", c, rel, kind)
+		}
+		out = append(out, strings.TrimPrefix(folder, "/"))
+	}
+	return out, nil
+}
+
+// kustomizationKind is the kind of the kustomization file in dir ("" when unreadable).
+func kustomizationKind(fs filesys.FileSystem, dir string) string {
+	for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+		data, err := fs.ReadFile(path.Join(dir, name))
+		if err != nil {
+			continue
+		}
+		var head struct {
+			Kind string `json:"kind"`
+		}
+		if err := yaml.Unmarshal(data, &head); err != nil {
+			return ""
+		}
+		return head.Kind
+	}
+	return ""
 }
 
 func hasKustomization(fs filesys.FileSystem, dir string) bool {

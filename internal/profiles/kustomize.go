@@ -148,7 +148,7 @@ func (in *kustomizeInputs) hash() ([]byte, error) {
 func (in *kustomizeInputs) render() (remote, local []deployer.Desired, err error) {
 	for _, src := range in.sources {
 		name := fmt.Sprintf("%s %s/%s", src.ref.Kind, src.namespace, src.ref.Name)
-		opts := kustomize.Options{Path: src.ref.Path, TargetNamespace: src.ref.TargetNamespace, Source: name}
+		opts := kustomize.Options{Path: src.ref.Path, TargetNamespace: src.ref.TargetNamespace, Components: src.ref.Components, Source: name}
 		if len(src.values) > 0 {
 			opts.Values = src.values
 		}
@@ -157,7 +157,12 @@ func (in *kustomizeInputs) render() (remote, local []deployer.Desired, err error
 			return nil, nil, renderError{err}
 		}
 		for _, o := range objs {
-			d := deployer.Desired{Object: o, Source: deployer.Source{Kind: src.ref.Kind, Namespace: src.namespace, Name: src.ref.Name}}
+			d := deployer.Desired{
+				Object:                o,
+				Source:                deployer.Source{Kind: src.ref.Kind, Namespace: src.namespace, Name: src.ref.Name, Tier: src.ref.Tier},
+				SkipNamespaceCreation: src.ref.SkipNamespaceCreation,
+				Force:                 src.ref.Force,
+			}
 			if src.ref.DeploymentType == libv1beta1.DeploymentTypeLocal {
 				local = append(local, d)
 			} else {

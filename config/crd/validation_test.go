@@ -104,6 +104,34 @@ metadata: {name: bad-helm}
 spec:
   helmCharts:
   - {repositoryURL: "https://example.com", repositoryName: r, chartName: r/c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, helmChartAction: Reinstall}`, `Unsupported value: "Reinstall"`},
+		{"validateHealths jobCheck with a script", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: jobcheck-and-script}
+spec:
+  validateHealths:
+  - {name: smoke, featureID: Helm, script: "function evaluate() return {healthy=true} end", jobCheck: {jobRef: {kind: ConfigMap, name: smoke}}}`, `jobCheck excludes script, evaluateCEL, metricSource and metricQueries`},
+		{"validateHealths metricSource without metricQueries", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: metricsource-no-queries}
+spec:
+  validateHealths:
+  - {name: rate, featureID: Helm, script: "function evaluate() return {healthy=true} end", metricSource: {url: "http://prometheus:9090"}}`, `metricSource and metricQueries go together`},
+		{"validateHealths metricSource without script", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: metricsource-no-script}
+spec:
+  validateHealths:
+  - {name: rate, featureID: Helm, metricSource: {url: "http://prometheus:9090"}, metricQueries: [{name: r, query: up}]}`, `metricSource needs a script`},
+		{"validateHealths without kind", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: validatehealth-no-kind}
+spec:
+  validateHealths:
+  - {name: web, featureID: Helm, version: v1, script: "function evaluate() return {healthy=true} end"}`, `version and kind are required unless metricSource or jobCheck is set`},
 		{"helm signatureVerification Keyless", `
 apiVersion: config.projectsveltos.io/v1beta1
 kind: ClusterProfile

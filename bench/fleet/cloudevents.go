@@ -486,8 +486,9 @@ func (r *report) cloudEventsSection(p func(string, ...any)) {
 	p("")
 }
 
+// ratio formats a/b as "N.NN×", or "–" when either is missing.
 func ratio(a, b time.Duration) string {
-	if b <= 0 {
+	if a <= 0 || b <= 0 {
 		return "–"
 	}
 	return fmt.Sprintf("%.2f×", float64(a)/float64(b))

@@ -120,8 +120,10 @@ type harness struct {
 	mgrNamespace string
 	servers      []*server
 	clusters     []fleetCluster
-	git          *gitserver.Server
-	rep          *report
+	// workers is the manager's concurrency, which the baselines copy.
+	workers int
+	git     *gitserver.Server
+	rep     *report
 }
 
 func main() {
@@ -300,6 +302,7 @@ func (h *harness) run(ctx context.Context) error {
 		opts.Dashboard = &dashboard.Options{Address: "127.0.0.1:0"}
 	}
 	h.mgrNamespace = opts.Namespace
+	h.workers = opts.Concurrency
 	h.rep.setupf("manager in-process: manager.DefaultOptions() with metrics/probes off, no leader election, Concurrency %d, ProbeInterval %s",
 		opts.Concurrency, opts.ProbeInterval)
 	mgrCtx, stopMgr := context.WithCancel(ctx)
@@ -333,27 +336,38 @@ func (h *harness) run(ctx context.Context) error {
 
 	// 3. Fan-out convergence, with the CPU profile on the largest size.
 	if h.cfg.on("fanout") {
+		bases := map[int]*baseline{}
 		for _, n := range h.cfg.sizes {
 			if err := h.fanout(ctx, n, n == h.cfg.sizes[len(h.cfg.sizes)-1]); err != nil {
 				return err
 			}
+			b, err := h.baselineApply(ctx, n, h.workers)
+			if err != nil {
+				return err
+			}
+			bases[n] = b
+			h.rep.baselines = append(h.rep.baselines, b)
 		}
 		h.rep.memory(fmt.Sprintf("%d clusters, %d fan-out profiles deployed", len(h.clusters), len(h.cfg.sizes)), memSnapshot(true))
 		// Label changes start from clusters without summaries: a label change makes every
 		// summary of the cluster redeploy, and a redeploy deletes the objects the same
 		// profile deployed for sibling registrations of the API server (see the report).
-		var fans []string
+		// Each profile is deleted on its own, timed against deleting its baseline's objects.
 		for _, n := range h.cfg.sizes {
-			fans = append(fans, fmt.Sprintf("fan-n%d", n))
-		}
-		if err := h.withdraw(ctx, fans...); err != nil {
-			return err
+			took, err := h.withdraw(ctx, fmt.Sprintf("fan-n%d", n))
+			if err != nil {
+				return err
+			}
+			if err := h.baselineDelete(ctx, bases[n]); err != nil {
+				return err
+			}
+			h.rep.deletions = append(h.rep.deletions, deletion{n: n, took: took, base: bases[n]})
 		}
 	}
 	if h.cfg.on("label") {
 		for i, n := range h.cfg.sizes {
 			if i > 0 {
-				if err := h.withdraw(ctx, fmt.Sprintf("lbl-n%d", h.cfg.sizes[i-1])); err != nil {
+				if _, err := h.withdraw(ctx, fmt.Sprintf("lbl-n%d", h.cfg.sizes[i-1])); err != nil {
 					return err
 				}
 			}

@@ -181,13 +181,14 @@ func (h *harness) labelChange(ctx context.Context, n int) error {
 }
 
 // withdraw deletes ClusterProfiles and times until their summaries are gone
-// (a summary's finalizer is removed once its objects are withdrawn).
-func (h *harness) withdraw(ctx context.Context, profiles ...string) error {
+// (a summary's finalizer is removed once its objects are withdrawn); the time is
+// 0 when they did not go.
+func (h *harness) withdraw(ctx context.Context, profiles ...string) (time.Duration, error) {
 	var summaries int
 	for _, p := range profiles {
 		list := &configv1beta1.ClusterSummaryList{}
 		if err := h.mgmt.List(ctx, list, client.MatchingLabels{configv1beta1.ClusterProfileNameLabel: p}); err != nil {
-			return err
+			return 0, err
 		}
 		summaries += len(list.Items)
 	}
@@ -195,7 +196,7 @@ func (h *harness) withdraw(ctx context.Context, profiles ...string) error {
 	start := time.Now()
 	for _, p := range profiles {
 		if err := h.mgmt.Delete(ctx, &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: p}}); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	err := h.waitFor(ctx, "withdrawal of "+strings.Join(profiles, ", "), h.cfg.timeout, func() (bool, error) {
@@ -216,10 +217,11 @@ func (h *harness) withdraw(ctx context.Context, profiles ...string) error {
 		strings.Join(profiles, ", "), summaries, ms(took), h.managerWrites(ctx)-w0)
 	if err != nil {
 		line = fmt.Sprintf("deleting %s: %v", strings.Join(profiles, ", "), err)
+		took = 0
 	}
 	logf("%s", line)
 	h.rep.withdrawals = append(h.rep.withdrawals, line)
-	return nil
+	return took, nil
 }
 
 // awaitObject watches one object and returns a channel that receives the time

@@ -51,6 +51,8 @@ type report struct {
 	eventUpdate   *dist
 
 	withdrawals []string
+	baselines   []*baseline
+	deletions   []deletion
 
 	gitops *gitopsResult
 
@@ -60,6 +62,23 @@ type report struct {
 
 	steady *steady
 	mem    []memRow
+}
+
+// deletion is one fan-out profile deleted on its own, beside its baseline.
+type deletion struct {
+	n    int
+	took time.Duration // until its last summary was gone; 0 when they did not go
+	base *baseline
+}
+
+// baselineFor returns the baseline measured for n clusters, or nil.
+func (r *report) baselineFor(n int) *baseline {
+	for _, b := range r.baselines {
+		if b.n == n {
+			return b
+		}
+	}
+	return nil
 }
 
 func newReport(cfg config) *report { return &report{cfg: cfg, started: time.Now()} }
@@ -232,8 +251,13 @@ func (r *report) markdown() string {
 	p("object exists. Per-cluster quantiles: the same, per cluster. Label change: the profile exists first; the harness")
 	p("then writes the selecting label on all N SveltosClusters (16 writers; \"labels written\" is when the last write returned).")
 	p("")
-	p("| rollout | N clusters | K objects | converged | per-cluster p50 | p90 | p99 | labels written | incomplete |")
-	p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	p("Baseline: the harness itself applies the same K objects, rendered for each of the N clusters, with plain")
+	p("server-side apply to the same API servers in the same run (as many clusters at a time as the manager has")
+	p("workers, each cluster's objects in order, the namespace made sure of first; no Tugboat). It is what these API")
+	p("servers on this machine take at all; \"× baseline\" is Tugboat's converged time over it.")
+	p("")
+	p("| rollout | N clusters | K objects | converged | baseline (plain SSA) | × baseline | per-cluster p50 | p90 | p99 | labels written | incomplete |")
+	p("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, ro := range r.rollouts {
 		conv := "—"
 		if ro.incomplete == 0 {
@@ -243,8 +267,28 @@ func (r *report) markdown() string {
 		if ro.isLabel {
 			lab = ms(ro.labelled)
 		}
+		base, x := "—", "—"
+		if b := r.baselineFor(ro.n); b != nil && ro.k == b.k {
+			base, x = ms(b.apply), ratio(ro.converged, b.apply)
+		}
 		d := &ro.perCluster
-		p("| %s | %d | %d | %s | %s | %s | %s | %s | %d |", ro.what, ro.n, ro.k, conv, ms(d.quantile(.5)), ms(d.quantile(.9)), ms(d.quantile(.99)), lab, ro.incomplete)
+		p("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %d |", ro.what, ro.n, ro.k, conv, base, x, ms(d.quantile(.5)), ms(d.quantile(.9)), ms(d.quantile(.99)), lab, ro.incomplete)
+	}
+	if len(r.deletions) > 0 {
+		p("")
+		p("Profile deletion: one fan-out ClusterProfile deleted at a time, timed until its last ClusterSummary is gone")
+		p("(polled every 200 ms; a summary goes once its objects are withdrawn), beside the harness deleting its baseline's")
+		p("objects with one DELETE each, as many clusters at a time as the manager has workers.")
+		p("")
+		p("| profile deleted | N clusters | objects | withdrawn | baseline (plain DELETE) | × baseline |")
+		p("| --- | --- | --- | --- | --- | --- |")
+		for _, d := range r.deletions {
+			took := "did not finish"
+			if d.took > 0 {
+				took = ms(d.took)
+			}
+			p("| fan-n%d | %d | %d | %s | %s | %s |", d.n, d.n, d.n*d.base.k, took, ms(d.base.delete), ratio(d.took, d.base.delete))
+		}
 	}
 	if len(r.withdrawals) > 0 {
 		p("")
@@ -391,6 +435,22 @@ func (r *report) targets(p func(string, ...any)) {
 	if ro := r.rollout("fan-out", big); ro != nil {
 		p("| %d clusters converged < 10 s | %s | %s |", ro.n, convStr(ro), verdict(ro.incomplete == 0 && ro.converged < 10*time.Second))
 	}
+	// Issue 18's targets, each with the baseline of the same run beside it.
+	if ro := r.rollout("fan-out", small); ro != nil {
+		p("| (issue 18) a new profile to %d clusters < 300 ms | %s%s | %s |", ro.n, convStr(ro), r.besideBaseline(ro.n, ro.converged, false), verdict(ro.incomplete == 0 && ro.converged < 300*time.Millisecond))
+	}
+	if ro := r.rollout("fan-out", big); ro != nil && ro.n >= 200 {
+		p("| (issue 18) %d clusters × %d objects < 5 s | %s%s | %s |", ro.n, ro.k, convStr(ro), r.besideBaseline(ro.n, ro.converged, false), verdict(ro.incomplete == 0 && ro.converged < 5*time.Second))
+	}
+	for _, d := range r.deletions {
+		if d.n == big && d.n >= 200 {
+			took := "did not finish"
+			if d.took > 0 {
+				took = ms(d.took)
+			}
+			p("| (issue 18) profile deletion withdrawn from %d clusters < 5 s | %s%s | %s |", d.n, took, r.besideBaseline(d.n, d.took, true), verdict(d.took > 0 && d.took < 5*time.Second))
+		}
+	}
 	if ro := r.rollout("label change", big); ro != nil {
 		p("| label change on %d clusters converged < 10 s | %s | %s |", ro.n, convStr(ro), verdict(ro.incomplete == 0 && ro.converged < 10*time.Second))
 	}
@@ -415,6 +475,19 @@ func (r *report) targets(p func(string, ...any)) {
 		p("| zero writes at steady state | %.1f writes/min | %s |", r.steady.writes, verdict(r.steady.writes == 0 && r.steady.serverWrites == 0))
 	}
 	p("")
+}
+
+// besideBaseline is " (baseline B, R×)" for n clusters, or "" without a baseline.
+func (r *report) besideBaseline(n int, measured time.Duration, deleting bool) string {
+	b := r.baselineFor(n)
+	if b == nil {
+		return ""
+	}
+	base := b.apply
+	if deleting {
+		base = b.delete
+	}
+	return fmt.Sprintf(" (baseline %s, %s)", ms(base), ratio(measured, base))
 }
 
 func convStr(ro *rollout) string {

@@ -37,6 +37,9 @@ type inputs struct {
 	sources []policySource
 	// mgmtResources are the templateResourceRefs by identifier.
 	mgmtResources map[string]map[string]any
+	// mgmtWatched are the parts of mgmtResources whose change deploys again
+	// (ignoreStatusChanges, watchFields), by identifier: what the hash covers.
+	mgmtWatched map[string]any
 	// revisions are those of the Flux sources read.
 	revisions []configv1beta1.SourceRevision
 }
@@ -67,7 +70,7 @@ func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.Cluste
 	if err != nil {
 		return nil, err
 	}
-	in := &inputs{spec: deploySpec(ctx, &s.Spec.ClusterProfileSpec), cluster: clusterMap, clusterLabels: cluster.Labels, mgmtResources: map[string]map[string]any{}}
+	in := &inputs{spec: deploySpec(ctx, &s.Spec.ClusterProfileSpec), cluster: clusterMap, clusterLabels: cluster.Labels, mgmtResources: map[string]map[string]any{}, mgmtWatched: map[string]any{}}
 	defaultNS := s.Spec.ClusterNamespace
 	if profileNamespace != "" {
 		defaultNS = profileNamespace
@@ -109,6 +112,11 @@ func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.Cluste
 			return nil, fmt.Errorf("reading templateResourceRef %s (%s %s/%s): %w", tr.Identifier, tr.Resource.Kind, ns, name, err)
 		}
 		in.mgmtResources[tr.Identifier] = obj.Object
+		watched, err := watchedContent(obj.Object, tr, fmt.Sprintf("templateResourceRefs[%d]", i))
+		if err != nil {
+			return nil, renderError{err}
+		}
+		in.mgmtWatched[tr.Identifier] = watched
 	}
 
 	for i, ref := range spec.PolicyRefs {
@@ -229,7 +237,7 @@ func (in *inputs) hash() ([]byte, error) {
 	for _, v := range []any{
 		spec.PolicyRefs, spec.TemplateResourceRefs, spec.Tier, spec.ContinueOnConflict, spec.ContinueOnError,
 		spec.Patches, spec.DriftExclusions, spec.ExtraLabels, spec.ExtraAnnotations, spec.SyncMode,
-		in.cluster, in.mgmtResources,
+		in.cluster, in.mgmtWatched,
 	} {
 		if err := enc.Encode(v); err != nil {
 			return nil, err

@@ -41,7 +41,8 @@ spec:
 // jobRef's Job in the cluster and the feature stays Provisioning until the Job
 // completes; a failed Job keeps it Provisioning with the Job's reason and
 // message; a changed manifest is a new run (a new Job, the old one deleted),
-// and its completion makes the feature Provisioned. The test clusters have no
+// and its completion makes the feature Provisioned. A jobRef that does not
+// exist keeps the feature Provisioning with a message and an Event. The test clusters have no
 // kubelet or Job controller: the test plays the Job controller by writing the
 // Job's status (conditions, counts, times) through the status subresource.
 func TestValidateHealthJobCheck(t *testing.T) {
@@ -153,4 +154,15 @@ func TestValidateHealthJobCheck(t *testing.T) {
 	// It completes: Provisioned.
 	finish(t, second, true)
 	waitSummary(t, "jobcheck", "app-1", resourcesStatus(libv1beta1.FeatureStatusProvisioned))
+
+	// Bad input: a jobRef naming a ConfigMap that does not exist. The deployed
+	// objects stay; the feature waits, saying which profile, check and field.
+	updateClusterProfile(t, "jobcheck", func(p *configv1beta1.ClusterProfile) {
+		p.Spec.ValidateHealths[0].JobCheck.JobRef.Name = "jobcheck-missing"
+	})
+	s := waitSummary(t, "jobcheck", "app-1", provisioningWith("ClusterProfile jobcheck", "validateHealths[0] smoke-test: jobCheck: jobRef: ConfigMap default/jobcheck-missing not found"))
+	waitEvent(t, s.Namespace, s.Name, "HealthCheckError", "jobRef: ConfigMap default/jobcheck-missing not found")
+	if err := c.Get(ctx, types.NamespacedName{Namespace: "default", Name: "jobcheck"}, &corev1.ConfigMap{}); err != nil {
+		t.Fatalf("the deployed ConfigMap: %v", err)
+	}
 }

@@ -53,6 +53,13 @@ spec:
     path: "overlays/{{ .Cluster.metadata.name }}"
     tier: 20
     skipNamespaceCreation: true
+    components: [../../components/monitoring]
+    force: true
+  templateResourceRefs:
+  - identifier: Settings
+    resource: {apiVersion: v1, kind: ConfigMap, namespace: default, name: settings}
+    ignoreStatusChanges: true
+    watchFields: [data.region]
 `))
 	createSourceConfigMap(t, clusterClient(t, "services"), name, name, "x")
 	setLabels(t, "services", map[string]string{name: "source"})
@@ -88,8 +95,13 @@ spec:
 		t.Fatalf("kustomizationRefs = %+v", spec.KustomizationRefs)
 	}
 	k := spec.KustomizationRefs[0]
-	if k.Path != "overlays/services" || k.Tier != 20 || !k.SkipNamespaceCreation {
-		t.Errorf("kustomizationRef = %+v, want path overlays/services, tier 20, skipNamespaceCreation", k)
+	if k.Path != "overlays/services" || k.Tier != 20 || !k.SkipNamespaceCreation || !k.Force ||
+		len(k.Components) != 1 || k.Components[0] != "../../components/monitoring" {
+		t.Errorf("kustomizationRef = %+v, want path overlays/services, tier 20, skipNamespaceCreation, force, components", k)
+	}
+	if len(spec.TemplateResourceRefs) != 1 || !spec.TemplateResourceRefs[0].IgnoreStatusChanges ||
+		len(spec.TemplateResourceRefs[0].WatchFields) != 1 || spec.TemplateResourceRefs[0].WatchFields[0] != "data.region" {
+		t.Errorf("templateResourceRefs = %+v, want ignoreStatusChanges and watchFields carried", spec.TemplateResourceRefs)
 	}
 	if spec.ClusterSelector.MatchLabels[name] != "nowhere" {
 		t.Errorf("clusterSelector = %+v", spec.ClusterSelector)

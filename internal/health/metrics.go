@@ -77,6 +77,8 @@ type promAnswer struct {
 // by name. An answer that is not a scalar or a vector of exactly one sample is
 // an error naming the query.
 func (mc *MetricClient) Query(ctx context.Context, queries []libv1beta1.MetricQuery) (map[string]any, error) {
+	// A client lives for one evaluation: its connections go with it.
+	defer mc.http.CloseIdleConnections()
 	out := make(map[string]any, len(queries))
 	for i, q := range queries {
 		v, err := mc.instant(ctx, q.Query)

@@ -74,7 +74,13 @@ func (r *SummaryReconciler) evaluateJobCheck(ctx context.Context, s *configv1bet
 		}
 	}
 	if current == nil || len(earlier) > 0 {
-		cl, err := r.clientFor(ctx, cluster)
+		// A tenant's profile creates and deletes its Jobs as the tenant, as it
+		// deploys: a check runs nothing its author could not run.
+		tenant, err := r.tenantOf(ctx, prof)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", where, err)
+		}
+		cl, err := r.clientAs(ctx, cluster, tenant)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", where, err)
 		}

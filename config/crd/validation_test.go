@@ -167,13 +167,15 @@ metadata: {name: unsupported-upgradeoptions-recreate}
 spec:
   helmCharts:
   - {repositoryURL: "https://example.com", repositoryName: r, chartName: r/c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, options: {upgradeOptions: {recreate: true}}}`, `recreate is not supported by this version of Tugboat`},
-		{"policyRef remoteURL", `
-apiVersion: config.projectsveltos.io/v1beta1
-kind: ClusterProfile
-metadata: {name: unsupported-policyref-remoteurl}
+		{"roleRef remoteURL", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: RoleRequest
+metadata: {name: unsupported-roleref-remoteurl}
 spec:
-  policyRefs:
-  - {kind: ConfigMap, name: x, remoteURL: {url: "https://example.com/app.yaml"}}`, `remoteURL is not supported by this version of Tugboat`},
+  serviceAccountName: sa
+  serviceAccountNamespace: default
+  roleRefs:
+  - {kind: ConfigMap, name: x, namespace: default, remoteURL: {url: "https://example.com/roles.yaml"}}`, `remoteURL is not supported in roleRefs by this version of Tugboat`},
 		{"kustomizationRef remoteURL", `
 apiVersion: config.projectsveltos.io/v1beta1
 kind: ClusterProfile

@@ -126,9 +126,14 @@ type PolicyRef struct {
 	// +optional
 	Force bool `json:"force,omitempty"`
 
-	// RemoteURL, when set, fetches the objects to deploy over HTTP(S) instead of
-	// reading them from kind/name. Not supported by this version of Tugboat (rejected).
-	// +kubebuilder:validation:XValidation:rule="false",message="remoteURL is not supported by this version of Tugboat: put the content in a ConfigMap, Secret or Flux source"
+	// RemoteURL, when set, is where the objects to deploy come from: the
+	// manager GETs the URL (one or more YAML/JSON documents), every interval
+	// again, and deploys what it returned like the data of a ConfigMap (a
+	// template when remoteURL.template is true). Kind, namespace and name are
+	// then not read: they only name the source (ownership, conflicts). A fetch
+	// that fails (an HTTP error status, no answer in time, a TLS or credentials
+	// problem) or content that does not parse fails the Resources feature with
+	// a message naming the ref and the URL, and what was deployed stays.
 	// +optional
 	RemoteURL *RemoteURL `json:"remoteURL,omitempty"`
 }
@@ -139,7 +144,8 @@ type RemoteURL struct {
 	// +kubebuilder:validation:MinLength=1
 	URL string `json:"url"`
 
-	// Interval is how often the content is fetched again. Unset means 5m.
+	// Interval is how often the content is fetched again. Unset means 5m. It
+	// also bounds one fetch (at most 30s).
 	// +optional
 	Interval *metav1.Duration `json:"interval,omitempty"`
 
@@ -679,10 +685,13 @@ type TemplateResourceRef struct {
 	IgnoreStatusChanges bool `json:"ignoreStatusChanges,omitempty"`
 
 	// WatchFields, when set, are the only fields of the object whose change
-	// deploys the profile again: dot-separated paths from the object's root
-	// (e.g. spec.replicas, metadata.labels). Changes elsewhere are ignored
-	// until the profile deploys for another reason; templates still see the
-	// whole object. A path naming a missing field counts as empty.
+	// deploys the profile again: paths from the object's root in the syntax of
+	// the getField template helper (dot-separated keys, [N] list indexes,
+	// ["quoted.key"] keys; e.g. spec.replicas, metadata.labels). Changes
+	// elsewhere (status included) are ignored until the profile deploys for
+	// another reason; templates still see the whole object. A path naming a
+	// missing field counts as empty; a path that does not parse fails the
+	// Resources feature naming it.
 	// +optional
 	WatchFields []string `json:"watchFields,omitempty"`
 }

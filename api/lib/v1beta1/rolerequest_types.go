@@ -38,6 +38,7 @@ type RoleRequestSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.tier))",message="tier does not apply to roleRefs"
 	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.skipNamespaceCreation) || !r.skipNamespaceCreation)",message="skipNamespaceCreation is not supported in roleRefs by this version of Tugboat (a Role's namespace must exist in the cluster)"
 	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.force) || !r.force)",message="force is not supported in roleRefs by this version of Tugboat"
+	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.remoteURL))",message="remoteURL is not supported in roleRefs by this version of Tugboat: put the roles in a ConfigMap or Secret"
 	// +optional
 	RoleRefs []PolicyRef `json:"roleRefs,omitempty"`
 

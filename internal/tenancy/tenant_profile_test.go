@@ -40,12 +40,16 @@ rules:
 `
 
 // grantTeamA creates the RoleRequest granting team-a's admin (team-a/admin)
-// teamARoles in cluster a1 and waits until it is granted.
+// teamARoles in cluster a1 (once: the tests that need it share it) and waits
+// until it is granted.
 func grantTeamA(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
 	createNamespace(t, a1, "apps")
 	createNamespace(t, b1, "apps")
+	if err := mgmt.Get(ctx, client.ObjectKey{Name: "team-a"}, &libv1beta1.RoleRequest{}); err == nil {
+		return // granted by an earlier test
+	}
 	create(t, mgmt, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "team-a-roles"},
 		Data: map[string]string{"roles.yaml": teamARoles}})
 	create(t, mgmt, &libv1beta1.RoleRequest{ObjectMeta: metav1.ObjectMeta{Name: "team-a"}, Spec: libv1beta1.RoleRequestSpec{

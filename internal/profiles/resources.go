@@ -22,6 +22,7 @@ import (
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
 	"github.com/tugboat-dev/tugboat/internal/helm"
+	"github.com/tugboat-dev/tugboat/internal/remote"
 	"github.com/tugboat-dev/tugboat/internal/selection"
 	"github.com/tugboat-dev/tugboat/internal/sources"
 	"github.com/tugboat-dev/tugboat/internal/templating"
@@ -54,6 +55,8 @@ type policySource struct {
 	// revision is the artifact revision of a Flux source (named in errors; the
 	// hash covers the content, so a new revision with the same files deploys nothing).
 	revision string
+	// url is where the content was fetched from (remoteURL), named in errors.
+	url string
 }
 
 // renderError is a problem in the user's input (a template, a YAML document, a
@@ -133,6 +136,22 @@ func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.Cluste
 		}
 		src := policySource{ref: ref, kind: ref.Kind, namespace: ns, name: name, data: map[string]string{}}
 		key := types.NamespacedName{Namespace: ns, Name: name}
+		if ref.RemoteURL != nil {
+			// The content comes from the URL; kind and name only name the source.
+			body, err := remote.Fetch(ctx, r.Client, *ref.RemoteURL, defaultNS)
+			if err != nil {
+				// Not retried with backoff: the next fetch comes at the ref's
+				// interval (refetchRemote), or with a change of the profile or Secret.
+				return nil, renderError{fmt.Errorf("policyRefs[%d].remoteURL: %w", i, err)}
+			}
+			src.url = ref.RemoteURL.URL
+			src.data[ref.RemoteURL.URL] = string(body)
+			if ref.RemoteURL.Template {
+				src.annotations = map[string]string{libv1beta1.TemplateAnnotation: "ok"}
+			}
+			in.sources = append(in.sources, src)
+			continue
+		}
 		if sources.IsSourceKind(ref.Kind) {
 			files, rev, found, err := r.sourceFiles(ctx, ref.Kind, key, ref.Path, fmt.Sprintf("policyRefs[%d]", i), ref.Optional)
 			if err != nil {
@@ -268,6 +287,9 @@ func (in *inputs) render() (remote, local []deployer.Desired, err error) {
 			if src.revision != "" {
 				name = fmt.Sprintf("%s %s/%s revision %s file %s", src.kind, src.namespace, src.name, src.revision, k)
 			}
+			if src.url != "" {
+				name = "remoteURL " + src.url
+			}
 			text := src.data[k]
 			if templating.IsTemplate(src.annotations) {
 				if text, err = ctx.Render(name, text); err != nil {
@@ -316,6 +338,9 @@ func referencedKeys(s *configv1beta1.ClusterSummary, profileNamespace string) []
 	spec := &s.Spec.ClusterProfileSpec
 	for _, ref := range spec.PolicyRefs {
 		add(ref.Kind, ref.Namespace, ref.Name)
+		if ref.RemoteURL != nil && ref.RemoteURL.SecretRef != nil {
+			add("Secret", ref.RemoteURL.SecretRef.Namespace, ref.RemoteURL.SecretRef.Name)
+		}
 	}
 	for _, tr := range spec.TemplateResourceRefs {
 		add(tr.Resource.Kind, tr.Resource.Namespace, tr.Resource.Name)

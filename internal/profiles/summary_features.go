@@ -81,8 +81,9 @@ func recordRevisions(fs *configv1beta1.FeatureSummary, in objectSource) {
 
 // deployResources runs the Resources feature (policyRefs).
 func (r *SummaryReconciler) deployResources(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster, prof configv1beta1.ProfileRef, drifted bool) (ctrl.Result, error) {
-	return r.deployObjects(ctx, s, cluster, prof, libv1beta1.FeatureResources, len(s.Spec.ClusterProfileSpec.PolicyRefs) > 0, drifted,
+	result, err := r.deployObjects(ctx, s, cluster, prof, libv1beta1.FeatureResources, len(s.Spec.ClusterProfileSpec.PolicyRefs) > 0, drifted,
 		func() (objectSource, error) { return r.collect(ctx, s, cluster, referenceNamespace(prof)) })
+	return refetchRemote(s, result), err
 }
 
 // deployObjects runs one object feature: read its inputs, skip everything when

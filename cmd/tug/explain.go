@@ -185,7 +185,18 @@ func printExplanation(w io.Writer, e *explain.Explanation, format string) error 
 	for i, s := range e.Steps {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", i+1, s.Verdict, flat.Replace(s.Title), flat.Replace(s.Detail))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(e.Inputs) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Inputs (templateResourceRefs, resolved for this cluster):")
+	for _, in := range e.Inputs {
+		fmt.Fprintln(w, "  "+flat.Replace(in.Text()))
+	}
+	return nil
 }
 
 // headline is the first line of the table form: the outcome and the step that decides it.

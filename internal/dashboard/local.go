@@ -125,10 +125,17 @@ func (e errNotFollowed) Error() string {
 var errSecrets = errors.New("the dashboard reads no Secrets")
 
 // noSecrets is a reader that refuses to read Secrets, so that none of their
-// data can reach a page.
+// data can reach a page; a Secret's metadata alone (PartialObjectMetadata)
+// may be read.
 type noSecrets struct{ reader client.Reader }
 
 func (r noSecrets) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if _, ok := obj.(*metav1.PartialObjectMetadata); ok {
+		// Metadata only, no data: a cluster's page names the profile that
+		// deployed a Secret a template reads (explain.LoadInputs), from its
+		// ownership annotations.
+		return r.reader.Get(ctx, key, obj, opts...)
+	}
 	if _, ok := obj.(*corev1.Secret); ok || obj.GetObjectKind().GroupVersionKind().GroupKind() == corev1.SchemeGroupVersion.WithKind("Secret").GroupKind() {
 		return fmt.Errorf("reading Secret %s: %w", key, errSecrets)
 	}

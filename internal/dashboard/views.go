@@ -22,6 +22,7 @@ import (
 	schedulerv1alpha1 "github.com/tugboat-dev/tugboat/api/scheduler/v1alpha1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/conditions"
+	"github.com/tugboat-dev/tugboat/internal/explain"
 	"github.com/tugboat-dev/tugboat/internal/selection"
 )
 
@@ -80,6 +81,30 @@ type SummaryRow struct {
 	State       State
 	Failure     string
 	Features    []FeatureRow
+	// Inputs are the profile's templateResourceRefs resolved for the
+	// cluster, with where each object came from (filled on a cluster's page).
+	Inputs []InputRow
+}
+
+// InputRow is a templateResourceRef resolved for a cluster (explain.LoadInputs:
+// the object's metadata only, a Secret's data is never read) and a link to the
+// profile that deployed the object.
+type InputRow struct {
+	explain.TemplateInput
+	ProducerLink string
+}
+
+func inputRows(inputs []explain.TemplateInput) []InputRow {
+	rows := make([]InputRow, len(inputs))
+	for i, in := range inputs {
+		rows[i].TemplateInput = in
+		if in.DeployedBy != nil {
+			if ref, err := parseProfile(in.DeployedBy.Profile); err == nil {
+				rows[i].ProducerLink = profileLink(ref)
+			}
+		}
+	}
+	return rows
 }
 
 func summaryRow(s *configv1beta1.ClusterSummary) SummaryRow {
@@ -363,15 +388,20 @@ func (s *Server) clusterPage(req *http.Request) (string, any, error) {
 	if err != nil {
 		return title, nil, err
 	}
-	generatedBy := map[string]string{}
+	byRef := map[string]configv1beta1.ProfileObject{}
 	for _, p := range profiles {
 		ref := refOf(p).String()
 		d.Profiles = append(d.Profiles, ref)
-		generatedBy[ref] = p.GetLabels()[libv1beta1.EventTriggerNameLabel]
+		byRef[ref] = p
 	}
 	slices.Sort(d.Profiles)
 	for i := range rows {
-		rows[i].GeneratedBy = generatedBy[rows[i].Profile]
+		p := byRef[rows[i].Profile]
+		if p == nil {
+			continue
+		}
+		rows[i].GeneratedBy = p.GetLabels()[libv1beta1.EventTriggerNameLabel]
+		rows[i].Inputs = inputRows(explain.LoadInputs(ctx, s.fleet(req).Reader, p, &c))
 	}
 	sortSummaries(rows)
 	d.Summaries, d.Pager = paginate(req, rows, (*SummaryRow).text, s.pageSize())
@@ -559,7 +589,42 @@ type TriggerRow struct {
 	Ready       string // the Ready condition: status and message
 	Sources     []string
 	Clusters    []libv1beta1.ClusterInfo
-	Generated   []ProfileRow
+	// Reports are the EventSource's EventReports: per source cluster, what
+	// it matches there and when that last changed.
+	Reports   []ReportRow
+	Generated []ProfileRow
+}
+
+// ReportRow is an EventReport: what an EventSource matches in one cluster,
+// and the time of the last event there — when the matches last changed, as
+// the trigger controller stamps it (libv1beta1.EventObservedAnnotation) in
+// the write that records the change; the report's creation time for a
+// report written before the stamp existed.
+type ReportRow struct {
+	Cluster   string
+	Link      string
+	Matching  int
+	LastEvent string
+	Phase     string
+	Failure   string
+}
+
+func reportRow(r *libv1beta1.EventReport) ReportRow {
+	id := libv1beta1.ClusterID{Type: r.Spec.ClusterType, Namespace: r.Spec.ClusterNamespace, Name: r.Spec.ClusterName}.Normal()
+	row := ReportRow{Cluster: id.String(), Link: clusterLink(id), Matching: len(r.Spec.MatchingResources),
+		LastEvent: r.Annotations[libv1beta1.EventObservedAnnotation]}
+	if t, err := time.Parse(time.RFC3339Nano, row.LastEvent); err == nil {
+		row.LastEvent = t.UTC().Format(time.RFC3339)
+	} else {
+		row.LastEvent = r.CreationTimestamp.UTC().Format(time.RFC3339) + " (created)"
+	}
+	if r.Status.Phase != nil {
+		row.Phase = string(*r.Status.Phase)
+	}
+	if r.Status.FailureMessage != nil {
+		row.Failure = *r.Status.FailureMessage
+	}
+	return row
 }
 
 func (r *TriggerRow) text() string { return r.Name + " " + r.EventSource }
@@ -594,11 +659,23 @@ func (s *Server) eventsPage(req *http.Request) (string, any, error) {
 		}
 		summaries = list.Items
 	}
+	reports := &libv1beta1.EventReportList{}
+	if err := s.fleet(req).Reader.List(ctx, reports, readOnly); err != nil && !leaveOut(req, fmt.Errorf("listing EventReports: %w", err)) {
+		return "Events", nil, fmt.Errorf("listing EventReports: %w", err)
+	}
+	bySource := map[string][]ReportRow{}
+	for i := range reports.Items {
+		name := reports.Items[i].Spec.EventSourceName
+		bySource[name] = append(bySource[name], reportRow(&reports.Items[i]))
+	}
+	for _, rows := range bySource {
+		slices.SortFunc(rows, func(a, b ReportRow) int { return strings.Compare(a.Cluster, b.Cluster) })
+	}
 	rows := make([]TriggerRow, len(triggers.Items))
 	for i := range triggers.Items {
 		t := &triggers.Items[i]
 		r := TriggerRow{Name: t.Name, EventSource: t.Spec.EventSourceName, Clusters: t.Status.ClusterInfo,
-			Ready: conditionText(t.Status.Conditions)}
+			Ready: conditionText(t.Status.Conditions), Reports: bySource[t.Spec.EventSourceName]}
 		for _, c := range t.Status.MatchingClusterRefs {
 			r.Sources = append(r.Sources, c.Namespace+"/"+c.Name)
 		}

@@ -35,6 +35,7 @@ func Load(ctx context.Context, fleet clusters.Fleet, p configv1beta1.ProfileRef,
 	switch {
 	case err == nil:
 		in.Cluster = &cluster
+		in.Inputs = LoadInputs(ctx, r, profile, in.Cluster)
 	case !apierrors.IsNotFound(err):
 		return nil, err
 	}

@@ -74,7 +74,7 @@ func (c *changes) notify() {
 func (s *Server) watched() []client.Object {
 	objs := []client.Object{
 		&libv1beta1.SveltosCluster{}, &configv1beta1.ClusterSummary{}, &configv1beta1.ClusterProfile{},
-		&configv1beta1.Profile{}, &libv1beta1.EventTrigger{}, &libv1beta1.EventSource{}, &schedulerv1alpha1.Environment{},
+		&configv1beta1.Profile{}, &libv1beta1.EventTrigger{}, &libv1beta1.EventSource{}, &libv1beta1.EventReport{}, &schedulerv1alpha1.Environment{},
 	}
 	switch s.Fleet.CAPI {
 	case clusters.CAPIv1beta1:

@@ -93,7 +93,9 @@ func reportedResource(obj *unstructured.Unstructured) map[string]any {
 	return m
 }
 
-// writeReport keeps the EventReport of (source, cluster) current, writing only when it changed.
+// writeReport keeps the EventReport of (source, cluster) current, writing only
+// when it changed; each write stamps the report with the time of the event
+// (libv1beta1.EventObservedAnnotation).
 func (r *TriggerReconciler) writeReport(ctx context.Context, source *libv1beta1.EventSource, cluster libv1beta1.ClusterID, matches []unstructured.Unstructured) error {
 	spec, err := reportSpec(source, cluster, matches)
 	if err != nil {
@@ -110,7 +112,7 @@ func (r *TriggerReconciler) writeReport(ctx context.Context, source *libv1beta1.
 	switch {
 	case apierrors.IsNotFound(err):
 		report = &libv1beta1.EventReport{
-			ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name, Labels: labels},
+			ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name, Labels: labels, Annotations: stamped(nil)},
 			Spec:       spec,
 		}
 		if err := r.Client.Create(ctx, report); err != nil {
@@ -119,7 +121,11 @@ func (r *TriggerReconciler) writeReport(ctx context.Context, source *libv1beta1.
 	case err != nil:
 		return fmt.Errorf("reading EventReport %s: %w", key, err)
 	case !equality.Semantic.DeepEqual(report.Spec, spec):
+		// What the EventSource matches changed: an event. Its time goes in
+		// the same write (EventObservedAnnotation, the dashboard's "last
+		// event"); an unchanged report costs no write.
 		report.Spec = spec
+		report.Annotations = stamped(report.Annotations)
 		if err := r.Client.Update(ctx, report); err != nil {
 			return fmt.Errorf("updating EventReport %s: %w", key, err)
 		}

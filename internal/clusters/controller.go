@@ -151,23 +151,28 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		return ctrl.Result{}, nil
 	}
 	before := sc.DeepCopy()
+	id := libv1beta1.SveltosClusterID(req.Namespace, req.Name)
+	var probeErr error
 	patcher := conditions.NewStatusPatcher(r.Client, sc)
 	defer func() {
 		err := patcher.Patch(ctx, sc)
 		if err == nil {
 			r.reportState(before, sc)
+			if probeErr == nil && before.Status.ConnectionFailures > 0 {
+				// Back after failed probes, and recorded so: its watches list
+				// again and what waits for it runs now, not when a retry
+				// backoff ends. (Unrecorded, the next probe tells it.)
+				logger.Info("cluster answers again", "failures", before.Status.ConnectionFailures)
+				r.Registry.Returned(id)
+			}
 		}
 		retErr = errors.Join(retErr, err)
 	}()
 
 	now := r.Clock.Now()
-	info, probeErr := r.Registry.Probe(ctx, libv1beta1.SveltosClusterID(req.Namespace, req.Name))
+	var info *k8sversion.Info
+	info, probeErr = r.Registry.Probe(ctx, id)
 	recordProbe(sc, info, probeErr)
-	if probeErr == nil && before.Status.ConnectionFailures > 0 {
-		// Back after failed probes: the watches of this cluster list again now
-		// rather than when their retry backoff ends.
-		r.Registry.Watches().Rewatch(libv1beta1.SveltosClusterID(req.Namespace, req.Name))
-	}
 	next := r.ProbeInterval
 	if probeErr != nil {
 		next = r.RetryInterval

@@ -9,6 +9,7 @@ package clusters
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,10 +28,13 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/selection"
@@ -75,6 +79,11 @@ type Registry struct {
 	// limits them per cluster.
 	troubles    chan event.GenericEvent
 	lastTrouble map[libv1beta1.ClusterID]time.Time
+	// unanswered (under mu) are the clusters with a trouble reported and no
+	// answer since: the first request they answer asks for a probe at once.
+	unanswered map[libv1beta1.ClusterID]bool
+	// returnSubscribers are told when a cluster answers again (see Returned).
+	returnSubscribers []func(libv1beta1.ClusterID)
 
 	mu    sync.Mutex
 	conns map[libv1beta1.ClusterID]*Connection
@@ -129,6 +138,7 @@ func NewRegistry(opts RegistryOptions) *Registry {
 		conns:            map[libv1beta1.ClusterID]*Connection{},
 		troubles:         make(chan event.GenericEvent, 256),
 		lastTrouble:      map[libv1beta1.ClusterID]time.Time{},
+		unanswered:       map[libv1beta1.ClusterID]bool{},
 	}
 	r.watches = newWatches(r, opts.Log.WithName("cluster-watches"))
 	return r
@@ -138,9 +148,12 @@ func NewRegistry(opts RegistryOptions) *Registry {
 const troubleInterval = 5 * time.Second
 
 // Troubles yields a SveltosCluster (namespace and name only) when a request on
-// its connection — a watch's, a deploy's — could not reach it: the cluster
-// controller probes it at once instead of at the next periodic probe, so its
-// state follows what the manager sees.
+// its connection — a watch's, a deploy's, a withdrawal's — could not reach it,
+// and again when the first request after that reaches it: the cluster
+// controller probes it at once instead of at its next periodic probe or retry,
+// so its state follows what the manager sees, going down and coming back.
+// The probe's own requests report nothing (a failed probe must not ask for
+// another one at once: that would count one outage twice).
 func (r *Registry) Troubles() <-chan event.GenericEvent { return r.troubles }
 
 // reportTrouble tells the cluster controller that a request to cluster could
@@ -152,6 +165,7 @@ func (r *Registry) reportTrouble(cluster libv1beta1.ClusterID) {
 		return // Cluster API clusters are not probed
 	}
 	r.mu.Lock()
+	r.unanswered[cluster] = true
 	last, seen := r.lastTrouble[cluster]
 	now := time.Now()
 	if seen && now.Sub(last) < troubleInterval {
@@ -160,12 +174,76 @@ func (r *Registry) reportTrouble(cluster libv1beta1.ClusterID) {
 	}
 	r.lastTrouble[cluster] = now
 	r.mu.Unlock()
+	r.askProbe(cluster)
+}
+
+// reportAnswer is told of every request that reached cluster: the first one
+// after a trouble asks for a probe at once (the cluster may be back), without
+// waiting for the controller's retry interval.
+func (r *Registry) reportAnswer(cluster libv1beta1.ClusterID) {
+	r.mu.Lock()
+	back := r.unanswered[cluster]
+	delete(r.unanswered, cluster)
+	r.mu.Unlock()
+	if back && !cluster.IsCAPI() {
+		r.askProbe(cluster)
+	}
+}
+
+// askProbe queues a probe of cluster, dropped when the controller is behind
+// (it is probing already).
+func (r *Registry) askProbe(cluster libv1beta1.ClusterID) {
 	sc := &libv1beta1.SveltosCluster{}
 	sc.Namespace, sc.Name = cluster.Namespace, cluster.Name
 	select {
 	case r.troubles <- event.GenericEvent{Object: sc}:
 	default:
 	}
+}
+
+// SubscribeReturns has fn told of every cluster that answers again after
+// failed probes (see Returned). fn runs on the cluster controller's goroutine:
+// it must return quickly (enqueue).
+func (r *Registry) SubscribeReturns(fn func(libv1beta1.ClusterID)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.returnSubscribers = append(r.returnSubscribers, fn)
+}
+
+// Returned says that cluster answers again after failed probes; the cluster
+// controller calls it once it has recorded the successful probe. The watches
+// of the cluster start afresh (Watches.Rewatch: an informer that retried
+// through the outage would wait out its backoff before listing again) and the
+// subscribers are told (ReturnSource: what waits for the cluster runs now, not
+// when its retry backoff ends).
+func (r *Registry) Returned(cluster libv1beta1.ClusterID) {
+	cluster = cluster.Normal()
+	r.mu.Lock()
+	delete(r.unanswered, cluster)
+	subscribers := slices.Clone(r.returnSubscribers)
+	r.mu.Unlock()
+	r.watches.Rewatch(cluster)
+	for _, fn := range subscribers {
+		fn(cluster)
+	}
+}
+
+// ReturnSource is a controller source that, when a cluster answers again after
+// failed probes, brings back at once the requests requestsFor names for it,
+// with their retry backoff reset: a reconcile that failed many times while the
+// cluster was away may be waiting minutes (controller-runtime's per-item
+// backoff grows to 1000 s) — the cluster's return, not that backoff, decides
+// when it runs again.
+func (r *Registry) ReturnSource(requestsFor func(context.Context, libv1beta1.ClusterID) []reconcile.Request) source.Source {
+	return source.Func(func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+		r.SubscribeReturns(func(cluster libv1beta1.ClusterID) {
+			for _, req := range requestsFor(ctx, cluster) {
+				q.Forget(req) // the backoff restarts from its first step
+				q.Add(req)    // and the request runs now, not when a waiting retry is due
+			}
+		})
+		return nil
+	})
 }
 
 // Watches is the facility through which every controller watches the
@@ -237,7 +315,13 @@ func (r *Registry) Get(ctx context.Context, cluster libv1beta1.ClusterID) (*Conn
 		events = append(events, ConnectionEvent{Cluster: cluster, Connection: old, Closed: true})
 	}
 	c := &Connection{Cluster: cluster, scheme: r.scheme, fingerprint: fingerprint}
-	c.Config = countingConfig(cfg, &c.writes, func() { r.reportTrouble(cluster) })
+	c.Config = countingConfig(cfg, &c.writes, func(reached bool) {
+		if reached {
+			r.reportAnswer(cluster)
+		} else {
+			r.reportTrouble(cluster)
+		}
+	})
 	r.conns[cluster] = c
 	publish := r.publishLocked(append(events, ConnectionEvent{Cluster: cluster, Connection: c})...)
 	r.mu.Unlock()
@@ -297,12 +381,21 @@ func (r *Registry) Probe(ctx context.Context, cluster libv1beta1.ClusterID) (*ve
 	if err != nil {
 		return nil, configErrorf("building a client from the kubeconfig: %v", err)
 	}
-	v, err := dc.ServerVersion()
+	// The probe's own request reports neither trouble nor answer: it is what
+	// those reports ask for.
+	raw, err := dc.RESTClient().Get().AbsPath("/version").Do(context.WithValue(ctx, probeRequest{}, true)).Raw()
 	if err != nil {
+		return nil, fmt.Errorf("reading /version from %s: %w", cfg.Host, err)
+	}
+	v := &version.Info{}
+	if err := json.Unmarshal(raw, v); err != nil {
 		return nil, fmt.Errorf("reading /version from %s: %w", cfg.Host, err)
 	}
 	return v, nil
 }
+
+// probeRequest marks the context of a probe's request.
+type probeRequest struct{}
 
 // restConfig reads the kubeconfig of a cluster and returns the client
 // configuration with a fingerprint of what it was built from.
@@ -403,10 +496,12 @@ func (c *Connection) restMapperLocked() (meta.RESTMapper, error) {
 func (c *Connection) Writes() int64 { return c.writes.Load() }
 
 // countingConfig returns a copy of cfg whose transport counts write requests
-// and calls trouble when a request cannot reach the server at all (refused,
-// reset, timed out — not a cancelled request): watches retry such failures
-// quietly, so the transport is where the manager first learns of them.
-func countingConfig(cfg *rest.Config, writes *atomic.Int64, trouble func()) *rest.Config {
+// and calls reach(false) when a request cannot reach the server at all
+// (refused, reset, timed out — not a cancelled request), reach(true) when the
+// server answered (whatever the status): watches retry failures quietly, so
+// the transport is where the manager first learns that a cluster went away
+// and that it is back. A probe's requests are not reported.
+func countingConfig(cfg *rest.Config, writes *atomic.Int64, reach func(reached bool)) *rest.Config {
 	out := rest.CopyConfig(cfg)
 	out.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
@@ -414,8 +509,12 @@ func countingConfig(cfg *rest.Config, writes *atomic.Int64, trouble func()) *res
 				writes.Add(1)
 			}
 			resp, err := rt.RoundTrip(req)
-			if err != nil && req.Context().Err() == nil && !errors.Is(err, context.Canceled) {
-				trouble()
+			switch {
+			case req.Context().Value(probeRequest{}) != nil:
+			case err == nil:
+				reach(true)
+			case req.Context().Err() == nil && !errors.Is(err, context.Canceled):
+				reach(false)
 			}
 			return resp, err
 		})

@@ -177,7 +177,7 @@ func (w *Watches) connectionClosed(conn *Connection) {
 
 // Rewatch stops every informer of cluster and tells their holders
 // (WatchDisconnected), so that they watch again at once, with a fresh list.
-// The cluster controller calls it when a cluster answers again after failed
+// Registry.Returned calls it when a cluster answers again after failed
 // probes: an informer that kept retrying through an outage waits out its
 // backoff (up to a minute, with jitter) before it lists again, and whatever
 // waits for it (drift detection, events, health checks) with it.

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -25,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/tugboat-dev/tugboat/api"
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
@@ -82,6 +84,10 @@ type Options struct {
 	Clock clock.PassiveClock
 	// Concurrency is the number of objects each controller reconciles at once.
 	Concurrency int
+	// SummaryRateLimiter spaces the ClusterSummary controller's retries of
+	// failed reconciles (nil: controller-runtime's default); tests make it huge
+	// to show what does not wait for it.
+	SummaryRateLimiter workqueue.TypedRateLimiter[reconcile.Request]
 	// Namespace is Tugboat's own namespace, where EventTriggers put the
 	// ConfigMaps/Secrets they instantiate (created if missing).
 	Namespace string
@@ -263,6 +269,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		Helm:              helmClient,
 		Identities:        tenancy.NewIdentities(registry),
 		Concurrency:       opts.Concurrency,
+		RateLimiter:       opts.SummaryRateLimiter,
 
 		HealthMetricsInterval: opts.HealthMetricsInterval,
 	}).SetupWithManager(ctx, mgr); err != nil {

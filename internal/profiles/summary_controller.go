@@ -11,9 +11,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -54,6 +56,12 @@ type SummaryReconciler struct {
 	Sources *sources.Fetcher
 
 	Concurrency int
+
+	// Retry options
+	// RateLimiter spaces the retries of a failed reconcile (nil:
+	// controller-runtime's per-item exponential backoff, 5 ms doubling up to
+	// 1000 s). A cluster's return resets it for the cluster's summaries.
+	RateLimiter workqueue.TypedRateLimiter[reconcile.Request]
 
 	// Shard selects the clusters this manager deploys to.
 	Shard clusters.Shard

@@ -117,7 +117,14 @@ func (r *SummaryReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 		Watches(&configv1beta1.Profile{}, handler.EnqueueRequestsFromMapFunc(r.byProfile(configv1beta1.ProfileKind)),
 			builder.WithPredicates(predicate.AnnotationChangedPredicate{})).
 		WatchesRawSource(source.Channel(r.drift.events, &handler.EnqueueRequestForObject{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency}).
+		// A cluster that answers again after failed probes brings its summaries
+		// back at once, their retry backoff reset — also when it never went Down
+		// (fewer failed probes than its threshold), which the cluster watch
+		// above does not see.
+		WatchesRawSource(r.Registry.ReturnSource(func(ctx context.Context, cluster libv1beta1.ClusterID) []reconcile.Request {
+			return r.list(ctx, client.MatchingFields{clusterIndex: cluster.String()})
+		})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency, RateLimiter: r.RateLimiter}).
 		Complete(r)
 }
 

@@ -18,6 +18,9 @@ var (
 	env  *testenv.Env
 	mgmt client.Client // direct client of the management cluster
 	mgr  *manager.Manager
+	// summaryRetries spaces the summary controller's retries (held for an
+	// hour in the namespaces a test holds: cluster_return_test.go).
+	summaryRetries = newHeldRetries()
 )
 
 // The managed clusters of this package, registered in namespace "fleet".
@@ -33,6 +36,7 @@ func start(ctx context.Context, env *testenv.Env) error {
 	// Metric health checks are evaluated again every second here (30s by
 	// default); the tests wait on status, never on this interval.
 	opts.HealthMetricsInterval = time.Second
+	opts.SummaryRateLimiter = summaryRetries
 	if mgr, mgmt, err = managertest.Start(ctx, env, opts); err != nil {
 		return err
 	}

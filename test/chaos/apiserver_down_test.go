@@ -34,7 +34,7 @@ func TestManagedAPIServerDown(t *testing.T) {
 	ctx := context.Background()
 	sc := newScene(t)
 	sc.startManager("manager", managerFlags{})
-	f := registerFleet(t, "down", max(4, s.size.clusters/2), managed...)
+	f := registerFleet(t, "down", max(4, s.size.outageFleet/2), managed...)
 	if !s.size.long {
 		// The short outage is 20 s: Down at the first failed probe (the watch
 		// failures ask for it at once) rather than the third (10 s apart). The
@@ -56,6 +56,7 @@ func TestManagedAPIServerDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	stopped := time.Now()
+	t.Logf("%s: %s stopped", stopped.Format(time.RFC3339Nano), down)
 	restarted := false
 	t.Cleanup(func() {
 		if !restarted {
@@ -101,9 +102,11 @@ func TestManagedAPIServerDown(t *testing.T) {
 	}
 	restarted = true
 	back := time.Now()
+	t.Logf("%s: %s ready again", back.Format(time.RFC3339Nano), down)
 	got, took := converge(t, "after the API server's return", back, func(ctx context.Context) (tally, error) {
 		return sum(f.check(ctx, rolled, "v2", f.clusters))(f.check(ctx, withdrawn, "", nil))
 	})
+	t.Logf("%s: converged, %.1f s after the return", time.Now().Format(time.RFC3339Nano), took.Seconds())
 	after, err := uids(ctx, rolled, down)
 	if err != nil {
 		t.Fatal(err)

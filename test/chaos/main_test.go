@@ -10,6 +10,12 @@
 // temporary folder), and TestMain ends by writing the table of this run's
 // outcomes to table.md there and printing it.
 //
+// The managers' logs go to a temporary folder removed after a passing run;
+// TUGBOAT_CHAOS_LOGS names a folder that keeps them, and
+// TUGBOAT_CHAOS_MANAGER_FLAGS adds flags to every manager (for example
+// --zap-log-level=5 to see each reconcile). TUGBOAT_CHAOS_SEEDS (a comma-separated
+// list) replaces the kill scenarios' seeds.
+//
 // No kubelet runs: nothing here needs a Pod or Job to run.
 package chaos_test
 
@@ -19,6 +25,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -63,6 +71,17 @@ func run(m *testing.M) int {
 	case "all":
 		size.all = true
 	}
+	if list := os.Getenv("TUGBOAT_CHAOS_SEEDS"); list != "" { // e.g. 1 or 2,5: a quick run of a kill scenario
+		size.seeds = nil
+		for _, f := range strings.Split(list, ",") {
+			seed, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "chaos: TUGBOAT_CHAOS_SEEDS=%q: %v\n", list, err)
+				return 2
+			}
+			size.seeds = append(size.seeds, seed)
+		}
+	}
 	var env *testenv.Env
 	s = &suite{size: size}
 	code := testenv.Main(m, testenv.Options{Clusters: append([]string{"mgmt"}, managed...), InstallCRDs: true}, &env,
@@ -103,6 +122,9 @@ func (s *suite) setup(ctx context.Context, env *testenv.Env) error {
 		return fmt.Errorf("building the manager: %w: %s", err, out)
 	}
 	s.logDir = filepath.Join(bin, "logs")
+	if dir := os.Getenv("TUGBOAT_CHAOS_LOGS"); dir != "" {
+		s.logDir = dir // kept: to read what the managers did in a run that passed
+	}
 	if err := os.MkdirAll(s.logDir, 0o755); err != nil {
 		return err
 	}

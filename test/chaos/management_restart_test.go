@@ -44,7 +44,7 @@ func managementOutage(t *testing.T, scenario, name string, stop func() error, st
 	}
 	sc := newScene(t)
 	sv := sc.supervise("manager", managerFlags{leaderElect: true})
-	f := registerFleet(t, name, max(4, s.size.clusters/4), managed...)
+	f := registerFleet(t, name, max(4, s.size.outageFleet/4), managed...)
 	profile := "chaos-" + name
 	check := func(version string) func(context.Context) (tally, error) {
 		return func(ctx context.Context) (tally, error) { return f.check(ctx, profile, version, f.clusters) }

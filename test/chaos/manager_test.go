@@ -96,6 +96,7 @@ func launchManager(testName, name string, f managerFlags) (*managerProc, error) 
 		args = append(args, "--leader-election-lease-duration=6s", "--leader-election-renew-deadline=4s",
 			"--leader-election-retry-period=1s")
 	}
+	args = append(args, strings.Fields(os.Getenv("TUGBOAT_CHAOS_MANAGER_FLAGS"))...)
 	args = append(args, f.extra...)
 	cmd := exec.Command(s.manager, args...)
 	cmd.Stdout, cmd.Stderr = log, log

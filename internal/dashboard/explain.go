@@ -20,6 +20,8 @@ type explainData struct {
 	StopNumber  int
 	ProfileLink string
 	ClusterLink string
+	// Inputs are the explanation's inputs, with links to their producers.
+	Inputs []InputRow
 }
 
 // explainPage serves /explain?profile=ClusterProfile/NAME|Profile/NS/NAME&cluster=NS/NAME|capi:NS/NAME:
@@ -43,6 +45,7 @@ func (s *Server) explainPage(req *http.Request) (string, any, error) {
 		return title, nil, err
 	}
 	d := explainData{Explanation: explain.Explain(in), ProfileLink: profileLink(ref), ClusterLink: clusterLink(id)}
+	d.Inputs = inputRows(d.Explanation.Inputs)
 	if d.Stop = d.Explanation.Stop(); d.Stop != nil {
 		for i := range d.Explanation.Steps {
 			if &d.Explanation.Steps[i] == d.Stop {

@@ -109,4 +109,10 @@ stringData:
 	if strings.Contains(text, password) {
 		t.Errorf("the page shows the Secret's data: %s", text)
 	}
+	// The explanation (tug explain's) names the same inputs.
+	explained := eventuallyShows(t, "/explain?profile=ClusterProfile/dash-reads-credentials&cluster="+f.app.String(),
+		"Inputs (templateResourceRefs, resolved for this cluster) Credentials: Secret "+f.app.Namespace+"/db-credentials — deployed by ClusterProfile/"+generated)
+	if strings.Contains(explained, password) {
+		t.Errorf("the explain page shows the Secret's data: %s", explained)
+	}
 }

@@ -147,5 +147,6 @@ func BoundedName(name string) string {
 // EventObservedAnnotation is set by Tugboat on the ClusterProfiles and
 // ConfigMaps/Secrets an EventTrigger writes: when the event that changed them
 // was acted on (RFC 3339). The profile engine measures event-to-deploy latency
-// from it (a Tugboat addition).
+// from it (a Tugboat addition). On an EventReport it is the time of the last
+// event: stamped in the write that records a change of the matches.
 const EventObservedAnnotation = "tugboat.dev/event-observed-at"

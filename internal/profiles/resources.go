@@ -114,6 +114,9 @@ func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.Cluste
 			}
 			return nil, fmt.Errorf("reading templateResourceRef %s (%s %s/%s): %w", tr.Identifier, tr.Resource.Kind, ns, name, err)
 		}
+		if err := r.templateKinds.ensure(ctx, obj.GroupVersionKind()); err != nil {
+			return nil, err
+		}
 		in.mgmtResources[tr.Identifier] = obj.Object
 		watched, err := watchedContent(obj.Object, tr, fmt.Sprintf("templateResourceRefs[%d]", i))
 		if err != nil {

@@ -88,6 +88,8 @@ type SummaryReconciler struct {
 
 	// drift watches deployed objects of summaries with drift detection.
 	drift *driftWatcher
+	// templateKinds watches the kinds templateResourceRefs name.
+	templateKinds *templateKindWatches
 	// health watches the objects the summaries' health checks read;
 	// healthHeld records the holders that hold some of its watches.
 	health     *clusters.Watcher

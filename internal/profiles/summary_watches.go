@@ -108,7 +108,7 @@ func (r *SummaryReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 		return !equalMaps(o.Labels, n.Labels) || o.Eligible() != n.Eligible() || o.Paused != n.Paused || o.Down != n.Down ||
 			o.Object.GetGeneration() != n.Object.GetGeneration()
 	}))
-	return b.
+	c, err := b.
 		For(&configv1beta1.ClusterSummary{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.byReference("ConfigMap"))).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.byReference("Secret"))).
@@ -125,7 +125,14 @@ func (r *SummaryReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 			return r.list(ctx, client.MatchingFields{clusterIndex: cluster.String()})
 		})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency, RateLimiter: r.RateLimiter}).
-		Complete(r)
+		Build(r)
+	if err != nil {
+		return err
+	}
+	// Kinds of templateResourceRefs other than ConfigMap and Secret are watched
+	// once a summary names them (template_kind_watches.go).
+	r.templateKinds = &templateKindWatches{controller: c, cache: mgr.GetCache(), enqueue: r.byReference}
+	return nil
 }
 
 // artifactChanged passes a source's creation, deletion and a change of its

@@ -64,8 +64,12 @@ func TestValidateHealthJobCheck(t *testing.T) {
 	if err := mgmt.Create(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = mgmt.Delete(context.Background(), p) })
 	c := managedClient(t, "app-1")
+	t.Cleanup(func() {
+		deleteProfileAndPolicies(t, p, "jobcheck-cm", "jobcheck-job")
+		// The Job of the last run stays in the cluster (docs/profile-checks.md).
+		_ = c.DeleteAllOf(context.Background(), &batchv1.Job{}, client.InNamespace("default"), client.HasLabels{health.JobCheckLabel})
+	})
 
 	// healthJobs lists the Jobs of the check in the cluster.
 	healthJobs := func() ([]batchv1.Job, error) {
@@ -73,16 +77,20 @@ func TestValidateHealthJobCheck(t *testing.T) {
 		err := c.List(ctx, list, client.InNamespace("default"), client.HasLabels{health.JobCheckLabel})
 		return list.Items, err
 	}
-	oneJob := func(t *testing.T, notNamed string) batchv1.Job {
+	// oneJob waits until the check has exactly one Job, running arg.
+	oneJob := func(t *testing.T, arg string) batchv1.Job {
 		t.Helper()
 		var job batchv1.Job
-		testenv.Eventually(t, "one health Job in app-1", func() error {
+		testenv.Eventually(t, "one health Job running "+arg+" in app-1", func() error {
 			jobs, err := healthJobs()
 			if err != nil {
 				return err
 			}
-			if len(jobs) != 1 || jobs[0].Name == notNamed {
+			if len(jobs) != 1 {
 				return fmt.Errorf("%d health Jobs", len(jobs))
+			}
+			if args := jobs[0].Spec.Template.Spec.Containers[0].Args; len(args) != 1 || args[0] != arg {
+				return fmt.Errorf("the Job %s runs %v", jobs[0].Name, args)
 			}
 			job = jobs[0]
 			return nil
@@ -130,10 +138,7 @@ func TestValidateHealthJobCheck(t *testing.T) {
 	}
 
 	// Deployed, the Job created and not done: Provisioning, saying so.
-	first := oneJob(t, "")
-	if got := first.Spec.Template.Spec.Containers[0].Args; len(got) != 1 || got[0] != "http://web/healthz" {
-		t.Fatalf("the Job runs %v, want the manifest's args", got)
-	}
+	first := oneJob(t, "http://web/healthz")
 	waitSummary(t, "jobcheck", "app-1", provisioningWith("validateHealths[0] smoke-test", "jobCheck", first.Name, "has not completed yet"))
 
 	// The Job fails: still Provisioning, with the Job's reason and message.
@@ -145,7 +150,7 @@ func TestValidateHealthJobCheck(t *testing.T) {
 	if err := mgmt.Update(ctx, jobRef); err != nil {
 		t.Fatal(err)
 	}
-	second := oneJob(t, first.Name)
+	second := oneJob(t, "http://web/readyz")
 	testenv.Eventually(t, "the failed Job deleted", func() error {
 		return notFound(c, &batchv1.Job{}, types.NamespacedName{Namespace: "default", Name: first.Name})
 	})
@@ -164,5 +169,19 @@ func TestValidateHealthJobCheck(t *testing.T) {
 	waitEvent(t, s.Namespace, s.Name, "HealthCheckError", "jobRef: ConfigMap default/jobcheck-missing not found")
 	if err := c.Get(ctx, types.NamespacedName{Namespace: "default", Name: "jobcheck"}, &corev1.ConfigMap{}); err != nil {
 		t.Fatalf("the deployed ConfigMap: %v", err)
+	}
+}
+
+// deleteProfileAndPolicies deletes a test's ClusterProfile, waits until it is
+// gone (its summaries withdrawn), and deletes the ConfigMaps of default it
+// read, so that the test can run again (-count).
+func deleteProfileAndPolicies(t *testing.T, p *configv1beta1.ClusterProfile, configMaps ...string) {
+	ctx := context.Background()
+	_ = mgmt.Delete(ctx, p)
+	testenv.Eventually(t, "ClusterProfile "+p.Name+" gone", func() error {
+		return notFound(mgmt, &configv1beta1.ClusterProfile{}, types.NamespacedName{Name: p.Name})
+	})
+	for _, name := range configMaps {
+		_ = mgmt.Delete(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}})
 	}
 }

@@ -156,7 +156,7 @@ func TestValidateHealthMetrics(t *testing.T) {
 	if err := mgmt.Create(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = mgmt.Delete(context.Background(), p) })
+	t.Cleanup(func() { deleteProfileAndPolicies(t, p, "metrics-cm") })
 
 	waitSummary(t, "metrics", "app-1", resourcesStatus(libv1beta1.FeatureStatusProvisioned))
 

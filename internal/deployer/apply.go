@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -24,12 +26,21 @@ type ConflictError struct{ Conflict Conflict }
 
 func (e *ConflictError) Error() string { return e.Conflict.Message }
 
-// Apply deploys req.Objects in order with server-side apply and, when everything
+// Apply deploys req.Objects with server-side apply and, when everything
 // succeeded, deletes the objects of req.Previous that are no longer desired and
 // still carry this owner's metadata. With req.DryRun it changes nothing and fills
 // Result.Report instead. The first error (or conflict, unless ContinueOnConflict)
 // stops the rest unless ContinueOnError; the returned error joins all errors, each
 // naming its object.
+//
+// Objects go in the order given, in segments: an object that later objects may
+// need at admission (a cluster-scoped object such as a Namespace or a
+// CustomResourceDefinition, or one of orderedKinds) is applied alone, after
+// everything before it and before everything after it; the namespaced objects
+// between two such objects are applied concurrently, at most
+// Deployer.Parallelism at a time. When one of them fails, those of its segment
+// not yet sent are skipped (unless ContinueOnError); Result lists objects in the
+// order given whatever order they were sent in.
 func (d *Deployer) Apply(ctx context.Context, c client.Client, req Request) (Result, error) {
 	if req.Owner.Kind == "" || req.Owner.Name == "" {
 		return Result{}, errors.New("deployer: request has no owner kind and name")
@@ -38,13 +49,15 @@ func (d *Deployer) Apply(ctx context.Context, c client.Client, req Request) (Res
 		return Result{}, fmt.Errorf("deployer: request of %s has no feature", req.Owner)
 	}
 	r := &run{d: d, c: c, req: &req, namespaces: map[string]bool{}, desired: map[string]bool{}}
-	var errs []error
+	steps := make([]step, len(req.Objects))
 	for i := range req.Objects {
-		if err := r.one(ctx, &req.Objects[i]); err != nil {
-			errs = append(errs, err)
-			if !req.ContinueOnError {
-				break
-			}
+		steps[i] = r.prepareStep(&req.Objects[i])
+	}
+	var errs []error
+	for _, seg := range segments(len(steps), func(i int) bool { return steps[i].alone() }) {
+		errs = append(errs, r.segment(ctx, steps[seg[0]:seg[1]])...)
+		if len(errs) > 0 && !req.ContinueOnError {
+			break
 		}
 	}
 	if len(errs) > 0 {
@@ -53,73 +66,245 @@ func (d *Deployer) Apply(ctx context.Context, c client.Client, req Request) (Res
 	return r.res, r.cleanStale(ctx)
 }
 
+// orderedKinds are namespaced kinds that admission of later objects can depend
+// on (a Pod names its ServiceAccount; LimitRanges and ResourceQuotas apply to
+// what is created after them): they are applied alone, in their place.
+var orderedKinds = map[string]bool{"ServiceAccount": true, "LimitRange": true, "ResourceQuota": true}
+
+// step is one desired object, prepared for applying.
+type step struct {
+	want       *Desired
+	obj        *unstructured.Unstructured
+	namespaced bool
+	err        error // preparing it failed
+}
+
+// alone tells whether the step must be applied on its own, in its place.
+func (s *step) alone() bool {
+	return s.err == nil && (!s.namespaced || orderedKinds[s.obj.GetKind()])
+}
+
+// segments cuts n items into consecutive [from, to) ranges: each item for which
+// alone is true is a range of its own, the items between them share one.
+func segments(n int, alone func(int) bool) [][2]int {
+	var out [][2]int
+	start := 0
+	for i := range n {
+		if alone(i) {
+			if start < i {
+				out = append(out, [2]int{start, i})
+			}
+			out = append(out, [2]int{i, i + 1})
+			start = i + 1
+		}
+	}
+	if start < n {
+		out = append(out, [2]int{start, n})
+	}
+	return out
+}
+
+// prepareStep prepares want and records it as desired.
+func (r *run) prepareStep(want *Desired) step {
+	if want.Object == nil {
+		return step{want: want, err: errors.New("deployer: nil object")}
+	}
+	obj, namespaced, err := r.prepare(want)
+	if err != nil {
+		return step{want: want, err: err}
+	}
+	r.desired[RefOf(obj).key()] = true
+	return step{want: want, obj: obj, namespaced: namespaced}
+}
+
+// segment applies steps: the namespaces they need first, in order; then it
+// reads the live objects (concurrently: nothing is written yet), so that a
+// conflict stops the objects after it before any of them is written; then it
+// writes, concurrently. It returns the errors in the order of the steps.
+func (r *run) segment(ctx context.Context, steps []step) []error {
+	errs := make([]error, len(steps))
+	todo := make([]bool, len(steps))
+	for i := range steps {
+		if errs[i] = steps[i].err; errs[i] != nil {
+			if !r.req.ContinueOnError {
+				return compact(errs)
+			}
+			continue
+		}
+		ok, err := r.namespaceFor(ctx, &steps[i])
+		if errs[i] = err; err != nil && !r.req.ContinueOnError {
+			return compact(errs)
+		}
+		todo[i] = ok && err == nil
+	}
+	// Each object gets a run of its own; their results join r's in the order given.
+	subs := make([]*run, len(steps))
+	for i := range steps {
+		if todo[i] {
+			subs[i] = &run{d: r.d, c: r.c, req: r.req, namespaces: r.namespaces}
+		}
+	}
+	defer func() {
+		for _, sub := range subs {
+			if sub != nil {
+				r.res.merge(sub.res)
+			}
+		}
+	}()
+	plans := make([]plan, len(steps))
+	r.each(todo, false, func(i int) error {
+		plans[i], errs[i] = subs[i].plan(ctx, &steps[i])
+		return errs[i]
+	})
+	for i := range steps {
+		if errs[i] != nil && !r.req.ContinueOnError {
+			clear(todo[i:])
+			break
+		}
+		todo[i] = todo[i] && errs[i] == nil && !plans[i].done
+	}
+	r.each(todo, !r.req.ContinueOnError, func(i int) error {
+		errs[i] = subs[i].write(ctx, &steps[i], plans[i])
+		return errs[i]
+	})
+	return compact(errs)
+}
+
+// each calls fn for every index where todo is true, at most Parallelism at a
+// time (in order when that is 1 or there is only one). With stopOnError no new
+// call starts after one failed.
+func (r *run) each(todo []bool, stopOnError bool, fn func(int) error) {
+	var n int
+	for _, t := range todo {
+		if t {
+			n++
+		}
+	}
+	parallelism := r.d.parallelism()
+	if n <= 1 || parallelism == 1 {
+		for i, t := range todo {
+			if t && fn(i) != nil && stopOnError {
+				return
+			}
+		}
+		return
+	}
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, parallelism)
+	for i, t := range todo {
+		if !t {
+			continue
+		}
+		slots <- struct{}{}
+		if stopOnError && failed.Load() {
+			<-slots
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if fn(i) != nil {
+				failed.Store(true)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// compact drops the nil errors.
+func compact(errs []error) []error {
+	return slices.DeleteFunc(errs, func(err error) bool { return err == nil })
+}
+
+// merge adds what another run of the same request did.
+func (res *Result) merge(o Result) {
+	res.Deployed = append(res.Deployed, o.Deployed...)
+	res.Removed = append(res.Removed, o.Removed...)
+	res.Conflicts = append(res.Conflicts, o.Conflicts...)
+	res.Preempted = append(res.Preempted, o.Preempted...)
+	res.Unchanged += o.Unchanged
+	res.Writes += o.Writes
+	res.Report = append(res.Report, o.Report...)
+}
+
+// namespaceFor makes sure the namespace of st exists, unless the request says
+// not to, and tells whether its object should be applied (in a dry run, an
+// object whose namespace would be created is reported as created instead).
+func (r *run) namespaceFor(ctx context.Context, st *step) (bool, error) {
+	if !st.namespaced || st.want.SkipNamespaceCreation || r.req.SkipNamespaceCreation {
+		return true, nil
+	}
+	ref := RefOf(st.obj)
+	exists, err := r.ensureNamespace(ctx, st.obj.GetNamespace(), ref)
+	if err != nil {
+		return false, err
+	}
+	if !exists { // dry run: nothing to compare with, the namespace would be created
+		r.report(ref, configv1beta1.ReportActionCreate, "")
+		return false, nil
+	}
+	return true, nil
+}
+
 // run is the state of one Apply.
 type run struct {
 	d          *Deployer
 	c          client.Client
 	req        *Request
 	res        Result
-	namespaces map[string]bool // namespace -> exists (or would exist)
+	namespaces map[string]bool // namespace -> exists (or would exist); read-only while a segment's objects go concurrently
 	desired    map[string]bool // ObjectRef.key() of every desired object seen
 }
 
-func (r *run) one(ctx context.Context, want *Desired) error {
-	if want.Object == nil {
-		return errors.New("deployer: nil object")
-	}
-	obj, namespaced, err := r.prepare(want)
-	if err != nil {
-		return err
-	}
+// plan is what reading the live object decided for one step.
+type plan struct {
+	live      *unstructured.Unstructured // nil when the object does not exist
+	preempted *Preemption
+	done      bool // nothing to write: up to date, or a conflict the request goes on past
+}
+
+// plan reads the live object of st and decides: up to date, held by another
+// profile (a conflict), taken over, or to be written.
+func (r *run) plan(ctx context.Context, st *step) (plan, error) {
+	obj, want := st.obj, st.want
 	ref := RefOf(obj)
-	r.desired[ref.key()] = true
-
-	if namespaced && !(want.SkipNamespaceCreation || r.req.SkipNamespaceCreation) {
-		exists, err := r.ensureNamespace(ctx, obj.GetNamespace(), ref)
-		if err != nil {
-			return err
-		}
-		if !exists { // dry run: nothing to compare with, the namespace would be created
-			r.report(ref, configv1beta1.ReportActionCreate, "")
-			return nil
-		}
-	}
-
 	live := &unstructured.Unstructured{}
 	live.SetGroupVersionKind(obj.GroupVersionKind())
 	switch err := r.c.Get(ctx, client.ObjectKeyFromObject(obj), live); {
 	case apierrors.IsNotFound(err):
-		live = nil
+		return plan{}, nil
 	case err != nil:
-		return fmt.Errorf("reading %s: %w", ref, err)
+		return plan{}, fmt.Errorf("reading %s: %w", ref, err)
 	}
-
-	var preempted *Preemption
-	if live != nil {
-		if h, owned := holderOf(live); owned && !h.is(r.req.Owner) {
-			ours := effectiveTier(r.req.Owner, want.Source)
-			if !TakesOver(ours, h.tier) {
-				return r.conflict(ref, h, ours)
-			}
-			preempted = &Preemption{Object: ref, Loser: h.owner, Feature: h.feature}
-		} else if owned && !r.req.Reapply && live.GetDeletionTimestamp() == nil &&
-			live.GetAnnotations()[libv1beta1.HashAnnotation] == obj.GetAnnotations()[libv1beta1.HashAnnotation] {
-			r.res.Unchanged++
-			r.res.Deployed = append(r.res.Deployed, ref)
-			r.report(ref, configv1beta1.ReportActionNoAction, "")
-			return nil
+	p := plan{live: live}
+	if h, owned := holderOf(live); owned && !h.is(r.req.Owner) {
+		ours := effectiveTier(r.req.Owner, want.Source)
+		if !TakesOver(ours, h.tier) {
+			return plan{done: true}, r.conflict(ref, h, ours)
 		}
+		p.preempted = &Preemption{Object: ref, Loser: h.owner, Feature: h.feature}
+	} else if owned && !r.req.Reapply && live.GetDeletionTimestamp() == nil &&
+		live.GetAnnotations()[libv1beta1.HashAnnotation] == obj.GetAnnotations()[libv1beta1.HashAnnotation] {
+		r.res.Unchanged++
+		r.res.Deployed = append(r.res.Deployed, ref)
+		r.report(ref, configv1beta1.ReportActionNoAction, "")
+		return plan{done: true}, nil
 	}
+	return p, nil
+}
 
+// write applies (or, in a dry run, reports) st as p decided.
+func (r *run) write(ctx context.Context, st *step, p plan) error {
 	if r.req.DryRun {
-		return r.dryRun(ctx, obj, live, preempted)
+		return r.dryRun(ctx, st.obj, p.live, p.preempted)
 	}
-	if err := r.apply(ctx, obj, live, want.Force || r.req.Force); err != nil {
+	if err := r.apply(ctx, st.obj, p.live, st.want.Force || r.req.Force); err != nil {
 		return err
 	}
-	r.res.Deployed = append(r.res.Deployed, ref)
-	if preempted != nil {
-		r.res.Preempted = append(r.res.Preempted, *preempted)
+	r.res.Deployed = append(r.res.Deployed, RefOf(st.obj))
+	if p.preempted != nil {
+		r.res.Preempted = append(r.res.Preempted, *p.preempted)
 	}
 	return nil
 }

@@ -132,7 +132,8 @@ func TestApplyNamespacedObjectWithoutNamespaceFails(t *testing.T) {
 }
 
 // An object the API server rejects fails the feature with the object's name and the
-// server's message; the objects after it are not applied unless ContinueOnError.
+// server's message; the objects after it are not applied unless ContinueOnError
+// (applied one by one: with Parallelism 1; see TestApplySegments for the default).
 func TestApplyErrorNamesObjectAndStopsUnlessContinueOnError(t *testing.T) {
 	c, _ := newClient(t)
 	ns := uniqueName(t)
@@ -145,7 +146,7 @@ spec:
 `, ns)
 	after := configMap(t, ns, "after", "x")
 
-	res, err := (&deployer.Deployer{}).Apply(context.Background(), c, request(profile("cp", 0), fromSource("src", bad, after)...))
+	res, err := (&deployer.Deployer{Parallelism: 1}).Apply(context.Background(), c, request(profile("cp", 0), fromSource("src", bad, after)...))
 	if err == nil {
 		t.Fatal("no error for an invalid Service")
 	}
@@ -160,7 +161,7 @@ spec:
 
 	req := request(profile("cp", 0), fromSource("src", bad, after)...)
 	req.ContinueOnError = true
-	res, err = (&deployer.Deployer{}).Apply(context.Background(), c, req)
+	res, err = (&deployer.Deployer{Parallelism: 1}).Apply(context.Background(), c, req)
 	if err == nil || !strings.Contains(err.Error(), "Service "+ns+"/bad") {
 		t.Errorf("continueOnError: err = %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -29,7 +30,7 @@ type holder struct {
 
 // holderOf reads the ownership metadata of a live object; ok is false when the
 // object carries none.
-func holderOf(u *unstructured.Unstructured) (h holder, ok bool) {
+func holderOf(u metav1.Object) (h holder, ok bool) {
 	ann := u.GetAnnotations()
 	kind, name := ann[libv1beta1.OwnerKindAnnotation], ann[libv1beta1.OwnerNameAnnotation]
 	if kind == "" && name == "" {

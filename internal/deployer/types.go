@@ -51,6 +51,20 @@ func TakesOver(challenger, holder int32) bool {
 type Deployer struct {
 	// FieldManager is the server-side apply field manager; DefaultFieldManager if empty.
 	FieldManager string
+	// Parallelism bounds how many objects of one Apply or Withdraw are sent at
+	// once (see Apply for which objects may go together); DefaultParallelism if 0,
+	// strictly one after the other if 1.
+	Parallelism int
+}
+
+// DefaultParallelism is the Parallelism of a Deployer that sets none.
+const DefaultParallelism = 8
+
+func (d *Deployer) parallelism() int {
+	if d == nil || d.Parallelism <= 0 {
+		return DefaultParallelism
+	}
+	return d.Parallelism
 }
 
 func (d *Deployer) fieldManager() string {

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -22,41 +22,108 @@ import (
 // still carries its metadata is deleted, or with leave stripped of Tugboat's
 // ownership label and annotations and left in place. Objects already gone or owned
 // by someone else are skipped; namespaces the deployer created implicitly carry no
-// ownership and are never touched. Objects are handled last first; an error does
-// not stop the others. It returns the objects deleted or released.
+// ownership and are never touched. Objects are handled last first, in the
+// segments Apply uses (a cluster-scoped object or one of orderedKinds alone, the
+// namespaced objects between them concurrently, at most Parallelism at a time);
+// an error does not stop the others. It returns the objects deleted or released,
+// last first.
 func (d *Deployer) Withdraw(ctx context.Context, c client.Client, owner Owner, feature libv1beta1.FeatureID, deployed []ObjectRef, leave bool) ([]ObjectRef, error) {
-	var done []ObjectRef
-	var errs []error
-	for _, ref := range slices.Backward(deployed) {
-		live, err := getOwned(ctx, c, ref, owner, string(feature))
-		if err != nil {
-			errs = append(errs, fmt.Errorf("withdrawing: %w", err))
-			continue
+	refs := slices.Clone(deployed)
+	slices.Reverse(refs)
+	return d.withdrawEach(ctx, c, refs, leave, func(i int) (client.Object, error) {
+		live, err := getOwned(ctx, c, refs[i], owner, string(feature))
+		if live == nil || err != nil {
+			return nil, err
 		}
-		if live == nil {
-			continue
-		}
-		if leave {
-			err = d.release(ctx, c, live)
-		} else {
-			uid := live.GetUID()
-			err = c.Delete(ctx, live, client.Preconditions{UID: &uid}, client.PropagationPolicy(metav1.DeletePropagationBackground))
-			if apierrors.IsNotFound(err) {
-				err = nil
-			}
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("withdrawing %s: %w", ref, err))
-			continue
-		}
-		done = append(done, ref)
+		return live, nil
+	})
+}
+
+// WithdrawOwned is Withdraw for objects OwnedObjects just listed: each is
+// deleted (or released) from what the list said, without reading it again; the
+// UID precondition (or, releasing, the resourceVersion) keeps an object
+// replaced since from being touched.
+func (d *Deployer) WithdrawOwned(ctx context.Context, c client.Client, owned []OwnedObject, leave bool) ([]ObjectRef, error) {
+	owned = slices.Clone(owned)
+	slices.Reverse(owned)
+	refs := make([]ObjectRef, len(owned))
+	for i, o := range owned {
+		refs[i] = o.Ref
 	}
-	return done, errors.Join(errs...)
+	return d.withdrawEach(ctx, c, refs, leave, func(i int) (client.Object, error) {
+		if owned[i].live == nil {
+			return nil, fmt.Errorf("withdrawing %s: not listed by OwnedObjects", refs[i])
+		}
+		return owned[i].live, nil
+	})
+}
+
+// withdrawEach deletes or releases, in segments, each of refs that live returns
+// (nil: nothing to do), and returns those it did.
+func (d *Deployer) withdrawEach(ctx context.Context, c client.Client, refs []ObjectRef, leave bool, live func(int) (client.Object, error)) ([]ObjectRef, error) {
+	done := make([]bool, len(refs))
+	errs := make([]error, len(refs))
+	one := func(i int) {
+		obj, err := live(i)
+		if err != nil {
+			errs[i] = fmt.Errorf("withdrawing: %w", err)
+			return
+		}
+		if obj == nil {
+			return
+		}
+		if errs[i] = d.remove(ctx, c, obj, leave); errs[i] != nil {
+			errs[i] = fmt.Errorf("withdrawing %s: %w", refs[i], errs[i])
+			return
+		}
+		done[i] = true
+	}
+	alone := func(i int) bool { return refs[i].Namespace == "" || orderedKinds[refs[i].Kind] }
+	for _, seg := range segments(len(refs), alone) {
+		if seg[1]-seg[0] == 1 || d.parallelism() == 1 {
+			for i := seg[0]; i < seg[1]; i++ {
+				one(i)
+			}
+			continue
+		}
+		var wg sync.WaitGroup
+		slots := make(chan struct{}, d.parallelism())
+		for i := seg[0]; i < seg[1]; i++ {
+			slots <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-slots; wg.Done() }()
+				one(i)
+			}()
+		}
+		wg.Wait()
+	}
+	var out []ObjectRef
+	for i, ref := range refs {
+		if done[i] {
+			out = append(out, ref)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// remove deletes live (if it is still the object with its UID) or, with leave,
+// releases it.
+func (d *Deployer) remove(ctx context.Context, c client.Client, live client.Object, leave bool) error {
+	if leave {
+		return d.release(ctx, c, live)
+	}
+	uid := live.GetUID()
+	err := c.Delete(ctx, live, client.Preconditions{UID: &uid}, client.PropagationPolicy(metav1.DeletePropagationBackground))
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
 }
 
 // release removes Tugboat's ownership metadata from live with a merge patch that
 // fails if the object changed since it was read.
-func (d *Deployer) release(ctx context.Context, c client.Client, live *unstructured.Unstructured) error {
+func (d *Deployer) release(ctx context.Context, c client.Client, live client.Object) error {
 	annotations := map[string]any{}
 	for _, k := range ownershipKeys() {
 		annotations[k] = nil
@@ -91,13 +158,16 @@ type OwnedObject struct {
 	// Source is the ConfigMap, Secret or Flux source the object's manifest came
 	// from (its reference annotations; Tier is not recorded there).
 	Source Source
+	// live is the object's metadata as listed (WithdrawOwned deletes from it).
+	live *metav1.PartialObjectMetadata
 }
 
-// OwnedObjects is Owned with each object's source.
+// OwnedObjects is Owned with each object's source. It lists metadata only:
+// nothing of the objects' content crosses the wire.
 func OwnedObjects(ctx context.Context, c client.Reader, owner Owner, feature libv1beta1.FeatureID, gvks []schema.GroupVersionKind) ([]OwnedObject, error) {
 	var out []OwnedObject
 	for _, gvk := range gvks {
-		list := &unstructured.UnstructuredList{}
+		list := &metav1.PartialObjectMetadataList{}
 		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
 		err := c.List(ctx, list, client.MatchingLabels{libv1beta1.ReasonLabel: string(feature)})
 		switch {
@@ -109,10 +179,10 @@ func OwnedObjects(ctx context.Context, c client.Reader, owner Owner, feature lib
 		for i := range list.Items {
 			item := &list.Items[i]
 			if h, ok := holderOf(item); ok && h.is(owner) {
-				ref := RefOf(item)
-				ref.APIVersion, ref.Kind = gvk.GroupVersion().String(), gvk.Kind
+				item.SetGroupVersionKind(gvk)
+				ref := ObjectRef{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Namespace: item.GetNamespace(), Name: item.GetName()}
 				ann := item.GetAnnotations()
-				out = append(out, OwnedObject{Ref: ref, Source: Source{
+				out = append(out, OwnedObject{Ref: ref, live: item, Source: Source{
 					Kind: ann[libv1beta1.ReferenceKindAnnotation], Namespace: ann[libv1beta1.ReferenceNamespaceAnnotation], Name: ann[libv1beta1.ReferenceNameAnnotation],
 				}})
 			}

@@ -2,7 +2,14 @@ package deployer_test
 
 import (
 	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
@@ -77,3 +84,67 @@ func TestWithdrawLeaveStripsOwnership(t *testing.T) {
 		t.Errorf("conflicts after leave: %+v", r.Conflicts)
 	}
 }
+
+// WithdrawOwned deletes what OwnedObjects listed (metadata only) without reading
+// each object again; an object deleted and made anew since the list is not
+// touched (its UID differs) and the error names it.
+func TestWithdrawOwnedDeletesFromTheListWithoutReading(t *testing.T) {
+	reads := &readCounter{}
+	cfg := rest.CopyConfig(env.Cluster("managed").Config)
+	cfg.Wrap(reads.RoundTrip)
+	c, err := client.New(cfg, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := uniqueName(t)
+	a, b, remade := configMap(t, ns, "a", "1"), configMap(t, ns, "b", "1"), configMap(t, ns, "remade", "1")
+	mustApply(t, c, request(profile("cp", 0), fromSource("src", a, b, remade)...))
+	gvks := []schema.GroupVersionKind{{Version: "v1", Kind: "ConfigMap"}}
+	owned, err := deployer.OwnedObjects(context.Background(), c, profile("cp", 0), libv1beta1.FeatureResources, gvks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mine []deployer.OwnedObject
+	for _, o := range owned {
+		if o.Ref.Namespace == ns {
+			mine = append(mine, o)
+		}
+	}
+	if len(mine) != 3 || mine[0].Source.Name != "src" {
+		t.Fatalf("OwnedObjects = %+v, want a, b and remade from src", mine)
+	}
+	// remade is deleted and made anew (same name and ownership, another UID).
+	if err := c.Delete(context.Background(), get(t, c, remade)); err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, c, request(profile("cp", 0), fromSource("src", remade)...))
+
+	before := reads.count()
+	done, err := (&deployer.Deployer{}).WithdrawOwned(context.Background(), c, mine, false)
+	if n := reads.count() - before; n != 0 {
+		t.Errorf("WithdrawOwned read %d times, want 0", n)
+	}
+	if err == nil || !strings.Contains(err.Error(), "ConfigMap "+ns+"/remade") {
+		t.Errorf("err = %v, want one naming the remade ConfigMap", err)
+	}
+	if len(done) != 2 || get(t, c, a) != nil || get(t, c, b) != nil {
+		t.Errorf("withdrawn %v; a and b should be gone", done)
+	}
+	if get(t, c, remade) == nil {
+		t.Error("the object made anew after the list was deleted")
+	}
+}
+
+// readCounter counts GET requests.
+type readCounter struct{ n atomic.Int64 }
+
+func (r *readCounter) RoundTrip(next http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if req.Method == http.MethodGet {
+			r.n.Add(1)
+		}
+		return next.RoundTrip(req)
+	})
+}
+
+func (r *readCounter) count() int64 { return r.n.Load() }

@@ -100,11 +100,11 @@ func (r *SummaryReconciler) withdrawFrom(ctx context.Context, s *configv1beta1.C
 		if len(gvks) == 0 {
 			continue
 		}
-		owned, err := deployer.Owned(ctx, c, owner, f, gvks)
+		owned, err := deployer.OwnedObjects(ctx, c, owner, f, gvks)
 		if err != nil {
 			return err
 		}
-		if _, err := r.Deployer.Withdraw(ctx, c, owner, f, owned, leave); err != nil {
+		if _, err := r.Deployer.WithdrawOwned(ctx, c, owned, leave); err != nil {
 			return fmt.Errorf("withdrawing %s from cluster %s: %w", f, cluster, err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -207,6 +208,8 @@ func (r *ProfileReconciler) reconcileSummaries(ctx context.Context, profile prof
 		}
 	}
 	held := false
+	// The summaries to write or delete, written concurrently once all are known.
+	var ensure []func(context.Context) error
 	for _, cl := range matching {
 		name := summaryName(r.Kind, profile.GetName(), cl)
 		wanted[cl.Namespace+"/"+name] = true
@@ -217,17 +220,18 @@ func (r *ProfileReconciler) reconcileSummaries(ctx context.Context, profile prof
 			}
 			updating = append(updating, cl)
 		}
-		if err := r.ensureSummary(ctx, profile, cl, name, byKey[cl.Namespace+"/"+name]); err != nil {
-			return ctrl.Result{}, err
-		}
+		ensure = append(ensure, func(ctx context.Context) error {
+			return r.ensureSummary(ctx, profile, cl, name, byKey[cl.Namespace+"/"+name])
+		})
 	}
 	for i := range existing {
 		s := &existing[i]
 		if !wanted[s.Namespace+"/"+s.Name] && !keep[s.Namespace+"/"+s.Name] && s.DeletionTimestamp.IsZero() {
-			if err := r.Client.Delete(ctx, s); err != nil && !apierrors.IsNotFound(err) {
-				return ctrl.Result{}, fmt.Errorf("deleting ClusterSummary %s/%s: %w", s.Namespace, s.Name, err)
-			}
+			ensure = append(ensure, func(ctx context.Context) error { return r.deleteSummary(ctx, s) })
 		}
+	}
+	if err := concurrently(ctx, ensure); err != nil {
+		return ctrl.Result{}, err
 	}
 
 	status := profile.GetStatus()
@@ -310,6 +314,10 @@ func (r *ProfileReconciler) ensureSummary(ctx context.Context, profile profileOb
 			APIVersion: configv1beta1.GroupVersion.String(), Kind: r.Kind,
 			Name: profile.GetName(), UID: profile.GetUID(),
 		}}
+		if s.CreationTimestamp.IsZero() {
+			// Created with its finalizer: the summary's first reconcile need not write it.
+			controllerutil.AddFinalizer(s, SummaryFinalizer)
+		}
 		return nil
 	})
 	if err != nil {
@@ -330,6 +338,30 @@ func (r *ProfileReconciler) summaries(ctx context.Context, profile profileObject
 	return list.Items, nil
 }
 
+// summaryWriters bounds how many summaries of one profile are written or deleted
+// at once: a profile on a thousand clusters must not wait for a thousand
+// requests one after the other.
+const summaryWriters = 16
+
+// concurrently runs the writes, at most summaryWriters at a time, and returns
+// the first error.
+func concurrently(ctx context.Context, writes []func(context.Context) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(summaryWriters)
+	for _, w := range writes {
+		g.Go(func() error { return w(ctx) })
+	}
+	return g.Wait()
+}
+
+// deleteSummary deletes s; its own finalizer keeps it until it has withdrawn.
+func (r *ProfileReconciler) deleteSummary(ctx context.Context, s *configv1beta1.ClusterSummary) error {
+	if err := r.Client.Delete(ctx, s); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting ClusterSummary %s/%s: %w", s.Namespace, s.Name, err)
+	}
+	return nil
+}
+
 // finalize deletes every summary of a deleted profile and lets the profile go
 // once they are all gone (each summary withdraws what it deployed first).
 func (r *ProfileReconciler) finalize(ctx context.Context, profile profileObject) (ctrl.Result, error) {
@@ -337,12 +369,14 @@ func (r *ProfileReconciler) finalize(ctx context.Context, profile profileObject)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	var deletes []func(context.Context) error
 	for i := range existing {
 		if existing[i].DeletionTimestamp.IsZero() {
-			if err := r.Client.Delete(ctx, &existing[i]); err != nil && !apierrors.IsNotFound(err) {
-				return ctrl.Result{}, fmt.Errorf("deleting ClusterSummary %s/%s: %w", existing[i].Namespace, existing[i].Name, err)
-			}
+			deletes = append(deletes, func(ctx context.Context) error { return r.deleteSummary(ctx, &existing[i]) })
 		}
+	}
+	if err := concurrently(ctx, deletes); err != nil {
+		return ctrl.Result{}, err
 	}
 	if len(existing) > 0 {
 		conditions.MarkReconciling(profile, conditions.Deleting, "waiting for %d ClusterSummaries to withdraw", len(existing))

@@ -65,6 +65,10 @@ func main() {
 	fs.StringVar(&dashboardAddress, "dashboard-bind-address", "", "address serving the read-only web dashboard, e.g. 127.0.0.1:8090 (empty: none)")
 	fs.StringVar(&dashboardAuth, "dashboard-auth", dashboard.AuthToken, "how dashboard users log in: \"token\" (the shared token of --dashboard-token-secret) or \"kubernetes\" (each user's own bearer token, checked with a TokenReview; every read checked with a SubjectAccessReview for that user)")
 	fs.StringVar(&dashboardTokenSecret, "dashboard-token-secret", "", "namespace/name of the Secret whose key \"token\" logs users in to the dashboard, created with a random token when missing (default: <manager namespace>/tugboat-dashboard)")
+	var apiQPS float64
+	var apiBurst int
+	fs.Float64Var(&apiQPS, "kube-api-qps", 100, "requests per second the manager may send to the management cluster (client-go's rate limit; a fleet of N clusters writes a few objects per cluster on every change)")
+	fs.IntVar(&apiBurst, "kube-api-burst", 200, "burst above --kube-api-qps the manager may send to the management cluster")
 	fs.StringVar(&opts.TechsupportDir, "techsupport-dir", "", "folder Techsupport archives are written to (default: tugboat-techsupport in the temporary directory)")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
@@ -126,6 +130,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "manager: no management cluster configuration:", err)
 		os.Exit(1)
 	}
+	cfg.QPS, cfg.Burst = float32(apiQPS), apiBurst
 	mgr, err := manager.New(ctx, cfg, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "manager:", err)

@@ -137,13 +137,7 @@ func TestApplyNamespacedObjectWithoutNamespaceFails(t *testing.T) {
 func TestApplyErrorNamesObjectAndStopsUnlessContinueOnError(t *testing.T) {
 	c, _ := newClient(t)
 	ns := uniqueName(t)
-	bad := obj(t, `
-apiVersion: v1
-kind: Service
-metadata: {name: bad, namespace: %s}
-spec:
-  ports: [{port: 70000}]
-`, ns)
+	bad := invalidService(t, ns)
 	after := configMap(t, ns, "after", "x")
 
 	res, err := (&deployer.Deployer{Parallelism: 1}).Apply(context.Background(), c, request(profile("cp", 0), fromSource("src", bad, after)...))

@@ -96,7 +96,7 @@ func TestDryRunReportsValidationErrors(t *testing.T) {
 	c, _ := newClient(t)
 	ns := uniqueName(t)
 	mustApply(t, c, request(profile("cp", 0), fromSource("src", configMap(t, ns, "seed", "1"))...))
-	req := request(profile("cp", 0), fromSource("src", obj(t, `{apiVersion: v1, kind: Service, metadata: {name: bad, namespace: %s}, spec: {ports: [{port: 70000}]}}`, ns))...)
+	req := request(profile("cp", 0), fromSource("src", invalidService(t, ns))...)
 	req.DryRun = true
 	_, err := (&deployer.Deployer{}).Apply(context.Background(), c, req)
 	if err == nil || !strings.Contains(err.Error(), "Service "+ns+"/bad") || !strings.Contains(err.Error(), "65535") {

@@ -129,13 +129,7 @@ func TestApplyAndWithdrawSendASegmentConcurrently(t *testing.T) {
 func TestApplySegmentsStopAtTheObjectsThatGoAlone(t *testing.T) {
 	c, _ := newClient(t)
 	ns := uniqueName(t)
-	bad := obj(t, `
-apiVersion: v1
-kind: Service
-metadata: {name: bad, namespace: %s}
-spec:
-  ports: [{port: 70000}]
-`, ns)
+	bad := invalidService(t, ns)
 	sa := obj(t, "{apiVersion: v1, kind: ServiceAccount, metadata: {name: runner, namespace: %s}}", ns)
 	after := configMap(t, ns, "after", "x")
 	_, err := (&deployer.Deployer{}).Apply(context.Background(), c, request(profile("cp", 0), fromSource("src", bad, sa, after)...))

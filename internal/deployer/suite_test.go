@@ -102,6 +102,13 @@ func obj(t *testing.T, manifest string, args ...any) *unstructured.Unstructured 
 	return u
 }
 
+// invalidService is a Service named bad that the API server refuses (its port
+// is out of range).
+func invalidService(t *testing.T, ns string) *unstructured.Unstructured {
+	t.Helper()
+	return obj(t, `{apiVersion: v1, kind: Service, metadata: {name: bad, namespace: %s}, spec: {ports: [{port: 70000}]}}`, ns)
+}
+
 func configMap(t *testing.T, ns, name, value string) *unstructured.Unstructured {
 	t.Helper()
 	return obj(t, `

@@ -9,13 +9,9 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
-	"github.com/tugboat-dev/tugboat/internal/helm"
 	"github.com/tugboat-dev/tugboat/internal/helm/chartrepo"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
@@ -85,7 +81,7 @@ func TestHelmProvenanceVerification(t *testing.T) {
 		// The same signed chart from the repository's OCI side: not verifiable here, refused saying so.
 		{"helm-prov-oci", good, "helm-prov-keyring", []string{"provenanceVerification", "http(s) repositories only"}},
 	}
-	labels := map[string]string{}
+	var charts []libv1beta1.HelmChart
 	for _, c := range cases {
 		repo := serveRepo(t, c.repoDir, chartrepo.ServeOptions{})
 		hc := tinyHelmChart(repo.URL, chartName, c.name, c.name)
@@ -95,44 +91,11 @@ func TestHelmProvenanceVerification(t *testing.T) {
 		hc.ProvenanceVerification = &libv1beta1.ProvenanceVerification{
 			KeyringSecretRef: corev1.SecretReference{Namespace: "fleet", Name: c.keyringSecret},
 		}
-		p := &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: c.name}}
-		p.Spec.ClusterSelector.MatchLabels = map[string]string{c.name: "yes"}
-		p.Spec.HelmCharts = []libv1beta1.HelmChart{hc}
-		if err := mgmt.Create(ctx, p); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = mgmt.Delete(context.Background(), p) })
-		labels[c.name] = "yes"
+		charts = append(charts, hc)
 	}
-	setLabels(t, "app-2", labels)
-	t.Cleanup(func() { unsetLabels(t, "app-2", labels) })
-
-	hr := helmReader(t)
-	cfg := env.Cluster("app-2").Config
-	app2 := managedClient(t, "app-2")
+	deployChartsToApp2(t, charts...)
 	for _, c := range cases {
-		if c.want == nil {
-			waitSummary(t, c.name, "app-2", helmStatus(libv1beta1.FeatureStatusProvisioned))
-			testenv.Eventually(t, "the signed chart's ConfigMap", func() error {
-				cm := &corev1.ConfigMap{}
-				if err := app2.Get(ctx, types.NamespacedName{Namespace: c.name, Name: c.name + "-cm"}, cm); err != nil {
-					return err
-				}
-				if cm.Data["note"] != "signed" {
-					return errors.New("note is " + cm.Data["note"])
-				}
-				return nil
-			})
-			continue
-		}
-		waitSummary(t, c.name, "app-2", helmFailedWith(c.want...))
-		if _, err := hr.Release(ctx, cfg, c.name, c.name); !errors.Is(err, helm.ErrReleaseNotFound) {
-			t.Errorf("%s: release %v, want none installed (err %v)", c.name, c.name, err)
-		}
-		cm := &corev1.ConfigMap{}
-		if err := app2.Get(ctx, types.NamespacedName{Namespace: c.name, Name: c.name + "-cm"}, cm); err == nil {
-			t.Errorf("%s: the chart's ConfigMap exists (note %q), want nothing installed", c.name, cm.Data["note"])
-		}
+		verifiedChartOutcome(t, c.name, "signed", c.want)
 	}
 	// The bad keyring is reported in an Event naming the summary and the field.
 	testenv.Eventually(t, "an Event about the bad keyring", func() error {

@@ -8,14 +8,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -127,7 +125,7 @@ func TestHelmSignatureVerification(t *testing.T) {
 			"signatureVerification", "oci:// charts only", "provenanceVerification"}},
 	)
 
-	labels := map[string]string{}
+	var charts []libv1beta1.HelmChart
 	for _, c := range cases {
 		hc := tinyHelmChart(c.repo.URL, chartName, c.name, c.name)
 		if !c.http {
@@ -138,49 +136,19 @@ func TestHelmSignatureVerification(t *testing.T) {
 			Provider:  libv1beta1.SignatureProviderPublicKey,
 			SecretRef: &corev1.SecretReference{Namespace: "fleet", Name: c.secret},
 		}
-		p := &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: c.name}}
-		p.Spec.ClusterSelector.MatchLabels = map[string]string{c.name: "yes"}
-		p.Spec.HelmCharts = []libv1beta1.HelmChart{hc}
-		if err := mgmt.Create(ctx, p); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = mgmt.Delete(context.Background(), p) })
-		labels[c.name] = "yes"
+		charts = append(charts, hc)
 	}
-	setLabels(t, "app-2", labels)
-	t.Cleanup(func() { unsetLabels(t, "app-2", labels) })
-
-	hr := helmReader(t)
-	cfg := env.Cluster("app-2").Config
-	app2 := managedClient(t, "app-2")
+	deployChartsToApp2(t, charts...)
 	for _, c := range cases {
-		if c.want == nil {
-			waitSummary(t, c.name, "app-2", helmStatus(libv1beta1.FeatureStatusProvisioned))
-			testenv.Eventually(t, c.name+": the signed chart's ConfigMap", func() error {
-				cm := &corev1.ConfigMap{}
-				if err := app2.Get(ctx, types.NamespacedName{Namespace: c.name, Name: c.name + "-cm"}, cm); err != nil {
-					return err
-				}
-				if cm.Data["note"] != "cosigned" {
-					return errors.New("note is " + cm.Data["note"])
-				}
-				return nil
-			})
-			continue
-		}
-		waitSummary(t, c.name, "app-2", helmFailedWith(c.want...))
-		if _, err := hr.Release(ctx, cfg, c.name, c.name); !errors.Is(err, helm.ErrReleaseNotFound) {
-			t.Errorf("%s: release %v, want none installed (err %v)", c.name, c.name, err)
-		}
-		cm := &corev1.ConfigMap{}
-		if err := app2.Get(ctx, types.NamespacedName{Namespace: c.name, Name: c.name + "-cm"}, cm); err == nil {
-			t.Errorf("%s: the chart's ConfigMap exists, want nothing installed", c.name)
-		}
+		verifiedChartOutcome(t, c.name, "cosigned", c.want)
 		// Nothing of a refused chart is downloaded, hence nothing cached.
-		if n := c.repo.OCIPulls(chartName, version); n != 0 {
+		if n := c.repo.OCIPulls(chartName, version); c.want != nil && n != 0 {
 			t.Errorf("%s: the chart layer was pulled %d times, want never", c.name, n)
 		}
 	}
+	hr := helmReader(t)
+	cfg := env.Cluster("app-2").Config
+	app2 := managedClient(t, "app-2")
 	// An upgrade to an unsigned version is refused and the signed release
 	// stays as it was (the last good state).
 	p := &configv1beta1.ClusterProfile{}

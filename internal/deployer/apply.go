@@ -35,12 +35,14 @@ func (e *ConflictError) Error() string { return e.Conflict.Message }
 //
 // Objects go in the order given, in segments: an object that later objects may
 // need at admission (a cluster-scoped object such as a Namespace or a
-// CustomResourceDefinition, or one of orderedKinds) is applied alone, after
-// everything before it and before everything after it; the namespaced objects
-// between two such objects are applied concurrently, at most
-// Deployer.Parallelism at a time. When one of them fails, those of its segment
-// not yet sent are skipped (unless ContinueOnError); Result lists objects in the
-// order given whatever order they were sent in.
+// CustomResourceDefinition, one of orderedKinds, or one whose kind is not
+// served yet, e.g. the custom resource of a CRD applied before it) is applied
+// alone, after everything before it and before everything after it. The
+// namespaced objects between two such objects are read concurrently (so a
+// conflict stops what follows before anything is written) and, with
+// ContinueOnError, written concurrently, at most Deployer.Parallelism at a time;
+// without it they are written one by one and the first failure stops the rest.
+// Result lists objects in the order given whatever order they were sent in.
 func (d *Deployer) Apply(ctx context.Context, c client.Client, req Request) (Result, error) {
 	if req.Owner.Kind == "" || req.Owner.Name == "" {
 		return Result{}, errors.New("deployer: request has no owner kind and name")
@@ -77,11 +79,14 @@ type step struct {
 	obj        *unstructured.Unstructured
 	namespaced bool
 	err        error // preparing it failed
+	// unserved: its kind was not served when the request was prepared (its CRD
+	// may come earlier in the request); it is prepared again at its turn.
+	unserved bool
 }
 
 // alone tells whether the step must be applied on its own, in its place.
 func (s *step) alone() bool {
-	return s.err == nil && (!s.namespaced || orderedKinds[s.obj.GetKind()])
+	return s.unserved || s.err == nil && (!s.namespaced || orderedKinds[s.obj.GetKind()])
 }
 
 // segments cuts n items into consecutive [from, to) ranges: each item for which
@@ -111,7 +116,7 @@ func (r *run) prepareStep(want *Desired) step {
 	}
 	obj, namespaced, err := r.prepare(want)
 	if err != nil {
-		return step{want: want, err: err}
+		return step{want: want, err: err, unserved: meta.IsNoMatchError(err)}
 	}
 	r.desired[RefOf(obj).key()] = true
 	return step{want: want, obj: obj, namespaced: namespaced}
@@ -125,6 +130,9 @@ func (r *run) segment(ctx context.Context, steps []step) []error {
 	errs := make([]error, len(steps))
 	todo := make([]bool, len(steps))
 	for i := range steps {
+		if steps[i].unserved { // what came before it has been applied: try again
+			steps[i] = r.prepareStep(steps[i].want)
+		}
 		if errs[i] = steps[i].err; errs[i] != nil {
 			if !r.req.ContinueOnError {
 				return compact(errs)
@@ -171,8 +179,8 @@ func (r *run) segment(ctx context.Context, steps []step) []error {
 }
 
 // each calls fn for every index where todo is true, at most Parallelism at a
-// time (in order when that is 1 or there is only one). With stopOnError no new
-// call starts after one failed.
+// time. With stopOnError the calls go one by one, in order, and stop at the
+// first that fails (so that nothing after a failing object is written).
 func (r *run) each(todo []bool, stopOnError bool, fn func(int) error) {
 	var n int
 	for _, t := range todo {
@@ -181,7 +189,7 @@ func (r *run) each(todo []bool, stopOnError bool, fn func(int) error) {
 		}
 	}
 	parallelism := r.d.parallelism()
-	if n <= 1 || parallelism == 1 {
+	if n <= 1 || parallelism == 1 || stopOnError {
 		for i, t := range todo {
 			if t && fn(i) != nil && stopOnError {
 				return

@@ -132,15 +132,14 @@ func TestApplyNamespacedObjectWithoutNamespaceFails(t *testing.T) {
 }
 
 // An object the API server rejects fails the feature with the object's name and the
-// server's message; the objects after it are not applied unless ContinueOnError
-// (applied one by one: with Parallelism 1; see TestApplySegments for the default).
+// server's message; the objects after it are not applied unless ContinueOnError.
 func TestApplyErrorNamesObjectAndStopsUnlessContinueOnError(t *testing.T) {
 	c, _ := newClient(t)
 	ns := uniqueName(t)
 	bad := invalidService(t, ns)
 	after := configMap(t, ns, "after", "x")
 
-	res, err := (&deployer.Deployer{Parallelism: 1}).Apply(context.Background(), c, request(profile("cp", 0), fromSource("src", bad, after)...))
+	res, err := (&deployer.Deployer{}).Apply(context.Background(), c, request(profile("cp", 0), fromSource("src", bad, after)...))
 	if err == nil {
 		t.Fatal("no error for an invalid Service")
 	}
@@ -155,7 +154,7 @@ func TestApplyErrorNamesObjectAndStopsUnlessContinueOnError(t *testing.T) {
 
 	req := request(profile("cp", 0), fromSource("src", bad, after)...)
 	req.ContinueOnError = true
-	res, err = (&deployer.Deployer{Parallelism: 1}).Apply(context.Background(), c, req)
+	res, err = (&deployer.Deployer{}).Apply(context.Background(), c, req)
 	if err == nil || !strings.Contains(err.Error(), "Service "+ns+"/bad") {
 		t.Errorf("continueOnError: err = %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 // pairing holds the first request of a method until a second one of the same
@@ -80,7 +81,9 @@ func pairingClient(t *testing.T, p *pairing) client.Client {
 }
 
 // The namespaced objects between two objects that must go alone are applied
-// concurrently, withdrawn concurrently, and reported in the order given.
+// concurrently (with ContinueOnError: without it they go one by one, so that a
+// failure stops what follows), withdrawn concurrently, and reported in the
+// order given.
 func TestApplyAndWithdrawSendASegmentConcurrently(t *testing.T) {
 	ns := uniqueName(t)
 	var objs []*unstructured.Unstructured
@@ -88,7 +91,9 @@ func TestApplyAndWithdrawSendASegmentConcurrently(t *testing.T) {
 		objs = append(objs, configMap(t, ns, n, "v1"))
 	}
 	applies := newPairing(http.MethodPatch)
-	res, err := (&deployer.Deployer{}).Apply(context.Background(), pairingClient(t, applies), request(profile("cp", 0), fromSource("src", objs...)...))
+	req := request(profile("cp", 0), fromSource("src", objs...)...)
+	req.ContinueOnError = true
+	res, err := (&deployer.Deployer{}).Apply(context.Background(), pairingClient(t, applies), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,5 +143,41 @@ func TestApplySegmentsStopAtTheObjectsThatGoAlone(t *testing.T) {
 	}
 	if get(t, c, sa) != nil || get(t, c, after) != nil {
 		t.Error("objects after the one going alone were applied after an earlier failure")
+	}
+}
+
+// A custom resource after its CustomResourceDefinition in the same request:
+// its kind is not served when the request is prepared, so it goes alone, after
+// the CRD, and is prepared again then.
+func TestApplyCustomResourceAfterItsDefinition(t *testing.T) {
+	c, _ := newClient(t)
+	ns := uniqueName(t)
+	group := strings.ReplaceAll(ns, "-", "") + ".example.com"
+	crd := obj(t, `
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.%s}
+spec:
+  group: %s
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`, group, group)
+	cr := obj(t, "{apiVersion: %s/v1, kind: Widget, metadata: {name: w, namespace: %s}, spec: {size: 3}}", group, ns)
+	before := configMap(t, ns, "before", "x")
+	t.Cleanup(func() { _ = c.Delete(context.Background(), crd) })
+	req := request(profile("cp", 0), fromSource("src", before, crd, cr)...)
+	// The API server serves the new kind a moment after the CRD is created: the
+	// first Apply may still find it unserved (the profile then tries again).
+	testenv.Eventually(t, "the Widget applied with its definition", func() error {
+		_, err := (&deployer.Deployer{}).Apply(context.Background(), c, req)
+		return err
+	})
+	if get(t, c, cr) == nil || get(t, c, before) == nil {
+		t.Error("the Widget or the ConfigMap before it is missing")
 	}
 }

@@ -30,20 +30,22 @@ import (
 func (d *Deployer) Withdraw(ctx context.Context, c client.Client, owner Owner, feature libv1beta1.FeatureID, deployed []ObjectRef, leave bool) ([]ObjectRef, error) {
 	refs := slices.Clone(deployed)
 	slices.Reverse(refs)
-	return d.withdrawEach(ctx, c, refs, leave, func(i int) (client.Object, error) {
+	read := func(i int) (client.Object, error) {
 		live, err := getOwned(ctx, c, refs[i], owner, string(feature))
 		if live == nil || err != nil {
 			return nil, err
 		}
 		return live, nil
-	})
+	}
+	return d.withdrawEach(ctx, c, refs, leave, read, read)
 }
 
-// WithdrawOwned is Withdraw for objects OwnedObjects just listed: each is
-// deleted (or released) from what the list said, without reading it again; the
-// UID precondition (or, releasing, the resourceVersion) keeps an object
-// replaced since from being touched.
-func (d *Deployer) WithdrawOwned(ctx context.Context, c client.Client, owned []OwnedObject, leave bool) ([]ObjectRef, error) {
+// WithdrawOwned is Withdraw for objects OwnedObjects just listed for (owner,
+// feature): each is deleted (or released) from what the list said, without
+// reading it again, on condition that it has not changed since (UID and
+// resourceVersion). One that has changed (taken over by another profile,
+// replaced) is read again and withdrawn only if it still carries owner's metadata.
+func (d *Deployer) WithdrawOwned(ctx context.Context, c client.Client, owner Owner, feature libv1beta1.FeatureID, owned []OwnedObject, leave bool) ([]ObjectRef, error) {
 	owned = slices.Clone(owned)
 	slices.Reverse(owned)
 	refs := make([]ObjectRef, len(owned))
@@ -55,12 +57,20 @@ func (d *Deployer) WithdrawOwned(ctx context.Context, c client.Client, owned []O
 			return nil, fmt.Errorf("withdrawing %s: not listed by OwnedObjects", refs[i])
 		}
 		return owned[i].live, nil
+	}, func(i int) (client.Object, error) {
+		live, err := getOwned(ctx, c, refs[i], owner, string(feature))
+		if live == nil || err != nil {
+			return nil, err
+		}
+		return live, nil
 	})
 }
 
 // withdrawEach deletes or releases, in segments, each of refs that live returns
-// (nil: nothing to do), and returns those it did.
-func (d *Deployer) withdrawEach(ctx context.Context, c client.Client, refs []ObjectRef, leave bool, live func(int) (client.Object, error)) ([]ObjectRef, error) {
+// (nil: nothing to do), and returns those it did. When the object changed since
+// live read it (a precondition failed) and reread is set, it is read again
+// with reread and withdrawn from that.
+func (d *Deployer) withdrawEach(ctx context.Context, c client.Client, refs []ObjectRef, leave bool, live, reread func(int) (client.Object, error)) ([]ObjectRef, error) {
 	done := make([]bool, len(refs))
 	errs := make([]error, len(refs))
 	one := func(i int) {
@@ -72,7 +82,16 @@ func (d *Deployer) withdrawEach(ctx context.Context, c client.Client, refs []Obj
 		if obj == nil {
 			return
 		}
-		if errs[i] = d.remove(ctx, c, obj, leave); errs[i] != nil {
+		err = d.remove(ctx, c, obj, leave)
+		if apierrors.IsConflict(err) && reread != nil {
+			if obj, err = reread(i); err == nil && obj == nil {
+				return // no longer ours
+			}
+			if err == nil {
+				err = d.remove(ctx, c, obj, leave)
+			}
+		}
+		if errs[i] = err; errs[i] != nil {
 			errs[i] = fmt.Errorf("withdrawing %s: %w", refs[i], errs[i])
 			return
 		}
@@ -107,14 +126,14 @@ func (d *Deployer) withdrawEach(ctx context.Context, c client.Client, refs []Obj
 	return out, errors.Join(errs...)
 }
 
-// remove deletes live (if it is still the object with its UID) or, with leave,
-// releases it.
+// remove deletes live (if it is still the object with its UID and
+// resourceVersion: a Conflict error otherwise) or, with leave, releases it.
 func (d *Deployer) remove(ctx context.Context, c client.Client, live client.Object, leave bool) error {
 	if leave {
 		return d.release(ctx, c, live)
 	}
-	uid := live.GetUID()
-	err := c.Delete(ctx, live, client.Preconditions{UID: &uid}, client.PropagationPolicy(metav1.DeletePropagationBackground))
+	uid, rv := live.GetUID(), live.GetResourceVersion()
+	err := c.Delete(ctx, live, client.Preconditions{UID: &uid, ResourceVersion: &rv}, client.PropagationPolicy(metav1.DeletePropagationBackground))
 	if apierrors.IsNotFound(err) {
 		return nil
 	}

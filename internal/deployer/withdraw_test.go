@@ -3,7 +3,6 @@ package deployer_test
 import (
 	"context"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -86,8 +85,9 @@ func TestWithdrawLeaveStripsOwnership(t *testing.T) {
 }
 
 // WithdrawOwned deletes what OwnedObjects listed (metadata only) without reading
-// each object again; an object deleted and made anew since the list is not
-// touched (its UID differs) and the error names it.
+// each object again; an object that changed since the list is read again and
+// withdrawn only if it is still the owner's: one made anew by the same owner
+// is deleted, one taken over by another profile is left alone.
 func TestWithdrawOwnedDeletesFromTheListWithoutReading(t *testing.T) {
 	reads := &readCounter{}
 	cfg := rest.CopyConfig(env.Cluster("managed").Config)
@@ -97,8 +97,9 @@ func TestWithdrawOwnedDeletesFromTheListWithoutReading(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns := uniqueName(t)
-	a, b, remade := configMap(t, ns, "a", "1"), configMap(t, ns, "b", "1"), configMap(t, ns, "remade", "1")
-	mustApply(t, c, request(profile("cp", 0), fromSource("src", a, b, remade)...))
+	a, b := configMap(t, ns, "a", "1"), configMap(t, ns, "b", "1")
+	remade, taken := configMap(t, ns, "remade", "1"), configMap(t, ns, "taken", "1")
+	mustApply(t, c, request(profile("cp", 0), fromSource("src", a, b, remade, taken)...))
 	gvks := []schema.GroupVersionKind{{Version: "v1", Kind: "ConfigMap"}}
 	owned, err := deployer.OwnedObjects(context.Background(), c, profile("cp", 0), libv1beta1.FeatureResources, gvks)
 	if err != nil {
@@ -110,28 +111,30 @@ func TestWithdrawOwnedDeletesFromTheListWithoutReading(t *testing.T) {
 			mine = append(mine, o)
 		}
 	}
-	if len(mine) != 3 || mine[0].Source.Name != "src" {
-		t.Fatalf("OwnedObjects = %+v, want a, b and remade from src", mine)
+	if len(mine) != 4 || mine[0].Source.Name != "src" {
+		t.Fatalf("OwnedObjects = %+v, want a, b, remade and taken from src", mine)
 	}
-	// remade is deleted and made anew (same name and ownership, another UID).
+	// After the list: remade is deleted and made anew by the same owner (another
+	// UID); taken is taken over by a profile of a lower (winning) tier.
 	if err := c.Delete(context.Background(), get(t, c, remade)); err != nil {
 		t.Fatal(err)
 	}
 	mustApply(t, c, request(profile("cp", 0), fromSource("src", remade)...))
+	mustApply(t, c, request(profile("winner", 1), fromSource("other", configMap(t, ns, "taken", "2"))...))
 
 	before := reads.count()
-	done, err := (&deployer.Deployer{}).WithdrawOwned(context.Background(), c, mine, false)
-	if n := reads.count() - before; n != 0 {
-		t.Errorf("WithdrawOwned read %d times, want 0", n)
+	done, err := (&deployer.Deployer{}).WithdrawOwned(context.Background(), c, profile("cp", 0), libv1beta1.FeatureResources, mine, false)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err == nil || !strings.Contains(err.Error(), "ConfigMap "+ns+"/remade") {
-		t.Errorf("err = %v, want one naming the remade ConfigMap", err)
+	if n := reads.count() - before; n != 2 {
+		t.Errorf("WithdrawOwned read %d times, want 2 (the two objects that changed since the list)", n)
 	}
-	if len(done) != 2 || get(t, c, a) != nil || get(t, c, b) != nil {
-		t.Errorf("withdrawn %v; a and b should be gone", done)
+	if len(done) != 3 || get(t, c, a) != nil || get(t, c, b) != nil || get(t, c, remade) != nil {
+		t.Errorf("withdrawn %v; a, b and the remade one should be gone", done)
 	}
-	if get(t, c, remade) == nil {
-		t.Error("the object made anew after the list was deleted")
+	if ownerOf(get(t, c, taken)) != "winner" {
+		t.Error("the object another profile took over after the list was touched")
 	}
 }
 

@@ -53,13 +53,14 @@ func TestManagementClusterAsDestination(t *testing.T) {
 	testenv.Eventually(t, "deployed to the management cluster", has("1"))
 	setPolicy(t, "self-cm", nil, content("2"))
 	testenv.Eventually(t, "updated in the management cluster", has("2"))
-	s := &configv1beta1.ClusterSummary{}
-	if err := mgmt.Get(ctx, types.NamespacedName{Namespace: "mgmt", Name: configv1beta1.ClusterSummaryName(configv1beta1.ClusterProfileKind, "self", "mgmt")}, s); err != nil {
-		t.Fatal(err)
-	}
-	if err := featureIs(s, libv1beta1.FeatureResources, libv1beta1.FeatureStatusProvisioned); err != nil {
-		t.Fatal(err)
-	}
+	// The status is written after the objects are applied: wait for it.
+	testenv.Eventually(t, "the management cluster's summary Provisioned", func() error {
+		s := &configv1beta1.ClusterSummary{}
+		if err := mgmt.Get(ctx, types.NamespacedName{Namespace: "mgmt", Name: configv1beta1.ClusterSummaryName(configv1beta1.ClusterProfileKind, "self", "mgmt")}, s); err != nil {
+			return err
+		}
+		return featureIs(s, libv1beta1.FeatureResources, libv1beta1.FeatureStatusProvisioned)
+	})
 	if err := has("2")(); err != nil {
 		t.Fatalf("object gone after the second deploy: %v", err)
 	}

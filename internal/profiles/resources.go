@@ -140,6 +140,11 @@ func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.Cluste
 		src := policySource{ref: ref, kind: ref.Kind, namespace: ns, name: name, data: map[string]string{}}
 		key := types.NamespacedName{Namespace: ns, Name: name}
 		if ref.RemoteURL != nil {
+			// A Profile's credentials come from its own namespace only: the
+			// manager would otherwise send any Secret it can read to any URL.
+			if sr := ref.RemoteURL.SecretRef; profileNamespace != "" && sr != nil && sr.Namespace != "" && sr.Namespace != profileNamespace {
+				return nil, renderError{fmt.Errorf("policyRefs[%d].remoteURL.secretRef: Secret %s/%s is outside the Profile's namespace %s", i, sr.Namespace, sr.Name, profileNamespace)}
+			}
 			// The content comes from the URL; kind and name only name the source.
 			body, err := remote.Fetch(ctx, r.Client, *ref.RemoteURL, defaultNS)
 			if err != nil {

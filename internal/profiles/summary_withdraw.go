@@ -104,7 +104,7 @@ func (r *SummaryReconciler) withdrawFrom(ctx context.Context, s *configv1beta1.C
 		if err != nil {
 			return err
 		}
-		if _, err := r.Deployer.WithdrawOwned(ctx, c, owned, leave); err != nil {
+		if _, err := r.Deployer.WithdrawOwned(ctx, c, owner, f, owned, leave); err != nil {
 			return fmt.Errorf("withdrawing %s from cluster %s: %w", f, cluster, err)
 		}
 	}

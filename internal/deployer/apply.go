@@ -125,7 +125,8 @@ func (r *run) prepareStep(want *Desired) step {
 // segment applies steps: the namespaces they need first, in order; then it
 // reads the live objects (concurrently: nothing is written yet), so that a
 // conflict stops the objects after it before any of them is written; then it
-// writes, concurrently. It returns the errors in the order of the steps.
+// writes them, concurrently with ContinueOnError, else one by one up to the
+// first failure. It returns the errors in the order of the steps.
 func (r *run) segment(ctx context.Context, steps []step) []error {
 	errs := make([]error, len(steps))
 	todo := make([]bool, len(steps))

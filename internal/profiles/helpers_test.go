@@ -224,3 +224,40 @@ func failedWith(parts ...string) func(*configv1beta1.ClusterSummary) error {
 func helmFailedWith(parts ...string) func(*configv1beta1.ClusterSummary) error {
 	return featureFailedWith(libv1beta1.FeatureHelm, parts...)
 }
+
+// provisioningSaying accepts a summary whose Resources feature is Provisioning
+// with a message containing every part.
+func provisioningSaying(parts ...string) func(*configv1beta1.ClusterSummary) error {
+	return func(s *configv1beta1.ClusterSummary) error {
+		if err := featureIs(s, libv1beta1.FeatureResources, libv1beta1.FeatureStatusProvisioning); err != nil {
+			return err
+		}
+		msg := ""
+		if fm := s.FeatureSummary(libv1beta1.FeatureResources).FailureMessage; fm != nil {
+			msg = *fm
+		}
+		for _, part := range parts {
+			if !strings.Contains(msg, part) {
+				return fmt.Errorf("message %q lacks %q", msg, part)
+			}
+		}
+		return nil
+	}
+}
+
+// configMapHas polls a managed cluster's ConfigMap until it exists with every
+// key of want set to its value.
+func configMapHas(cluster, namespace, name string, want map[string]string) func() error {
+	return func() error {
+		cm := &corev1.ConfigMap{}
+		if err := managedClientNoT(cluster).Get(context.Background(), types.NamespacedName{Namespace: namespace, Name: name}, cm); err != nil {
+			return err
+		}
+		for k, v := range want {
+			if cm.Data[k] != v {
+				return fmt.Errorf("ConfigMap %s/%s in %s: data %v, want %s=%q", namespace, name, cluster, cm.Data, k, v)
+			}
+		}
+		return nil
+	}
+}

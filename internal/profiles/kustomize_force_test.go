@@ -2,7 +2,6 @@ package profiles_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -41,16 +40,7 @@ func TestKustomizeForce(t *testing.T) {
 
 	key := types.NamespacedName{Namespace: "kustomize-force", Name: "frozen"}
 	value := func(want string) func() error {
-		return func() error {
-			cm := &corev1.ConfigMap{}
-			if err := managedClientNoT("app-1").Get(ctx, key, cm); err != nil {
-				return err
-			}
-			if cm.Data["value"] != want {
-				return fmt.Errorf("value %q, want %q", cm.Data["value"], want)
-			}
-			return nil
-		}
+		return configMapHas("app-1", key.Namespace, key.Name, map[string]string{"value": want})
 	}
 	testenv.Eventually(t, "v1 in app-1", value("v1"))
 	first := &corev1.ConfigMap{}

@@ -3,7 +3,6 @@ package profiles_test
 import (
 	"context"
 	"encoding/pem"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -97,16 +96,7 @@ func TestPolicyRefRemoteURL(t *testing.T) {
 
 	key := types.NamespacedName{Namespace: "remote-url", Name: "fetched"}
 	deployed := func(value string) func() error {
-		return func() error {
-			cm := &corev1.ConfigMap{}
-			if err := managedClientNoT("app-1").Get(ctx, key, cm); err != nil {
-				return err
-			}
-			if cm.Data["cluster"] != "app-1" || cm.Data["value"] != value {
-				return fmt.Errorf("data %v, want cluster app-1 value %s", cm.Data, value)
-			}
-			return nil
-		}
+		return configMapHas("app-1", key.Namespace, key.Name, map[string]string{"cluster": "app-1", "value": value})
 	}
 	testenv.Eventually(t, "the fetched template deployed, rendered", deployed("v1"))
 

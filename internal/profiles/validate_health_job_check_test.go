@@ -3,7 +3,6 @@ package profiles_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -97,23 +96,6 @@ func TestValidateHealthJobCheck(t *testing.T) {
 		})
 		return job
 	}
-	provisioningWith := func(parts ...string) func(*configv1beta1.ClusterSummary) error {
-		return func(s *configv1beta1.ClusterSummary) error {
-			if err := featureIs(s, libv1beta1.FeatureResources, libv1beta1.FeatureStatusProvisioning); err != nil {
-				return err
-			}
-			msg := ""
-			if fm := s.FeatureSummary(libv1beta1.FeatureResources).FailureMessage; fm != nil {
-				msg = *fm
-			}
-			for _, part := range parts {
-				if !strings.Contains(msg, part) {
-					return fmt.Errorf("message %q lacks %q", msg, part)
-				}
-			}
-			return nil
-		}
-	}
 	// finish plays the Job controller: the Job ends as Complete or Failed.
 	finish := func(t *testing.T, job batchv1.Job, complete bool) {
 		t.Helper()
@@ -139,11 +121,11 @@ func TestValidateHealthJobCheck(t *testing.T) {
 
 	// Deployed, the Job created and not done: Provisioning, saying so.
 	first := oneJob(t, "http://web/healthz")
-	waitSummary(t, "jobcheck", "app-1", provisioningWith("validateHealths[0] smoke-test", "jobCheck", first.Name, "has not completed yet"))
+	waitSummary(t, "jobcheck", "app-1", provisioningSaying("validateHealths[0] smoke-test", "jobCheck", first.Name, "has not completed yet"))
 
 	// The Job fails: still Provisioning, with the Job's reason and message.
 	finish(t, first, false)
-	waitSummary(t, "jobcheck", "app-1", provisioningWith("ClusterProfile jobcheck", "validateHealths[0] smoke-test", "failed (BackoffLimitExceeded): Job has reached the specified backoff limit"))
+	waitSummary(t, "jobcheck", "app-1", provisioningSaying("ClusterProfile jobcheck", "validateHealths[0] smoke-test", "failed (BackoffLimitExceeded): Job has reached the specified backoff limit"))
 
 	// A changed manifest is a new run: a new Job replaces the failed one.
 	jobRef.Data = map[string]string{"job.yaml": healthJob("http://web/readyz")}
@@ -154,7 +136,7 @@ func TestValidateHealthJobCheck(t *testing.T) {
 	testenv.Eventually(t, "the failed Job deleted", func() error {
 		return notFound(c, &batchv1.Job{}, types.NamespacedName{Namespace: "default", Name: first.Name})
 	})
-	waitSummary(t, "jobcheck", "app-1", provisioningWith(second.Name, "has not completed yet"))
+	waitSummary(t, "jobcheck", "app-1", provisioningSaying(second.Name, "has not completed yet"))
 
 	// It completes: Provisioned.
 	finish(t, second, true)
@@ -165,7 +147,7 @@ func TestValidateHealthJobCheck(t *testing.T) {
 	updateClusterProfile(t, "jobcheck", func(p *configv1beta1.ClusterProfile) {
 		p.Spec.ValidateHealths[0].JobCheck.JobRef.Name = "jobcheck-missing"
 	})
-	s := waitSummary(t, "jobcheck", "app-1", provisioningWith("ClusterProfile jobcheck", "validateHealths[0] smoke-test: jobCheck: jobRef: ConfigMap default/jobcheck-missing not found"))
+	s := waitSummary(t, "jobcheck", "app-1", provisioningSaying("ClusterProfile jobcheck", "validateHealths[0] smoke-test: jobCheck: jobRef: ConfigMap default/jobcheck-missing not found"))
 	waitEvent(t, s.Namespace, s.Name, "HealthCheckError", "jobRef: ConfigMap default/jobcheck-missing not found")
 	if err := c.Get(ctx, types.NamespacedName{Namespace: "default", Name: "jobcheck"}, &corev1.ConfigMap{}); err != nil {
 		t.Fatalf("the deployed ConfigMap: %v", err)

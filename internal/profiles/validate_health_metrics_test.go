@@ -103,26 +103,6 @@ func queryValue(base, query string) (float64, error) {
 	return strconv.ParseFloat(s, 64)
 }
 
-// provisioningSaying accepts a summary whose Resources feature is Provisioning
-// with a message containing every part.
-func provisioningSaying(parts ...string) func(*configv1beta1.ClusterSummary) error {
-	return func(s *configv1beta1.ClusterSummary) error {
-		if err := featureIs(s, libv1beta1.FeatureResources, libv1beta1.FeatureStatusProvisioning); err != nil {
-			return err
-		}
-		msg := ""
-		if fm := s.FeatureSummary(libv1beta1.FeatureResources).FailureMessage; fm != nil {
-			msg = *fm
-		}
-		for _, part := range parts {
-			if !strings.Contains(msg, part) {
-				return fmt.Errorf("message %q lacks %q", msg, part)
-			}
-		}
-		return nil
-	}
-}
-
 // A validateHealths check with metricSource/metricQueries against a real
 // Prometheus scraping a gauge the test serves: a healthy value makes the
 // feature Provisioned; a value the script calls unhealthy keeps it

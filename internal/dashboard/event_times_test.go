@@ -9,7 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
@@ -49,13 +48,7 @@ func TestEventsPageShowsLastEventTimes(t *testing.T) {
 	eventuallyShows(t, "/events", "EventTrigger dash-trigger",
 		fmt.Sprintf("EventSource dash-requests in cluster matching last event report %s 1 %s Processed", f.app, first))
 
-	app, err := client.New(env.Cluster("app").Config, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := app.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "dash-requests", Name: "another"}}); err != nil {
-		t.Fatal(err)
-	}
+	createInApp(t, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "dash-requests", Name: "another"}})
 	second := stamp(2)
 	eventuallyShows(t, "/events", fmt.Sprintf("%s 2 %s Processed", f.app, second))
 }

@@ -134,16 +134,8 @@ func setup(t *testing.T) *fleet {
 		EventSourceName:            "dash-requests",
 		PolicyRefs:                 []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: "dash-ok"}},
 	}})
-	app, err := client.New(env.Cluster("app").Config, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := app.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "dash-requests"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := app.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "dash-requests", Name: "please"}}); err != nil {
-		t.Fatal(err)
-	}
+	createInApp(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "dash-requests"}},
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "dash-requests", Name: "please"}})
 
 	e := &schedulerv1alpha1.Environment{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "dash-dev"},
 		Spec: schedulerv1alpha1.EnvironmentSpec{ControlPlane: schedulerv1alpha1.RepositoryReference{Repo: "file:///nowhere", Branch: "dev", Path: "."}}}
@@ -158,6 +150,20 @@ func setup(t *testing.T) *fleet {
 	}
 	shared, setupFailed = f, false
 	return f
+}
+
+// createInApp creates objects in the app cluster (the source of the fixture's events).
+func createInApp(t *testing.T, objs ...client.Object) {
+	t.Helper()
+	app, err := client.New(env.Cluster("app").Config, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if err := app.Create(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func create(t *testing.T, obj client.Object) {

@@ -65,16 +65,8 @@ stringData:
 		OneForEvent:                true,
 		PolicyRefs:                 []libv1beta1.PolicyRef{{Kind: "Secret", Namespace: "default", Name: "dash-credentials-template"}},
 	}})
-	app, err := client.New(env.Cluster("app").Config, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := app.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "dash-inputs"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := app.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "dash-inputs", Name: "orders-db"}}); err != nil {
-		t.Fatal(err)
-	}
+	createInApp(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "dash-inputs"}},
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "dash-inputs", Name: "orders-db"}})
 	create(t, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "dash-consumer"},
 		Data: map[string]string{"object.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: consumer\n  namespace: default\n"}})
 	create(t, &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: "dash-reads-credentials"}, Spec: configv1beta1.Spec{

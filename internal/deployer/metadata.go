@@ -45,6 +45,14 @@ func holderOf(u metav1.Object) (h holder, ok bool) {
 	return h, true
 }
 
+// OwnerOf reads who deployed obj from the ownership metadata the deployer puts on
+// what it deploys (the owner's kind, name, tier and cluster, and the feature);
+// ok is false when obj carries none. It is the one reader of that metadata.
+func OwnerOf(obj metav1.Object) (owner Owner, feature libv1beta1.FeatureID, ok bool) {
+	h, ok := holderOf(obj)
+	return h.owner, h.feature, ok
+}
+
 func parseTier(s string) int32 {
 	t, err := strconv.ParseInt(s, 10, 32)
 	if err != nil || t <= 0 {

@@ -146,13 +146,13 @@ func LoadInputs(ctx context.Context, r client.Reader, profile configv1beta1.Prof
 // ProducerOf reads the ownership annotations the deployer writes on what it
 // deploys; ok is false for an object no profile deployed.
 func ProducerOf(obj metav1.Object) (p Producer, ref configv1beta1.ProfileRef, ok bool) {
-	ann := obj.GetAnnotations()
-	kind, name := ann[libv1beta1.OwnerKindAnnotation], ann[libv1beta1.OwnerNameAnnotation]
-	if name == "" || (kind != configv1beta1.ClusterProfileKind && kind != configv1beta1.ProfileKind) {
+	owner, feature, ok := deployer.OwnerOf(obj)
+	kind, name := owner.Kind, owner.Name
+	if !ok || name == "" || (kind != configv1beta1.ClusterProfileKind && kind != configv1beta1.ProfileKind) {
 		return Producer{}, configv1beta1.ProfileRef{}, false
 	}
 	ref = configv1beta1.ProfileRef{Kind: kind, Name: name}
-	cluster := ann[deployer.ClusterAnnotation]
+	cluster := owner.Cluster
 	if kind == configv1beta1.ProfileKind {
 		// A Profile deploys to clusters of its own namespace only.
 		ns, _, found := strings.Cut(cluster, "/")
@@ -161,7 +161,7 @@ func ProducerOf(obj metav1.Object) (p Producer, ref configv1beta1.ProfileRef, ok
 		}
 		ref.Namespace = ns
 	}
-	return Producer{Profile: ref.String(), Feature: libv1beta1.FeatureID(obj.GetLabels()[libv1beta1.ReasonLabel]), Cluster: cluster}, ref, true
+	return Producer{Profile: ref.String(), Feature: feature, Cluster: cluster}, ref, true
 }
 
 // loadProducer is ProducerOf with the producing profile's origin read.

@@ -142,15 +142,14 @@ func (w *driftWatcher) watchLost(key clusters.WatchKey) {
 
 // deployedDrifted marks the summary that deployed obj.
 func (w *driftWatcher) deployedDrifted(cluster libv1beta1.ClusterID, obj *unstructured.Unstructured) {
-	ann := obj.GetAnnotations()
-	kind, name := ann[libv1beta1.OwnerKindAnnotation], ann[libv1beta1.OwnerNameAnnotation]
-	if kind == "" || name == "" {
+	owner, _, ok := deployer.OwnerOf(obj)
+	if !ok || owner.Kind == "" || owner.Name == "" {
 		return
 	}
-	if c := ann[deployer.ClusterAnnotation]; c != "" && c != cluster.String() {
+	if owner.Cluster != "" && owner.Cluster != cluster.String() {
 		return // deployed for another registration of the same API server
 	}
-	key := types.NamespacedName{Namespace: cluster.Namespace, Name: configv1beta1.ClusterSummaryNameFor(kind, name, cluster)}
+	key := types.NamespacedName{Namespace: cluster.Namespace, Name: configv1beta1.ClusterSummaryNameFor(owner.Kind, owner.Name, cluster)}
 	w.mu.Lock()
 	w.drifted[key] = true
 	w.mu.Unlock()

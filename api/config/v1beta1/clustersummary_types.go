@@ -116,6 +116,47 @@ type FeatureDeploymentInfo struct {
 	DeployedGroupVersionKind []string `json:"deployedGroupVersionKind,omitempty"`
 }
 
+// FeatureDeployedObjects records the objects one feature deployed (a Tugboat
+// addition to the Sveltos API).
+type FeatureDeployedObjects struct {
+	// FeatureID is the feature (Resources or Kustomize; Helm releases are
+	// recorded in helmReleaseSummaries).
+	FeatureID libv1beta1.FeatureID `json:"featureID"`
+
+	// Remote are the objects in the summary's cluster (for a summary of the
+	// management cluster itself, its Local objects too).
+	// +optional
+	// +listType=atomic
+	Remote []DeployedObject `json:"remote,omitempty"`
+
+	// Local are the objects deployed with deploymentType Local into the
+	// management cluster.
+	// +optional
+	// +listType=atomic
+	Local []DeployedObject `json:"local,omitempty"`
+}
+
+// DeployedObject names one deployed object and, once applied, the UID and
+// resourceVersion the API server answered with.
+type DeployedObject struct {
+	// APIVersion of the object.
+	APIVersion string `json:"apiVersion"`
+	// Kind of the object.
+	Kind string `json:"kind"`
+	// Namespace of the object; empty for a cluster-scoped object.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// Name of the object.
+	Name string `json:"name"`
+	// UID of the object as last applied; empty while its apply is under way.
+	// +optional
+	UID string `json:"uid,omitempty"`
+	// ResourceVersion of the object as last applied: withdrawal deletes on
+	// condition that it is unchanged and reads the object again otherwise.
+	// +optional
+	ResourceVersion string `json:"resourceVersion,omitempty"`
+}
+
 // ClusterSummaryStatus is the deployment state of the profile in the cluster.
 type ClusterSummaryStatus struct {
 	// FeatureSummaries hold one entry per feature the profile uses.
@@ -136,6 +177,20 @@ type ClusterSummaryStatus struct {
 	// +listType=map
 	// +listMapKey=featureID
 	DeployedGVKs []FeatureDeploymentInfo `json:"deployedGVKs,omitempty"`
+
+	// DeployedObjects records, per feature, every object the Resources and
+	// Kustomize features deployed, in the summary's cluster and in the management
+	// cluster (a Tugboat addition). It is written ahead: an object is recorded
+	// before it is first applied, and leaves the record only once its deletion is
+	// acknowledged, so that a manager stopped at any point leaks nothing.
+	// Redeploys clean up and withdrawal deletes from this record, one request per
+	// object, without listing the cluster. A feature without an entry (a summary
+	// written by an older Tugboat) is found once by listing the kinds of
+	// deployedGVKs, then recorded.
+	// +optional
+	// +listType=map
+	// +listMapKey=featureID
+	DeployedObjects []FeatureDeployedObjects `json:"deployedObjects,omitempty"`
 
 	// Dependencies says which profiles in dependsOn are not yet Provisioned here.
 	// +optional

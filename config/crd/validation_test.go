@@ -176,13 +176,13 @@ spec:
   serviceAccountNamespace: default
   roleRefs:
   - {kind: ConfigMap, name: x, namespace: default, remoteURL: {url: "https://example.com/roles.yaml"}}`, `remoteURL is not supported in roleRefs by this version of Tugboat`},
-		{"kustomizationRef remoteURL", `
+		{"kustomizationRef remoteURL template", `
 apiVersion: config.projectsveltos.io/v1beta1
 kind: ClusterProfile
-metadata: {name: unsupported-kustomizationref-remoteurl}
+metadata: {name: kustomizationref-remoteurl-template}
 spec:
   kustomizationRefs:
-  - {kind: ConfigMap, name: x, remoteURL: {url: "https://example.com/kustomize.tar.gz"}}`, `remoteURL is not supported by this version of Tugboat`},
+  - {kind: ConfigMap, name: x, remoteURL: {url: "https://example.com/kustomize.tar.gz", template: true}}`, `remoteURL.template does not apply to kustomizationRefs`},
 		{"SveltosCluster workloadIdentity provider without its settings", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: SveltosCluster

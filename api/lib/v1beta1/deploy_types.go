@@ -144,8 +144,10 @@ type RemoteURL struct {
 	// +kubebuilder:validation:MinLength=1
 	URL string `json:"url"`
 
-	// Interval is how often the content is fetched again. Unset means 5m. It
-	// also bounds one fetch (at most 30s).
+	// Interval is how often the content is fetched again: between two fetches
+	// the manager reuses the content it fetched last (kept in memory per URL,
+	// credentials and template flag), however often the profile is reconciled.
+	// Unset means 5m. It also bounds one fetch (at most 30s).
 	// +optional
 	Interval *metav1.Duration `json:"interval,omitempty"`
 
@@ -656,9 +658,17 @@ type KustomizationRef struct {
 	// +optional
 	Force bool `json:"force,omitempty"`
 
-	// RemoteURL, when set, fetches the kustomization over HTTP(S) instead of
-	// reading it from kind/name. Not supported by this version of Tugboat (rejected).
-	// +kubebuilder:validation:XValidation:rule="false",message="remoteURL is not supported by this version of Tugboat: put the kustomization in a ConfigMap, Secret or Flux source"
+	// RemoteURL, when set, is where the kustomization comes from: the manager
+	// GETs the URL, which must serve a tar archive (gzip-compressed or not) of
+	// a folder tree, and builds the kustomization at path inside it, with
+	// components, targetNamespace, values and force as for any other source.
+	// The content is fetched once per remoteURL.interval and kept in memory
+	// between fetches; kind, namespace and name are then not read: they only
+	// name the source (ownership, conflicts). A fetch that fails, content that
+	// is not a tar archive, or a path that is not in it fails the Kustomize
+	// feature with a message naming the ref and the URL, and what was deployed
+	// stays. remoteURL.template does not apply (use values).
+	// +kubebuilder:validation:XValidation:rule="!has(self.template) || !self.template",message="remoteURL.template does not apply to kustomizationRefs: the fetched archive is built by kustomize; use values for per-cluster placeholders"
 	// +optional
 	RemoteURL *RemoteURL `json:"remoteURL,omitempty"`
 }

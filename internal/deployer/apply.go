@@ -55,6 +55,11 @@ func (d *Deployer) Apply(ctx context.Context, c client.Client, req Request) (Res
 	for i := range req.Objects {
 		steps[i] = r.prepareStep(&req.Objects[i])
 	}
+	if req.BeforeWrite != nil && !req.DryRun {
+		if err := req.BeforeWrite(ctx, stepRefs(steps)); err != nil {
+			return Result{}, fmt.Errorf("recording the objects of %s before writing them: %w", req.Owner, err)
+		}
+	}
 	var errs []error
 	for _, seg := range segments(len(steps), func(i int) bool { return steps[i].alone() }) {
 		errs = append(errs, r.segment(ctx, steps[seg[0]:seg[1]])...)
@@ -66,6 +71,21 @@ func (d *Deployer) Apply(ctx context.Context, c client.Client, req Request) (Res
 		return r.res, errors.Join(errs...)
 	}
 	return r.res, r.cleanStale(ctx)
+}
+
+// stepRefs are the objects steps may write: prepared (as they will be
+// applied), or, for a kind not served yet, as given.
+func stepRefs(steps []step) []ObjectRef {
+	var out []ObjectRef
+	for _, st := range steps {
+		switch {
+		case st.obj != nil:
+			out = append(out, RefOf(st.obj))
+		case st.unserved:
+			out = append(out, RefOf(st.want.Object))
+		}
+	}
+	return out
 }
 
 // orderedKinds are namespaced kinds that admission of later objects can depend
@@ -232,9 +252,20 @@ func (res *Result) merge(o Result) {
 	res.Removed = append(res.Removed, o.Removed...)
 	res.Conflicts = append(res.Conflicts, o.Conflicts...)
 	res.Preempted = append(res.Preempted, o.Preempted...)
+	for ref, v := range o.Versions {
+		res.version(ref, v)
+	}
 	res.Unchanged += o.Unchanged
 	res.Writes += o.Writes
 	res.Report = append(res.Report, o.Report...)
+}
+
+// version records v as ref's Version.
+func (res *Result) version(ref ObjectRef, v Version) {
+	if res.Versions == nil {
+		res.Versions = map[ObjectRef]Version{}
+	}
+	res.Versions[ref] = v
 }
 
 // namespaceFor makes sure the namespace of st exists, unless the request says
@@ -297,6 +328,7 @@ func (r *run) plan(ctx context.Context, st *step) (plan, error) {
 		live.GetAnnotations()[libv1beta1.HashAnnotation] == obj.GetAnnotations()[libv1beta1.HashAnnotation] {
 		r.res.Unchanged++
 		r.res.Deployed = append(r.res.Deployed, ref)
+		r.res.version(ref, Version{UID: live.GetUID(), ResourceVersion: live.GetResourceVersion()})
 		r.report(ref, configv1beta1.ReportActionNoAction, "")
 		return plan{done: true}, nil
 	}
@@ -308,10 +340,13 @@ func (r *run) write(ctx context.Context, st *step, p plan) error {
 	if r.req.DryRun {
 		return r.dryRun(ctx, st.obj, p.live, p.preempted)
 	}
-	if err := r.apply(ctx, st.obj, p.live, st.want.Force || r.req.Force); err != nil {
+	applied, err := r.apply(ctx, st.obj, p.live, st.want.Force || r.req.Force)
+	if err != nil {
 		return err
 	}
-	r.res.Deployed = append(r.res.Deployed, RefOf(st.obj))
+	ref := RefOf(st.obj)
+	r.res.Deployed = append(r.res.Deployed, ref)
+	r.res.version(ref, Version{UID: applied.GetUID(), ResourceVersion: applied.GetResourceVersion()})
 	if p.preempted != nil {
 		r.res.Preempted = append(r.res.Preempted, *p.preempted)
 	}
@@ -412,29 +447,33 @@ func (r *run) conflict(ref ObjectRef, h holder, ours int32) error {
 
 // apply server-side applies obj. When force is set and the server rejects the
 // change of an immutable field, the live object is deleted and obj created anew.
-func (r *run) apply(ctx context.Context, obj, live *unstructured.Unstructured, force bool) error {
+// It returns the object as the API server answered.
+func (r *run) apply(ctx context.Context, obj, live *unstructured.Unstructured, force bool) (*unstructured.Unstructured, error) {
 	ref := RefOf(obj)
-	err := r.serverSideApply(ctx, obj)
+	applied, err := r.serverSideApply(ctx, obj)
 	if err != nil && force && live != nil && isImmutableError(err) {
 		uid := live.GetUID()
 		r.res.Writes++
 		delErr := r.c.Delete(ctx, live, client.Preconditions{UID: &uid},
 			client.PropagationPolicy(metav1.DeletePropagationBackground))
 		if delErr != nil && !apierrors.IsNotFound(delErr) {
-			return fmt.Errorf("applying %s: %w; deleting it to recreate it: %w", ref, err, delErr)
+			return nil, fmt.Errorf("applying %s: %w; deleting it to recreate it: %w", ref, err, delErr)
 		}
-		err = r.serverSideApply(ctx, obj)
+		applied, err = r.serverSideApply(ctx, obj)
 	}
 	if err != nil {
-		return fmt.Errorf("applying %s: %w", ref, err)
+		return nil, fmt.Errorf("applying %s: %w", ref, err)
 	}
-	return nil
+	return applied, nil
 }
 
-func (r *run) serverSideApply(ctx context.Context, obj *unstructured.Unstructured) error {
+// serverSideApply applies obj and returns the object the API server answered with.
+func (r *run) serverSideApply(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	r.res.Writes++
-	return r.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj.DeepCopy()),
+	applied := obj.DeepCopy()
+	err := r.c.Apply(ctx, client.ApplyConfigurationFromUnstructured(applied),
 		client.ForceOwnership, client.FieldOwner(r.d.fieldManager()))
+	return applied, err
 }
 
 // isImmutableError tells whether the API server refused an update because it

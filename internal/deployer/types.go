@@ -9,11 +9,13 @@
 package deployer
 
 import (
+	"context"
 	"fmt"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -141,6 +143,25 @@ type Request struct {
 	// DriftExclusions remove JSON-pointer paths from what is applied, leaving those
 	// fields to others.
 	DriftExclusions []libv1beta1.DriftExclusion
+
+	// BeforeWrite, when set, is called once before Apply writes anything (not in a
+	// dry run), with every object the request may write: the caller records them
+	// ahead of the writes, so that a process stopped during the apply still knows
+	// what it may have deployed. An error stops Apply with nothing written.
+	BeforeWrite func(ctx context.Context, refs []ObjectRef) error
+}
+
+// Version is what identifies one state of an object: its UID and resourceVersion.
+type Version struct {
+	UID             types.UID
+	ResourceVersion string
+}
+
+// Recorded is an object the caller recorded as deployed, with the Version Apply
+// reported for it (zero when unknown, e.g. recorded ahead of its apply).
+type Recorded struct {
+	Ref     ObjectRef
+	Version Version
 }
 
 // ObjectRef names an object in a cluster.
@@ -204,6 +225,9 @@ type Result struct {
 	Conflicts []Conflict
 	// Preempted are objects taken from other profiles.
 	Preempted []Preemption
+	// Versions holds the UID and resourceVersion of each object of Deployed as the
+	// API server last reported them (none in a dry run).
+	Versions map[ObjectRef]Version
 	// Unchanged counts objects skipped because their hash matched.
 	Unchanged int
 	// Writes counts write requests sent to the API server (creates, applies,

@@ -66,6 +66,42 @@ func (d *Deployer) WithdrawOwned(ctx context.Context, c client.Client, owner Own
 	})
 }
 
+// WithdrawRecorded is Withdraw for objects the caller recorded with the Version
+// Apply reported: each is deleted (or released) with one request, on condition
+// that it is still that version (UID and resourceVersion), without reading it
+// first. One that has changed since (taken over by another profile, edited,
+// replaced) or whose version is unknown is read and withdrawn only if it still
+// carries owner's and feature's metadata. Objects are handled as Withdraw does;
+// it returns those deleted or released, last first.
+func (d *Deployer) WithdrawRecorded(ctx context.Context, c client.Client, owner Owner, feature libv1beta1.FeatureID, recorded []Recorded, leave bool) ([]ObjectRef, error) {
+	recorded = slices.Clone(recorded)
+	slices.Reverse(recorded)
+	refs := make([]ObjectRef, len(recorded))
+	for i, o := range recorded {
+		refs[i] = o.Ref
+	}
+	reread := func(i int) (client.Object, error) {
+		live, err := getOwned(ctx, c, refs[i], owner, string(feature))
+		if live == nil || err != nil {
+			return nil, err
+		}
+		return live, nil
+	}
+	return d.withdrawEach(ctx, c, refs, leave, func(i int) (client.Object, error) {
+		v := recorded[i].Version
+		if v.UID == "" || v.ResourceVersion == "" {
+			return reread(i)
+		}
+		obj := &metav1.PartialObjectMetadata{}
+		obj.SetGroupVersionKind(refs[i].GroupVersionKind())
+		obj.SetNamespace(refs[i].Namespace)
+		obj.SetName(refs[i].Name)
+		obj.SetUID(v.UID)
+		obj.SetResourceVersion(v.ResourceVersion)
+		return obj, nil
+	}, reread)
+}
+
 // withdrawEach deletes or releases, in segments, each of refs that live returns
 // (nil: nothing to do), and returns those it did. When the object changed since
 // live read it (a precondition failed) and reread is set, it is read again
@@ -134,7 +170,7 @@ func (d *Deployer) remove(ctx context.Context, c client.Client, live client.Obje
 	}
 	uid, rv := live.GetUID(), live.GetResourceVersion()
 	err := c.Delete(ctx, live, client.Preconditions{UID: &uid, ResourceVersion: &rv}, client.PropagationPolicy(metav1.DeletePropagationBackground))
-	if apierrors.IsNotFound(err) {
+	if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) { // gone, or its kind is
 		return nil
 	}
 	return err

@@ -6,7 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
-	"crypto/sha256"
+	_ "crypto/sha512" // SHA-384 and SHA-512 for crypto.Hash.New
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -92,20 +92,63 @@ func ParseSignaturePublicKey(data []byte) (crypto.PublicKey, error) {
 	return nil, fmt.Errorf("unsupported public key type %T (want ECDSA, RSA or Ed25519)", key)
 }
 
-// verifyPayloadSignature checks sig over payload with key, as cosign signs:
-// ECDSA over the SHA-256 of the payload (ASN.1 signature), RSA PKCS #1 v1.5
-// with SHA-256, Ed25519 over the payload itself.
+// verifyPayloadSignature checks sig over payload with key, accepting what
+// cosign produces. cosign signs with sigstore's default algorithm for the key
+// (signature.LoadDefaultSignerVerifier): ECDSA over the digest the curve calls
+// for — SHA-256 for P-256, SHA-384 for P-384, SHA-512 for P-521 — as an ASN.1
+// signature, RSA PKCS #1 v1.5 over SHA-256, Ed25519 pre-hashed with SHA-512
+// (Ed25519ph). cosign verify, without --signature-digest-algorithm, checks
+// every key against SHA-256, and older cosign signed ECDSA keys of every curve
+// and pure Ed25519 that way: those signatures are accepted too. Each accepted
+// form is a signature the key's holder made over these exact bytes.
 func verifyPayloadSignature(key crypto.PublicKey, payload, sig []byte) bool {
-	sum := sha256.Sum256(payload)
 	switch k := key.(type) {
 	case *ecdsa.PublicKey:
-		return ecdsa.VerifyASN1(k, sum[:], sig)
+		for _, h := range ecdsaHashes(k) {
+			if ecdsa.VerifyASN1(k, payloadDigest(h, payload), sig) {
+				return true
+			}
+		}
 	case *rsa.PublicKey:
-		return rsa.VerifyPKCS1v15(k, crypto.SHA256, sum[:], sig) == nil
+		return rsa.VerifyPKCS1v15(k, crypto.SHA256, payloadDigest(crypto.SHA256, payload), sig) == nil
 	case ed25519.PublicKey:
+		if ed25519.VerifyWithOptions(k, payloadDigest(crypto.SHA512, payload), sig, &ed25519.Options{Hash: crypto.SHA512}) == nil {
+			return true
+		}
 		return ed25519.Verify(k, payload, sig)
 	}
 	return false
+}
+
+// ecdsaHashes are the digests an ECDSA signature of cosign may be over: the
+// curve's own (sigstore's default for the key), then SHA-256.
+func ecdsaHashes(k *ecdsa.PublicKey) []crypto.Hash {
+	switch k.Curve.Params().BitSize {
+	case 384:
+		return []crypto.Hash{crypto.SHA384, crypto.SHA256}
+	case 521:
+		return []crypto.Hash{crypto.SHA512, crypto.SHA256}
+	}
+	return []crypto.Hash{crypto.SHA256}
+}
+
+// CosignHash is the digest cosign signs a payload with for key (sigstore's
+// default algorithm for it): SHA-384 for ECDSA P-384, SHA-512 for ECDSA P-521
+// and Ed25519 (Ed25519ph), SHA-256 otherwise.
+func CosignHash(key crypto.PublicKey) crypto.Hash {
+	switch k := key.(type) {
+	case *ecdsa.PublicKey:
+		return ecdsaHashes(k)[0]
+	case ed25519.PublicKey:
+		return crypto.SHA512
+	}
+	return crypto.SHA256
+}
+
+func payloadDigest(h crypto.Hash, payload []byte) []byte {
+	d := h.New()
+	d.Write(payload)
+	return d.Sum(nil)
 }
 
 // ociRepository is the remote repository of ref's chart, reached with a's

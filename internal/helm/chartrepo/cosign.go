@@ -6,7 +6,6 @@ import (
 	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -114,12 +113,15 @@ func (s *Server) CosignSign(ctx context.Context, chart, manifestDigest, signedDi
 	return nil
 }
 
-// signPayload signs as cosign does: Ed25519 over the payload, ECDSA and RSA
-// (PKCS #1 v1.5) over its SHA-256.
+// signPayload signs as cosign sign does (sigstore's default algorithm for the
+// key, helm.CosignHash): ECDSA over the digest its curve calls for, RSA PKCS #1
+// v1.5 over SHA-256, Ed25519 pre-hashed with SHA-512 (Ed25519ph).
 func signPayload(key crypto.Signer, payload []byte) ([]byte, error) {
+	h := helm.CosignHash(key.Public())
+	d := h.New()
+	d.Write(payload)
 	if _, ok := key.Public().(ed25519.PublicKey); ok {
-		return key.Sign(rand.Reader, payload, crypto.Hash(0))
+		return key.Sign(rand.Reader, d.Sum(nil), &ed25519.Options{Hash: crypto.SHA512})
 	}
-	sum := sha256.Sum256(payload)
-	return key.Sign(rand.Reader, sum[:], crypto.SHA256)
+	return key.Sign(rand.Reader, d.Sum(nil), h)
 }

@@ -25,10 +25,11 @@ import (
 // ConfigMap/Secret holds a kustomization (files as keys, or a tarball), built in
 // memory and deployed like policyRefs.
 func (r *SummaryReconciler) deployKustomize(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster, prof configv1beta1.ProfileRef, drifted bool) (ctrl.Result, error) {
-	return r.deployObjects(ctx, s, cluster, prof, libv1beta1.FeatureKustomize, len(s.Spec.ClusterProfileSpec.KustomizationRefs) > 0, drifted,
+	result, err := r.deployObjects(ctx, s, cluster, prof, libv1beta1.FeatureKustomize, len(s.Spec.ClusterProfileSpec.KustomizationRefs) > 0, drifted,
 		func() (objectSource, error) {
 			return r.collectKustomizations(ctx, s, cluster, referenceNamespace(prof))
 		})
+	return refetchRemote(s, result), err
 }
 
 // kustomizeInputs are the kustomizations of one summary, read from the management cluster.
@@ -43,7 +44,9 @@ type kustomizeInputs struct {
 func (in *kustomizeInputs) sourceRevisions() []configv1beta1.SourceRevision { return in.revisions }
 
 type kustomizeSource struct {
-	ref       libv1beta1.KustomizationRef
+	ref libv1beta1.KustomizationRef
+	// where names the ref in messages (kustomizationRefs[i]).
+	where     string
 	namespace string
 	files     map[string][]byte
 	values    map[string]string
@@ -65,13 +68,25 @@ func (r *SummaryReconciler) collectKustomizations(ctx context.Context, s *config
 		if ns == "" {
 			ns = defaultNS
 		}
-		key := types.NamespacedName{Namespace: ns, Name: ref.Name}
-		files, found, err := r.kustomizationFiles(ctx, in, ref.Kind, key, fmt.Sprintf("kustomizationRefs[%d]", i), ref.Optional)
-		if err != nil {
-			return nil, err
-		}
-		if !found {
-			continue
+		where := fmt.Sprintf("kustomizationRefs[%d]", i)
+		var files map[string][]byte
+		if ref.RemoteURL != nil {
+			// The archive comes from the URL; kind and name only name the source.
+			archive, err := r.remoteArchive(ctx, *ref.RemoteURL, where, defaultNS, profileNamespace)
+			if err != nil {
+				return nil, err
+			}
+			files = map[string][]byte{remoteArchiveName: archive}
+		} else {
+			key := types.NamespacedName{Namespace: ns, Name: ref.Name}
+			var found bool
+			files, found, err = r.kustomizationFiles(ctx, in, ref.Kind, key, where, ref.Optional)
+			if err != nil {
+				return nil, err
+			}
+			if !found {
+				continue
+			}
 		}
 		// Values are templates over the cluster, like Helm values: first those of
 		// valuesFrom (in order, each object's keys in name order), then values.
@@ -94,7 +109,7 @@ func (r *SummaryReconciler) collectKustomizations(ctx context.Context, s *config
 			}
 			values[k] = out
 		}
-		in.sources = append(in.sources, kustomizeSource{ref: ref, namespace: ns, files: files, values: values})
+		in.sources = append(in.sources, kustomizeSource{ref: ref, where: where, namespace: ns, files: files, values: values})
 	}
 	return in, nil
 }
@@ -148,6 +163,9 @@ func (in *kustomizeInputs) hash() ([]byte, error) {
 func (in *kustomizeInputs) render() (remote, local []deployer.Desired, err error) {
 	for _, src := range in.sources {
 		name := fmt.Sprintf("%s %s/%s", src.ref.Kind, src.namespace, src.ref.Name)
+		if src.ref.RemoteURL != nil {
+			name = fmt.Sprintf("%s remoteURL %s", src.where, src.ref.RemoteURL.URL)
+		}
 		opts := kustomize.Options{Path: src.ref.Path, TargetNamespace: src.ref.TargetNamespace, Components: src.ref.Components, Source: name}
 		if len(src.values) > 0 {
 			opts.Values = src.values

@@ -22,7 +22,6 @@ import (
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
 	"github.com/tugboat-dev/tugboat/internal/helm"
-	"github.com/tugboat-dev/tugboat/internal/remote"
 	"github.com/tugboat-dev/tugboat/internal/selection"
 	"github.com/tugboat-dev/tugboat/internal/sources"
 	"github.com/tugboat-dev/tugboat/internal/templating"
@@ -140,16 +139,15 @@ func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.Cluste
 		src := policySource{ref: ref, kind: ref.Kind, namespace: ns, name: name, data: map[string]string{}}
 		key := types.NamespacedName{Namespace: ns, Name: name}
 		if ref.RemoteURL != nil {
-			// A Profile's credentials come from its own namespace only: the
-			// manager would otherwise send any Secret it can read to any URL.
-			if sr := ref.RemoteURL.SecretRef; profileNamespace != "" && sr != nil && sr.Namespace != "" && sr.Namespace != profileNamespace {
-				return nil, renderError{fmt.Errorf("policyRefs[%d].remoteURL.secretRef: Secret %s/%s is outside the Profile's namespace %s", i, sr.Namespace, sr.Name, profileNamespace)}
+			if err := remoteSecretInProfileNamespace(*ref.RemoteURL, fmt.Sprintf("policyRefs[%d]", i), profileNamespace); err != nil {
+				return nil, err
 			}
 			// The content comes from the URL; kind and name only name the source.
-			body, err := remote.Fetch(ctx, r.Client, *ref.RemoteURL, defaultNS)
+			body, err := r.remoteContent.Get(ctx, r.Client, *ref.RemoteURL, defaultNS)
 			if err != nil {
 				// Not retried with backoff: the next fetch comes at the ref's
-				// interval (refetchRemote), or with a change of the profile or Secret.
+				// interval (refetchRemote), or with the next reconcile (a change of
+				// the profile or Secret); a failure is not cached.
 				return nil, renderError{fmt.Errorf("policyRefs[%d].remoteURL: %w", i, err)}
 			}
 			src.url = ref.RemoteURL.URL
@@ -355,6 +353,9 @@ func referencedKeys(s *configv1beta1.ClusterSummary, profileNamespace string) []
 	}
 	for _, kr := range spec.KustomizationRefs {
 		add(kr.Kind, kr.Namespace, kr.Name)
+		if kr.RemoteURL != nil && kr.RemoteURL.SecretRef != nil {
+			add("Secret", kr.RemoteURL.SecretRef.Namespace, kr.RemoteURL.SecretRef.Name)
+		}
 		for _, vf := range kr.ValuesFrom {
 			add(vf.Kind, vf.Namespace, vf.Name)
 		}

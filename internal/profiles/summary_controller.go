@@ -24,6 +24,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/deployer"
 	"github.com/tugboat-dev/tugboat/internal/helm"
 	"github.com/tugboat-dev/tugboat/internal/metrics"
+	"github.com/tugboat-dev/tugboat/internal/remote"
 	"github.com/tugboat-dev/tugboat/internal/sources"
 )
 
@@ -96,6 +97,9 @@ type SummaryReconciler struct {
 	healthHeld sync.Map
 	// metricPolls holds the summaries whose metric checks are due again.
 	metricPolls sync.Map
+	// remoteContent keeps the content of remoteURLs between fetches (one
+	// fetch per interval); nil fetches on every reconcile.
+	remoteContent *remote.Cache
 }
 
 // profileOf is the profile a summary belongs to (configv1beta1.ProfileOf); a

@@ -1,7 +1,8 @@
-// Package remote fetches content a profile names by URL (policyRefs[].remoteURL):
-// one GET over HTTP(S) by the manager, with credentials and certificate
-// authorities from a Secret of the management cluster. It keeps nothing
-// between calls: the caller decides when to fetch again (the ref's interval).
+// Package remote fetches content a profile names by URL (policyRefs[].remoteURL
+// and kustomizationRefs[].remoteURL): one GET over HTTP(S) by the manager, with
+// credentials and certificate authorities from a Secret of the management
+// cluster. Fetch always asks the server; a Cache answers from the content it
+// fetched last until the ref's interval has passed.
 package remote
 
 import (
@@ -61,6 +62,47 @@ func (e *SecretNotFoundError) Error() string { return fmt.Sprintf("Secret %s not
 // Fetch GETs ref's URL and returns the body. secretNamespace is where a
 // secretRef without namespace resolves. reader reads that Secret.
 func Fetch(ctx context.Context, reader client.Reader, ref libv1beta1.RemoteURL, secretNamespace string) ([]byte, error) {
+	creds, err := readCredentials(ctx, reader, ref, secretNamespace)
+	if err != nil {
+		return nil, err
+	}
+	return get(ctx, ref, creds)
+}
+
+// credentials are what a secretRef's Secret holds for a fetch.
+type credentials struct {
+	secret                    types.NamespacedName
+	username, password, token []byte
+	certificateAuthorities    []byte
+}
+
+// readCredentials reads the Secret of ref's secretRef (none: empty credentials).
+func readCredentials(ctx context.Context, reader client.Reader, ref libv1beta1.RemoteURL, secretNamespace string) (credentials, error) {
+	if ref.SecretRef == nil {
+		return credentials{}, nil
+	}
+	key := types.NamespacedName{Namespace: ref.SecretRef.Namespace, Name: ref.SecretRef.Name}
+	if key.Namespace == "" {
+		key.Namespace = secretNamespace
+	}
+	secret := &corev1.Secret{}
+	if err := reader.Get(ctx, key, secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return credentials{}, fmt.Errorf("secretRef: %w", &SecretNotFoundError{Key: key})
+		}
+		return credentials{}, fmt.Errorf("reading secretRef Secret %s: %w", key, err)
+	}
+	return credentials{
+		secret:                 key,
+		username:               secret.Data[UsernameKey],
+		password:               secret.Data[PasswordKey],
+		token:                  secret.Data[TokenKey],
+		certificateAuthorities: secret.Data[CAKey],
+	}, nil
+}
+
+// get GETs ref's URL with creds.
+func get(ctx context.Context, ref libv1beta1.RemoteURL, creds credentials) ([]byte, error) {
 	u, err := url.Parse(ref.URL)
 	if err != nil {
 		return nil, fmt.Errorf("url %q: %w", ref.URL, err)
@@ -79,34 +121,21 @@ func Fetch(ctx context.Context, reader client.Reader, ref libv1beta1.RemoteURL, 
 	if err != nil {
 		return nil, fmt.Errorf("url %q: %w", ref.URL, err)
 	}
-	if ref.SecretRef != nil {
-		key := types.NamespacedName{Namespace: ref.SecretRef.Namespace, Name: ref.SecretRef.Name}
-		if key.Namespace == "" {
-			key.Namespace = secretNamespace
+	if ca := creds.certificateAuthorities; len(ca) > 0 {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
 		}
-		secret := &corev1.Secret{}
-		if err := reader.Get(ctx, key, secret); err != nil {
-			if apierrors.IsNotFound(err) {
-				return nil, fmt.Errorf("secretRef: %w", &SecretNotFoundError{Key: key})
-			}
-			return nil, fmt.Errorf("reading secretRef Secret %s: %w", key, err)
+		if !pool.AppendCertsFromPEM(ca) {
+			return nil, fmt.Errorf("secretRef Secret %s: %s holds no PEM certificate", creds.secret, CAKey)
 		}
-		if ca := secret.Data[CAKey]; len(ca) > 0 {
-			pool, err := x509.SystemCertPool()
-			if err != nil || pool == nil {
-				pool = x509.NewCertPool()
-			}
-			if !pool.AppendCertsFromPEM(ca) {
-				return nil, fmt.Errorf("secretRef Secret %s: %s holds no PEM certificate", key, CAKey)
-			}
-			tlsConfig.RootCAs = pool
-		}
-		switch {
-		case len(secret.Data[TokenKey]) > 0:
-			req.Header.Set("Authorization", "Bearer "+string(secret.Data[TokenKey]))
-		case len(secret.Data[UsernameKey]) > 0:
-			req.SetBasicAuth(string(secret.Data[UsernameKey]), string(secret.Data[PasswordKey]))
-		}
+		tlsConfig.RootCAs = pool
+	}
+	switch {
+	case len(creds.token) > 0:
+		req.Header.Set("Authorization", "Bearer "+string(creds.token))
+	case len(creds.username) > 0:
+		req.SetBasicAuth(string(creds.username), string(creds.password))
 	}
 
 	transport := http.DefaultTransport.(*http.Transport).Clone()

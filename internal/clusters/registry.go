@@ -30,7 +30,6 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -56,7 +55,17 @@ func IsConfigError(err error) bool {
 	return errors.As(err, &ce)
 }
 
-// Registry holds one Connection per registered cluster.
+// Registry holds one Connection per registered cluster (a registration: a
+// SveltosCluster or a Cluster API Cluster). Registrations whose kubeconfigs
+// resolve to the same server and credentials share one Endpoint: one HTTP
+// client, one REST mapper, and (through Watches) one informer per watched
+// kind and label selector, whose events are delivered to the holders of every
+// registration on it, each tagged with its own registration. What is counted
+// or reported stays per registration: the writes (Connection.Writes), the
+// troubles and answers (for every registration on the endpoint, since they
+// reach the same server as the same user), the kubeconfig fingerprint — a
+// changed kubeconfig moves its registration to another endpoint, the others
+// stay. The endpoint is freed with its last registration.
 type Registry struct {
 	mgmt   client.Reader
 	scheme *runtime.Scheme
@@ -87,6 +96,8 @@ type Registry struct {
 
 	mu    sync.Mutex
 	conns map[libv1beta1.ClusterID]*Connection
+	// endpoints are the endpoints of the open connections, by endpointKey.
+	endpoints map[string]*Endpoint
 	// subscribers are told of every connection opened or closed.
 	subscribers []func(ConnectionEvent)
 }
@@ -136,6 +147,7 @@ func NewRegistry(opts RegistryOptions) *Registry {
 		probeTimeout:     opts.ProbeTimeout,
 		workloadIdentity: opts.WorkloadIdentityCommands,
 		conns:            map[libv1beta1.ClusterID]*Connection{},
+		endpoints:        map[string]*Endpoint{},
 		troubles:         make(chan event.GenericEvent, 256),
 		lastTrouble:      map[libv1beta1.ClusterID]time.Time{},
 		unanswered:       map[libv1beta1.ClusterID]bool{},
@@ -274,24 +286,29 @@ func (r *Registry) publishLocked(events ...ConnectionEvent) func() {
 
 // Connection is how Tugboat talks to one cluster. Its pieces are built on first
 // use and shared by every caller until the kubeconfig changes or the cluster is
-// forgotten, at which point the connection is closed.
+// forgotten, at which point the connection is closed. Its clients send through
+// its endpoint's HTTP client and map kinds with its endpoint's REST mapper,
+// counting their writes for this connection alone.
 type Connection struct {
 	// Cluster names the cluster.
 	Cluster libv1beta1.ClusterID
-	// Config is the client configuration built from the kubeconfig.
+	// Config is the client configuration built from the kubeconfig, for
+	// callers that build clients of their own (its requests are counted and
+	// reported as the connection's clients' are).
 	Config *rest.Config
 
 	scheme      *runtime.Scheme
 	fingerprint string
+	endpoint    *Endpoint
 	// writes counts the write requests (anything but GET, LIST, WATCH) sent
 	// through this connection: the cost measure of "unchanged costs nothing".
 	writes atomic.Int64
 
-	mu      sync.Mutex
-	client  client.Client
-	dynamic dynamic.Interface
-	mapper  meta.RESTMapper
-	closed  bool
+	mu         sync.Mutex
+	httpClient *http.Client
+	client     client.Client
+	dynamic    dynamic.Interface
+	closed     bool
 }
 
 // Get returns the connection to a cluster, building it (or rebuilding it after
@@ -311,17 +328,11 @@ func (r *Registry) Get(ctx context.Context, cluster libv1beta1.ClusterID) (*Conn
 		return old, nil
 	}
 	if ok {
-		old.close()
+		r.closeLocked(old)
 		events = append(events, ConnectionEvent{Cluster: cluster, Connection: old, Closed: true})
 	}
-	c := &Connection{Cluster: cluster, scheme: r.scheme, fingerprint: fingerprint}
-	c.Config = countingConfig(cfg, &c.writes, func(reached bool) {
-		if reached {
-			r.reportAnswer(cluster)
-		} else {
-			r.reportTrouble(cluster)
-		}
-	})
+	c := &Connection{Cluster: cluster, scheme: r.scheme, fingerprint: fingerprint, endpoint: r.endpointLocked(cluster, cfg)}
+	c.Config = countingConfig(c.endpoint.config, &c.writes, c.endpoint.reached)
 	r.conns[cluster] = c
 	publish := r.publishLocked(append(events, ConnectionEvent{Cluster: cluster, Connection: c})...)
 	r.mu.Unlock()
@@ -338,11 +349,42 @@ func (r *Registry) Forget(cluster libv1beta1.ClusterID) {
 		r.mu.Unlock()
 		return
 	}
-	c.close()
+	r.closeLocked(c)
 	delete(r.conns, cluster)
 	publish := r.publishLocked(ConnectionEvent{Cluster: cluster, Connection: c, Closed: true})
 	r.mu.Unlock()
 	publish()
+}
+
+// endpointLocked returns the endpoint cfg reaches, opening it when no open
+// connection is on it, and counts cluster among its registrations.
+func (r *Registry) endpointLocked(cluster libv1beta1.ClusterID, cfg *rest.Config) *Endpoint {
+	key := endpointKey(cluster, cfg)
+	e, ok := r.endpoints[key]
+	if !ok {
+		e = &Endpoint{registry: r, id: key, config: cfg, registrations: map[libv1beta1.ClusterID]bool{}}
+		r.endpoints[key] = e
+	}
+	e.registrations[cluster] = true
+	return e
+}
+
+// closeLocked closes c and releases its hold on its endpoint, freeing the
+// endpoint when c was its last registration.
+func (r *Registry) closeLocked(c *Connection) {
+	c.close()
+	e := c.endpoint
+	delete(e.registrations, c.Cluster)
+	if len(e.registrations) == 0 && r.endpoints[e.id] == e {
+		delete(r.endpoints, e.id)
+	}
+}
+
+// EndpointCount is the number of endpoints the open connections are on.
+func (r *Registry) EndpointCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.endpoints)
 }
 
 // Known lists the clusters with an open connection, sorted.
@@ -431,7 +473,9 @@ func kubeconfigData(secret *corev1.Secret, keyName string) (string, []byte, erro
 	return keys[0], secret.Data[keys[0]], nil
 }
 
-// Client returns a client for the cluster (reads go straight to the API server).
+// Client returns a client for the cluster (reads go straight to the API
+// server), sending through the endpoint's HTTP client with the endpoint's
+// REST mapper.
 func (c *Connection) Client() (client.Client, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -439,11 +483,15 @@ func (c *Connection) Client() (client.Client, error) {
 		return nil, fmt.Errorf("connection to %s is closed", c.Cluster)
 	}
 	if c.client == nil {
-		mapper, err := c.restMapperLocked()
+		mapper, err := c.endpoint.RESTMapper()
+		if err != nil {
+			return nil, fmt.Errorf("connecting to %s: %w", c.Cluster, err)
+		}
+		hc, err := c.httpClientLocked()
 		if err != nil {
 			return nil, err
 		}
-		cl, err := client.New(c.Config, client.Options{Scheme: c.scheme, Mapper: mapper})
+		cl, err := client.New(c.Config, client.Options{Scheme: c.scheme, Mapper: mapper, HTTPClient: hc})
 		if err != nil {
 			return nil, fmt.Errorf("creating client for %s: %w", c.Cluster, err)
 		}
@@ -460,7 +508,11 @@ func (c *Connection) Dynamic() (dynamic.Interface, error) {
 		return nil, fmt.Errorf("connection to %s is closed", c.Cluster)
 	}
 	if c.dynamic == nil {
-		d, err := dynamic.NewForConfig(c.Config)
+		hc, err := c.httpClientLocked()
+		if err != nil {
+			return nil, err
+		}
+		d, err := dynamic.NewForConfigAndClient(c.Config, hc)
 		if err != nil {
 			return nil, fmt.Errorf("creating dynamic client for %s: %w", c.Cluster, err)
 		}
@@ -469,28 +521,36 @@ func (c *Connection) Dynamic() (dynamic.Interface, error) {
 	return c.dynamic, nil
 }
 
-// RESTMapper returns the cluster's (lazily discovered) REST mapper.
-func (c *Connection) RESTMapper() (meta.RESTMapper, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.restMapperLocked()
+// httpClientLocked is the connection's HTTP client: the endpoint's transport,
+// counting this connection's writes.
+func (c *Connection) httpClientLocked() (*http.Client, error) {
+	if c.httpClient != nil {
+		return c.httpClient, nil
+	}
+	shared, err := c.endpoint.HTTPClient()
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", c.Cluster, err)
+	}
+	c.httpClient = &http.Client{Transport: countingWrites(shared.Transport, &c.writes), Timeout: shared.Timeout}
+	return c.httpClient, nil
 }
 
-func (c *Connection) restMapperLocked() (meta.RESTMapper, error) {
-	if c.mapper != nil {
-		return c.mapper, nil
+// RESTMapper returns the cluster's (lazily discovered) REST mapper: its
+// endpoint's, shared by every registration of the same server and credentials.
+func (c *Connection) RESTMapper() (meta.RESTMapper, error) {
+	if c.Closed() {
+		return nil, fmt.Errorf("connection to %s is closed", c.Cluster)
 	}
-	hc, err := rest.HTTPClientFor(c.Config)
+	m, err := c.endpoint.RESTMapper()
 	if err != nil {
-		return nil, fmt.Errorf("creating HTTP client for %s: %w", c.Cluster, err)
+		return nil, fmt.Errorf("connecting to %s: %w", c.Cluster, err)
 	}
-	m, err := apiutil.NewDynamicRESTMapper(c.Config, hc)
-	if err != nil {
-		return nil, fmt.Errorf("creating REST mapper for %s: %w", c.Cluster, err)
-	}
-	c.mapper = m
 	return m, nil
 }
+
+// Endpoint is the server and credentials the connection reaches, shared with
+// the other registrations that resolve to them.
+func (c *Connection) Endpoint() *Endpoint { return c.endpoint }
 
 // Writes is the number of write requests sent to the cluster through this connection.
 func (c *Connection) Writes() int64 { return c.writes.Load() }
@@ -505,9 +565,7 @@ func countingConfig(cfg *rest.Config, writes *atomic.Int64, reach func(reached b
 	out := rest.CopyConfig(cfg)
 	out.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-			if req.Method != http.MethodGet && req.Method != http.MethodHead {
-				writes.Add(1)
-			}
+			countWrite(req, writes)
 			resp, err := rt.RoundTrip(req)
 			switch {
 			case req.Context().Value(probeRequest{}) != nil:
@@ -520,6 +578,20 @@ func countingConfig(cfg *rest.Config, writes *atomic.Int64, reach func(reached b
 		})
 	})
 	return out
+}
+
+// countingWrites wraps rt to count the write requests sent through it.
+func countingWrites(rt http.RoundTripper, writes *atomic.Int64) http.RoundTripper {
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		countWrite(req, writes)
+		return rt.RoundTrip(req)
+	})
+}
+
+func countWrite(req *http.Request, writes *atomic.Int64) {
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		writes.Add(1)
+	}
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -537,5 +609,5 @@ func (c *Connection) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
-	c.client, c.dynamic, c.mapper = nil, nil, nil
+	c.client, c.dynamic, c.httpClient = nil, nil, nil
 }

@@ -39,8 +39,10 @@ func (f Field) requiresObjects() bool { return f == PreDeployChecks }
 
 // Check is one compiled entry of a check list.
 type Check struct {
-	Name      string
-	Feature   libv1beta1.FeatureID
+	Name    string
+	Feature libv1beta1.FeatureID
+	// Field is the check list the check comes from.
+	Field     Field
 	GVK       schema.GroupVersionKind
 	Namespace string
 	// Selector is the labelFilters as a label selector ("" when none).
@@ -88,7 +90,7 @@ func Compile(i int, vh libv1beta1.ValidateHealth) (*Check, error) {
 func CompileIn(field Field, i int, vh libv1beta1.ValidateHealth) (*Check, error) {
 	where := fmt.Sprintf("%s[%d] %s", field, i, vh.Name)
 	c := &Check{
-		Name: vh.Name, Feature: vh.FeatureID, Namespace: vh.Namespace, where: where,
+		Name: vh.Name, Feature: vh.FeatureID, Field: field, Namespace: vh.Namespace, where: where,
 		GVK:             schema.GroupVersionKind{Group: vh.Group, Version: vh.Version, Kind: vh.Kind},
 		requiresObjects: field.requiresObjects(),
 	}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
@@ -23,7 +25,61 @@ const (
 	JobOwnerLabel = "tugboat.dev/health-check-owner"
 	// JobCheckLabel holds a hash of the check's list and name.
 	JobCheckLabel = "tugboat.dev/health-check"
+	// JobRunLabel holds a hash of the run the Job belongs to (the check's
+	// manifest and the content it checks), whatever the attempt.
+	JobRunLabel = "tugboat.dev/health-check-run"
+	// JobAttemptLabel numbers the attempts of a run of a gate's check: 1, 2, …
+	JobAttemptLabel = "tugboat.dev/health-check-attempt"
 )
+
+// Failed Jobs of gates (preDeployChecks, preDeleteChecks, postDeleteChecks)
+// run again, each attempt waiting longer after the last one failed.
+const (
+	// DefaultJobRetry is the wait after the first failed attempt.
+	DefaultJobRetry = 10 * time.Second
+	// MaxJobRetry caps the wait between attempts.
+	MaxJobRetry = 5 * time.Minute
+)
+
+// JobRetryDelay is how long after attempt (1, 2, …) failed the next one
+// starts: base doubled for each attempt after the first, at most MaxJobRetry.
+func JobRetryDelay(base time.Duration, attempt int) time.Duration {
+	if base <= 0 {
+		base = DefaultJobRetry
+	}
+	d := base
+	for i := 1; i < attempt && d < MaxJobRetry; i++ {
+		d *= 2
+	}
+	return min(d, MaxJobRetry)
+}
+
+// JobAttempt is the attempt number of a Job (1 without the label).
+func JobAttempt(job *unstructured.Unstructured) int {
+	n, err := strconv.Atoi(job.GetLabels()[JobAttemptLabel])
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}
+
+// JobFailedAt is when a failed Job failed: its Failed condition's
+// lastTransitionTime, else its creation.
+func JobFailedAt(job *unstructured.Unstructured) time.Time {
+	conds, _, _ := unstructured.NestedSlice(job.Object, "status", "conditions")
+	for _, c := range conds {
+		m, ok := c.(map[string]any)
+		if !ok || m["type"] != "Failed" || m["status"] != "True" {
+			continue
+		}
+		if s, _ := m["lastTransitionTime"].(string); s != "" {
+			if t, err := time.Parse(time.RFC3339, s); err == nil {
+				return t
+			}
+		}
+	}
+	return job.GetCreationTimestamp().Time
+}
 
 // ParseJob reads the Job manifest of a jobRef's ConfigMap or Secret data: the
 // one value it holds must be one batch/v1 Job (YAML or JSON).

@@ -76,6 +76,10 @@ type Options struct {
 	// HealthMetricsInterval is how often health checks with a metricSource
 	// query their Prometheus endpoint and run again (metrics cannot be watched).
 	HealthMetricsInterval time.Duration
+	// HealthJobRetry is how long a failed Job of a gate's jobCheck
+	// (preDeployChecks, preDeleteChecks, postDeleteChecks) waits before it
+	// runs again, doubled at each failed attempt (zero: 10s).
+	HealthJobRetry time.Duration
 	// WorkloadIdentityCommands are the credential plugins run for
 	// SveltosClusters with spec.workloadIdentity (empty: the clouds' standard ones).
 	WorkloadIdentityCommands clusters.WorkloadIdentityCommands
@@ -272,6 +276,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		RateLimiter:       opts.SummaryRateLimiter,
 
 		HealthMetricsInterval: opts.HealthMetricsInterval,
+		HealthJobRetry:        opts.HealthJobRetry,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ClusterSummary controller: %w", err)
 	}

@@ -114,7 +114,7 @@ func (r *SummaryReconciler) evaluateChecks(ctx context.Context, s *configv1beta1
 		}
 		var metrics map[string]any
 		if c.Metrics != nil {
-			r.pollMetrics(s)
+			r.pollMetrics(ctx)
 			var err error
 			if metrics, err = r.queryMetrics(ctx, s, c); err != nil {
 				return "", err

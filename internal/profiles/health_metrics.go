@@ -16,29 +16,23 @@ import (
 // Metric checks (validateHealths[].metricSource, metricQueries): before its
 // script runs, the check's PromQL instant queries are asked of the
 // Prometheus-compatible endpoint, from the management cluster; the values
-// reach the script as metrics[name]. Metrics cannot be watched: a summary that
-// evaluated a metric check is brought back after HealthMetricsInterval, and so
-// its checks are evaluated again for as long as they are asked.
+// reach the script as metrics[name]. Metrics cannot be watched: a reconcile
+// that evaluated a metric check asks to come back after HealthMetricsInterval
+// (health_come_back.go), and so the checks are evaluated again for as long as
+// they are asked.
 
 // DefaultHealthMetricsInterval is how often metric checks are evaluated again
 // when the reconciler's HealthMetricsInterval is not set.
 const DefaultHealthMetricsInterval = 30 * time.Second
 
-// pollMetrics brings the summary back after the metrics interval; one pending
-// return per summary at a time.
-func (r *SummaryReconciler) pollMetrics(s *configv1beta1.ClusterSummary) {
-	key := types.NamespacedName{Namespace: s.Namespace, Name: s.Name}
-	if _, pending := r.metricPolls.LoadOrStore(key, struct{}{}); pending {
-		return
-	}
+// pollMetrics asks for the summary of this reconcile to come back after the
+// metrics interval.
+func (r *SummaryReconciler) pollMetrics(ctx context.Context) {
 	interval := r.HealthMetricsInterval
 	if interval <= 0 {
 		interval = DefaultHealthMetricsInterval
 	}
-	time.AfterFunc(interval, func() {
-		r.metricPolls.Delete(key)
-		r.requeue(key)
-	})
+	askComeBack(ctx, interval)
 }
 
 // queryMetrics asks the check's metricQueries of its metricSource. Any

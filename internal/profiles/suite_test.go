@@ -36,6 +36,8 @@ func start(ctx context.Context, env *testenv.Env) error {
 	// Metric health checks are evaluated again every second here (30s by
 	// default); the tests wait on status, never on this interval.
 	opts.HealthMetricsInterval = time.Second
+	// A gate's failed health Job runs again after 500ms here (10s by default).
+	opts.HealthJobRetry = 500 * time.Millisecond
 	opts.SummaryRateLimiter = summaryRetries
 	if mgr, mgmt, err = managertest.Start(ctx, env, opts); err != nil {
 		return err

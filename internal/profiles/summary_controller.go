@@ -81,6 +81,10 @@ type SummaryReconciler struct {
 	// HealthMetricsInterval is how often checks with a metricSource are
 	// evaluated again (zero: DefaultHealthMetricsInterval).
 	HealthMetricsInterval time.Duration
+	// HealthJobRetry is how long a failed Job of a preDeployChecks,
+	// preDeleteChecks or postDeleteChecks jobCheck waits before it runs again,
+	// doubled at each failed attempt (zero: health.DefaultJobRetry).
+	HealthJobRetry time.Duration
 
 	// Multi-tenancy options
 	// Identities deploys the profiles labelled with a tenant's service account
@@ -95,8 +99,6 @@ type SummaryReconciler struct {
 	// healthHeld records the holders that hold some of its watches.
 	health     *clusters.Watcher
 	healthHeld sync.Map
-	// metricPolls holds the summaries whose metric checks are due again.
-	metricPolls sync.Map
 	// remoteContent keeps the content of remoteURLs between fetches (one
 	// fetch per interval); nil fetches on every reconcile.
 	remoteContent *remote.Cache
@@ -141,8 +143,11 @@ func (r *SummaryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	// A feature whose content changed says Provisioning before its objects are
 	// applied (the deferred write comes only after the apply).
 	ctx = withProgressWriter(ctx, func(ctx context.Context) error { return patcher.Patch(ctx, s) })
+	// Checks that nothing watched brings back ask to come back (health_come_back.go).
+	ctx, due := withComeBack(ctx)
 	defer func() {
 		retErr = errors.Join(retErr, patcher.Patch(ctx, s))
+		result = due.result(result, retErr)
 		for _, key := range followUps {
 			r.requeue(key)
 		}

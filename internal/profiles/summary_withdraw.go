@@ -59,6 +59,11 @@ func (r *SummaryReconciler) withdraw(ctx context.Context, s *configv1beta1.Clust
 			return ctrl.Result{}, nil
 		}
 	}
+	if err == nil {
+		// The Jobs its job checks ran (health_jobs.go) go with the summary,
+		// whatever stopMatchingBehavior says: they are the checks', not the profile's.
+		err = r.deleteHealthJobs(ctx, s)
+	}
 	if err != nil {
 		if left := withdrawGrace - time.Since(s.DeletionTimestamp.Time); left > 0 {
 			// Say so in status (the summary may stay for the whole grace period)

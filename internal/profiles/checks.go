@@ -182,6 +182,11 @@ func holdsDeployed(s *configv1beta1.ClusterSummary) bool {
 			return true
 		}
 	}
+	for _, d := range s.Status.DeployedObjects {
+		if len(d.Remote)+len(d.Local) > 0 {
+			return true
+		}
+	}
 	return len(s.Status.HelmReleaseSummaries) > 0
 }
 
@@ -189,7 +194,7 @@ func holdsDeployed(s *configv1beta1.ClusterSummary) bool {
 // that a summary held by its postDeleteChecks neither asks its preDeleteChecks
 // again nor withdraws again; its features say Removed.
 func markWithdrawn(s *configv1beta1.ClusterSummary) {
-	s.Status.DeployedGVKs, s.Status.HelmReleaseSummaries = nil, nil
+	s.Status.DeployedGVKs, s.Status.DeployedObjects, s.Status.HelmReleaseSummaries = nil, nil, nil
 	for i := range s.Status.FeatureSummaries {
 		fs := &s.Status.FeatureSummaries[i]
 		fs.Status, fs.Hash, fs.FailureMessage = libv1beta1.FeatureStatusRemoved, nil, nil

@@ -94,8 +94,9 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 	prof configv1beta1.ProfileRef, feature libv1beta1.FeatureID, wanted, drifted bool, collect func() (objectSource, error)) (ctrl.Result, error) {
 	spec := &s.Spec.ClusterProfileSpec
 	previousGVKs := deployedGVKs(s, feature)
-	if !wanted && len(previousGVKs) == 0 {
+	if !wanted && len(previousGVKs) == 0 && !recordsAny(s, feature) {
 		removeFeature(s, feature)
+		removeRecord(s, feature)
 		return ctrl.Result{}, nil
 	}
 	fs := featureSummary(s, feature)
@@ -181,24 +182,48 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 			}
 		}
 	}
-	for _, target := range targets {
+	_, hasRecord := recordOf(s, feature)
+	for i, target := range targets {
+		local := i > 0 // the management cluster's side of the record
 		c, err := r.clientAs(ctx, target.cluster, tenant)
 		if err != nil {
 			return r.fail(s, fs, err)
 		}
-		previous, err := deployer.Owned(ctx, c, owner, feature, previousGVKs)
-		if err != nil {
-			return r.fail(s, fs, err)
+		// What this feature deployed last time comes from the record; a summary
+		// written by an older Tugboat has none: it is listed once, then recorded.
+		previous := recordedRefs(recorded(s, feature, local))
+		if !hasRecord {
+			if previous, err = deployer.Owned(ctx, c, owner, feature, previousGVKs); err != nil {
+				return r.fail(s, fs, err)
+			}
 		}
 		if len(target.objects) == 0 && len(previous) == 0 {
+			if !hasRecord && !base.DryRun {
+				setRecorded(s, feature, local, nil)
+			}
 			continue
 		}
 		req := base
 		req.Objects, req.Previous = target.objects, previous
+		req.BeforeWrite = func(ctx context.Context, refs []deployer.ObjectRef) error {
+			return recordAhead(ctx, s, feature, local, previous, refs)
+		}
 		res, err := r.Deployer.Apply(ctx, c, req)
+		fs = featureSummary(s, feature) // a progress write replaces the status with the server's copy
 		conflicts += len(res.Conflicts)
 		deployed = append(deployed, res.Deployed...)
 		reports = append(reports, res.Report...)
+		if !base.DryRun {
+			if err != nil {
+				// Everything recorded ahead stays (an object that failed may
+				// exist), and so does what was deployed before; what stale
+				// cleanup deleted is gone.
+				objs, _ := withRefs(recorded(s, feature, local), previous)
+				setRecorded(s, feature, local, withoutRefs(objs, res.Removed))
+			} else {
+				setRecorded(s, feature, local, deployedRecord(res))
+			}
+		}
 		if err != nil {
 			return r.fail(s, fs, err)
 		}
@@ -233,6 +258,21 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 	fs.LastAppliedTime = &now
 	r.event(s, corev1.EventTypeNormal, "Deployed", fmt.Sprintf("%s: %d objects deployed", feature, len(deployed)))
 	return ctrl.Result{}, nil
+}
+
+// recordAhead adds to the record of feature, on one side, the objects an apply
+// is about to write, with previous (what a summary without a record listed), and
+// writes the summary's status at once when that adds anything: a manager stopped
+// during the apply still knows what it may have deployed. An apply of objects
+// already recorded writes nothing more.
+func recordAhead(ctx context.Context, s *configv1beta1.ClusterSummary, feature libv1beta1.FeatureID, local bool, previous, refs []deployer.ObjectRef) error {
+	objs, grew := withRefs(recorded(s, feature, local), previous)
+	objs, more := withRefs(objs, refs)
+	if !grew && !more {
+		return nil
+	}
+	setRecorded(s, feature, local, objs)
+	return writeProgress(ctx)
 }
 
 // fail records a failed feature. Bad input waits for a change (the watches bring

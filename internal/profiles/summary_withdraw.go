@@ -43,10 +43,10 @@ func (r *SummaryReconciler) withdraw(ctx context.Context, s *configv1beta1.Clust
 		}
 	}
 	if err == nil {
-		err = r.withdrawFrom(ctx, s, owner, s.Cluster(), leave)
+		err = r.withdrawFrom(ctx, s, owner, s.Cluster(), false, leave)
 	}
 	if err == nil {
-		err = r.withdrawFrom(ctx, s, owner, r.ManagementCluster, leave)
+		err = r.withdrawFrom(ctx, s, owner, r.ManagementCluster, true, leave)
 	}
 	if err == nil {
 		err = r.withdrawHelm(ctx, s, leave)
@@ -84,11 +84,21 @@ func (r *SummaryReconciler) withdraw(ctx context.Context, s *configv1beta1.Clust
 	return ctrl.Result{}, nil
 }
 
-func (r *SummaryReconciler) withdrawFrom(ctx context.Context, s *configv1beta1.ClusterSummary, owner deployer.Owner, cluster libv1beta1.ClusterID, leave bool) error {
+// withdrawFrom withdraws the Resources and Kustomize objects of s from one
+// cluster: the summary's (local false) or the management cluster (local true,
+// the Local objects). Objects are deleted from the record, one request each,
+// without listing; what is withdrawn leaves the record. A feature without a
+// record (a summary written by an older Tugboat) is found by listing the kinds
+// of deployedGVKs.
+func (r *SummaryReconciler) withdrawFrom(ctx context.Context, s *configv1beta1.ClusterSummary, owner deployer.Owner, cluster libv1beta1.ClusterID, local, leave bool) error {
 	features := []libv1beta1.FeatureID{libv1beta1.FeatureResources, libv1beta1.FeatureKustomize}
 	anyDeployed := false
 	for _, f := range features {
-		anyDeployed = anyDeployed || len(deployedGVKs(s, f)) > 0
+		if _, hasRecord := recordOf(s, f); hasRecord {
+			anyDeployed = anyDeployed || len(recorded(s, f, local)) > 0
+		} else {
+			anyDeployed = anyDeployed || len(deployedGVKs(s, f)) > 0
+		}
 	}
 	if !anyDeployed {
 		return nil
@@ -101,6 +111,19 @@ func (r *SummaryReconciler) withdrawFrom(ctx context.Context, s *configv1beta1.C
 		return err
 	}
 	for _, f := range features {
+		if _, hasRecord := recordOf(s, f); hasRecord {
+			objs := recorded(s, f, local)
+			if len(objs) == 0 {
+				continue
+			}
+			done, err := r.Deployer.WithdrawRecorded(ctx, c, owner, f, recordedVersions(objs), leave)
+			if err != nil {
+				// What was withdrawn leaves the record; the rest is tried again.
+				setRecorded(s, f, local, withoutRefs(objs, done))
+				return fmt.Errorf("withdrawing %s from cluster %s: %w", f, cluster, err)
+			}
+			continue
+		}
 		gvks := deployedGVKs(s, f)
 		if len(gvks) == 0 {
 			continue

@@ -167,15 +167,15 @@ metadata: {name: unsupported-upgradeoptions-recreate}
 spec:
   helmCharts:
   - {repositoryURL: "https://example.com", repositoryName: r, chartName: r/c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, options: {upgradeOptions: {recreate: true}}}`, `recreate is not supported by this version of Tugboat`},
-		{"roleRef remoteURL", `
+		{"roleRef remoteURL template", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: RoleRequest
-metadata: {name: unsupported-roleref-remoteurl}
+metadata: {name: unsupported-roleref-remoteurl-template}
 spec:
   serviceAccountName: sa
   serviceAccountNamespace: default
   roleRefs:
-  - {kind: ConfigMap, name: x, namespace: default, remoteURL: {url: "https://example.com/roles.yaml"}}`, `remoteURL is not supported in roleRefs by this version of Tugboat`},
+  - {kind: ConfigMap, name: x, namespace: default, remoteURL: {url: "https://example.com/roles.yaml", template: true}}`, `remoteURL.template is not supported in roleRefs by this version of Tugboat`},
 		{"kustomizationRef remoteURL template", `
 apiVersion: config.projectsveltos.io/v1beta1
 kind: ClusterProfile

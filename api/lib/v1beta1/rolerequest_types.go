@@ -32,13 +32,19 @@ type RoleRequestSpec struct {
 	// and bound to the tenant's identity there (a binding of the role's name).
 	// An empty namespace is the cluster's namespace; an optional ref that is
 	// missing is skipped. Templates are not supported.
+	// A ref with remoteURL takes its Roles and ClusterRoles from the URL
+	// instead (one or more YAML/JSON documents, fetched by the manager once per
+	// remoteURL.interval, with the credentials of remoteURL.secretRef; an empty
+	// secretRef namespace is the cluster's namespace); kind and name then only
+	// name the source. A fetch that fails fails the grant in each cluster with
+	// a message naming the ref and the URL, and what was granted stays.
 	// +kubebuilder:validation:XValidation:rule="self.all(r, r.kind == 'ConfigMap' || r.kind == 'Secret')",message="roleRefs must name ConfigMaps or Secrets holding Roles/ClusterRoles"
 	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.deploymentType) || r.deploymentType == 'Remote')",message="roleRefs are always deployed to the managed clusters: deploymentType must be Remote or unset"
 	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.path) || r.path == '')",message="path does not apply to roleRefs (ConfigMaps and Secrets hold the roles directly)"
 	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.tier))",message="tier does not apply to roleRefs"
 	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.skipNamespaceCreation) || !r.skipNamespaceCreation)",message="skipNamespaceCreation is not supported in roleRefs by this version of Tugboat (a Role's namespace must exist in the cluster)"
 	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.force) || !r.force)",message="force is not supported in roleRefs by this version of Tugboat"
-	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.remoteURL))",message="remoteURL is not supported in roleRefs by this version of Tugboat: put the roles in a ConfigMap or Secret"
+	// +kubebuilder:validation:XValidation:rule="self.all(r, !has(r.remoteURL) || !has(r.remoteURL.template) || !r.remoteURL.template)",message="remoteURL.template is not supported in roleRefs by this version of Tugboat (templates in roleRefs are not supported)"
 	// +optional
 	RoleRefs []PolicyRef `json:"roleRefs,omitempty"`
 

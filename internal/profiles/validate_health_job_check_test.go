@@ -66,7 +66,8 @@ func TestValidateHealthJobCheck(t *testing.T) {
 	c := managedClient(t, "app-1")
 	t.Cleanup(func() {
 		deleteProfileAndPolicies(t, p, "jobcheck-cm", "jobcheck-job")
-		// The Job of the last run stays in the cluster (docs/profile-checks.md).
+		// The withdrawal deletes the check's Jobs (validate_health_job_check_withdrawal_test.go);
+		// this tidies up after a run that failed before it.
 		_ = c.DeleteAllOf(context.Background(), &batchv1.Job{}, client.InNamespace("default"), client.HasLabels{health.JobCheckLabel})
 	})
 
@@ -96,28 +97,7 @@ func TestValidateHealthJobCheck(t *testing.T) {
 		})
 		return job
 	}
-	// finish plays the Job controller: the Job ends as Complete or Failed.
-	finish := func(t *testing.T, job batchv1.Job, complete bool) {
-		t.Helper()
-		now := metav1.Now()
-		job.Status.StartTime = &now
-		if complete {
-			job.Status.Succeeded, job.Status.CompletionTime = 1, &now
-			job.Status.Conditions = []batchv1.JobCondition{
-				{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastTransitionTime: now, LastProbeTime: now},
-				{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: now, LastProbeTime: now},
-			}
-		} else {
-			job.Status.Failed = 1
-			job.Status.Conditions = []batchv1.JobCondition{
-				{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: now, LastProbeTime: now},
-				{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: now, LastProbeTime: now},
-			}
-		}
-		if err := c.Status().Update(ctx, &job); err != nil {
-			t.Fatal(err)
-		}
-	}
+	finish := func(t *testing.T, job batchv1.Job, complete bool) { playJobController(t, c, job, complete) }
 
 	// Deployed, the Job created and not done: Provisioning, saying so.
 	first := oneJob(t, "http://web/healthz")
@@ -152,6 +132,63 @@ func TestValidateHealthJobCheck(t *testing.T) {
 	if err := c.Get(ctx, types.NamespacedName{Namespace: "default", Name: "jobcheck"}, &corev1.ConfigMap{}); err != nil {
 		t.Fatalf("the deployed ConfigMap: %v", err)
 	}
+}
+
+// playJobController plays the Job controller (no kubelet or Job controller
+// runs in the test clusters): the Job ends as Complete or Failed, written
+// through the status subresource.
+func playJobController(t *testing.T, c client.Client, job batchv1.Job, complete bool) {
+	t.Helper()
+	now := metav1.Now()
+	job.Status.StartTime = &now
+	if complete {
+		job.Status.Succeeded, job.Status.CompletionTime = 1, &now
+		job.Status.Conditions = []batchv1.JobCondition{
+			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastTransitionTime: now, LastProbeTime: now},
+			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: now, LastProbeTime: now},
+		}
+	} else {
+		job.Status.Failed = 1
+		job.Status.Conditions = []batchv1.JobCondition{
+			{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: now, LastProbeTime: now},
+			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastTransitionTime: now, LastProbeTime: now},
+		}
+	}
+	if err := c.Status().Update(context.Background(), &job); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// summaryJobs lists the health check Jobs summary s created in the cluster c
+// reaches (by their owner label).
+func summaryJobs(c client.Client, s *configv1beta1.ClusterSummary) ([]batchv1.Job, error) {
+	list := &batchv1.JobList{}
+	err := c.List(context.Background(), list, client.MatchingLabels{health.JobOwnerLabel: health.LabelHash(s.Namespace + "/" + s.Name)})
+	return list.Items, err
+}
+
+// oneSummaryJob waits until summary s has exactly one health check Job in the
+// cluster c reaches, whose labels include want, and returns it.
+func oneSummaryJob(t *testing.T, c client.Client, s *configv1beta1.ClusterSummary, want map[string]string) batchv1.Job {
+	t.Helper()
+	var job batchv1.Job
+	testenv.Eventually(t, fmt.Sprintf("one health Job of %s with labels %v", s.Name, want), func() error {
+		jobs, err := summaryJobs(c, s)
+		if err != nil {
+			return err
+		}
+		if len(jobs) != 1 {
+			return fmt.Errorf("%d health Jobs", len(jobs))
+		}
+		for k, v := range want {
+			if got := jobs[0].Labels[k]; got != v {
+				return fmt.Errorf("the Job %s has %s=%q", jobs[0].Name, k, got)
+			}
+		}
+		job = jobs[0]
+		return nil
+	})
+	return job
 }
 
 // deleteProfileAndPolicies deletes a test's ClusterProfile, waits until it is

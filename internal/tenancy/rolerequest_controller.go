@@ -32,6 +32,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/conditions"
 	"github.com/tugboat-dev/tugboat/internal/profiles"
+	"github.com/tugboat-dev/tugboat/internal/remote"
 	"github.com/tugboat-dev/tugboat/internal/selection"
 	"github.com/tugboat-dev/tugboat/internal/templating"
 )
@@ -57,6 +58,10 @@ type RoleRequestReconciler struct {
 	// Shard selects the clusters this manager grants in.
 	Shard       clusters.Shard
 	Concurrency int
+
+	// remoteContent keeps the content of roleRefs' remoteURLs between fetches
+	// (one fetch per interval); nil fetches on every reconcile.
+	remoteContent *remote.Cache
 }
 
 // grant is what a RoleRequest creates in one cluster.
@@ -152,7 +157,22 @@ func (r *RoleRequestReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		r.event(rr, corev1.EventTypeNormal, "Withdrawn", fmt.Sprintf("rights of %s withdrawn from cluster %s", tenantOf(rr), id))
 	}
 	rr.Status.ClusterInfo = infos
-	return ctrl.Result{}, errors.Join(errs...)
+	return refetchRemoteRoles(rr), errors.Join(errs...)
+}
+
+// refetchRemoteRoles brings the RoleRequest back when the shortest interval of
+// its roleRefs' remoteURLs has passed, so that their content is fetched again.
+func refetchRemoteRoles(rr *libv1beta1.RoleRequest) ctrl.Result {
+	var result ctrl.Result
+	for _, ref := range rr.Spec.RoleRefs {
+		if ref.RemoteURL == nil {
+			continue
+		}
+		if every := remote.Interval(*ref.RemoteURL); result.RequeueAfter == 0 || every < result.RequeueAfter {
+			result.RequeueAfter = every
+		}
+	}
+	return result
 }
 
 // grantIn creates (or updates) the tenant's identity, roles and bindings in one
@@ -228,7 +248,21 @@ func (r *RoleRequestReconciler) desired(ctx context.Context, rr *libv1beta1.Role
 		if ns == "" {
 			ns = cluster.ID.Namespace
 		}
-		data, annotations, found, err := r.readRef(ctx, ref.Kind, types.NamespacedName{Namespace: ns, Name: ref.Name})
+		var data, annotations map[string]string
+		found := true
+		var err error
+		if ref.RemoteURL != nil {
+			// The roles come from the URL; kind and name only name the source.
+			body, err := r.remoteContent.Get(ctx, r.Client, *ref.RemoteURL, cluster.ID.Namespace)
+			if err != nil {
+				// Not retried with backoff: the next fetch comes at the ref's
+				// interval (refetchRemoteRoles) or with the next reconcile.
+				return nil, badInput{fmt.Errorf("RoleRequest %s: roleRefs[%d].remoteURL: %w", rr.Name, i, err)}
+			}
+			data = map[string]string{ref.RemoteURL.URL: string(body)}
+		} else {
+			data, annotations, found, err = r.readRef(ctx, ref.Kind, types.NamespacedName{Namespace: ns, Name: ref.Name})
+		}
 		if err != nil {
 			return nil, fmt.Errorf("RoleRequest %s: roleRefs[%d]: %w", rr.Name, i, err)
 		}
@@ -244,6 +278,9 @@ func (r *RoleRequestReconciler) desired(ctx context.Context, rr *libv1beta1.Role
 		}
 		for _, key := range slices.Sorted(maps.Keys(data)) {
 			where := fmt.Sprintf("%s %s/%s key %s", ref.Kind, ns, ref.Name, key)
+			if ref.RemoteURL != nil {
+				where = "remoteURL " + ref.RemoteURL.URL
+			}
 			objs, err := templating.SplitDocuments(where, data[key])
 			if err != nil {
 				return nil, badInput{fmt.Errorf("RoleRequest %s: roleRefs[%d]: %w", rr.Name, i, err)}
@@ -561,9 +598,18 @@ func tenantOf(rr *libv1beta1.RoleRequest) profiles.Tenant {
 
 func ptr[T any](v T) *T { return &v }
 
+// remoteSecretRef is the secretRef of ref's remoteURL, nil without one.
+func remoteSecretRef(ref libv1beta1.PolicyRef) *corev1.SecretReference {
+	if ref.RemoteURL == nil {
+		return nil
+	}
+	return ref.RemoteURL.SecretRef
+}
+
 // SetupWithManager watches RoleRequests, the clusters (labels, readiness) and
 // the ConfigMaps/Secrets they reference.
 func (r *RoleRequestReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.remoteContent = remote.NewCache()
 	all := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, _ client.Object) []reconcile.Request {
 		return r.requests(ctx, func(*libv1beta1.RoleRequest) bool { return true })
 	})
@@ -572,6 +618,9 @@ func (r *RoleRequestReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return r.requests(ctx, func(rr *libv1beta1.RoleRequest) bool {
 				for _, ref := range rr.Spec.RoleRefs {
 					if ref.Kind == kind && ref.Name == o.GetName() && (ref.Namespace == "" || ref.Namespace == o.GetNamespace()) {
+						return true
+					}
+					if sr := remoteSecretRef(ref); kind == "Secret" && sr != nil && sr.Name == o.GetName() && (sr.Namespace == "" || sr.Namespace == o.GetNamespace()) {
 						return true
 					}
 				}

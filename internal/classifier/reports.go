@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/conditions"
 )
 
 // ReportName is the name of the ClassifierReport of a Classifier and a
@@ -74,7 +75,7 @@ func (r *classifierReconciler) writeReport(ctx context.Context, classifier strin
 	// Evaluated by the manager itself: there is nothing left to deliver.
 	before := report.DeepCopy()
 	report.Status.Phase = ptr.To(libv1beta1.ReportPhaseProcessed)
-	if err := r.client.Status().Patch(ctx, report, client.MergeFrom(before)); err != nil && !apierrors.IsNotFound(err) {
+	if err := conditions.PatchStatus(ctx, r.client, before, report); err != nil {
 		return fmt.Errorf("writing the status of ClassifierReport %s: %w", key, err)
 	}
 	return nil

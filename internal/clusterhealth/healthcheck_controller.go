@@ -360,13 +360,10 @@ func (r *HealthCheckReconciler) writeReport(ctx context.Context, hc *libv1beta1.
 			return pending, fmt.Errorf("updating HealthCheckReport %s: %w", key, err)
 		}
 	}
-	patcher := conditions.NewStatusPatcher(r.Client, report)
-	if !exists {
-		// A new report's status is empty: patch from that.
-		patcher = conditions.NewStatusPatcher(r.Client, report.DeepCopy())
-	}
+	// The status as stored (a new report's is empty) against the one computed.
+	statusBefore := report.DeepCopy()
 	report.Status = status
-	if err := patcher.Patch(ctx, report); err != nil {
+	if err := conditions.PatchStatus(ctx, r.Client, statusBefore, report); err != nil {
 		return pending, err
 	}
 	return pending, nil

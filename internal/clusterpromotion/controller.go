@@ -235,7 +235,7 @@ func (r *Reconciler) rollout(ctx context.Context, p *configv1beta1.ClusterPromot
 		setDescription(ss, msg, now)
 		conditions.MarkReconciling(p, ReasonPostDelayChecks, "%s", msg)
 		r.event(p, corev1.EventTypeNormal, ReasonPostDelayChecks, "stage %s: the delay has passed, deploying %d preHealthCheckDeployment source(s) and running %d post-delay health check(s)", stage.Name, len(pre), len(checks))
-		if err := patcher.Patch(ctx, p); err != nil {
+		if err := patcher.Flush(ctx); err != nil {
 			return ctrl.Result{}, err
 		}
 		if err := r.ensureStageProfiles(ctx, p, stage, now); err != nil {
@@ -259,7 +259,7 @@ func (r *Reconciler) rollout(ctx context.Context, p *configv1beta1.ClusterPromot
 	conditions.MarkReconciling(p, conditions.Progressing, "%s", decision.Message)
 	log.Info("promoted", "from", stage.Name, "to", next.Name, "revision", promotion.Short(revision(specHash)))
 	r.event(p, corev1.EventTypeNormal, ReasonPromoted, "%s", decision.Message)
-	if err := patcher.Patch(ctx, p); err != nil {
+	if err := patcher.Flush(ctx); err != nil {
 		return ctrl.Result{}, err
 	}
 	if err := r.ensureStageProfiles(ctx, p, next, now); err != nil {

@@ -10,28 +10,57 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// StatusPatcher writes an object's status once per reconcile: created at the top
-// of Reconcile from the object as read, its Patch is deferred and sends the
-// difference to the status subresource — nothing when the status did not change,
-// so a resync with nothing new writes nothing.
+// StatusPatcher is a reconciler's one writer of its object's status: created at
+// the top of Reconcile from the object as read, its Patch is deferred and sends
+// the difference to the status subresource — nothing when the status did not
+// change, so a resync with nothing new writes nothing.
 //
 //	patcher := conditions.NewStatusPatcher(r.Client, obj)
 //	defer func() { err = errors.Join(err, patcher.Patch(ctx, obj)) }()
+//
+// A reconcile that must show progress before a long step (a feature that says
+// Provisioning before its apply, a promotion recorded before the next stage's
+// profile is written) calls Flush; the deferred Patch then sends only what
+// changed after.
 type StatusPatcher struct {
 	c      client.Client
+	obj    client.Object
 	before client.Object
 }
 
-// NewStatusPatcher remembers obj as read.
+// NewStatusPatcher remembers obj as read; obj is the object the reconcile
+// changes in memory, the one Flush writes.
 func NewStatusPatcher(c client.Client, obj client.Object) *StatusPatcher {
-	return &StatusPatcher{c: c, before: obj.DeepCopyObject().(client.Object)}
+	return &StatusPatcher{c: c, obj: obj, before: obj.DeepCopyObject().(client.Object)}
 }
 
-// Patch writes obj's status when it differs from what was read (a JSON merge patch
-// of the status alone: metadata changed during the reconcile is not sent). An
-// object deleted meanwhile is not an error.
+// Patch writes obj's status when it differs from what was read or last written.
+// An object deleted meanwhile is not an error.
 func (p *StatusPatcher) Patch(ctx context.Context, obj client.Object) error {
-	data, err := client.MergeFrom(p.before).Data(obj)
+	if err := PatchStatus(ctx, p.c, p.before, obj); err != nil {
+		return err
+	}
+	p.before = obj.DeepCopyObject().(client.Object)
+	return nil
+}
+
+// Flush writes the status of the object given to NewStatusPatcher now, before
+// the reconcile ends.
+func (p *StatusPatcher) Flush(ctx context.Context) error {
+	if err := p.Patch(ctx, p.obj); err != nil {
+		return fmt.Errorf("writing progress: %w", err)
+	}
+	return nil
+}
+
+// PatchStatus is the one place that writes a status: obj's status when it
+// differs from before's, as a JSON merge patch of the status alone (metadata
+// changed meanwhile is not sent). Reconcilers write their own object's status
+// through a StatusPatcher; the reports they keep beside it (ClusterReport,
+// EventReport, ClassifierReport, HealthCheckReport) call PatchStatus directly.
+// An object deleted meanwhile is not an error.
+func PatchStatus(ctx context.Context, c client.Client, before, obj client.Object) error {
+	data, err := client.MergeFrom(before).Data(obj)
 	if err != nil {
 		return fmt.Errorf("computing the status patch of %s: %w", client.ObjectKeyFromObject(obj), err)
 	}
@@ -47,9 +76,8 @@ func (p *StatusPatcher) Patch(ctx context.Context, obj client.Object) error {
 	if err != nil {
 		return err
 	}
-	if err := p.c.Status().Patch(ctx, obj, client.RawPatch(types.MergePatchType, statusOnly)); err != nil && !apierrors.IsNotFound(err) {
+	if err := c.Status().Patch(ctx, obj, client.RawPatch(types.MergePatchType, statusOnly)); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("writing the status of %s: %w", client.ObjectKeyFromObject(obj), err)
 	}
-	p.before = obj.DeepCopyObject().(client.Object)
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/conditions"
 )
 
 // reportSpec is the EventReport spec for the objects an EventSource matches in a cluster.
@@ -131,9 +132,10 @@ func (r *TriggerReconciler) writeReport(ctx context.Context, source *libv1beta1.
 		}
 	}
 	if report.Status.Phase == nil || *report.Status.Phase != libv1beta1.ReportPhaseProcessed || report.Status.FailureMessage != nil {
+		before := report.DeepCopy()
 		phase := libv1beta1.ReportPhaseProcessed
 		report.Status = libv1beta1.EventReportStatus{Phase: &phase}
-		if err := r.Client.Status().Update(ctx, report); err != nil {
+		if err := conditions.PatchStatus(ctx, r.Client, before, report); err != nil {
 			return fmt.Errorf("updating status of EventReport %s: %w", key, err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/conditions"
 )
 
 // writeReport stores a dry run's result for one feature in the summary's ClusterReport.
@@ -41,7 +42,7 @@ func (r *SummaryReconciler) writeReport(ctx context.Context, s *configv1beta1.Cl
 	default:
 		report.Status.ResourceReports = reports
 	}
-	if err := r.Client.Status().Patch(ctx, report, client.MergeFrom(before)); err != nil {
+	if err := conditions.PatchStatus(ctx, r.Client, before, report); err != nil {
 		return fmt.Errorf("writing status of ClusterReport %s/%s: %w", report.Namespace, report.Name, err)
 	}
 	return nil

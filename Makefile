@@ -11,7 +11,7 @@ CONTROLLER_GEN_VERSION ?= v0.23.0
 CONTROLLER_GEN := $(TOOLS)/controller-gen-$(CONTROLLER_GEN_VERSION)
 GO_TEST_FLAGS ?= -timeout 20m
 
-.PHONY: all build generate chart-crds chart-rbac setup test test-unit lint demo demo-scheduling demo-down testbin clean bench chaos
+.PHONY: all build generate chart-crds chart-rbac setup test test-unit lint demo demo-scheduling demo-down testbin clean bench bench-large chaos
 
 all: build
 
@@ -78,13 +78,29 @@ clean:
 	rm -rf $(BIN)
 
 ## bench: Go benchmarks of the hot pure functions, then the fleet harness (4 API servers × 50 registrations = 200
-## clusters, manager in-process); rewrites bench/RESULTS.md (~10 minutes; not part of make test)
+## clusters, manager in-process); rewrites bench/RESULTS.md but its section 9 (make bench-large's; ~20 minutes; not part of make test)
 BENCH_FLAGS ?=
 bench: testbin
 	@mkdir -p bench/out
 	go test -run '^$$' -bench . -benchmem ./bench/ | tee bench/out/gobench.txt
 	KUBEBUILDER_ASSETS=$$(KUBE_VERSION=$(KUBE_VERSION) hack/test-binaries.sh) \
 	  go run ./bench/fleet -out bench/RESULTS.md -gobench bench/out/gobench.txt -cpuprofile bench/out/cpu-fanout.pprof $(BENCH_FLAGS)
+
+## bench-large: the fleet harness at issue 18's sizes, rewriting only section 9 of bench/RESULTS.md: 10 API servers ×
+## 100 = 1,000 registrations on one in-process manager (new profile with baseline, label change, content change,
+## drift on every cluster, event storm of 1,000 events, withdrawal with baseline, steady state, manager restart), then
+## 5 manager processes (cmd/manager --shard-key=shard-N) over 5 × 1,000 more registrations (fan-out and withdrawal with
+## baselines, each process's RSS). ~35 minutes on 2 cores; BENCH_LARGE_FLAGS adds or overrides flags (e.g.
+## -shard-objects 10 on a bigger machine, -shards 0 to skip the sharded run)
+BENCH_LARGE_FLAGS ?=
+bench-large: testbin
+	@mkdir -p bench/out
+	go build -o bench/out/manager ./cmd/manager
+	KUBEBUILDER_ASSETS=$$(KUBE_VERSION=$(KUBE_VERSION) hack/test-binaries.sh) \
+	  go run ./bench/fleet -section large -out bench/RESULTS.md -cpuprofile bench/out/cpu-large.pprof \
+	  -apiservers 10 -per-server 100 -sizes 10,1000 -drift-all -drift 30 -events 20 -storm 1000 \
+	  -phases fanout,label,content,drift,events,storm,steady,restart -gitops 0 -steady 1m -wait 10m \
+	  -shards 5 -shard-clusters 1000 -shard-objects 2 -manager-binary bench/out/manager $(BENCH_LARGE_FLAGS)
 
 ## chaos: the long variants of test/chaos (TUGBOAT_CHAOS=long): the manager killed mid-rollout, leader changes, a
 ## managed API server down, management etcd and API server restarts, revoked credentials, an event storm, against

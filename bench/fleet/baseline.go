@@ -26,9 +26,11 @@ const baselineManager = "bench-baseline"
 // baseline is one measured baseline of a fan-out size.
 type baseline struct {
 	n, k    int
-	workers int           // clusters worked on at once
-	apply   time.Duration // every object applied
-	delete  time.Duration // every object deleted
+	workers int // clusters worked on at once
+	// clusters are the clusters it applied to.
+	clusters []fleetCluster
+	apply    time.Duration // every object applied
+	delete   time.Duration // every object deleted
 }
 
 // baselineObjects renders the objects a fan-out profile named profile deploys to
@@ -38,16 +40,17 @@ func baselineObjects(profile, cluster string, k int) ([]*unstructured.Unstructur
 	return templating.SplitDocuments("baseline "+profile, src)
 }
 
-// baselineApply applies k objects named after the fan-out of n clusters to the
-// first n clusters, workers clusters at a time and each cluster's objects in
+// baselineApply applies k objects named after the fan-out of len(cls) clusters
+// to the clusters cls, workers clusters at a time and each cluster's objects in
 // order, as the manager's workers do with one ClusterSummary each.
-func (h *harness) baselineApply(ctx context.Context, n, workers int) (*baseline, error) {
+func (h *harness) baselineApply(ctx context.Context, cls []fleetCluster, k, workers int) (*baseline, error) {
+	n := len(cls)
 	profile := fmt.Sprintf("base-n%d", n)
-	b := &baseline{n: n, k: h.cfg.objects, workers: workers}
+	b := &baseline{n: n, k: k, workers: workers, clusters: cls}
 	start := time.Now()
 	err := parallel(ctx, workers, n, func(i int) error {
-		c := h.clusters[i]
-		objs, err := baselineObjects(profile, c.name, h.cfg.objects)
+		c := cls[i]
+		objs, err := baselineObjects(profile, c.name, k)
 		if err != nil {
 			return err
 		}
@@ -75,7 +78,7 @@ func (h *harness) baselineDelete(ctx context.Context, b *baseline) error {
 	profile := fmt.Sprintf("base-n%d", b.n)
 	start := time.Now()
 	err := parallel(ctx, b.workers, b.n, func(i int) error {
-		c := h.clusters[i]
+		c := b.clusters[i]
 		objs, err := baselineObjects(profile, c.name, b.k)
 		if err != nil {
 			return err

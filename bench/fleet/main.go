@@ -80,10 +80,17 @@ type config struct {
 	gitopsN        int // GitOps samples (pushes); 0 skips the phase
 	gitopsClusters int
 	phases         map[string]bool
+
+	stormN int // matching objects created at once in the event storm phase
+
+	shards        int    // manager processes of the sharded run (0: no sharded run)
+	shardClusters int    // SveltosClusters per shard in the sharded run
+	shardObjects  int    // objects of the sharded run's fan-out profile
+	managerBinary string // cmd/manager, built, run once per shard
 }
 
 // allPhases are the phases -phases selects from, in the order they run.
-var allPhases = []string{"fanout", "label", "gitops", "drift", "events", "cloudevents", "steady", "dashboard"}
+var allPhases = []string{"fanout", "label", "content", "gitops", "drift", "events", "cloudevents", "storm", "steady", "restart", "dashboard"}
 
 // on reports whether a phase runs.
 func (c config) on(phase string) bool {
@@ -116,6 +123,10 @@ type harness struct {
 	mgmtDyn dynamic.Interface
 	mgmtCS  kubernetes.Interface
 	mgr     *manager.Manager
+	// mgrOpts are the options every in-process manager of the run is made with;
+	// stopMgr stops the running one and waits until it has stopped.
+	mgrOpts manager.Options
+	stopMgr func()
 	// mgrNamespace is the manager's namespace (the dashboard's token Secret).
 	mgrNamespace string
 	servers      []*server
@@ -137,7 +148,12 @@ func main() {
 	flag.BoolVar(&cfg.driftAll, "drift-all", false, "put the drift profile on every cluster, not one registration per API server")
 	flag.IntVar(&cfg.eventsN, "events", 20, "event→deploy samples to time")
 	flag.IntVar(&cfg.cloudEventsN, "cloudevents", 100, "CloudEvents phase: samples per way (Kubernetes object, HTTP endpoint, NATS, JetStream)")
-	flag.StringVar(&cfg.section, "section", "", "write only this phase's section into -out, keeping the rest of the file (supported: cloudevents)")
+	flag.StringVar(&cfg.section, "section", "", "write only one section into -out, keeping the rest of the file: cloudevents (that phase) or large (the whole run as the large-fleet section, make bench-large)")
+	flag.IntVar(&cfg.stormN, "storm", 200, "event storm phase: matching objects created at once in one source cluster (one generated profile each)")
+	flag.IntVar(&cfg.shards, "shards", 0, "after the in-process phases, run a sharded fleet: this many manager processes (-manager-binary) with --shard-key=shard-1…N (0: none)")
+	flag.IntVar(&cfg.shardClusters, "shard-clusters", 1000, "sharded run: SveltosClusters per shard, annotated "+libv1beta1.ShardAnnotation+"=shard-N")
+	flag.IntVar(&cfg.shardObjects, "shard-objects", 10, "sharded run: objects of the fan-out profile")
+	flag.StringVar(&cfg.managerBinary, "manager-binary", "", "sharded run: the manager built from ./cmd/manager")
 	flag.DurationVar(&cfg.steady, "steady", time.Minute, "steady-state window with nothing changing")
 	flag.IntVar(&cfg.concurrency, "concurrency", 0, "manager concurrency per controller (0: manager default)")
 	flag.DurationVar(&cfg.timeout, "wait", 3*time.Minute, "longest wait for one convergence")
@@ -161,8 +177,15 @@ func main() {
 		}
 		cfg.phases[ph] = true
 	}
-	if cfg.section != "" && (cfg.section != "cloudevents" || cfg.out == "" || !cfg.phases[cfg.section]) {
-		fatalf("-section supports cloudevents only, with -out and the phase in -phases")
+	switch {
+	case cfg.section == "":
+	case cfg.section == "cloudevents" && cfg.out != "" && cfg.phases["cloudevents"]:
+	case cfg.section == largeSection && cfg.out != "":
+	default:
+		fatalf("-section supports cloudevents (with the phase in -phases) and %s, both with -out", largeSection)
+	}
+	if cfg.shards > 0 && (cfg.managerBinary == "" || cfg.shardClusters <= 0) {
+		fatalf("-shards needs -manager-binary (go build -o bench/out/manager ./cmd/manager) and -shard-clusters > 0")
 	}
 	cfg.gitopsClusters = min(cfg.gitopsClusters, cfg.servers*cfg.perServer)
 	if cfg.on("gitops") {
@@ -208,11 +231,15 @@ func main() {
 		h.rep.notef("**The run stopped early:** %v", err)
 	}
 	md := h.rep.markdown()
+	var serr error
 	if cfg.section != "" {
-		var serr error
-		if md, serr = spliceSection(readFile(cfg.out), h.rep.sectionMarkdown(cfg.section)); serr != nil {
-			fatalf("%v", serr)
-		}
+		md, serr = spliceSection(readFile(cfg.out), h.rep.sectionMarkdown(cfg.section))
+	} else if kept := sectionOf(readFile(cfg.out), largeSectionNumber); kept != "" {
+		// make bench rewrites the file but keeps make bench-large's section.
+		md, serr = spliceSection(md, kept)
+	}
+	if serr != nil {
+		fatalf("%v", serr)
 	}
 	fmt.Print(md)
 	if cfg.out != "" {
@@ -292,6 +319,8 @@ func (h *harness) run(ctx context.Context) error {
 
 	opts := manager.DefaultOptions()
 	opts.MetricsAddr, opts.ProbeAddr, opts.LeaderElection = "0", "0", false
+	// The restart phase makes a second manager in this process.
+	opts.SkipControllerNameValidation = true
 	if h.cfg.concurrency > 0 {
 		opts.Concurrency = h.cfg.concurrency
 	}
@@ -301,23 +330,15 @@ func (h *harness) run(ctx context.Context) error {
 	if h.cfg.on("dashboard") {
 		opts.Dashboard = &dashboard.Options{Address: "127.0.0.1:0"}
 	}
+	h.mgrOpts = opts
 	h.mgrNamespace = opts.Namespace
 	h.workers = opts.Concurrency
 	h.rep.setupf("manager in-process: manager.DefaultOptions() with metrics/probes off, no leader election, Concurrency %d, ProbeInterval %s",
 		opts.Concurrency, opts.ProbeInterval)
-	mgrCtx, stopMgr := context.WithCancel(ctx)
-	defer stopMgr()
-	if h.mgr, err = manager.New(mgrCtx, mcfg, opts); err != nil {
-		return fmt.Errorf("creating the manager: %w", err)
+	if err := h.startManager(ctx); err != nil {
+		return err
 	}
-	mgrDone := make(chan struct{})
-	go func() {
-		defer close(mgrDone)
-		if err := h.mgr.Start(mgrCtx); err != nil {
-			logf("manager stopped: %v", err)
-		}
-	}()
-	defer func() { stopMgr(); <-mgrDone }()
+	defer func() { h.stopManager() }()
 
 	if err := h.register(ctx); err != nil {
 		return err
@@ -341,7 +362,7 @@ func (h *harness) run(ctx context.Context) error {
 			if err := h.fanout(ctx, n, n == h.cfg.sizes[len(h.cfg.sizes)-1]); err != nil {
 				return err
 			}
-			b, err := h.baselineApply(ctx, n, h.workers)
+			b, err := h.baselineApply(ctx, h.clusters[:n], h.cfg.objects, h.workers)
 			if err != nil {
 				return err
 			}
@@ -354,7 +375,7 @@ func (h *harness) run(ctx context.Context) error {
 		// profile deployed for sibling registrations of the API server (see the report).
 		// Each profile is deleted on its own, timed against deleting its baseline's objects.
 		for _, n := range h.cfg.sizes {
-			took, err := h.withdraw(ctx, fmt.Sprintf("fan-n%d", n))
+			took, err := h.withdrawProfiled(ctx, fmt.Sprintf("fan-n%d", n), n == h.cfg.sizes[len(h.cfg.sizes)-1])
 			if err != nil {
 				return err
 			}
@@ -364,7 +385,7 @@ func (h *harness) run(ctx context.Context) error {
 			h.rep.deletions = append(h.rep.deletions, deletion{n: n, took: took, base: bases[n]})
 		}
 	}
-	if h.cfg.on("label") {
+	if h.cfg.on("label") || h.cfg.on("content") {
 		for i, n := range h.cfg.sizes {
 			if i > 0 {
 				if _, err := h.withdraw(ctx, fmt.Sprintf("lbl-n%d", h.cfg.sizes[i-1])); err != nil {
@@ -374,6 +395,12 @@ func (h *harness) run(ctx context.Context) error {
 			if err := h.labelChange(ctx, n); err != nil {
 				return err
 			}
+		}
+	}
+	// The content of the label phase's largest profile changes on every cluster it is on.
+	if h.cfg.on("content") {
+		if err := h.contentChange(ctx, h.cfg.sizes[len(h.cfg.sizes)-1]); err != nil {
+			return err
 		}
 	}
 	// 6. GitOps: git push → clusters, before the drift profile exists: a
@@ -403,10 +430,22 @@ func (h *harness) run(ctx context.Context) error {
 			return fmt.Errorf("CloudEvents phase: %w", err)
 		}
 	}
+	// 8. An event storm: many events at once.
+	if h.cfg.on("storm") {
+		if err := h.eventStorm(ctx); err != nil {
+			return fmt.Errorf("event storm phase: %w", err)
+		}
+	}
 	// 4. Steady state, then 5. memory at the end.
 	if h.cfg.on("steady") {
 		if err := h.steadyState(ctx); err != nil {
 			return err
+		}
+	}
+	// 8. The manager restarted on the converged fleet.
+	if h.cfg.on("restart") {
+		if err := h.restart(ctx); err != nil {
+			return fmt.Errorf("restart phase: %w", err)
 		}
 	}
 	// 8. The dashboard, last: its summaries would weigh on the other phases.
@@ -421,9 +460,47 @@ func (h *harness) run(ctx context.Context) error {
 	_ = h.mgmt.List(ctx, summaries)
 	h.rep.memory(fmt.Sprintf("end: %d clusters × %d ClusterProfiles (%d ClusterSummaries)", len(h.clusters), len(profiles.Items), len(summaries.Items)),
 		memSnapshot(true))
+	h.rep.serverMem = append(h.rep.serverMem, childMemory("in-process run, end"))
+	// The sharded run: the in-process manager stops first (it would hold the CPU
+	// and its unsharded clusters are not the sharded run's).
+	if h.cfg.shards > 0 {
+		h.stopManager()
+		if err := h.shardedRun(ctx); err != nil {
+			return fmt.Errorf("sharded run: %w", err)
+		}
+	}
 	h.rep.setupf("whole run (without the Go benchmarks) took %s", ms(time.Since(runStart)))
 	h.rep.machine(ctx, nil)
 	return nil
+}
+
+// startManager makes a manager with h.mgrOpts and starts it in this process.
+func (h *harness) startManager(ctx context.Context) error {
+	mgrCtx, cancel := context.WithCancel(ctx)
+	mgr, err := manager.New(mgrCtx, h.env.Management().Config, h.mgrOpts)
+	if err != nil {
+		cancel()
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+	h.mgr = mgr
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(mgrCtx); err != nil {
+			logf("manager stopped: %v", err)
+		}
+	}()
+	h.stopMgr = func() { cancel(); <-done }
+	return nil
+}
+
+// stopManager stops the in-process manager, if one runs, and waits until it has stopped.
+func (h *harness) stopManager() {
+	if h.stopMgr != nil {
+		h.stopMgr()
+		h.stopMgr = nil
+		h.mgr = nil
+	}
 }
 
 // register registers every managed API server perServer times and waits until all are ready.
@@ -445,6 +522,9 @@ func (h *harness) register(ctx context.Context) error {
 		}
 		if i < h.driftClusters() {
 			labels["drift"] = "yes"
+		}
+		if h.cfg.on("storm") && i == 0 {
+			labels[stormClusterLabel] = "yes"
 		}
 		if h.cfg.on("gitops") && i < h.gitopsClusters() {
 			labels[gitopsLabel] = "yes"
@@ -546,6 +626,9 @@ loop:
 // (every registered connection but the management cluster's).
 func (h *harness) managerWrites(ctx context.Context) int64 {
 	var sum int64
+	if h.mgr == nil {
+		return 0 // between two managers
+	}
 	for _, key := range h.mgr.Registry.Known() {
 		if h.mgr.Registry.IsManagement(key) {
 			continue
@@ -622,12 +705,12 @@ func (h *harness) policyConfigMap(ctx context.Context, name string, data map[str
 	return h.mgmt.Create(ctx, cm)
 }
 
-// startCPUProfile starts the CPU profile when asked for; the returned function stops it.
-func (h *harness) startCPUProfile() (func(), error) {
-	if h.cfg.cpuprofile == "" {
+// startCPUProfile starts a CPU profile into path (none when empty); the returned function stops it.
+func (h *harness) startCPUProfile(path string) (func(), error) {
+	if path == "" {
 		return func() {}, nil
 	}
-	f, err := os.Create(h.cfg.cpuprofile)
+	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
 	}
@@ -655,8 +738,11 @@ func memSnapshot(gc bool) memStats {
 }
 
 // procStatus reads a "kB" field of /proc/self/status, in bytes.
-func procStatus(field string) uint64 {
-	raw, err := os.ReadFile("/proc/self/status")
+func procStatus(field string) uint64 { return procStatusOf("/proc/self/status", field) }
+
+// procStatusOf reads a "kB" field of a /proc/<pid>/status file, in bytes.
+func procStatusOf(path, field string) uint64 {
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -35,11 +37,18 @@ func mustJSON(v any) []byte {
 // objectsYAML is the policy of a benchmark profile: k objects in the namespace
 // named after the cluster, mixing kinds (per 10: 5 ConfigMaps, 2 Secrets, a
 // ServiceAccount, a headless Service, a Deployment).
-func objectsYAML(profile string, k int) string {
+func objectsYAML(profile string, k int) string { return objectsYAMLRevision(profile, k, "") }
+
+// objectsYAMLRevision is objectsYAML with every object labelled
+// revisionLabel=revision (none when empty): the content change phase's new content.
+func objectsYAMLRevision(profile string, k int, revision string) string {
 	var b strings.Builder
 	meta := func(kind, apiVersion, name string) {
 		fmt.Fprintf(&b, "---\napiVersion: %s\nkind: %s\nmetadata:\n  name: %s-%s\n  namespace: \"{{ .Cluster.metadata.name }}\"\n  labels:\n    %s: %s\n",
 			apiVersion, kind, profile, name, profileLabel, profile)
+		if revision != "" {
+			fmt.Fprintf(&b, "    %s: %q\n", revisionLabel, revision)
+		}
 	}
 	for i := range k {
 		switch i % 10 {
@@ -84,6 +93,9 @@ type rollout struct {
 	reads       int64
 	incomplete  int
 	profilesCPU bool
+	// match, when set, accepts only the deployed objects that count (a content change's new revision).
+	match       func(*unstructured.Unstructured) bool
+	objectsOnly bool
 }
 
 // measureRollout runs trigger (which creates the profile or labels clusters) and
@@ -92,7 +104,7 @@ type rollout struct {
 func (h *harness) measureRollout(ctx context.Context, r *rollout, profile string, trigger func() error) error {
 	trackCtx, stopTracking := context.WithCancel(ctx)
 	defer stopTracking()
-	t, err := h.trackProfile(trackCtx, profile, h.clusterNames(r.n), r.k)
+	t, err := h.trackProfile(trackCtx, profile, h.clusterNames(r.n), r.k, r.match, r.objectsOnly)
 	if err != nil {
 		return fmt.Errorf("watching %s: %w", profile, err)
 	}
@@ -103,7 +115,7 @@ func (h *harness) measureRollout(ctx context.Context, r *rollout, profile string
 	}
 	stopProfile := func() {}
 	if r.profilesCPU {
-		if stopProfile, err = h.startCPUProfile(); err != nil {
+		if stopProfile, err = h.startCPUProfile(h.cfg.cpuprofile); err != nil {
 			return err
 		}
 	}
@@ -122,6 +134,7 @@ func (h *harness) measureRollout(ctx context.Context, r *rollout, profile string
 	case <-ctx.Done():
 	}
 	stopProfile()
+	h.rep.loadAt(fmt.Sprintf("%s, N=%d", r.what, r.n))
 	var last time.Time
 	r.perCluster, last = t.perCluster(start)
 	r.incomplete = r.perCluster.failures
@@ -184,44 +197,113 @@ func (h *harness) labelChange(ctx context.Context, n int) error {
 // (a summary's finalizer is removed once its objects are withdrawn); the time is
 // 0 when they did not go.
 func (h *harness) withdraw(ctx context.Context, profiles ...string) (time.Duration, error) {
-	var summaries int
-	for _, p := range profiles {
-		list := &configv1beta1.ClusterSummaryList{}
-		if err := h.mgmt.List(ctx, list, client.MatchingLabels{configv1beta1.ClusterProfileNameLabel: p}); err != nil {
-			return 0, err
-		}
-		summaries += len(list.Items)
+	return h.withdrawWith(ctx, "", profiles...)
+}
+
+// withdrawProfiled is withdraw of one profile with the CPU profile of the
+// manager taken during it, when cpu (into -cpuprofile's name with -withdrawal).
+func (h *harness) withdrawProfiled(ctx context.Context, profile string, cpu bool) (time.Duration, error) {
+	path := ""
+	if cpu {
+		path = withdrawalProfilePath(h.cfg.cpuprofile)
 	}
-	w0 := h.managerWrites(ctx)
+	return h.withdrawWith(ctx, path, profile)
+}
+
+// withdrawalProfilePath is where the CPU profile of the largest withdrawal goes.
+func withdrawalProfilePath(cpuprofile string) string {
+	if cpuprofile == "" {
+		return ""
+	}
+	ext := filepath.Ext(cpuprofile)
+	return strings.TrimSuffix(cpuprofile, ext) + "-withdrawal" + ext
+}
+
+func (h *harness) withdrawWith(ctx context.Context, cpuprofile string, profiles ...string) (time.Duration, error) {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	gone, summaries, err := h.watchSummariesGo(wctx, profiles)
+	if err != nil {
+		return 0, err
+	}
+	var w0 int64
+	if h.mgr != nil {
+		w0 = h.managerWrites(ctx)
+	}
+	stopProfile, err := h.startCPUProfile(cpuprofile)
+	if err != nil {
+		return 0, err
+	}
 	start := time.Now()
 	for _, p := range profiles {
 		if err := h.mgmt.Delete(ctx, &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: p}}); err != nil {
+			stopProfile()
 			return 0, err
 		}
 	}
-	err := h.waitFor(ctx, "withdrawal of "+strings.Join(profiles, ", "), h.cfg.timeout, func() (bool, error) {
-		for _, p := range profiles {
-			list := &configv1beta1.ClusterSummaryList{}
-			if err := h.mgmt.List(ctx, list, client.MatchingLabels{configv1beta1.ClusterProfileNameLabel: p}); err != nil {
-				return false, err
-			}
-			if len(list.Items) > 0 {
-				return false, nil
-			}
-		}
-		return true, nil
-	})
-	took := time.Since(start)
+	var took time.Duration
+	select {
+	case at := <-gone:
+		took = at.Sub(start)
+	case <-time.After(h.cfg.timeout):
+		err = fmt.Errorf("timed out after %s waiting for the withdrawal of %s", h.cfg.timeout, strings.Join(profiles, ", "))
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	stopProfile()
+	h.rep.loadAt(fmt.Sprintf("withdrawal of %s", strings.Join(profiles, ", ")))
 	time.Sleep(time.Second)
-	line := fmt.Sprintf("deleting %s: %d ClusterSummaries withdrawn in %s (polled every 200 ms), %d writes to managed clusters",
-		strings.Join(profiles, ", "), summaries, ms(took), h.managerWrites(ctx)-w0)
+	writes := "writes to managed clusters not counted (no in-process manager)"
+	if h.mgr != nil {
+		writes = fmt.Sprintf("%d writes to managed clusters", h.managerWrites(ctx)-w0)
+	}
+	line := fmt.Sprintf("deleting %s: %d ClusterSummaries withdrawn in %s (watched), %s",
+		strings.Join(profiles, ", "), summaries, ms(took), writes)
 	if err != nil {
 		line = fmt.Sprintf("deleting %s: %v", strings.Join(profiles, ", "), err)
 		took = 0
 	}
 	logf("%s", line)
 	h.rep.withdrawals = append(h.rep.withdrawals, line)
-	return took, nil
+	return took, ctx.Err()
+}
+
+// watchSummariesGo watches the ClusterSummaries of profiles; the channel receives
+// the time the last of them (there are n now) was deleted.
+func (h *harness) watchSummariesGo(ctx context.Context, profiles []string) (<-chan time.Time, int, error) {
+	sel := configv1beta1.ClusterProfileNameLabel + " in (" + strings.Join(profiles, ",") + ")"
+	list, err := h.mgmtDyn.Resource(gvrSummary).List(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		return nil, 0, err
+	}
+	var mu sync.Mutex
+	left := map[string]bool{}
+	for _, s := range list.Items {
+		left[s.GetNamespace()+"/"+s.GetName()] = true
+	}
+	gone := make(chan time.Time, 1)
+	if len(left) == 0 {
+		gone <- time.Now()
+		return gone, 0, nil
+	}
+	n := len(left)
+	err = watchLoop(ctx, h.mgmtDyn.Resource(gvrSummary), metav1.ListOptions{LabelSelector: sel},
+		func(typ watch.EventType, u *unstructured.Unstructured, at time.Time) {
+			if typ != watch.Deleted {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			key := u.GetNamespace() + "/" + u.GetName()
+			if !left[key] {
+				return
+			}
+			delete(left, key)
+			if len(left) == 0 {
+				gone <- at
+			}
+		})
+	return gone, n, err
 }
 
 // awaitObject watches one object and returns a channel that receives the time
@@ -322,6 +404,10 @@ spec:
 			return err
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+	if h.cfg.driftAll {
+		// Then drift on every cluster at once.
+		return h.driftEverywhere(ctx, all)
 	}
 	return nil
 }

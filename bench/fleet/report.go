@@ -62,6 +62,14 @@ type report struct {
 
 	steady *steady
 	mem    []memRow
+
+	// Issue 18's scale phases and the sharded run.
+	loads     []loadRow
+	driftAll  *driftResult
+	storm     *stormResult
+	restart   *restartResult
+	sharded   *shardedResult
+	serverMem []serverMemRow
 }
 
 // deletion is one fan-out profile deleted on its own, beside its baseline.
@@ -256,40 +264,8 @@ func (r *report) markdown() string {
 	p("workers, each cluster's objects in order, the namespace made sure of first; no Tugboat). It is what these API")
 	p("servers on this machine take at all; \"× baseline\" is Tugboat's converged time over it.")
 	p("")
-	p("| rollout | N clusters | K objects | converged | baseline (plain SSA) | × baseline | per-cluster p50 | p90 | p99 | labels written | incomplete |")
-	p("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-	for _, ro := range r.rollouts {
-		conv := "—"
-		if ro.incomplete == 0 {
-			conv = ms(ro.converged)
-		}
-		lab := "—"
-		if ro.isLabel {
-			lab = ms(ro.labelled)
-		}
-		base, x := "—", "—"
-		if b := r.baselineFor(ro.n); b != nil && ro.k == b.k {
-			base, x = ms(b.apply), ratio(ro.converged, b.apply)
-		}
-		d := &ro.perCluster
-		p("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %d |", ro.what, ro.n, ro.k, conv, base, x, ms(d.quantile(.5)), ms(d.quantile(.9)), ms(d.quantile(.99)), lab, ro.incomplete)
-	}
-	if len(r.deletions) > 0 {
-		p("")
-		p("Profile deletion: one fan-out ClusterProfile deleted at a time, timed until its last ClusterSummary is gone")
-		p("(polled every 200 ms; a summary goes once its objects are withdrawn), beside the harness deleting its baseline's")
-		p("objects with one DELETE each, as many clusters at a time as the manager has workers.")
-		p("")
-		p("| profile deleted | N clusters | objects | withdrawn | baseline (plain DELETE) | × baseline |")
-		p("| --- | --- | --- | --- | --- | --- |")
-		for _, d := range r.deletions {
-			took := "did not finish"
-			if d.took > 0 {
-				took = ms(d.took)
-			}
-			p("| fan-n%d | %d | %d | %s | %s | %s |", d.n, d.n, d.n*d.base.k, took, ms(d.base.delete), ratio(d.took, d.base.delete))
-		}
-	}
+	r.rolloutTable(p, r.rollouts)
+	r.deletionTable(p)
 	if len(r.withdrawals) > 0 {
 		p("")
 		p("Withdrawals between the phases (each label-change phase starts from clusters without summaries):")
@@ -306,16 +282,82 @@ func (r *report) markdown() string {
 	p("by the harness's transport); non-resource requests (`/version` probes, `/metrics`) and Leases (each kube-apiserver")
 	p("renews its own identity Lease every 10 s over loopback) are left out.")
 	p("")
+	apiCostTable(p, r.rollouts)
+	p("Writes per object on a first deploy include one namespace creation per cluster that did not have the namespace yet.")
+	p("")
+	r.steadyTable(p)
+	p("")
+	p("## 5. Manager memory")
+	p("")
+	p("The manager runs in the harness process; the harness keeps no caches (plain clients, cache-less watches), so the")
+	p("figures are the manager's plus a few MiB of harness. Heap after a forced GC; RSS and its high-water mark from /proc/self/status.")
+	p("")
+	r.memoryTable(p)
+	r.gitopsSection(p)
+	r.cloudEventsSection(p)
+	r.dashboardSection(p)
+	r.scalePhasesSection(p)
+	r.gobench(p)
+	r.cpuProfile(p)
+	return b.String()
+}
+
+// rolloutTable is the fan-out convergence table of rollouts.
+func (r *report) rolloutTable(p func(string, ...any), rollouts []*rollout) {
+	p("| rollout | N clusters | K objects | converged | baseline (plain SSA) | × baseline | per-cluster p50 | p90 | p99 | labels written | incomplete |")
+	p("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	for _, ro := range rollouts {
+		conv := "—"
+		if ro.incomplete == 0 {
+			conv = ms(ro.converged)
+		}
+		lab := "—"
+		if ro.isLabel {
+			lab = ms(ro.labelled)
+		}
+		base, x := "—", "—"
+		if b := r.baselineFor(ro.n); b != nil && ro.k == b.k {
+			base, x = ms(b.apply), ratio(ro.converged, b.apply)
+		}
+		d := &ro.perCluster
+		p("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %d |", ro.what, ro.n, ro.k, conv, base, x, ms(d.quantile(.5)), ms(d.quantile(.9)), ms(d.quantile(.99)), lab, ro.incomplete)
+	}
+}
+
+// deletionTable is the profile deletion table (nothing without deletions).
+func (r *report) deletionTable(p func(string, ...any)) {
+	if len(r.deletions) > 0 {
+		p("")
+		p("Profile deletion: one fan-out ClusterProfile deleted at a time, timed until its last ClusterSummary is gone")
+		p("(the harness watches the summaries; a summary goes once its objects are withdrawn), beside the harness deleting its baseline's")
+		p("objects with one DELETE each, as many clusters at a time as the manager has workers.")
+		p("")
+		p("| profile deleted | N clusters | objects | withdrawn | baseline (plain DELETE) | × baseline |")
+		p("| --- | --- | --- | --- | --- | --- |")
+		for _, d := range r.deletions {
+			took := "did not finish"
+			if d.took > 0 {
+				took = ms(d.took)
+			}
+			p("| fan-n%d | %d | %d | %s | %s | %s |", d.n, d.n, d.n*d.base.k, took, ms(d.base.delete), ratio(d.took, d.base.delete))
+		}
+	}
+}
+
+// apiCostTable is the table of requests to the managed clusters per rollout.
+func apiCostTable(p func(string, ...any), rollouts []*rollout) {
 	p("| rollout | N | objects deployed | writes | writes / object | of which DELETE (API servers) | writes excl. DELETE / object | reads | reads / object |")
 	p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-	for _, ro := range r.rollouts {
+	for _, ro := range rollouts {
 		objs := float64(max(ro.n*ro.k, 1))
 		p("| %s | %d | %d | %d | %.2f | %d | %.2f | %d | %.2f |", ro.what, ro.n, ro.n*ro.k, ro.writes, float64(ro.writes)/objs,
 			ro.deletes, float64(ro.writes-ro.deletes)/objs, ro.reads, float64(ro.reads)/objs)
 	}
 	p("")
-	p("Writes per object on a first deploy include one namespace creation per cluster that did not have the namespace yet.")
-	p("")
+}
+
+// steadyTable is the steady state's requests.
+func (r *report) steadyTable(p func(string, ...any)) {
 	if s := r.steady; s != nil {
 		p("Steady state, nothing changing, counted over %s after everything above converged:", s.window)
 		p("")
@@ -331,24 +373,23 @@ func (r *report) markdown() string {
 	} else {
 		p("Steady state: not measured (the run stopped before this phase).")
 	}
-	p("")
-	p("## 5. Manager memory")
-	p("")
-	p("The manager runs in the harness process; the harness keeps no caches (plain clients, cache-less watches), so the")
-	p("figures are the manager's plus a few MiB of harness. Heap after a forced GC; RSS and its high-water mark from /proc/self/status.")
-	p("")
+}
+
+// memoryTable is the manager's memory at the moments recorded, per cluster beside.
+func (r *report) memoryTable(p func(string, ...any)) {
 	p("| moment | Go heap (alloc) | heap in use | Go runtime Sys | RSS | RSS peak | goroutines |")
 	p("| --- | --- | --- | --- | --- | --- | --- |")
 	for _, m := range r.mem {
 		p("| %s | %s | %s | %s | %s | %s | %d |", m.when, mib(m.m.heapAlloc), mib(m.m.heapInuse), mib(m.m.sys), mib(m.m.rss), mib(m.m.hwm), m.m.goroutines)
 	}
 	p("")
-	r.gitopsSection(p)
-	r.cloudEventsSection(p)
-	r.dashboardSection(p)
-	r.gobench(p)
-	r.cpuProfile(p)
-	return b.String()
+	if n := r.cfg.servers * r.cfg.perServer; len(r.mem) > 1 && n > 0 {
+		first, last := r.mem[0].m, r.mem[len(r.mem)-1].m
+		p("Per cluster at %d clusters (the last row over %d): Go heap %s, RSS %s; above the harness alone (first row): heap %s, RSS %s.",
+			n, n, kib(last.heapAlloc/uint64(n)), kib(last.rss/uint64(n)), kib((last.heapAlloc-min(first.heapAlloc, last.heapAlloc))/uint64(n)),
+			kib((last.rss-min(first.rss, last.rss))/uint64(n)))
+		p("")
+	}
 }
 
 // gitopsTarget is the target for Tugboat's part of a git push reaching the clusters.
@@ -435,22 +476,6 @@ func (r *report) targets(p func(string, ...any)) {
 	if ro := r.rollout("fan-out", big); ro != nil {
 		p("| %d clusters converged < 10 s | %s | %s |", ro.n, convStr(ro), verdict(ro.incomplete == 0 && ro.converged < 10*time.Second))
 	}
-	// Issue 18's targets, each with the baseline of the same run beside it.
-	if ro := r.rollout("fan-out", small); ro != nil {
-		p("| (issue 18) a new profile to %d clusters < 300 ms | %s%s | %s |", ro.n, convStr(ro), r.besideBaseline(ro.n, ro.converged, false), verdict(ro.incomplete == 0 && ro.converged < 300*time.Millisecond))
-	}
-	if ro := r.rollout("fan-out", big); ro != nil && ro.n >= 200 {
-		p("| (issue 18) %d clusters × %d objects < 5 s | %s%s | %s |", ro.n, ro.k, convStr(ro), r.besideBaseline(ro.n, ro.converged, false), verdict(ro.incomplete == 0 && ro.converged < 5*time.Second))
-	}
-	for _, d := range r.deletions {
-		if d.n == big && d.n >= 200 {
-			took := "did not finish"
-			if d.took > 0 {
-				took = ms(d.took)
-			}
-			p("| (issue 18) profile deletion withdrawn from %d clusters < 5 s | %s%s | %s |", d.n, took, r.besideBaseline(d.n, d.took, true), verdict(d.took > 0 && d.took < 5*time.Second))
-		}
-	}
 	if ro := r.rollout("label change", big); ro != nil {
 		p("| label change on %d clusters converged < 10 s | %s | %s |", ro.n, convStr(ro), verdict(ro.incomplete == 0 && ro.converged < 10*time.Second))
 	}
@@ -474,6 +499,7 @@ func (r *report) targets(p func(string, ...any)) {
 	if r.steady != nil {
 		p("| zero writes at steady state | %.1f writes/min | %s |", r.steady.writes, verdict(r.steady.writes == 0 && r.steady.serverWrites == 0))
 	}
+	r.issue18Rows(p)
 	p("")
 }
 
@@ -586,8 +612,11 @@ func (r *report) cpuProfile(p func(string, ...any)) {
 func (r *report) sectionMarkdown(phase string) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	if phase == "cloudevents" {
+	switch phase {
+	case "cloudevents":
 		r.cloudEventsSection(p)
+	case largeSection:
+		r.largeMarkdown(p)
 	}
 	return b.String()
 }

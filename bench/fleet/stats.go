@@ -60,3 +60,5 @@ func ms(d time.Duration) string {
 }
 
 func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+func kib(b uint64) string { return fmt.Sprintf("%.0f KiB", float64(b)/(1<<10)) }

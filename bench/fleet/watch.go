@@ -87,17 +87,22 @@ func watchLoop(ctx context.Context, ri dynamic.ResourceInterface, opts metav1.Li
 // tracker follows one profile's rollout: when each cluster's summary became
 // Provisioned and when each of its objects first appeared.
 type tracker struct {
-	mu    sync.Mutex
-	k     int                             // objects per cluster
-	want  map[string]bool                 // cluster names (= target namespaces)
-	objs  map[string]map[string]time.Time // namespace -> kind/name -> first seen
-	prov  map[string]time.Time            // cluster -> summary Provisioned
-	doneN int
-	done  chan struct{}
+	mu sync.Mutex
+	k  int // objects per cluster
+	// objectsOnly: a cluster is done when its objects are, whatever its summary
+	// says (a content change may leave the summary Provisioned throughout).
+	objectsOnly bool
+	want        map[string]bool                 // cluster names (= target namespaces)
+	objs        map[string]map[string]time.Time // namespace -> kind/name -> first seen
+	prov        map[string]time.Time            // cluster -> summary Provisioned
+	// finished are the clusters counted in doneN.
+	finished map[string]bool
+	doneN    int
+	done     chan struct{}
 }
 
 func newTracker(clusterNames []string, k int) *tracker {
-	t := &tracker{k: k, want: map[string]bool{}, objs: map[string]map[string]time.Time{}, prov: map[string]time.Time{}, done: make(chan struct{})}
+	t := &tracker{k: k, want: map[string]bool{}, objs: map[string]map[string]time.Time{}, prov: map[string]time.Time{}, finished: map[string]bool{}, done: make(chan struct{})}
 	for _, c := range clusterNames {
 		t.want[c] = true
 	}
@@ -136,9 +141,10 @@ func (t *tracker) provisioned(cluster string, at time.Time) {
 }
 
 func (t *tracker) check(cluster string) {
-	if _, ok := t.prov[cluster]; !ok || len(t.objs[cluster]) < t.k {
+	if _, ok := t.prov[cluster]; (!ok && !t.objectsOnly) || len(t.objs[cluster]) < t.k || t.finished[cluster] {
 		return
 	}
+	t.finished[cluster] = true
 	t.doneN++
 	if t.doneN == len(t.want) {
 		close(t.done)
@@ -152,11 +158,14 @@ func (t *tracker) perCluster(start time.Time) (d dist, last time.Time) {
 	defer t.mu.Unlock()
 	for c := range t.want {
 		p, ok := t.prov[c]
-		if !ok || len(t.objs[c]) < t.k {
+		if (!ok && !t.objectsOnly) || len(t.objs[c]) < t.k {
 			d.failures++
 			continue
 		}
 		end := p
+		if t.objectsOnly {
+			end = start
+		}
 		for _, at := range t.objs[c] {
 			if at.After(end) {
 				end = at
@@ -171,9 +180,11 @@ func (t *tracker) perCluster(start time.Time) (d dist, last time.Time) {
 }
 
 // trackProfile starts the watches feeding a tracker: the profile's summaries in
-// the management cluster and its labelled objects in every managed API server.
-func (h *harness) trackProfile(ctx context.Context, profile string, clusterNames []string, k int) (*tracker, error) {
+// the management cluster and its labelled objects in every managed API server
+// (those accepted by match, when given).
+func (h *harness) trackProfile(ctx context.Context, profile string, clusterNames []string, k int, match func(*unstructured.Unstructured) bool, objectsOnly bool) (*tracker, error) {
 	t := newTracker(clusterNames, k)
+	t.objectsOnly = objectsOnly
 	sel := configv1beta1.ClusterProfileNameLabel + "=" + profile
 	err := watchLoop(ctx, h.mgmtDyn.Resource(gvrSummary), metav1.ListOptions{LabelSelector: sel},
 		func(_ watch.EventType, u *unstructured.Unstructured, at time.Time) {
@@ -193,7 +204,7 @@ func (h *harness) trackProfile(ctx context.Context, profile string, clusterNames
 		for _, gvr := range deployedKinds {
 			err := watchLoop(ctx, s.dyn.Resource(gvr), metav1.ListOptions{LabelSelector: objSel},
 				func(typ watch.EventType, u *unstructured.Unstructured, at time.Time) {
-					if typ == watch.Added || typ == watch.Modified {
+					if (typ == watch.Added || typ == watch.Modified) && (match == nil || match(u)) {
 						t.object(u.GetNamespace(), gvr.Resource+"/"+u.GetName(), at)
 					}
 				})

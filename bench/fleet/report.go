@@ -385,8 +385,10 @@ func (r *report) memoryTable(p func(string, ...any)) {
 	p("")
 	if n := r.cfg.servers * r.cfg.perServer; len(r.mem) > 1 && n > 0 {
 		first, last := r.mem[0].m, r.mem[len(r.mem)-1].m
-		p("Per cluster at %d clusters (the last row over %d): Go heap %s, RSS %s; above the harness alone (first row): heap %s, RSS %s.",
-			n, n, kib(last.heapAlloc/uint64(n)), kib(last.rss/uint64(n)), kib((last.heapAlloc-min(first.heapAlloc, last.heapAlloc))/uint64(n)),
+		p("Per cluster at %d clusters (the last row over %d): Go heap %s (in use %s), RSS %s; above the harness alone (first row): heap %s (in use %s), RSS %s.",
+			n, n, kib(last.heapAlloc/uint64(n)), kib(last.heapInuse/uint64(n)), kib(last.rss/uint64(n)),
+			kib((last.heapAlloc-min(first.heapAlloc, last.heapAlloc))/uint64(n)),
+			kib((last.heapInuse-min(first.heapInuse, last.heapInuse))/uint64(n)),
 			kib((last.rss-min(first.rss, last.rss))/uint64(n)))
 		p("")
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sync"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -20,7 +20,8 @@ import (
 // (ConfigMaps and Secrets are watched from the start), so that a change of
 // such an object brings back the summaries that read it at once, not at the
 // next resync. Whether the change deploys again is the feature hash's
-// decision (watchedContent).
+// decision (watchedContent). The watches hold the objects' metadata only
+// (a metadata informer): the objects are read when the summary renders.
 type templateKindWatches struct {
 	controller controller.Controller
 	cache      cache.Cache
@@ -44,7 +45,9 @@ func (w *templateKindWatches) ensure(ctx context.Context, gvk schema.GroupVersio
 	if w.watched[gvk] {
 		return nil
 	}
-	obj := &unstructured.Unstructured{}
+	// Metadata only: the event says which object changed; the summary reads
+	// the object itself when it renders, and its feature hash decides.
+	obj := &metav1.PartialObjectMetadata{}
 	obj.SetGroupVersionKind(gvk)
 	if err := w.controller.Watch(source.Kind[client.Object](w.cache, obj, handler.EnqueueRequestsFromMapFunc(w.enqueue(gvk.Kind)))); err != nil {
 		return fmt.Errorf("watching %s for templateResourceRefs: %w", gvk, err)

@@ -95,6 +95,10 @@ func TestKustomizationRefRemoteURL(t *testing.T) {
 	t.Cleanup(func() {
 		setLabels(t, "app-1", map[string]string{"kustomize-remote": ""})
 		_ = mgmt.Delete(ctx, p)
+		testenv.Eventually(t, "the profile gone", func() error {
+			return notFound(mgmt, &configv1beta1.ClusterProfile{}, types.NamespacedName{Name: p.Name})
+		})
+		_ = mgmt.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "kustomize-remote-access"}})
 	})
 
 	deployed := func(level string) func() error {

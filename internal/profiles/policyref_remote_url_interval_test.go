@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -50,6 +52,10 @@ func TestPolicyRefRemoteURLFetchedOncePerInterval(t *testing.T) {
 	t.Cleanup(func() {
 		setLabels(t, "app-1", map[string]string{"remote-once": ""})
 		_ = mgmt.Delete(ctx, p)
+		testenv.Eventually(t, "the profile gone", func() error {
+			return notFound(mgmt, &configv1beta1.ClusterProfile{}, types.NamespacedName{Name: p.Name})
+		})
+		_ = mgmt.Delete(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "remote-once-local"}})
 	})
 
 	testenv.Eventually(t, "the fetched content deployed", configMapHas("app-1", "remote-once", "fetched", map[string]string{"fetch": "1"}))

@@ -83,6 +83,10 @@ func TestRoleRequestRemoteURL(t *testing.T) {
 	t.Cleanup(func() {
 		_ = mgmt.Delete(ctx, rr)
 		setClusterLabels(t, "team-a", "a1", map[string]string{"remote-roles": ""})
+		testenv.Eventually(t, "the RoleRequest gone", func() error {
+			return gone(ctx, mgmt, &libv1beta1.RoleRequest{ObjectMeta: metav1.ObjectMeta{Name: rr.Name}})
+		})
+		_ = mgmt.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "roles-server"}})
 	})
 
 	granted := func(name string) func() error {

@@ -12,7 +12,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -42,7 +41,8 @@ var errHelmNotConfigured = renderError{errors.New("helm is not configured in thi
 // longer listed are uninstalled. With ContinuousWithDriftDetection the objects
 // of every release are watched, and a release whose objects drifted is
 // re-applied (only that one) even when nothing else changed.
-func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster, followUps *[]types.NamespacedName) (ctrl.Result, error) {
+func (r *SummaryReconciler) deployHelm(ctx context.Context, run *featureRun) (ctrl.Result, error) {
+	s, cluster, followUps := run.s, run.cluster, run.followUps
 	spec := &s.Spec.ClusterProfileSpec
 	if len(spec.HelmCharts) == 0 && len(s.Status.HelmReleaseSummaries) == 0 {
 		removeFeature(s, libv1beta1.FeatureHelm)
@@ -57,7 +57,7 @@ func (r *SummaryReconciler) deployHelm(ctx context.Context, s *configv1beta1.Clu
 	}
 	prof := profileOf(s)
 	clusterKey := cluster.ID
-	charts, err := r.renderCharts(ctx, cluster, prof, spec.HelmCharts, deploySpec(ctx, spec).Patches)
+	charts, err := r.renderCharts(ctx, cluster, prof, spec.HelmCharts, run.spec().Patches)
 	if err != nil {
 		return r.fail(s, fs, err)
 	}

@@ -16,7 +16,6 @@ import (
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
 	"github.com/tugboat-dev/tugboat/internal/kustomize"
-	"github.com/tugboat-dev/tugboat/internal/selection"
 	"github.com/tugboat-dev/tugboat/internal/sources"
 	"github.com/tugboat-dev/tugboat/internal/templating"
 )
@@ -24,12 +23,10 @@ import (
 // deployKustomize runs the Kustomize feature (kustomizationRefs): each referenced
 // ConfigMap/Secret holds a kustomization (files as keys, or a tarball), built in
 // memory and deployed like policyRefs.
-func (r *SummaryReconciler) deployKustomize(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster, prof configv1beta1.ProfileRef, drifted bool) (ctrl.Result, error) {
-	result, err := r.deployObjects(ctx, s, cluster, prof, libv1beta1.FeatureKustomize, len(s.Spec.ClusterProfileSpec.KustomizationRefs) > 0, drifted,
-		func() (objectSource, error) {
-			return r.collectKustomizations(ctx, s, cluster, referenceNamespace(prof))
-		})
-	return refetchRemote(s, result), err
+func (r *SummaryReconciler) deployKustomize(ctx context.Context, run *featureRun) (ctrl.Result, error) {
+	result, err := r.deployObjects(ctx, run, libv1beta1.FeatureKustomize, len(run.s.Spec.ClusterProfileSpec.KustomizationRefs) > 0,
+		func() (objectSource, error) { return r.collectKustomizations(ctx, run) })
+	return refetchRemote(run.s, result), err
 }
 
 // kustomizeInputs are the kustomizations of one summary, read from the management cluster.
@@ -52,12 +49,13 @@ type kustomizeSource struct {
 	values    map[string]string
 }
 
-func (r *SummaryReconciler) collectKustomizations(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster, profileNamespace string) (*kustomizeInputs, error) {
+func (r *SummaryReconciler) collectKustomizations(ctx context.Context, run *featureRun) (*kustomizeInputs, error) {
+	s, cluster, profileNamespace := run.s, run.cluster, referenceNamespace(run.prof)
 	clusterMap, err := templating.ClusterMap(cluster.Object)
 	if err != nil {
 		return nil, err
 	}
-	in := &kustomizeInputs{spec: deploySpec(ctx, &s.Spec.ClusterProfileSpec), cluster: clusterMap}
+	in := &kustomizeInputs{spec: run.spec(), cluster: clusterMap}
 	defaultNS := s.Spec.ClusterNamespace
 	if profileNamespace != "" {
 		defaultNS = profileNamespace
@@ -174,19 +172,8 @@ func (in *kustomizeInputs) render() (remote, local []deployer.Desired, err error
 		if err != nil {
 			return nil, nil, renderError{err}
 		}
-		for _, o := range objs {
-			d := deployer.Desired{
-				Object:                o,
-				Source:                deployer.Source{Kind: src.ref.Kind, Namespace: src.namespace, Name: src.ref.Name, Tier: src.ref.Tier},
-				SkipNamespaceCreation: src.ref.SkipNamespaceCreation,
-				Force:                 src.ref.Force,
-			}
-			if src.ref.DeploymentType == libv1beta1.DeploymentTypeLocal {
-				local = append(local, d)
-			} else {
-				remote = append(remote, d)
-			}
-		}
+		source := deployer.Source{Kind: src.ref.Kind, Namespace: src.namespace, Name: src.ref.Name, Tier: src.ref.Tier}
+		remote, local = destined(remote, local, objs, source, src.ref.DeploymentType, src.ref.SkipNamespaceCreation, src.ref.Force)
 	}
 	return remote, local, nil
 }

@@ -105,17 +105,14 @@ func (r *SummaryReconciler) referencedData(ctx context.Context, kind string, key
 	return cm.Data, nil
 }
 
-// patchesFromKey carries, in a reconcile's context, the patches read from
-// spec.patchesFrom for the summary being deployed.
-type patchesFromKey struct{}
-
-// addPatchesFrom reads the patches of spec.patchesFrom into the returned
-// context, where deploySpec finds them: every feature applies (and hashes)
-// them after spec.patches, so a change of a referenced object re-deploys. On
-// bad input every wanted feature fails with the message and nothing is
-// deployed; the features returned are the ones to hold back.
-func (r *SummaryReconciler) addPatchesFrom(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster, prof configv1beta1.ProfileRef) (context.Context, map[libv1beta1.FeatureID]bool, error) {
-	extra, err := r.patchesFrom(ctx, s, cluster, referenceNamespace(prof))
+// addPatchesFrom reads the patches of spec.patchesFrom into run.extraPatches,
+// where run.spec finds them: every feature applies (and hashes) them after
+// spec.patches, so a change of a referenced object re-deploys. On bad input
+// every wanted feature fails with the message and nothing is deployed; the
+// features returned are the ones to hold back.
+func (r *SummaryReconciler) addPatchesFrom(ctx context.Context, run *featureRun) (map[libv1beta1.FeatureID]bool, error) {
+	s := run.s
+	extra, err := r.patchesFrom(ctx, s, run.cluster, referenceNamespace(run.prof))
 	if err != nil {
 		held := map[libv1beta1.FeatureID]bool{}
 		for _, feature := range wantedFeatures(&s.Spec.ClusterProfileSpec) {
@@ -123,25 +120,10 @@ func (r *SummaryReconciler) addPatchesFrom(ctx context.Context, s *configv1beta1
 			_, _ = r.fail(s, featureSummary(s, feature), err)
 		}
 		if permanent(err) {
-			return ctx, held, nil
+			return held, nil
 		}
-		return ctx, held, err
+		return held, err
 	}
-	if len(extra) == 0 {
-		return ctx, nil, nil
-	}
-	return context.WithValue(ctx, patchesFromKey{}, extra), nil, nil
-}
-
-// deploySpec is the summary's spec as its features deploy it: spec.patches
-// followed by the patches of spec.patchesFrom (a copy when there are any; the
-// summary's own spec is left as stored).
-func deploySpec(ctx context.Context, spec *configv1beta1.Spec) *configv1beta1.Spec {
-	extra, _ := ctx.Value(patchesFromKey{}).([]libv1beta1.Patch)
-	if len(extra) == 0 {
-		return spec
-	}
-	out := *spec
-	out.Patches = append(slices.Clip(spec.Patches), extra...)
-	return &out
+	run.extraPatches = extra
+	return nil, nil
 }

@@ -22,7 +22,6 @@ import (
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
 	"github.com/tugboat-dev/tugboat/internal/helm"
-	"github.com/tugboat-dev/tugboat/internal/selection"
 	"github.com/tugboat-dev/tugboat/internal/sources"
 	"github.com/tugboat-dev/tugboat/internal/templating"
 )
@@ -67,12 +66,13 @@ func (e renderError) Unwrap() error { return e.error }
 // collect reads the referenced objects of a summary. referenceNamespace is where
 // references with an empty namespace resolve (the cluster's namespace for a
 // ClusterProfile, the profile's own for a Profile).
-func (r *SummaryReconciler) collect(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster, profileNamespace string) (*inputs, error) {
+func (r *SummaryReconciler) collect(ctx context.Context, run *featureRun) (*inputs, error) {
+	s, cluster, profileNamespace := run.s, run.cluster, referenceNamespace(run.prof)
 	clusterMap, err := templating.ClusterMap(cluster.Object)
 	if err != nil {
 		return nil, err
 	}
-	in := &inputs{spec: deploySpec(ctx, &s.Spec.ClusterProfileSpec), cluster: clusterMap, clusterLabels: cluster.Labels, mgmtResources: map[string]map[string]any{}, mgmtWatched: map[string]any{}}
+	in := &inputs{spec: run.spec(), cluster: clusterMap, clusterLabels: cluster.Labels, mgmtResources: map[string]map[string]any{}, mgmtWatched: map[string]any{}}
 	defaultNS := s.Spec.ClusterNamespace
 	if profileNamespace != "" {
 		defaultNS = profileNamespace
@@ -306,22 +306,26 @@ func (in *inputs) render() (remote, local []deployer.Desired, err error) {
 			if err != nil {
 				return nil, nil, renderError{err}
 			}
-			for _, o := range objs {
-				d := deployer.Desired{
-					Object:                o,
-					Source:                deployer.Source{Kind: src.kind, Namespace: src.namespace, Name: src.name, Tier: src.ref.Tier},
-					SkipNamespaceCreation: src.ref.SkipNamespaceCreation,
-					Force:                 src.ref.Force,
-				}
-				if src.ref.DeploymentType == libv1beta1.DeploymentTypeLocal {
-					local = append(local, d)
-				} else {
-					remote = append(remote, d)
-				}
-			}
+			source := deployer.Source{Kind: src.kind, Namespace: src.namespace, Name: src.name, Tier: src.ref.Tier}
+			remote, local = destined(remote, local, objs, source, src.ref.DeploymentType, src.ref.SkipNamespaceCreation, src.ref.Force)
 		}
 	}
 	return remote, local, nil
+}
+
+// destined appends the objects one reference yields to remote, or to local
+// when the reference deploys them into the management cluster (Local).
+func destined(remote, local []deployer.Desired, objs []*unstructured.Unstructured, source deployer.Source,
+	deployment libv1beta1.DeploymentType, skipNamespaceCreation, force bool) (remoteOut, localOut []deployer.Desired) {
+	for _, o := range objs {
+		d := deployer.Desired{Object: o, Source: source, SkipNamespaceCreation: skipNamespaceCreation, Force: force}
+		if deployment == libv1beta1.DeploymentTypeLocal {
+			local = append(local, d)
+		} else {
+			remote = append(remote, d)
+		}
+	}
+	return remote, local
 }
 
 // referencedKeys are the ConfigMaps/Secrets a summary reads, as "Kind/namespace/name",

@@ -140,9 +140,6 @@ func (r *SummaryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	// that lost a Helm release to this one must see it managed here).
 	var followUps []types.NamespacedName
 	patcher := conditions.NewStatusPatcher(r.Client, s)
-	// A feature whose content changed says Provisioning before its objects are
-	// applied (the deferred write comes only after the apply).
-	ctx = withProgressWriter(ctx, func(ctx context.Context) error { return patcher.Patch(ctx, s) })
 	// Checks that nothing watched brings back ask to come back (health_come_back.go).
 	ctx, due := withComeBack(ctx)
 	defer func() {
@@ -161,10 +158,14 @@ func (r *SummaryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 			return ctrl.Result{}, fmt.Errorf("adding finalizer to ClusterSummary %s: %w", req.NamespacedName, err)
 		}
 	}
-	return r.deploy(ctx, s, &followUps)
+	return r.deploy(ctx, s, patcher, &followUps)
 }
 
-func (r *SummaryReconciler) deploy(ctx context.Context, s *configv1beta1.ClusterSummary, followUps *[]types.NamespacedName) (ctrl.Result, error) {
+// deploy runs the summary's features when its profile, cluster and dependencies
+// allow. A feature whose content changed says Provisioning before its objects
+// are applied through patcher's Flush (the deferred write comes only after the
+// apply).
+func (r *SummaryReconciler) deploy(ctx context.Context, s *configv1beta1.ClusterSummary, patcher *conditions.StatusPatcher, followUps *[]types.NamespacedName) (ctrl.Result, error) {
 	prof := profileOf(s)
 	if paused, err := r.profilePaused(ctx, prof); err != nil || paused {
 		return ctrl.Result{}, err
@@ -194,7 +195,7 @@ func (r *SummaryReconciler) deploy(ctx context.Context, s *configv1beta1.Cluster
 	if waiting, err := r.dependencies(ctx, s); err != nil || waiting {
 		return ctrl.Result{RequeueAfter: 5 * time.Second}, err
 	}
-	return r.runFeatures(ctx, s, cluster, prof, followUps)
+	return r.runFeatures(ctx, &featureRun{s: s, cluster: cluster, prof: prof, status: patcher, followUps: followUps})
 }
 
 // dependencies checks dependsOn: every named profile must be Provisioned on this cluster.

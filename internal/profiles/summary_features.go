@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,22 +17,62 @@ import (
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/conditions"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
 	"github.com/tugboat-dev/tugboat/internal/selection"
 )
 
+// featureRun is one reconcile's run of a summary's features: what every
+// feature reads, and the reconcile's one status writer.
+type featureRun struct {
+	s       *configv1beta1.ClusterSummary
+	cluster selection.Cluster
+	prof    configv1beta1.ProfileRef
+	// drifted: objects of this summary drifted and are re-applied.
+	drifted bool
+	// extraPatches are the patches of spec.patchesFrom, applied (and hashed)
+	// after spec.patches by every feature (patches_from.go).
+	extraPatches []libv1beta1.Patch
+	// status writes the summary's status; its Flush shows progress before a
+	// long step, the deferred write in Reconcile follows.
+	status *conditions.StatusPatcher
+	// followUps are the summaries to bring back once this one's status is
+	// written (a profile that lost a Helm release to this one).
+	followUps *[]types.NamespacedName
+}
+
+// spec is the summary's spec as its features deploy it: spec.patches followed
+// by the patches of spec.patchesFrom (a copy when there are any; the summary's
+// own spec is left as stored).
+func (run *featureRun) spec() *configv1beta1.Spec {
+	spec := &run.s.Spec.ClusterProfileSpec
+	if len(run.extraPatches) == 0 {
+		return spec
+	}
+	out := *spec
+	out.Patches = append(slices.Clip(spec.Patches), run.extraPatches...)
+	return &out
+}
+
+// writeProgress writes the summary's status now, through the reconcile's status
+// writer.
+func (run *featureRun) writeProgress(ctx context.Context) error {
+	return run.status.Flush(ctx)
+}
+
 // runFeatures deploys the features of a summary — Resources, Kustomize, Helm —
 // independently: a failing one does not stop the others. The shortest requeue
 // asked for wins; errors are joined.
-func (r *SummaryReconciler) runFeatures(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster, prof configv1beta1.ProfileRef, followUps *[]types.NamespacedName) (ctrl.Result, error) {
+func (r *SummaryReconciler) runFeatures(ctx context.Context, run *featureRun) (ctrl.Result, error) {
+	s, cluster := run.s, run.cluster
 	// Drift is repaired only for profiles that ask for it: the watch of a cluster
 	// also sees objects of other profiles deployed there.
-	drifted := r.drift.takeDrifted(client.ObjectKeyFromObject(s)) &&
+	run.drifted = r.drift.takeDrifted(client.ObjectKeyFromObject(s)) &&
 		s.Spec.ClusterProfileSpec.SyncMode == libv1beta1.SyncModeContinuousWithDriftDetection
 	var result ctrl.Result
 	// patchesFrom join the spec's patches (patches_from.go); preDeployChecks hold
 	// back the features they gate until they pass (checks.go).
-	ctx, held, err := r.addPatchesFrom(ctx, s, cluster, prof)
+	held, err := r.addPatchesFrom(ctx, run)
 	if held == nil {
 		held, err = r.preDeployGate(ctx, s, cluster)
 	}
@@ -40,9 +81,9 @@ func (r *SummaryReconciler) runFeatures(ctx context.Context, s *configv1beta1.Cl
 		id     libv1beta1.FeatureID
 		deploy func() (ctrl.Result, error)
 	}{
-		{libv1beta1.FeatureResources, func() (ctrl.Result, error) { return r.deployResources(ctx, s, cluster, prof, drifted) }},
-		{libv1beta1.FeatureKustomize, func() (ctrl.Result, error) { return r.deployKustomize(ctx, s, cluster, prof, drifted) }},
-		{libv1beta1.FeatureHelm, func() (ctrl.Result, error) { return r.deployHelm(ctx, s, cluster, followUps) }},
+		{libv1beta1.FeatureResources, func() (ctrl.Result, error) { return r.deployResources(ctx, run) }},
+		{libv1beta1.FeatureKustomize, func() (ctrl.Result, error) { return r.deployKustomize(ctx, run) }},
+		{libv1beta1.FeatureHelm, func() (ctrl.Result, error) { return r.deployHelm(ctx, run) }},
 	} {
 		if held[f.id] {
 			continue
@@ -80,18 +121,18 @@ func recordRevisions(fs *configv1beta1.FeatureSummary, in objectSource) {
 }
 
 // deployResources runs the Resources feature (policyRefs).
-func (r *SummaryReconciler) deployResources(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster, prof configv1beta1.ProfileRef, drifted bool) (ctrl.Result, error) {
-	result, err := r.deployObjects(ctx, s, cluster, prof, libv1beta1.FeatureResources, len(s.Spec.ClusterProfileSpec.PolicyRefs) > 0, drifted,
-		func() (objectSource, error) { return r.collect(ctx, s, cluster, referenceNamespace(prof)) })
-	return refetchRemote(s, result), err
+func (r *SummaryReconciler) deployResources(ctx context.Context, run *featureRun) (ctrl.Result, error) {
+	result, err := r.deployObjects(ctx, run, libv1beta1.FeatureResources, len(run.s.Spec.ClusterProfileSpec.PolicyRefs) > 0,
+		func() (objectSource, error) { return r.collect(ctx, run) })
+	return refetchRemote(run.s, result), err
 }
 
 // deployObjects runs one object feature: read its inputs, skip everything when
 // their hash is unchanged, else render and apply through the deployer (remote
 // objects into the cluster, Local ones into the management cluster), clean up
 // what is no longer desired and record the result.
-func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster,
-	prof configv1beta1.ProfileRef, feature libv1beta1.FeatureID, wanted, drifted bool, collect func() (objectSource, error)) (ctrl.Result, error) {
+func (r *SummaryReconciler) deployObjects(ctx context.Context, run *featureRun, feature libv1beta1.FeatureID, wanted bool, collect func() (objectSource, error)) (ctrl.Result, error) {
+	s, cluster, prof, drifted := run.s, run.cluster, run.prof, run.drifted
 	spec := &s.Spec.ClusterProfileSpec
 	previousGVKs := deployedGVKs(s, feature)
 	if !wanted && len(previousGVKs) == 0 && !recordsAny(s, feature) {
@@ -136,7 +177,7 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 		// New content for a provisioned feature: it is Provisioning until every
 		// object is applied, and says so now — not only once the apply is done.
 		fs.Status = libv1beta1.FeatureStatusProvisioning
-		if err := writeProgress(ctx); err != nil {
+		if err := run.writeProgress(ctx); err != nil {
 			return ctrl.Result{}, err
 		}
 		fs = featureSummary(s, feature) // the write replaced the status with the server's copy
@@ -206,7 +247,7 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 		req := base
 		req.Objects, req.Previous = target.objects, previous
 		req.BeforeWrite = func(ctx context.Context, refs []deployer.ObjectRef) error {
-			return recordAhead(ctx, s, feature, local, previous, refs)
+			return run.recordAhead(ctx, feature, local, previous, refs)
 		}
 		res, err := r.Deployer.Apply(ctx, c, req)
 		fs = featureSummary(s, feature) // a progress write replaces the status with the server's copy
@@ -265,14 +306,15 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, s *configv1beta1.
 // writes the summary's status at once when that adds anything: a manager stopped
 // during the apply still knows what it may have deployed. An apply of objects
 // already recorded writes nothing more.
-func recordAhead(ctx context.Context, s *configv1beta1.ClusterSummary, feature libv1beta1.FeatureID, local bool, previous, refs []deployer.ObjectRef) error {
+func (run *featureRun) recordAhead(ctx context.Context, feature libv1beta1.FeatureID, local bool, previous, refs []deployer.ObjectRef) error {
+	s := run.s
 	objs, grew := withRefs(recorded(s, feature, local), previous)
 	objs, more := withRefs(objs, refs)
 	if !grew && !more {
 		return nil
 	}
 	setRecorded(s, feature, local, objs)
-	return writeProgress(ctx)
+	return run.writeProgress(ctx)
 }
 
 // fail records a failed feature. Bad input waits for a change (the watches bring
@@ -316,27 +358,6 @@ func (r *SummaryReconciler) clientFor(ctx context.Context, cluster libv1beta1.Cl
 func ptrErr(fs *configv1beta1.FeatureSummary) error {
 	if fs.Status == libv1beta1.FeatureStatusFailed && fs.FailureMessage != nil {
 		return errors.New(*fs.FailureMessage)
-	}
-	return nil
-}
-
-// progressWriterKey carries, in a reconcile's context, the function writing the
-// summary's status before the reconcile ends.
-type progressWriterKey struct{}
-
-// withProgressWriter returns ctx carrying write, which writes the summary's
-// status now (the reconcile's deferred write still follows).
-func withProgressWriter(ctx context.Context, write func(context.Context) error) context.Context {
-	return context.WithValue(ctx, progressWriterKey{}, write)
-}
-
-// writeProgress writes the summary's status now through the context's progress
-// writer; without one it does nothing.
-func writeProgress(ctx context.Context) error {
-	if write, ok := ctx.Value(progressWriterKey{}).(func(context.Context) error); ok {
-		if err := write(ctx); err != nil {
-			return fmt.Errorf("writing progress: %w", err)
-		}
 	}
 	return nil
 }

@@ -204,32 +204,26 @@ func (r *TriggerReconciler) referencing(kind string) handler.MapFunc {
 
 func mayReference(spec *libv1beta1.EventTriggerSpec, kind, name string) bool {
 	match := func(k, n string) bool { return k == kind && (n == name || strings.Contains(n, "{{")) }
+	anyValue := func(vs []libv1beta1.ValueFrom) bool {
+		return slices.ContainsFunc(vs, func(v libv1beta1.ValueFrom) bool { return match(v.Kind, v.Name) })
+	}
 	for _, p := range spec.PolicyRefs {
 		if match(p.Kind, p.Name) {
 			return true
 		}
 	}
 	for _, h := range spec.HelmCharts {
-		for _, v := range h.ValuesFrom {
-			if match(v.Kind, v.Name) {
-				return true
-			}
+		if anyValue(h.ValuesFrom) {
+			return true
 		}
 	}
 	for _, k := range spec.KustomizationRefs {
-		if match(k.Kind, k.Name) {
+		if match(k.Kind, k.Name) || anyValue(k.ValuesFrom) {
 			return true
-		}
-		for _, v := range k.ValuesFrom {
-			if match(v.Kind, v.Name) {
-				return true
-			}
 		}
 	}
-	for _, v := range spec.PatchesFrom {
-		if match(v.Kind, v.Name) {
-			return true
-		}
+	if anyValue(spec.PatchesFrom) {
+		return true
 	}
 	gens := spec.ConfigMapGenerator
 	if kind == libv1beta1.SecretReferencedKind {

@@ -18,6 +18,7 @@ import (
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/bootstrap"
 	"github.com/tugboat-dev/tugboat/internal/sources"
 )
 
@@ -49,15 +50,11 @@ func (t *Tutorial) RunGitOps(ctx context.Context) error {
 		how = "exists already, reused"
 	}
 	t.say("1. tug dev repo create %s: a repository on the platform's Git server (%s): %s", gitopsName, how, url)
-	work, err := os.MkdirTemp("", "tugboat-gitops-")
+	repo, removeClone, err := cloneTemp(url, "tugboat-gitops-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
-	if _, err := git(work, "clone", "-q", url, "repo"); err != nil {
-		return err
-	}
-	repo := filepath.Join(work, "repo")
+	defer removeClone()
 
 	first, second := "hello from git", "hello again from git"
 	commit, err := pushGreeting(repo, first)
@@ -66,8 +63,10 @@ func (t *Tutorial) RunGitOps(ctx context.Context) error {
 	}
 	t.say("2. pushed deploy/ (Namespace %s, ConfigMap %s/%s with message=%q): commit %s", gitopsNamespace, gitopsNamespace, gitopsConfigMap, first, short(commit))
 
-	t.say("3. GitRepository flux-system/%s following main, ClusterProfile %s: policyRefs GitRepository path deploy, clusterRefs workload/workload", gitopsName, gitopsName)
-	if err := apply(ctx, mgmt, []byte(gitopsManifest(url))); err != nil {
+	t.say("3. GitRepository flux-system/%s following main, ClusterProfile %s: policyRefs GitRepository path deploy, clusterRefs workload/workload (created as `tug bootstrap git` creates them)", gitopsName, gitopsName)
+	demo := bootstrap.Git{URL: url, Branch: "main", Path: "deploy", Name: gitopsName, Namespace: "flux-system",
+		Interval: 10 * time.Minute, Cluster: types.NamespacedName{Namespace: "workload", Name: "workload"}}
+	if _, err := demo.Apply(ctx, mgmt); err != nil {
 		return err
 	}
 	ref := sources.Ref{Kind: sources.GitRepository, Namespace: "flux-system", Name: gitopsName}
@@ -156,42 +155,6 @@ func pushGreeting(repo, message string) (string, error) {
 	return git(repo, "rev-parse", "HEAD")
 }
 
-// gitopsManifest is the GitRepository and the ClusterProfile of the GitOps act.
-func gitopsManifest(url string) string {
-	return fmt.Sprintf(`apiVersion: v1
-kind: Namespace
-metadata:
-  name: flux-system
----
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: %[1]s
-  namespace: flux-system
-spec:
-  url: %[2]s
-  interval: 10m
-  ref:
-    branch: main
----
-apiVersion: config.projectsveltos.io/v1beta1
-kind: ClusterProfile
-metadata:
-  name: %[1]s
-spec:
-  clusterRefs:
-  - apiVersion: lib.projectsveltos.io/v1beta1
-    kind: SveltosCluster
-    namespace: workload
-    name: workload
-  policyRefs:
-  - kind: GitRepository
-    namespace: flux-system
-    name: %[1]s
-    path: deploy
-`, gitopsName, url)
-}
-
 func short(commit string) string { return commit[:min(len(commit), 7)] }
 
 // The environments part of the act: the platform's own repository (the starter
@@ -226,15 +189,11 @@ func (t *Tutorial) RunEnvironments(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	work, err := os.MkdirTemp("", "tugboat-platform-")
+	repo, removeClone, err := cloneTemp(url, "tugboat-platform-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
-	if _, err := git(work, "clone", "-q", url, "repo"); err != nil {
-		return err
-	}
-	repo := filepath.Join(work, "repo")
+	defer removeClone()
 	commit, err := pushPlatform(repo, t.Platform, strings.TrimSpace(string(chartRepo)))
 	if err != nil {
 		return err
@@ -242,7 +201,9 @@ func (t *Tutorial) RunEnvironments(ctx context.Context) error {
 	t.say("5. the platform from Git: pushed the starter layout of `tug init platform` (environments/development, staging, production; chart repository %s) to %s: commit %s",
 		strings.TrimSpace(string(chartRepo)), url, short(commit))
 	t.say("6. GitRepository flux-system/%[1]s and ClusterProfile %[1]s deploying platform/ into the management cluster (as `tug bootstrap git --url %[2]s` does)", platformName, url)
-	if err := apply(ctx, mgmt, []byte(platformManifest(url))); err != nil {
+	platform := bootstrap.Git{URL: url, Branch: "main", Path: "platform", Name: platformName, Namespace: "flux-system",
+		Interval: time.Minute, Cluster: types.NamespacedName{Namespace: "mgmt", Name: "mgmt"}}
+	if _, err := platform.Apply(ctx, mgmt); err != nil {
 		return err
 	}
 	if err := sources.RequestReconcile(ctx, mgmt, sources.Ref{Kind: sources.GitRepository, Namespace: "flux-system", Name: platformName}, time.Now()); err != nil {
@@ -408,37 +369,19 @@ func pushPlatform(repo string, layout fs.FS, chartRepo string) (string, error) {
 	return git(repo, "rev-parse", "HEAD")
 }
 
-// platformManifest is what `tug bootstrap git --url url` applies: a GitRepository
-// following main and a ClusterProfile deploying its platform/ folder into the
-// management cluster, releasing the objects when it stops (LeavePolicies).
-func platformManifest(url string) string {
-	return fmt.Sprintf(`apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: %[1]s
-  namespace: flux-system
-spec:
-  url: %[2]s
-  interval: 1m
-  ref:
-    branch: main
----
-apiVersion: config.projectsveltos.io/v1beta1
-kind: ClusterProfile
-metadata:
-  name: %[1]s
-spec:
-  clusterRefs:
-  - apiVersion: lib.projectsveltos.io/v1beta1
-    kind: SveltosCluster
-    namespace: mgmt
-    name: mgmt
-  syncMode: Continuous
-  stopMatchingBehavior: LeavePolicies
-  policyRefs:
-  - kind: GitRepository
-    namespace: flux-system
-    name: %[1]s
-    path: platform
-`, platformName, url)
+// cloneTemp clones url (git clone -q, with flags before the URL) into a new
+// temporary folder named after pattern and returns the clone's path and the
+// function removing the folder.
+func cloneTemp(url, pattern string, flags ...string) (string, func(), error) {
+	work, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		return "", nil, err
+	}
+	removeWork := func() { _ = os.RemoveAll(work) }
+	args := append(append([]string{"clone", "-q"}, flags...), url, "repo")
+	if _, err := git(work, args...); err != nil {
+		removeWork()
+		return "", nil, err
+	}
+	return filepath.Join(work, "repo"), removeWork, nil
 }

@@ -461,15 +461,12 @@ func tutorialNamespaces(ctx context.Context, c client.Client) ([]string, error) 
 
 // pinnedCommit is the commit the BaseRepo of an environment's branch pins.
 func pinnedCommit(url, branch string) (string, error) {
-	work, err := os.MkdirTemp("", "tugboat-scheduling-")
+	repo, removeClone, err := cloneTemp(url, "tugboat-scheduling-", "--depth", "1", "--single-branch", "--branch", branch)
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(work)
-	if _, err := git(work, "clone", "-q", "--depth", "1", "--single-branch", "--branch", branch, url, "repo"); err != nil {
-		return "", err
-	}
-	raw, err := os.ReadFile(filepath.Join(work, "repo", "base-repo.yaml"))
+	defer removeClone()
+	raw, err := os.ReadFile(filepath.Join(repo, "base-repo.yaml"))
 	if err != nil {
 		return "", err
 	}
@@ -513,15 +510,12 @@ func pushFresh(url, branch string, fsys fs.FS, dir string, edits map[string]stri
 
 // pushEdits commits edits (as pushFresh) on top of branch and pushes it.
 func pushEdits(url, branch, message string, edits map[string]string) (string, error) {
-	work, err := os.MkdirTemp("", "tugboat-scheduling-")
+	repo, removeClone, err := cloneTemp(url, "tugboat-scheduling-", "--single-branch", "--branch", branch)
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(work)
-	if _, err := git(work, "clone", "-q", "--single-branch", "--branch", branch, url, "repo"); err != nil {
-		return "", err
-	}
-	return commitAndPush(filepath.Join(work, "repo"), url, branch, message, edits, false)
+	defer removeClone()
+	return commitAndPush(repo, url, branch, message, edits, false)
 }
 
 func commitAndPush(repo, url, branch, message string, edits map[string]string, force bool) (string, error) {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
@@ -139,5 +140,19 @@ func deleteProfileAtEnd(t *testing.T, name string) {
 		testenv.Eventually(t, "ClusterProfile "+name+" gone", func() error {
 			return notFound(mgmt, &configv1beta1.ClusterProfile{}, types.NamespacedName{Name: name})
 		})
+	})
+}
+
+// deletePoliciesAtEnd deletes the named policy ConfigMaps (default namespace of
+// the management cluster) at the end of the test, so that it can run again.
+func deletePoliciesAtEnd(t *testing.T, names ...string) {
+	t.Helper()
+	t.Cleanup(func() {
+		for _, name := range names {
+			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}}
+			if err := mgmt.Delete(context.Background(), cm); client.IgnoreNotFound(err) != nil {
+				t.Error(err)
+			}
+		}
 	})
 }

@@ -23,6 +23,7 @@ func TestObjectsAreRecordedBeforeTheirApply(t *testing.T) {
 	ctx := context.Background()
 	const ns, cluster = "record-ahead", "counted-record-ahead"
 	countedCluster(t, cluster, "app-2", map[string]string{"record-ahead": "yes"})
+	deletePoliciesAtEnd(t, "record-ahead-cm")
 	policyConfigMap(t, "record-ahead-cm", configMapsYAML(ns, "1", "first")+"\n---\n"+
 		fmt.Sprintf(`{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "refused", "namespace": %q}, "spec": {"ports": [{"port": 70000}]}}`, ns))
 	clusterProfile(t, "record-ahead", "record-ahead", "yes", 100, "", "record-ahead-cm")

@@ -39,6 +39,7 @@ func TestSummaryWithoutRecordIsListedOnce(t *testing.T) {
 	ctx := context.Background()
 	const ns, cluster = "record-migration", "counted-migration"
 	requests := countedCluster(t, cluster, "app-1", map[string]string{"record-migration": "yes"})
+	deletePoliciesAtEnd(t, "record-migration-cm")
 	policyConfigMap(t, "record-migration-cm", configMapsYAML(ns, "1", "a", "b"))
 	clusterProfile(t, "record-migration", "record-migration", "yes", 100, "", "record-migration-cm")
 	deleteProfileAtEnd(t, "record-migration")

@@ -17,6 +17,7 @@ import (
 func TestRedeployTakesPreviousFromTheRecord(t *testing.T) {
 	const ns, cluster = "redeploy-record", "counted-redeploy"
 	requests := countedCluster(t, cluster, "app-2", map[string]string{"redeploy-record": "yes"})
+	deletePoliciesAtEnd(t, "redeploy-record-cm")
 	policyConfigMap(t, "redeploy-record-cm", configMapsYAML(ns, "1", "a", "b"))
 	clusterProfile(t, "redeploy-record", "redeploy-record", "yes", 100, "", "redeploy-record-cm")
 	deleteProfileAtEnd(t, "redeploy-record")

@@ -66,6 +66,7 @@ func TestWithdrawalDeletesWhatTheSummaryRecordedWithoutListing(t *testing.T) {
 	ctx := context.Background()
 	const ns, cluster = "withdraw-record", "counted-withdraw"
 	requests := countedCluster(t, cluster, "app-1", map[string]string{"withdraw-record": "yes"})
+	deletePoliciesAtEnd(t, "withdraw-record-cm", "withdraw-record-local-cm", "withdraw-record-winner-cm")
 	policyConfigMap(t, "withdraw-record-cm", configMapsYAML(ns, "1", "a", "b", "taken"))
 	policyConfigMap(t, "withdraw-record-local-cm", configMapsYAML("default", "1", "withdraw-record-local"))
 	clusterProfile(t, "withdraw-record", "withdraw-record", "yes", 100, "", "withdraw-record-cm")

@@ -111,6 +111,14 @@ func (r *report) issue18Rows(p func(string, ...any)) {
 	}
 }
 
+// notMeasured says why a phase has no result: not asked for, or the run stopped before it.
+func notMeasured(asked bool) string {
+	if asked {
+		return "Not measured (the run stopped before this phase)."
+	}
+	return "Not run (-phases)."
+}
+
 func tookStr(d time.Duration) string {
 	if d <= 0 {
 		return "did not finish"
@@ -160,7 +168,7 @@ func (r *report) scalePhases(p func(string, ...any), h string) {
 		}
 		p("| %d | %s | %s | %s | %d | %s |", s.n, ms(s.created), ms(s.first), ms(s.last), s.copies, rate)
 	} else {
-		p("Not run (-phases).")
+		p("%s", notMeasured(r.cfg.on("storm")))
 	}
 	p("")
 	p("%s Manager restart", h)
@@ -175,7 +183,7 @@ func (r *report) scalePhases(p func(string, ...any), h string) {
 		p("| --- | --- | --- | --- | --- | --- | --- |")
 		p("| %d | %s | %s | %.0f | %d | %d | %d |", rs.summaries, ms(rs.ready), tookStr(rs.resynced), rs.reconciles, rs.writes, rs.serverWrites, rs.mgmtWrites)
 	} else {
-		p("Not run (-phases).")
+		p("%s", notMeasured(r.cfg.on("restart")))
 	}
 	p("")
 	if len(r.serverMem) > 0 {

@@ -90,7 +90,8 @@ bench: testbin
 ## 100 = 1,000 registrations on one in-process manager (new profile with baseline, label change, content change,
 ## drift on every cluster, event storm of 1,000 events, withdrawal with baseline, steady state, manager restart), then
 ## 5 manager processes (cmd/manager --shard-key=shard-N) over 5 × 1,000 more registrations (fan-out and withdrawal with
-## baselines, each process's RSS). ~35 minutes on 2 cores; BENCH_LARGE_FLAGS adds or overrides flags (e.g.
+## baselines, each process's RSS). Meant to take ~35 minutes on an idle 2-core machine; on a loaded one 11 API servers may
+## not start (use BENCH_LARGE_FLAGS='-apiservers 5 -per-server 200'). BENCH_LARGE_FLAGS adds or overrides flags (e.g.
 ## -shard-objects 10 on a bigger machine, -shards 0 to skip the sharded run)
 BENCH_LARGE_FLAGS ?=
 bench-large: testbin

@@ -102,31 +102,38 @@ func IsTrue(obj Holder, conditionType string) bool {
 // MarkReady records success: Ready True with reason Succeeded, Reconciling and
 // Stalled removed.
 func MarkReady(obj Holder, format string, args ...any) {
-	MarkTrue(obj, Ready, Succeeded, format, args...)
-	Delete(obj, Reconciling)
-	Delete(obj, Stalled)
+	markReady(obj, metav1.ConditionTrue, "", Succeeded, format, args...)
 }
 
 // MarkReconciling records work in progress: Reconciling True and Ready Unknown
 // with the same reason and message; Stalled removed.
 func MarkReconciling(obj Holder, reason, format string, args ...any) {
-	MarkTrue(obj, Reconciling, reason, format, args...)
-	MarkUnknown(obj, Ready, reason, format, args...)
-	Delete(obj, Stalled)
+	markReady(obj, metav1.ConditionUnknown, Reconciling, reason, format, args...)
 }
 
 // MarkFailed records a failure that a retry may fix: Ready False; Reconciling
 // and Stalled removed.
 func MarkFailed(obj Holder, reason, format string, args ...any) {
-	MarkFalse(obj, Ready, reason, format, args...)
-	Delete(obj, Reconciling)
-	Delete(obj, Stalled)
+	markReady(obj, metav1.ConditionFalse, "", reason, format, args...)
 }
 
 // MarkStalled records a failure that only a change can fix: Stalled True and
 // Ready False with the same reason and message; Reconciling removed.
 func MarkStalled(obj Holder, reason, format string, args ...any) {
-	MarkTrue(obj, Stalled, reason, format, args...)
-	MarkFalse(obj, Ready, reason, format, args...)
-	Delete(obj, Reconciling)
+	markReady(obj, metav1.ConditionFalse, Stalled, reason, format, args...)
+}
+
+// markReady sets Ready to status; with it, when active is Reconciling or
+// Stalled, that condition True (set first) with the same reason and message.
+// Whichever of Reconciling and Stalled is not active is removed.
+func markReady(obj Holder, status metav1.ConditionStatus, active, reason, format string, args ...any) {
+	if active != "" {
+		MarkTrue(obj, active, reason, format, args...)
+	}
+	Set(obj, Ready, status, reason, format, args...)
+	for _, t := range []string{Reconciling, Stalled} {
+		if t != active {
+			Delete(obj, t)
+		}
+	}
 }

@@ -426,13 +426,8 @@ func (c *Client) UninstallChart(ctx context.Context, restConfig *rest.Config, ch
 
 // UninstallWithOptions is Uninstall with every option.
 func (c *Client) UninstallWithOptions(ctx context.Context, restConfig *rest.Config, releaseName, namespace string, opts UninstallOptions) error {
-	fail := func(err error) error {
-		return fmt.Errorf("helm release %s/%s: uninstall: %w", namespace, releaseName, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return fail(err)
-	}
-	cfg, _, err := c.actionConfig(restConfig, namespace)
+	fail := releaseFailure(namespace, releaseName, "uninstall: ")
+	cfg, _, err := c.releaseConfig(ctx, restConfig, namespace)
 	if err != nil {
 		return fail(err)
 	}
@@ -468,13 +463,8 @@ func (c *Client) UninstallWithOptions(ctx context.Context, restConfig *rest.Conf
 // Release reads the latest revision of a release (whatever its status). It
 // returns an error wrapping ErrReleaseNotFound when there is none.
 func (c *Client) Release(ctx context.Context, restConfig *rest.Config, name, namespace string) (*Release, error) {
-	fail := func(err error) error {
-		return fmt.Errorf("helm release %s/%s: %w", namespace, name, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fail(err)
-	}
-	cfg, getter, err := c.actionConfig(restConfig, namespace)
+	fail := releaseFailure(namespace, name, "")
+	cfg, getter, err := c.releaseConfig(ctx, restConfig, namespace)
 	if err != nil {
 		return nil, fail(err)
 	}
@@ -494,13 +484,8 @@ func (c *Client) Release(ctx context.Context, restConfig *rest.Config, name, nam
 
 // History lists the recorded revisions of a release, oldest first.
 func (c *Client) History(ctx context.Context, restConfig *rest.Config, name, namespace string) ([]*Release, error) {
-	fail := func(err error) error {
-		return fmt.Errorf("helm release %s/%s: history: %w", namespace, name, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fail(err)
-	}
-	cfg, _, err := c.actionConfig(restConfig, namespace)
+	fail := releaseFailure(namespace, name, "history: ")
+	cfg, _, err := c.releaseConfig(ctx, restConfig, namespace)
 	if err != nil {
 		return nil, fail(err)
 	}
@@ -525,6 +510,23 @@ func (c *Client) History(ctx context.Context, restConfig *rest.Config, name, nam
 	}
 	sortByRevision(out)
 	return out, nil
+}
+
+// releaseFailure wraps an error of an action on release namespace/name;
+// step ("uninstall: ", "history: " or "") names the action.
+func releaseFailure(namespace, name, step string) func(error) error {
+	return func(err error) error {
+		return fmt.Errorf("helm release %s/%s: %s%w", namespace, name, step, err)
+	}
+}
+
+// releaseConfig is actionConfig for an action on a release, once ctx is
+// known to be live.
+func (c *Client) releaseConfig(ctx context.Context, restConfig *rest.Config, namespace string) (*action.Configuration, *RESTClientGetter, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	return c.actionConfig(restConfig, namespace)
 }
 
 func sortByRevision(rs []*Release) {

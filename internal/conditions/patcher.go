@@ -26,6 +26,8 @@ type StatusPatcher struct {
 	c      client.Client
 	obj    client.Object
 	before client.Object
+	// lock makes every write conditional on the object's resourceVersion.
+	lock bool
 }
 
 // NewStatusPatcher remembers obj as read; obj is the object the reconcile
@@ -34,10 +36,21 @@ func NewStatusPatcher(c client.Client, obj client.Object) *StatusPatcher {
 	return &StatusPatcher{c: c, obj: obj, before: obj.DeepCopyObject().(client.Object)}
 }
 
+// WithOptimisticLock makes every write of p conditional on the resourceVersion
+// of the object held in memory: a reconcile that started from a stale copy (an
+// informer behind the server) gets a conflict instead of overwriting a newer
+// status with an older one, and can run again from the newer copy. For a status
+// whose lists stand for something outside the object (a summary's record of the
+// objects it deployed), where replacing a newer list by an older one loses track.
+func (p *StatusPatcher) WithOptimisticLock() *StatusPatcher {
+	p.lock = true
+	return p
+}
+
 // Patch writes obj's status when it differs from what was read or last written.
 // An object deleted meanwhile is not an error.
 func (p *StatusPatcher) Patch(ctx context.Context, obj client.Object) error {
-	if err := PatchStatus(ctx, p.c, p.before, obj); err != nil {
+	if err := patchStatus(ctx, p.c, p.before, obj, p.lock); err != nil {
 		return err
 	}
 	p.before = obj.DeepCopyObject().(client.Object)
@@ -60,6 +73,12 @@ func (p *StatusPatcher) Flush(ctx context.Context) error {
 // EventReport, ClassifierReport, HealthCheckReport) call PatchStatus directly.
 // An object deleted meanwhile is not an error.
 func PatchStatus(ctx context.Context, c client.Client, before, obj client.Object) error {
+	return patchStatus(ctx, c, before, obj, false)
+}
+
+// patchStatus is PatchStatus, conditional on obj's resourceVersion when lock is
+// set (a conflict is returned, wrapped).
+func patchStatus(ctx context.Context, c client.Client, before, obj client.Object, lock bool) error {
 	data, err := client.MergeFrom(before).Data(obj)
 	if err != nil {
 		return fmt.Errorf("computing the status patch of %s: %w", client.ObjectKeyFromObject(obj), err)
@@ -72,11 +91,15 @@ func PatchStatus(ctx context.Context, c client.Client, before, obj client.Object
 	if !ok {
 		return nil
 	}
-	statusOnly, err := json.Marshal(map[string]json.RawMessage{"status": status})
+	patch := map[string]any{"status": status}
+	if lock {
+		patch["metadata"] = map[string]string{"resourceVersion": obj.GetResourceVersion()}
+	}
+	body, err := json.Marshal(patch)
 	if err != nil {
 		return err
 	}
-	if err := c.Status().Patch(ctx, obj, client.RawPatch(types.MergePatchType, statusOnly)); err != nil && !apierrors.IsNotFound(err) {
+	if err := c.Status().Patch(ctx, obj, client.RawPatch(types.MergePatchType, body)); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("writing the status of %s: %w", client.ObjectKeyFromObject(obj), err)
 	}
 	return nil

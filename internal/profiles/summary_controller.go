@@ -139,11 +139,19 @@ func (r *SummaryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	// Summaries to bring back once this one's status is written (e.g. a profile
 	// that lost a Helm release to this one must see it managed here).
 	var followUps []types.NamespacedName
-	patcher := conditions.NewStatusPatcher(r.Client, s)
+	// Written on condition of the resourceVersion: the status holds the record
+	// of what the summary deployed, which a stale copy must never replace.
+	patcher := conditions.NewStatusPatcher(r.Client, s).WithOptimisticLock()
 	// Checks that nothing watched brings back ask to come back (health_come_back.go).
 	ctx, due := withComeBack(ctx)
 	defer func() {
-		retErr = errors.Join(retErr, patcher.Patch(ctx, s))
+		err := patcher.Patch(ctx, s)
+		if apierrors.IsConflict(err) {
+			// Started from a stale copy: what was written ahead stays; run again
+			// from the newer copy.
+			result, err = ctrl.Result{Requeue: true}, nil
+		}
+		retErr = errors.Join(retErr, err)
 		result = due.result(result, retErr)
 		for _, key := range followUps {
 			r.requeue(key)

@@ -55,10 +55,25 @@ func (run *featureRun) spec() *configv1beta1.Spec {
 }
 
 // writeProgress writes the summary's status now, through the reconcile's status
-// writer.
+// writer. A summary changed since the reconcile read it is a staleSummary.
 func (run *featureRun) writeProgress(ctx context.Context) error {
-	return run.status.Flush(ctx)
+	if err := run.status.Flush(ctx); err != nil {
+		if apierrors.IsConflict(err) {
+			return staleSummary{err}
+		}
+		return err
+	}
+	return nil
 }
+
+// staleSummary is a status write refused because the summary changed since the
+// reconcile read it (its status is written on condition of its resourceVersion,
+// so a stale copy never replaces the record of deployed objects): nothing is
+// applied after it and the reconcile runs again from the newer copy.
+type staleSummary struct{ err error }
+
+func (e staleSummary) Error() string { return e.err.Error() }
+func (e staleSummary) Unwrap() error { return e.err }
 
 // runFeatures deploys the features of a summary — Resources, Kustomize, Helm —
 // independently: a failing one does not stop the others. The shortest requeue
@@ -223,25 +238,42 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, run *featureRun, 
 			}
 		}
 	}
+	// What this feature deployed last time comes from the record. A summary
+	// written by an older Tugboat has none: every side is listed once, before
+	// anything is applied, so that the record, once written, holds both sides
+	// even when the apply on one of them fails.
 	_, hasRecord := recordOf(s, feature)
+	var listed [][]deployer.ObjectRef
+	if !hasRecord {
+		for _, target := range targets {
+			c, err := r.clientAs(ctx, target.cluster, tenant)
+			if err != nil {
+				return r.fail(s, fs, err)
+			}
+			owned, err := deployer.Owned(ctx, c, owner, feature, previousGVKs)
+			if err != nil {
+				return r.fail(s, fs, err)
+			}
+			listed = append(listed, owned)
+		}
+		if !base.DryRun {
+			for i, owned := range listed {
+				objs, _ := withRefs(nil, owned)
+				setRecorded(s, feature, i > 0, objs)
+			}
+		}
+	}
 	for i, target := range targets {
 		local := i > 0 // the management cluster's side of the record
 		c, err := r.clientAs(ctx, target.cluster, tenant)
 		if err != nil {
 			return r.fail(s, fs, err)
 		}
-		// What this feature deployed last time comes from the record; a summary
-		// written by an older Tugboat has none: it is listed once, then recorded.
 		previous := recordedRefs(recorded(s, feature, local))
-		if !hasRecord {
-			if previous, err = deployer.Owned(ctx, c, owner, feature, previousGVKs); err != nil {
-				return r.fail(s, fs, err)
-			}
+		if listed != nil {
+			previous = listed[i]
 		}
 		if len(target.objects) == 0 && len(previous) == 0 {
-			if !hasRecord && !base.DryRun {
-				setRecorded(s, feature, local, nil)
-			}
 			continue
 		}
 		req := base
@@ -260,6 +292,7 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, run *featureRun, 
 				// exist), and so does what was deployed before; what stale
 				// cleanup deleted is gone.
 				objs, _ := withRefs(recorded(s, feature, local), previous)
+				objs, _ = withRefs(objs, res.Deployed)
 				setRecorded(s, feature, local, withoutRefs(objs, res.Removed))
 			} else {
 				setRecorded(s, feature, local, deployedRecord(res))
@@ -320,6 +353,11 @@ func (run *featureRun) recordAhead(ctx context.Context, feature libv1beta1.Featu
 // fail records a failed feature. Bad input waits for a change (the watches bring
 // the summary back); other errors are retried with backoff.
 func (r *SummaryReconciler) fail(s *configv1beta1.ClusterSummary, fs *configv1beta1.FeatureSummary, err error) (ctrl.Result, error) {
+	if errors.As(err, new(staleSummary)) {
+		// Not a failure of the feature: nothing was applied, run again from the
+		// summary as it is now.
+		return ctrl.Result{Requeue: true}, nil
+	}
 	fs.Status = libv1beta1.FeatureStatusFailed
 	fs.Hash = nil
 	fs.FailureMessage = ptr(err.Error())

@@ -142,12 +142,18 @@ func (r *SummaryReconciler) evaluateJobCheck(ctx context.Context, s *configv1bet
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", where, err)
 	}
-	for _, j := range earlier {
-		if err := cl.Delete(ctx, j, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
-			return "", fmt.Errorf("%s: deleting the Job %s/%s of an earlier run: %w", where, j.GetNamespace(), j.GetName(), err)
+	deleteEarlier := func() error {
+		for _, j := range earlier {
+			if err := cl.Delete(ctx, j, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("%s: deleting the Job %s/%s of an earlier run: %w", where, j.GetNamespace(), j.GetName(), err)
+			}
 		}
+		return nil
 	}
 	if current != nil {
+		if err := deleteEarlier(); err != nil {
+			return "", err
+		}
 		return failing, nil
 	}
 	name := firstName
@@ -170,6 +176,11 @@ func (r *SummaryReconciler) evaluateJobCheck(ctx context.Context, s *configv1bet
 	unstructured.RemoveNestedField(job.Object, "status")
 	if err := cl.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
 		return "", fmt.Errorf("%s: creating the Job %s/%s in cluster %s: %w", where, namespace, name, cluster, err)
+	}
+	// The earlier attempts go only once the new one exists: a reconcile that saw
+	// them deleted but not the new one created would start attempt 1 again.
+	if err := deleteEarlier(); err != nil {
+		return "", err
 	}
 	r.event(s, corev1.EventTypeNormal, "HealthCheckJobCreated", fmt.Sprintf("%s: created the Job %s/%s in cluster %s (attempt %d)", where, namespace, name, cluster, attempt))
 	return fmt.Sprintf("%s: Job %s/%s has not completed yet", where, namespace, name), nil

@@ -6,16 +6,10 @@
 # stage and the stage assignments. The clusters are left running to explore (--keep); re-running removes them
 # first. Safe to re-run.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-tug="$root/bin/tug"
-dir="${TUGBOAT_DEV_DIR:-$HOME/.tugboat/dev}"
-export TUGBOAT_DEV_DIR="$dir"
-cd "$root"
+# shellcheck source=hack/demo-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/demo-common.sh"
 
-say() { printf '\n### %s\n' "$*"; }
-
-say "starting the local platform (reused when it runs): management, services and workload clusters, the manager with the GitOps scheduler, Flux's source-controller, a Git server"
-"$tug" dev up --bin-dir "${TUGBOAT_TESTBIN:-${KUBEBUILDER_ASSETS:-}}"
+start_platform "starting the local platform (reused when it runs): management, services and workload clusters, the manager with the GitOps scheduler, Flux's source-controller, a Git server"
 
 say "the multi-cluster scheduling tutorial, dev → stage (tug dev tutorial scheduling --keep)"
 "$tug" dev tutorial scheduling --keep

@@ -8,16 +8,10 @@
 # and what the platform deployed. Safe to re-run: a running platform
 # is reused and the tutorial's steps are idempotent.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-tug="$root/bin/tug"
-dir="${TUGBOAT_DEV_DIR:-$HOME/.tugboat/dev}"
-export TUGBOAT_DEV_DIR="$dir"
-cd "$root"
+# shellcheck source=hack/demo-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/demo-common.sh"
 
-say() { printf '\n### %s\n' "$*"; }
-
-say "starting the local platform: management, services and workload clusters, the manager, Flux's source-controller, a Git server, a chart repository, a database stand-in"
-"$tug" dev up --bin-dir "${TUGBOAT_TESTBIN:-${KUBEBUILDER_ASSETS:-}}"
+start_platform "starting the local platform: management, services and workload clusters, the manager, Flux's source-controller, a Git server, a chart repository, a database stand-in"
 
 export KUBECONFIG="$dir/mgmt.kubeconfig"
 say "the cluster registry (kubectl get sveltoscluster -A --show-labels)"

@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/httpserve"
 )
 
 //go:embed templates/*.html
@@ -110,19 +111,14 @@ type Server struct {
 	sessions sessions
 	access   accessCache
 
-	mu   sync.Mutex
-	addr net.Addr
+	listening httpserve.Address
 }
 
 // NeedLeaderElection is false: every replica serves the dashboard.
 func (s *Server) NeedLeaderElection() bool { return false }
 
 // Addr is the address the dashboard listens on, once it started.
-func (s *Server) Addr() net.Addr {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.addr
-}
+func (s *Server) Addr() net.Addr { return s.listening.Get() }
 
 // Start serves the dashboard until ctx ends.
 func (s *Server) Start(ctx context.Context) error {
@@ -146,22 +142,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.Informers != nil {
 		s.watch(ctx)
 	}
-	s.mu.Lock()
-	s.addr = ln.Addr()
-	s.mu.Unlock()
+	s.listening.Set(ln.Addr())
 	// Requests end with ctx: open event streams do not hold up the shutdown.
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
 	log.FromContext(ctx).Info("serving the dashboard", "address", ln.Addr().String())
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return httpserve.Serve(ctx, srv, ln)
 }
 
 // ServeHTTP serves the dashboard's pages.

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -22,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/httpserve"
 )
 
 // HTTPTokenKey is the key of the bearer token in the endpoint's token Secret.
@@ -62,19 +62,14 @@ type HTTPEndpoint struct {
 	// Elected is closed once this replica leads (nil: it always does).
 	Elected <-chan struct{}
 
-	mu   sync.Mutex
-	addr net.Addr
+	listening httpserve.Address
 }
 
 // NeedLeaderElection is false: every replica serves, only the leader reconciles.
 func (e *HTTPEndpoint) NeedLeaderElection() bool { return false }
 
 // Addr is the address the endpoint listens on, once it started.
-func (e *HTTPEndpoint) Addr() net.Addr {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.addr
-}
+func (e *HTTPEndpoint) Addr() net.Addr { return e.listening.Get() }
 
 // Check says whether the options can authenticate callers.
 func (o HTTPOptions) Check() error {
@@ -107,23 +102,12 @@ func (e *HTTPEndpoint) Start(ctx context.Context) error {
 		}
 		ln = tls.NewListener(ln, cfg)
 	}
-	e.mu.Lock()
-	e.addr = ln.Addr()
-	e.mu.Unlock()
+	e.listening.Set(ln.Addr())
 	mux := http.NewServeMux()
 	mux.Handle("/events/", e)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
 	log.FromContext(ctx).Info("serving CloudEvents", "address", ln.Addr().String(), "tls", e.Options.TLSCertFile != "")
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return httpserve.Serve(ctx, srv, ln)
 }
 
 func (e *HTTPEndpoint) tlsConfig() (*tls.Config, error) {

@@ -30,13 +30,7 @@ import (
 func (d *Deployer) Withdraw(ctx context.Context, c client.Client, owner Owner, feature libv1beta1.FeatureID, deployed []ObjectRef, leave bool) ([]ObjectRef, error) {
 	refs := slices.Clone(deployed)
 	slices.Reverse(refs)
-	read := func(i int) (client.Object, error) {
-		live, err := getOwned(ctx, c, refs[i], owner, string(feature))
-		if live == nil || err != nil {
-			return nil, err
-		}
-		return live, nil
-	}
+	read := ownedReader(ctx, c, refs, owner, feature)
 	return d.withdrawEach(ctx, c, refs, leave, read, read)
 }
 
@@ -46,24 +40,13 @@ func (d *Deployer) Withdraw(ctx context.Context, c client.Client, owner Owner, f
 // resourceVersion). One that has changed (taken over by another profile,
 // replaced) is read again and withdrawn only if it still carries owner's metadata.
 func (d *Deployer) WithdrawOwned(ctx context.Context, c client.Client, owner Owner, feature libv1beta1.FeatureID, owned []OwnedObject, leave bool) ([]ObjectRef, error) {
-	owned = slices.Clone(owned)
-	slices.Reverse(owned)
-	refs := make([]ObjectRef, len(owned))
-	for i, o := range owned {
-		refs[i] = o.Ref
-	}
+	owned, refs := lastFirst(owned, func(o OwnedObject) ObjectRef { return o.Ref })
 	return d.withdrawEach(ctx, c, refs, leave, func(i int) (client.Object, error) {
 		if owned[i].live == nil {
 			return nil, fmt.Errorf("withdrawing %s: not listed by OwnedObjects", refs[i])
 		}
 		return owned[i].live, nil
-	}, func(i int) (client.Object, error) {
-		live, err := getOwned(ctx, c, refs[i], owner, string(feature))
-		if live == nil || err != nil {
-			return nil, err
-		}
-		return live, nil
-	})
+	}, ownedReader(ctx, c, refs, owner, feature))
 }
 
 // WithdrawRecorded is Withdraw for objects the caller recorded with the Version
@@ -74,19 +57,8 @@ func (d *Deployer) WithdrawOwned(ctx context.Context, c client.Client, owner Own
 // carries owner's and feature's metadata. Objects are handled as Withdraw does;
 // it returns those deleted or released, last first.
 func (d *Deployer) WithdrawRecorded(ctx context.Context, c client.Client, owner Owner, feature libv1beta1.FeatureID, recorded []Recorded, leave bool) ([]ObjectRef, error) {
-	recorded = slices.Clone(recorded)
-	slices.Reverse(recorded)
-	refs := make([]ObjectRef, len(recorded))
-	for i, o := range recorded {
-		refs[i] = o.Ref
-	}
-	reread := func(i int) (client.Object, error) {
-		live, err := getOwned(ctx, c, refs[i], owner, string(feature))
-		if live == nil || err != nil {
-			return nil, err
-		}
-		return live, nil
-	}
+	recorded, refs := lastFirst(recorded, func(r Recorded) ObjectRef { return r.Ref })
+	reread := ownedReader(ctx, c, refs, owner, feature)
 	return d.withdrawEach(ctx, c, refs, leave, func(i int) (client.Object, error) {
 		v := recorded[i].Version
 		if v.UID == "" || v.ResourceVersion == "" {
@@ -100,6 +72,30 @@ func (d *Deployer) WithdrawRecorded(ctx context.Context, c client.Client, owner 
 		obj.SetResourceVersion(v.ResourceVersion)
 		return obj, nil
 	}, reread)
+}
+
+// lastFirst returns a reversed copy of items (the last first) and their
+// references in the same order.
+func lastFirst[T any](items []T, ref func(T) ObjectRef) ([]T, []ObjectRef) {
+	items = slices.Clone(items)
+	slices.Reverse(items)
+	refs := make([]ObjectRef, len(items))
+	for i, item := range items {
+		refs[i] = ref(item)
+	}
+	return items, refs
+}
+
+// ownedReader reads refs[i] live when it still carries (owner, feature)'s
+// metadata, and returns nil when it is gone or belongs to someone else.
+func ownedReader(ctx context.Context, c client.Reader, refs []ObjectRef, owner Owner, feature libv1beta1.FeatureID) func(int) (client.Object, error) {
+	return func(i int) (client.Object, error) {
+		live, err := getOwned(ctx, c, refs[i], owner, string(feature))
+		if live == nil || err != nil {
+			return nil, err // no typed nil in the interface
+		}
+		return live, nil
+	}
 }
 
 // withdrawEach deletes or releases, in segments, each of refs that live returns

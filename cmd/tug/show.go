@@ -109,10 +109,7 @@ HEALTH is "ok" when the feature that deployed the row is Provisioned (every
 health check passes), else its status and why — the failing check, the object
 and the reason (validateHealths), or the error.
 
--n/--namespace selects rows by NAMESPACE, the namespace of the Helm release or
-object (cluster-scoped objects have none and are then left out);
---cluster-namespace and --cluster select clusters; --profile is
-ClusterProfile/NAME, Profile/NAME or Profile/NAMESPACE/NAME.`,
+` + addonFiltersHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, pf, err := g.profileListing(output, profile)
@@ -138,6 +135,13 @@ ClusterProfile/NAME, Profile/NAME or Profile/NAMESPACE/NAME.`,
 	addOutputFlag(cmd, &output)
 	return cmd
 }
+
+// addonFiltersHelp ends the help of show addons and show dryrun: what their
+// filter flags select.
+const addonFiltersHelp = `-n/--namespace selects rows by NAMESPACE, the namespace of the Helm release or
+object (cluster-scoped objects have none and are then left out);
+--cluster-namespace and --cluster select clusters; --profile is
+ClusterProfile/NAME, Profile/NAME or Profile/NAMESPACE/NAME.`
 
 // listAddons lists the Helm releases and objects in namespace (any when empty)
 // that profiles deployed to the selected clusters.
@@ -537,10 +541,7 @@ func newShowDryRunCommand(g *globalOptions) *cobra.Command {
 update or delete in each cluster. A multi-line message (a diff) is shown in the
 table as a pointer to --raw-diff, which prints every report's message as is.
 
--n/--namespace selects rows by NAMESPACE, the namespace of the object or Helm
-release (cluster-scoped objects have none and are then left out);
---cluster-namespace and --cluster select clusters; --profile is
-ClusterProfile/NAME, Profile/NAME or Profile/NAMESPACE/NAME.`,
+` + addonFiltersHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, pf, err := g.profileListing(output, profile)

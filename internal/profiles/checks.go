@@ -117,7 +117,7 @@ func (r *SummaryReconciler) preDeployGate(ctx context.Context, s *configv1beta1.
 		if len(checks) == 0 {
 			continue
 		}
-		failing, err := r.evaluateChecks(ctx, s, cluster.ID, holder, checks, keep, "")
+		failing, err := r.evaluateChecks(ctx, s, cluster.ID, holder, checks, keep, "", nil)
 		if err == nil && failing == "" {
 			continue
 		}
@@ -158,7 +158,7 @@ func (r *SummaryReconciler) withdrawalChecks(ctx context.Context, s *configv1bet
 	// The watches stay held until the summary is let go (releaseChecks): the
 	// postDeleteChecks follow the preDeleteChecks on the same objects, often.
 	keep := map[clusters.WatchKey]bool{}
-	failing, err := r.evaluateChecks(ctx, s, s.Cluster(), holder, checks, keep, "")
+	failing, err := r.evaluateChecks(ctx, s, s.Cluster(), holder, checks, keep, "", nil)
 	if err != nil {
 		return "", fmt.Errorf("%s of ClusterSummary %s/%s: %w", field, s.Namespace, s.Name, err)
 	}

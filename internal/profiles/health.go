@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"strconv"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/deployer"
 	"github.com/tugboat-dev/tugboat/internal/health"
 	"github.com/tugboat-dev/tugboat/internal/selection"
 )
@@ -49,7 +52,7 @@ func (r *SummaryReconciler) healthEvent(ev clusters.WatchEvent) {
 // checkHealth evaluates the health checks of every deployed feature of the
 // summary and records the outcome in the feature's status. A check that does
 // not compile fails the feature (permanently, until the profile changes).
-func (r *SummaryReconciler) checkHealth(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster) error {
+func (r *SummaryReconciler) checkHealth(ctx context.Context, s *configv1beta1.ClusterSummary, cluster selection.Cluster, applied map[deployer.ObjectRef]deployer.Version) error {
 	spec := &s.Spec.ClusterProfileSpec
 	holder := healthHolder(s)
 	keep := map[clusters.WatchKey]bool{}
@@ -72,7 +75,7 @@ func (r *SummaryReconciler) checkHealth(ctx context.Context, s *configv1beta1.Cl
 		if len(checks) == 0 || !deployed(fs) {
 			continue
 		}
-		unhealthy, err := r.evaluateChecks(ctx, s, cluster.ID, holder, checks, keep, hex.EncodeToString(fs.Hash))
+		unhealthy, err := r.evaluateChecks(ctx, s, cluster.ID, holder, checks, keep, hex.EncodeToString(fs.Hash), applied)
 		switch {
 		case err != nil:
 			if fs.FailureMessage == nil || *fs.FailureMessage != err.Error() {
@@ -102,8 +105,10 @@ func (r *SummaryReconciler) checkHealth(ctx context.Context, s *configv1beta1.Cl
 // objects of the cluster, with the values of their metricQueries
 // (health_metrics.go), or by the outcome of their Job (health_jobs.go; run
 // identifies the deployed content the Job checks). The message of the first
-// that fails, "" when all pass.
-func (r *SummaryReconciler) evaluateChecks(ctx context.Context, s *configv1beta1.ClusterSummary, cluster libv1beta1.ClusterID, holder string, checks []*health.Check, keep map[clusters.WatchKey]bool, run string) (string, error) {
+// that fails, "" when all pass. applied are the objects this reconcile just
+// applied, with their versions: a check does not pass on a watch that has not
+// seen them yet.
+func (r *SummaryReconciler) evaluateChecks(ctx context.Context, s *configv1beta1.ClusterSummary, cluster libv1beta1.ClusterID, holder string, checks []*health.Check, keep map[clusters.WatchKey]bool, run string, applied map[deployer.ObjectRef]deployer.Version) (string, error) {
 	for _, c := range checks {
 		if c.Job != nil {
 			failing, err := r.evaluateJobCheck(ctx, s, cluster, holder, c, keep, run)
@@ -137,10 +142,36 @@ func (r *SummaryReconciler) evaluateChecks(ctx context.Context, s *configv1beta1
 			if objs, err = r.health.List(key, c.Namespace); err != nil {
 				return "", fmt.Errorf("health check %s: %w", c.Name, err)
 			}
+			if behind := notYetObserved(objs, applied); behind != "" {
+				// The watch is behind the apply (it would judge the object as it was):
+				// its event, or this, brings the summary back.
+				askComeBack(ctx, time.Second)
+				return fmt.Sprintf("health check %s: waiting for the watch to observe %s as just applied", c.Name, behind), nil
+			}
 		}
 		if res := c.EvaluateWith(objs, metrics); !res.Healthy {
 			return res.Message, nil
 		}
 	}
 	return "", nil
+}
+
+// notYetObserved names the first of objs (as a watch holds them) that this
+// reconcile applied at a newer resourceVersion than the watch has seen; "" when
+// none. resourceVersions are compared as the numbers the API server gives
+// them; one that is not a number is taken as observed.
+func notYetObserved(objs []unstructured.Unstructured, applied map[deployer.ObjectRef]deployer.Version) string {
+	for i := range objs {
+		o := &objs[i]
+		v, ok := applied[deployer.ObjectRef{APIVersion: o.GetAPIVersion(), Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}]
+		if !ok {
+			continue
+		}
+		seen, err1 := strconv.ParseUint(o.GetResourceVersion(), 10, 64)
+		wrote, err2 := strconv.ParseUint(v.ResourceVersion, 10, 64)
+		if err1 == nil && err2 == nil && seen < wrote {
+			return fmt.Sprintf("%s %s/%s", o.GetKind(), o.GetNamespace(), o.GetName())
+		}
+	}
+	return ""
 }

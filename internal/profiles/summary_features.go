@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -39,6 +40,9 @@ type featureRun struct {
 	// followUps are the summaries to bring back once this one's status is
 	// written (a profile that lost a Helm release to this one).
 	followUps *[]types.NamespacedName
+	// applied are the objects this run applied to the summary's cluster, with
+	// their versions: health checks wait until their watch has seen them.
+	applied map[deployer.ObjectRef]deployer.Version
 }
 
 // spec is the summary's spec as its features deploy it: spec.patches followed
@@ -109,7 +113,7 @@ func (r *SummaryReconciler) runFeatures(ctx context.Context, run *featureRun) (c
 			result.RequeueAfter = res.RequeueAfter
 		}
 	}
-	errs = append(errs, r.checkHealth(ctx, s, cluster))
+	errs = append(errs, r.checkHealth(ctx, s, cluster, run.applied))
 	s.Status.ObservedGeneration = s.Generation
 	return result, errors.Join(errs...)
 }
@@ -300,6 +304,12 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, run *featureRun, 
 		}
 		if err != nil {
 			return r.fail(s, fs, err)
+		}
+		if target.cluster == cluster.ID {
+			if run.applied == nil {
+				run.applied = map[deployer.ObjectRef]deployer.Version{}
+			}
+			maps.Copy(run.applied, res.Versions)
 		}
 		if spec.Reloader && !base.DryRun {
 			// Workloads mounting the ConfigMaps/Secrets just deployed roll (reloader.go).

@@ -9,7 +9,7 @@ TOOLS        := $(CACHE)/tools
 KUBE_VERSION ?= v1.36.3
 CONTROLLER_GEN_VERSION ?= v0.23.0
 CONTROLLER_GEN := $(TOOLS)/controller-gen-$(CONTROLLER_GEN_VERSION)
-GO_TEST_FLAGS ?= -timeout 20m
+GO_TEST_FLAGS ?= -timeout 30m
 
 .PHONY: all build generate chart-crds chart-rbac setup test test-unit lint demo demo-scheduling demo-down testbin clean bench bench-large chaos
 

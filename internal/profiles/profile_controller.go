@@ -138,8 +138,11 @@ func (r *ProfileReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 	if !profile.GetDeletionTimestamp().IsZero() {
 		return r.finalize(ctx, profile)
 	}
-	if controllerutil.AddFinalizer(profile, ProfileFinalizer) {
-		if err := r.Client.Update(ctx, profile); err != nil {
+	if before := profile.DeepCopyObject().(client.Object); controllerutil.AddFinalizer(profile, ProfileFinalizer) {
+		// A patch of the finalizers alone: an Update would write back the whole
+		// spec as this Go type serializes it, fields its author never set
+		// included, and move the profile's generation.
+		if err := r.Client.Patch(ctx, profile, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
 			return ctrl.Result{}, fmt.Errorf("adding finalizer to %s %s: %w", r.Kind, req.NamespacedName, err)
 		}
 	}

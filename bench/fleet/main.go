@@ -568,25 +568,7 @@ func (h *harness) driftClusters() int {
 
 // waitFor polls check every 200 ms.
 func (h *harness) waitFor(ctx context.Context, what string, timeout time.Duration, check func() (bool, error)) error {
-	deadline := time.Now().Add(timeout)
-	var last error
-	for {
-		ok, err := check()
-		if ok {
-			return nil
-		}
-		if err != nil {
-			last = err
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("timed out after %s waiting for %s (last error: %v)", timeout, what, last)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	return h.waitForEvery(ctx, what, timeout, 200*time.Millisecond, check)
 }
 
 // parallel runs fn(0..n-1) on workers goroutines and returns the first error.

@@ -597,16 +597,9 @@ func (r *report) cpuProfile(p func(string, ...any)) {
 	for _, view := range [][]string{{"-top", "-nodecount=25"}, {"-top", "-cum", "-nodecount=40"}} {
 		args := append([]string{"tool", "pprof"}, view...)
 		args = append(args, r.cfg.cpuprofile)
-		out, err := exec.Command("go", args...).CombinedOutput()
 		p("`go %s`:", strings.Join(args, " "))
 		p("")
-		p("```")
-		if err != nil {
-			p("(failed: %v)", err)
-		}
-		p("%s", strings.TrimRight(string(out), "\n"))
-		p("```")
-		p("")
+		goToolBlock(p, args)
 	}
 }
 
@@ -651,4 +644,17 @@ func spliceSection(prev, section string) (string, error) {
 
 func writeReport(path, md string) error {
 	return os.WriteFile(path, []byte(md), 0o644)
+}
+
+// goToolBlock runs `go args...` (a pprof view) and writes its output as a code
+// block followed by a blank line; a failure is written inside the block.
+func goToolBlock(p func(string, ...any), args []string) {
+	out, err := exec.Command("go", args...).CombinedOutput()
+	p("```")
+	if err != nil {
+		p("(failed: %v)", err)
+	}
+	p("%s", strings.TrimRight(string(out), "\n"))
+	p("```")
+	p("")
 }

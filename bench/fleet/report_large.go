@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os/exec"
 	"runtime"
 	"strings"
 	"time"
@@ -350,16 +349,9 @@ func (r *report) largeProfiles(p func(string, ...any)) {
 		p("### CPU profile of the manager during %s", prof.what)
 		p("")
 		args := []string{"tool", "pprof", "-top", "-nodecount=20", prof.path}
-		out, err := exec.Command("go", args...).CombinedOutput()
 		p("`go %s` (-cum views: `go tool pprof -top -cum %s`):", strings.Join(args, " "), prof.path)
 		p("")
-		p("```")
-		if err != nil {
-			p("(failed: %v)", err)
-		}
-		p("%s", strings.TrimRight(string(out), "\n"))
-		p("```")
-		p("")
+		goToolBlock(p, args)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 )
@@ -102,6 +103,42 @@ func Apply(ctx context.Context, cfg *rest.Config, crds []*apiextensionsv1.Custom
 		})
 		if err != nil {
 			return fmt.Errorf("waiting for CRD %s to be established: %w", want.Name, err)
+		}
+	}
+	return waitDiscovered(ctx, cfg, crds)
+}
+
+// waitDiscovered waits until discovery lists every served version of crds.
+// Established comes first: the API server's discovery document follows a
+// moment later, and a client that builds its REST mapper in between (a
+// manager starting right after the install) would conclude the kind is not
+// served.
+func waitDiscovered(ctx context.Context, cfg *rest.Config, crds []*apiextensionsv1.CustomResourceDefinition) error {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("creating discovery client: %w", err)
+	}
+	for _, want := range crds {
+		for _, v := range want.Spec.Versions {
+			if !v.Served {
+				continue
+			}
+			gv := want.Spec.Group + "/" + v.Name
+			err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+				list, err := dc.ServerResourcesForGroupVersion(gv)
+				if err != nil {
+					return false, nil //nolint:nilerr // not yet discovered: keep polling
+				}
+				for _, r := range list.APIResources {
+					if r.Name == want.Spec.Names.Plural {
+						return true, nil
+					}
+				}
+				return false, nil
+			})
+			if err != nil {
+				return fmt.Errorf("waiting for %s of CRD %s to appear in discovery: %w", gv, want.Name, err)
+			}
 		}
 	}
 	return nil

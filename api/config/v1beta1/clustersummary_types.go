@@ -155,6 +155,15 @@ type DeployedObject struct {
 	// condition that it is unchanged and reads the object again otherwise.
 	// +optional
 	ResourceVersion string `json:"resourceVersion,omitempty"`
+	// Hash is the value of the hash annotation (projectsveltos.io/hash) the
+	// object was last applied with (a Tugboat addition). When a redeploy brings
+	// different content, the deployer applies it at once, without reading the
+	// object first, on condition that the object is still at resourceVersion;
+	// when it changed since (edited, taken over, deleted), the deployer reads it
+	// and decides as for an object it never recorded. Empty while the object's
+	// first apply is under way.
+	// +optional
+	Hash string `json:"hash,omitempty"`
 }
 
 // ClusterSummaryStatus is the deployment state of the profile in the cluster.

@@ -253,15 +253,16 @@ type HelmChart struct {
 	// SignatureVerification verifies the Cosign signature of an OCI chart before
 	// anything is installed: the chart's tag is resolved to its manifest digest,
 	// the signature stored beside it in the same repository (the tag
-	// sha256-<digest>.sig that cosign sign --key writes) must be made by one of
-	// the public keys of the Secret, and its signed payload must name that very
-	// digest; the chart is then pulled by that digest. A chart with no
-	// signature, signed by another key or whose signature is for another digest
-	// (a replaced or tampered chart) fails the Helm feature with the reason and
-	// the release is left as it was. Only provider PublicKey is supported
-	// (Keyless needs Fulcio and Rekor on the internet and is rejected). Applies
-	// to oci:// repositories; an http(s) chart with signatureVerification fails
-	// the feature saying so (use provenanceVerification there).
+	// sha256-<digest>.sig that cosign sign writes) must be valid for the
+	// provider — made by one of the public keys of secretRef (PublicKey), or by
+	// a Fulcio certificate of an accepted identity recorded in Rekor (Keyless) —
+	// and its signed payload must name that very digest; the chart is then
+	// pulled by that digest. A chart with no signature, a signature that fails
+	// the provider's checks, or a signature for another digest (a replaced or
+	// tampered chart) fails the Helm feature with the reason and the release is
+	// left as it was. Applies to oci:// repositories; an http(s) chart with
+	// signatureVerification fails the feature saying so (use
+	// provenanceVerification there).
 	// +optional
 	SignatureVerification *SignatureVerification `json:"signatureVerification,omitempty"`
 
@@ -313,17 +314,32 @@ type SignatureProvider string
 const (
 	// SignatureProviderPublicKey checks the signature against public keys of a Secret.
 	SignatureProviderPublicKey SignatureProvider = "PublicKey"
-	// SignatureProviderKeyless checks a Fulcio certificate and the Rekor log (rejected).
+	// SignatureProviderKeyless checks a Fulcio certificate of an accepted
+	// identity and its Rekor transparency-log bundle.
 	SignatureProviderKeyless SignatureProvider = "Keyless"
 )
 
 // SignatureVerification is Cosign verification of an OCI chart.
-// +kubebuilder:validation:XValidation:rule="self.provider != 'Keyless'",message="signatureVerification provider Keyless (Fulcio certificates and the Rekor transparency log) is not supported by this version of Tugboat: sign the chart with a key (cosign sign --key) and use provider PublicKey with secretRef"
 // +kubebuilder:validation:XValidation:rule="self.provider != 'PublicKey' || has(self.secretRef)",message="signatureVerification provider PublicKey needs secretRef, the Secret holding the public key (cosign.pub)"
+// +kubebuilder:validation:XValidation:rule="self.provider != 'Keyless' || has(self.trustedRootSecretRef)",message="signatureVerification provider Keyless needs trustedRootSecretRef, the Secret holding the trusted Fulcio certificates (fulcio.pem) and Rekor public keys (rekor.pub): this version of Tugboat does not fetch the Sigstore trust root from the internet"
+// +kubebuilder:validation:XValidation:rule="self.provider != 'Keyless' || (has(self.matchOIDCIdentity) && size(self.matchOIDCIdentity) > 0)",message="signatureVerification provider Keyless needs matchOIDCIdentity, the signer identities (issuer and subject regular expressions) to accept"
 type SignatureVerification struct {
-	// Provider is PublicKey: the signature must be made by a key of the Secret
-	// secretRef names. Keyless (a Fulcio certificate recorded in Rekor) is
-	// rejected by this version of Tugboat.
+	// Provider is how the signature is checked. PublicKey: the signature must
+	// be made by a key of the Secret secretRef names. Keyless: the signature
+	// layer must carry a Fulcio-style certificate (annotation
+	// dev.sigstore.cosign/certificate, intermediates in
+	// dev.sigstore.cosign/chain) and a Rekor bundle
+	// (dev.sigstore.cosign/bundle), and Tugboat checks, offline: the
+	// certificate chains to a CA of trustedRootSecretRef (fulcio.pem) at the
+	// time Rekor recorded the signature (integratedTime) and allows code
+	// signing; its OIDC issuer (extension 1.3.6.1.4.1.57264.1.8, or the
+	// legacy 1.3.6.1.4.1.57264.1.1) and its subject (the email or URI
+	// subject alternative name) match one entry of matchOIDCIdentity; the
+	// signature over the payload verifies with the certificate's key; the
+	// bundle's signed entry timestamp verifies with a Rekor key of
+	// trustedRootSecretRef (rekor.pub) whose log ID is the bundle's, and the
+	// recorded hashedrekord entry names the same signature, certificate and
+	// payload hash. The Rekor server is not contacted.
 	Provider SignatureProvider `json:"provider"`
 
 	// SecretRef names a Secret of the management cluster holding the trusted
@@ -335,20 +351,52 @@ type SignatureVerification struct {
 	SecretRef *corev1.SecretReference `json:"secretRef,omitempty"`
 
 	// MatchOIDCIdentity are the signer identities accepted with provider
-	// Keyless, which this version of Tugboat rejects.
+	// Keyless: a signature is accepted when its certificate's OIDC issuer
+	// matches issuer and its subject (email or URI subject alternative name)
+	// matches subject of at least one entry. Both are Go regular expressions
+	// matched against the whole value (implicitly anchored). Required with
+	// Keyless; ignored with PublicKey.
 	// +optional
 	MatchOIDCIdentity []OIDCIdentityMatch `json:"matchOIDCIdentity,omitempty"`
+
+	// TrustedRootSecretRef (a Tugboat addition; Sveltos fetches the Sigstore
+	// public-good trust root over the internet, Tugboat does not) names a
+	// Secret of the management cluster holding the trust root for provider
+	// Keyless: key fulcio.pem holds the PEM certificates of the trusted Fulcio
+	// CAs (roots, and intermediates if they are not in the signature's chain);
+	// key rekor.pub holds the PEM public keys of the trusted Rekor logs (one
+	// or more PUBLIC KEY blocks; a log's ID is the SHA-256 of its key's DER
+	// encoding). For the Sigstore public-good instance, put its Fulcio root and
+	// intermediate and its Rekor key there (from its trusted_root.json). An
+	// empty namespace means the cluster's namespace. Required with Keyless;
+	// ignored with PublicKey.
+	// +optional
+	TrustedRootSecretRef *corev1.SecretReference `json:"trustedRootSecretRef,omitempty"`
 }
 
 // SignaturePublicKeySuffix ends the keys of the signatureVerification Secret
 // that hold trusted public keys.
 const SignaturePublicKeySuffix = ".pub"
 
+// Keys of the signatureVerification.trustedRootSecretRef Secret.
+const (
+	// TrustedRootFulcioKey holds the PEM certificates of the trusted Fulcio CAs.
+	TrustedRootFulcioKey = "fulcio.pem"
+	// TrustedRootRekorKey holds the PEM public keys of the trusted Rekor logs.
+	TrustedRootRekorKey = "rekor.pub"
+)
+
 // OIDCIdentityMatch is a signer identity: regular expressions over the issuer and subject.
 type OIDCIdentityMatch struct {
-	// Issuer is a regular expression over the OIDC issuer.
+	// Issuer is a Go regular expression, matched against the whole OIDC
+	// issuer of the certificate (e.g.
+	// "^https://token.actions.githubusercontent.com$").
+	// +kubebuilder:validation:MinLength=1
 	Issuer string `json:"issuer"`
-	// Subject is a regular expression over the certificate's subject.
+	// Subject is a Go regular expression, matched against the whole subject of
+	// the certificate: its email or URI subject alternative name (e.g.
+	// "^https://github.com/org/repo/.github/workflows/release.yaml@refs/tags/.*$").
+	// +kubebuilder:validation:MinLength=1
 	Subject string `json:"subject"`
 }
 

@@ -48,6 +48,9 @@ type Access struct {
 	// SignatureKeys, when not empty, are the public keys one of which must
 	// have made the Cosign signature of an OCI chart (signatureVerification).
 	SignatureKeys []SignatureKey
+	// Keyless, when not nil, is the trust a keyless Cosign signature of an OCI
+	// chart is checked against (signatureVerification provider Keyless).
+	Keyless *KeylessTrust
 	// fingerprint identifies the material above (a hash), for cache keys and
 	// the feature hash.
 	fingerprint string
@@ -56,6 +59,10 @@ type Access struct {
 // Fingerprint is a hash of the access material: two Access with the same
 // credentials, trust and keyring have the same one. Empty for the zero Access.
 func (a Access) Fingerprint() string { return a.fingerprint }
+
+// signatureVerified reports whether an OCI chart's Cosign signature must be
+// verified before it is pulled.
+func (a Access) signatureVerified() bool { return len(a.SignatureKeys) > 0 || a.Keyless != nil }
 
 // credentialed reports whether the access carries credentials or trust
 // settings that make its downloads differ from anonymous ones.
@@ -118,15 +125,20 @@ func ResolveAccess(ctx context.Context, reader client.Reader, hc libv1beta1.Helm
 		h.Write(data)
 	}
 	if sv := hc.SignatureVerification; sv != nil {
-		keys, data, err := resolveSignatureKeys(ctx, reader, sv, defaultNamespace)
+		var data []byte
+		var err error
+		if sv.Provider == libv1beta1.SignatureProviderKeyless {
+			a.Keyless, data, err = resolveKeylessTrust(ctx, reader, sv, defaultNamespace)
+		} else {
+			a.SignatureKeys, data, err = resolveSignatureKeys(ctx, reader, sv, defaultNamespace)
+		}
 		if err != nil {
 			return Access{}, err
 		}
-		a.SignatureKeys = keys
 		h.Write([]byte("cosign\x00"))
 		h.Write(data)
 	}
-	if a.credentialed() || a.Keyring != nil || len(a.SignatureKeys) > 0 {
+	if a.credentialed() || a.Keyring != nil || a.signatureVerified() {
 		fmt.Fprintf(h, "\x00%s\x00%s\x00%t\x00%t\x00%t\x00", a.Username, a.Password, a.InsecureSkipTLSVerify, a.PlainHTTP, a.PassCredentialsAll)
 		h.Write(a.CAPEM)
 		a.fingerprint = hex.EncodeToString(h.Sum(nil)[:16])
@@ -309,8 +321,12 @@ func SecretRefs(hc libv1beta1.HelmChart) []corev1.SecretReference {
 	if pv := hc.ProvenanceVerification; pv != nil {
 		out = append(out, pv.KeyringSecretRef)
 	}
-	if sv := hc.SignatureVerification; sv != nil && sv.SecretRef != nil {
-		out = append(out, *sv.SecretRef)
+	if sv := hc.SignatureVerification; sv != nil {
+		for _, ref := range []*corev1.SecretReference{sv.SecretRef, sv.TrustedRootSecretRef} {
+			if ref != nil {
+				out = append(out, *ref)
+			}
+		}
 	}
 	return out
 }
@@ -320,7 +336,7 @@ func SecretRefs(hc libv1beta1.HelmChart) []corev1.SecretReference {
 // the fingerprint).
 func resolveSignatureKeys(ctx context.Context, reader client.Reader, sv *libv1beta1.SignatureVerification, defaultNamespace string) ([]SignatureKey, []byte, error) {
 	if sv.Provider != libv1beta1.SignatureProviderPublicKey {
-		return nil, nil, fmt.Errorf("signatureVerification.provider: %q is not supported by this version of Tugboat (only PublicKey: Keyless needs Fulcio and Rekor on the internet)", sv.Provider)
+		return nil, nil, fmt.Errorf("signatureVerification.provider: %q is not supported by this version of Tugboat (PublicKey or Keyless)", sv.Provider)
 	}
 	if sv.SecretRef == nil {
 		return nil, nil, errors.New("signatureVerification.secretRef: provider PublicKey needs the Secret holding the public key")
@@ -351,4 +367,33 @@ func resolveSignatureKeys(ctx context.Context, reader client.Reader, sv *libv1be
 		data = append(append(append(data, k...), 0), s.Data[k]...)
 	}
 	return keys, data, nil
+}
+
+// resolveKeylessTrust reads the trust root of provider Keyless (fulcio.pem and
+// rekor.pub of trustedRootSecretRef) and compiles matchOIDCIdentity. data is
+// what was read and the identities (for the fingerprint).
+func resolveKeylessTrust(ctx context.Context, reader client.Reader, sv *libv1beta1.SignatureVerification, defaultNamespace string) (*KeylessTrust, []byte, error) {
+	const field = "signatureVerification.trustedRootSecretRef"
+	if sv.TrustedRootSecretRef == nil {
+		return nil, nil, errors.New(field + ": provider Keyless needs the Secret holding the trusted Fulcio CAs (fulcio.pem) and Rekor keys (rekor.pub)")
+	}
+	s, err := readSecret(ctx, reader, *sv.TrustedRootSecretRef, defaultNamespace, field)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, k := range []string{libv1beta1.TrustedRootFulcioKey, libv1beta1.TrustedRootRekorKey} {
+		if len(s.Data[k]) == 0 {
+			return nil, nil, fmt.Errorf("%s: Secret %s/%s has no key %s", field, s.Namespace, s.Name, k)
+		}
+	}
+	trust, err := ParseKeylessTrust(s.Data[libv1beta1.TrustedRootFulcioKey], s.Data[libv1beta1.TrustedRootRekorKey], sv.MatchOIDCIdentity)
+	if err != nil {
+		return nil, nil, fmt.Errorf("signatureVerification (Keyless, Secret %s/%s): %w", s.Namespace, s.Name, err)
+	}
+	data := append(append([]byte("keyless\x00"), s.Data[libv1beta1.TrustedRootFulcioKey]...), 0)
+	data = append(append(data, s.Data[libv1beta1.TrustedRootRekorKey]...), 0)
+	for _, m := range sv.MatchOIDCIdentity {
+		data = append(append(append(append(data, m.Issuer...), 0), m.Subject...), 0)
+	}
+	return trust, data, nil
 }

@@ -177,22 +177,24 @@ func (s *chartSource) ociRepository(ref chartRef, a Access) (*remote.Repository,
 func ociTag(ref chartRef) string { return strings.ReplaceAll(ref.version, "+", "_") }
 
 // resolveSigned resolves ref's tag to the chart manifest's descriptor and
-// checks its Cosign signature with a.SignatureKeys. Only then may the chart be
+// checks its Cosign signature (a.SignatureKeys or a.Keyless). Only then may the chart be
 // pulled, by that descriptor.
 func (s *chartSource) resolveSigned(ctx context.Context, repo *remote.Repository, ref chartRef, a Access) (ocispec.Descriptor, error) {
 	desc, err := repo.Resolve(ctx, ociTag(ref))
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("resolve %s: %w", ref, err)
 	}
-	if err := verifyCosignSignature(ctx, repo, desc.Digest.String(), a.SignatureKeys); err != nil {
+	if err := VerifyCosignSignature(ctx, repo, desc.Digest.String(), a); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("chart %s (manifest %s): %w", ref, desc.Digest, err)
 	}
 	return desc, nil
 }
 
-// verifyCosignSignature finds the signatures of digest in repo and accepts
-// when one of them is made by one of keys over a payload naming digest.
-func verifyCosignSignature(ctx context.Context, repo *remote.Repository, digest string, keys []SignatureKey) error {
+// VerifyCosignSignature finds the Cosign signatures of the manifest digest in
+// repo and accepts when one of them is valid for a (made by one of
+// a.SignatureKeys, or keyless against a.Keyless) over a payload naming digest.
+// Every failure wraps ErrSignature and gives each signature's reason.
+func VerifyCosignSignature(ctx context.Context, repo *remote.Repository, digest string, a Access) error {
 	tag := CosignSignatureTag(digest)
 	sigDesc, err := repo.Resolve(ctx, tag)
 	if err != nil {
@@ -216,7 +218,7 @@ func verifyCosignSignature(ctx context.Context, repo *remote.Repository, digest 
 			continue
 		}
 		checked++
-		reason, ok := checkSignatureLayer(ctx, repo, layer, digest, keys)
+		reason, ok := checkSignatureLayer(ctx, repo, layer, digest, a)
 		if ok {
 			return nil
 		}
@@ -228,9 +230,10 @@ func verifyCosignSignature(ctx context.Context, repo *remote.Repository, digest 
 	return fmt.Errorf("%w: %s", ErrSignature, strings.Join(reasons, "; "))
 }
 
-// checkSignatureLayer verifies one signature layer: the signature by one of
-// keys over the payload, and the payload naming digest.
-func checkSignatureLayer(ctx context.Context, repo *remote.Repository, layer ocispec.Descriptor, digest string, keys []SignatureKey) (string, bool) {
+// checkSignatureLayer verifies one signature layer: the signature over the
+// payload (by one of a's keys, or keyless against a's trust), and the payload
+// naming digest.
+func checkSignatureLayer(ctx context.Context, repo *remote.Repository, layer ocispec.Descriptor, digest string, a Access) (string, bool) {
 	sigB64 := layer.Annotations[CosignSignatureAnnotation]
 	if sigB64 == "" {
 		return "no " + CosignSignatureAnnotation + " annotation", false
@@ -243,16 +246,31 @@ func checkSignatureLayer(ctx context.Context, repo *remote.Repository, layer oci
 	if err != nil {
 		return fmt.Sprintf("fetch payload %s: %v", layer.Digest, err), false
 	}
-	var signer *SignatureKey
-	for i := range keys {
-		if verifyPayloadSignature(keys[i].Key, payload, sig) {
-			signer = &keys[i]
-			break
+	var signer string
+	if a.Keyless != nil {
+		var reason string
+		signer, reason = a.Keyless.verifyKeylessLayer(layer.Annotations, payload, sig)
+		if reason != "" {
+			return "keyless: " + reason, false
+		}
+		signer = "the certificate of " + signer
+	} else {
+		for i := range a.SignatureKeys {
+			if verifyPayloadSignature(a.SignatureKeys[i].Key, payload, sig) {
+				signer = a.SignatureKeys[i].Source
+				break
+			}
+		}
+		if signer == "" {
+			return "not made by a trusted public key of signatureVerification.secretRef", false
 		}
 	}
-	if signer == nil {
-		return "not made by a trusted public key of signatureVerification.secretRef", false
-	}
+	return checkSignedPayload(payload, digest, signer)
+}
+
+// checkSignedPayload checks that the signed payload is a simple-signing
+// document naming digest; signer says who signed it (for the message).
+func checkSignedPayload(payload []byte, digest, signer string) (string, bool) {
 	var p SimpleSigningPayload
 	if err := json.Unmarshal(payload, &p); err != nil {
 		return fmt.Sprintf("the signed payload is not simple-signing JSON: %v", err), false
@@ -261,7 +279,7 @@ func checkSignatureLayer(ctx context.Context, repo *remote.Repository, layer oci
 		return fmt.Sprintf("the signed payload's critical.type is %q, not %q", p.Critical.Type, CosignSignatureType), false
 	}
 	if got := p.Critical.Image.DockerManifestDigest; got != digest {
-		return fmt.Sprintf("signed by %s for manifest %s, not for this chart's manifest %s (the chart was replaced or tampered with after it was signed)", signer.Source, got, digest), false
+		return fmt.Sprintf("signed by %s for manifest %s, not for this chart's manifest %s (the chart was replaced or tampered with after it was signed)", signer, got, digest), false
 	}
 	return "", true
 }

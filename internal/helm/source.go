@@ -147,7 +147,7 @@ func (s *chartSource) fetch(ctx context.Context, ref chartRef, a Access) (string
 	if a.Keyring != nil && ref.oci {
 		return "", fmt.Errorf("provenanceVerification of %s: this version of Tugboat verifies charts of http(s) repositories only", ref)
 	}
-	if len(a.SignatureKeys) > 0 {
+	if a.signatureVerified() {
 		if !ref.oci {
 			return "", fmt.Errorf("signatureVerification of %s: Cosign signatures are verified for oci:// charts only; verify charts of http(s) repositories with provenanceVerification", ref)
 		}

@@ -65,11 +65,7 @@ func (s *Server) OCIManifestDigest(ctx context.Context, chart, version string) (
 // different one is a signature copied from another manifest (a replaced chart).
 // key is an ECDSA, RSA or Ed25519 private key.
 func (s *Server) CosignSign(ctx context.Context, chart, manifestDigest, signedDigest string, key crypto.Signer) error {
-	var p helm.SimpleSigningPayload
-	p.Critical.Identity.DockerReference = strings.TrimPrefix(s.OCIURL, "oci://") + "/" + chart
-	p.Critical.Image.DockerManifestDigest = signedDigest
-	p.Critical.Type = helm.CosignSignatureType
-	payload, err := json.Marshal(p)
+	payload, err := s.signingPayload(chart, signedDigest)
 	if err != nil {
 		return err
 	}
@@ -77,6 +73,21 @@ func (s *Server) CosignSign(ctx context.Context, chart, manifestDigest, signedDi
 	if err != nil {
 		return err
 	}
+	return s.pushSignature(ctx, chart, manifestDigest, payload, map[string]string{helm.CosignSignatureAnnotation: base64.StdEncoding.EncodeToString(sig)})
+}
+
+// signingPayload is the simple-signing payload naming signedDigest in chart's repository.
+func (s *Server) signingPayload(chart, signedDigest string) ([]byte, error) {
+	var p helm.SimpleSigningPayload
+	p.Critical.Identity.DockerReference = strings.TrimPrefix(s.OCIURL, "oci://") + "/" + chart
+	p.Critical.Image.DockerManifestDigest = signedDigest
+	p.Critical.Type = helm.CosignSignatureType
+	return json.Marshal(p)
+}
+
+// pushSignature pushes payload as the layer, with annotations, of a manifest
+// tagged with the signature tag of manifestDigest in chart's repository.
+func (s *Server) pushSignature(ctx context.Context, chart, manifestDigest string, payload []byte, annotations map[string]string) error {
 	repo, err := s.OCIRepository(chart)
 	if err != nil {
 		return err
@@ -87,7 +98,7 @@ func (s *Server) CosignSign(ctx context.Context, chart, manifestDigest, signedDi
 		MediaType:   helm.CosignPayloadMediaType,
 		Digest:      digest.FromBytes(payload),
 		Size:        int64(len(payload)),
-		Annotations: map[string]string{helm.CosignSignatureAnnotation: base64.StdEncoding.EncodeToString(sig)},
+		Annotations: annotations,
 	}
 	for _, b := range []struct {
 		desc ocispec.Descriptor

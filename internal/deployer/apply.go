@@ -51,6 +51,12 @@ func (d *Deployer) Apply(ctx context.Context, c client.Client, req Request) (Res
 		return Result{}, fmt.Errorf("deployer: request of %s has no feature", req.Owner)
 	}
 	r := &run{d: d, c: c, req: &req, namespaces: map[string]bool{}, desired: map[string]bool{}}
+	if !req.DryRun && !req.Reapply {
+		r.recorded = make(map[string]Version, len(req.Recorded))
+		for _, rec := range req.Recorded {
+			r.recorded[rec.Ref.key()] = rec.Version
+		}
+	}
 	steps := make([]step, len(req.Objects))
 	for i := range req.Objects {
 		steps[i] = r.prepareStep(&req.Objects[i])
@@ -170,7 +176,7 @@ func (r *run) segment(ctx context.Context, steps []step) []error {
 	subs := make([]*run, len(steps))
 	for i := range steps {
 		if todo[i] {
-			subs[i] = &run{d: r.d, c: r.c, req: r.req, namespaces: r.namespaces}
+			subs[i] = &run{d: r.d, c: r.c, req: r.req, namespaces: r.namespaces, recorded: r.recorded}
 		}
 	}
 	defer func() {
@@ -257,6 +263,7 @@ func (res *Result) merge(o Result) {
 	}
 	res.Unchanged += o.Unchanged
 	res.Writes += o.Writes
+	res.Reads += o.Reads
 	res.Report = append(res.Report, o.Report...)
 }
 
@@ -295,23 +302,46 @@ type run struct {
 	res        Result
 	namespaces map[string]bool // namespace -> exists (or would exist); read-only while a segment's objects go concurrently
 	desired    map[string]bool // ObjectRef.key() of every desired object seen
+	// recorded is Request.Recorded by ObjectRef.key(); nil in a dry run or
+	// with Reapply (every object is read then). Read-only.
+	recorded map[string]Version
 }
 
-// plan is what reading the live object decided for one step.
+// get reads key into obj and counts the request.
+func (r *run) get(ctx context.Context, key client.ObjectKey, obj client.Object) error {
+	r.res.Reads++
+	return r.c.Get(ctx, key, obj)
+}
+
+// plan is what reading the live object (or the record) decided for one step.
 type plan struct {
-	live      *unstructured.Unstructured // nil when the object does not exist
+	live      *unstructured.Unstructured // nil when the object does not exist (or was not read)
 	preempted *Preemption
 	done      bool // nothing to write: up to date, or a conflict the request goes on past
+	// unreadAt, when set, is the resourceVersion this owner last applied the
+	// object at, with content other than the desired: it is applied without
+	// reading it, on condition that it is still at that version.
+	unreadAt string
 }
 
-// plan reads the live object of st and decides: up to date, held by another
-// profile (a conflict), taken over, or to be written.
+// plan decides what to do with st: apply a recorded object whose content
+// changed without reading it (see Request.Recorded), or read it and decide.
 func (r *run) plan(ctx context.Context, st *step) (plan, error) {
+	if v, ok := r.recorded[RefOf(st.obj).key()]; ok && v.ResourceVersion != "" && v.Hash != "" &&
+		v.Hash != st.obj.GetAnnotations()[libv1beta1.HashAnnotation] {
+		return plan{unreadAt: v.ResourceVersion}, nil
+	}
+	return r.read(ctx, st)
+}
+
+// read reads the live object of st and decides: up to date, held by another
+// profile (a conflict), taken over, or to be written.
+func (r *run) read(ctx context.Context, st *step) (plan, error) {
 	obj, want := st.obj, st.want
 	ref := RefOf(obj)
 	live := &unstructured.Unstructured{}
 	live.SetGroupVersionKind(obj.GroupVersionKind())
-	switch err := r.c.Get(ctx, client.ObjectKeyFromObject(obj), live); {
+	switch err := r.get(ctx, client.ObjectKeyFromObject(obj), live); {
 	case apierrors.IsNotFound(err):
 		return plan{}, nil
 	case err != nil:
@@ -328,7 +358,7 @@ func (r *run) plan(ctx context.Context, st *step) (plan, error) {
 		live.GetAnnotations()[libv1beta1.HashAnnotation] == obj.GetAnnotations()[libv1beta1.HashAnnotation] {
 		r.res.Unchanged++
 		r.res.Deployed = append(r.res.Deployed, ref)
-		r.res.version(ref, Version{UID: live.GetUID(), ResourceVersion: live.GetResourceVersion()})
+		r.res.version(ref, versionOf(live))
 		r.report(ref, configv1beta1.ReportActionNoAction, "")
 		return plan{done: true}, nil
 	}
@@ -340,17 +370,72 @@ func (r *run) write(ctx context.Context, st *step, p plan) error {
 	if r.req.DryRun {
 		return r.dryRun(ctx, st.obj, p.live, p.preempted)
 	}
-	applied, err := r.apply(ctx, st.obj, p.live, st.want.Force || r.req.Force)
+	force := st.want.Force || r.req.Force
+	var applied *unstructured.Unstructured
+	var err error
+	switch {
+	case p.unreadAt == "":
+		applied, err = r.apply(ctx, st.obj, p.live, force)
+	default:
+		applied, err = r.applyUnread(ctx, st.obj, p.unreadAt)
+		if err == nil {
+			break
+		}
+		refused := err
+		recreate := force && isImmutableError(refused)
+		if !recreate && !changedSinceRecorded(refused) {
+			return fmt.Errorf("applying %s: %w", RefOf(st.obj), refused)
+		}
+		// Changed since this owner applied it (edited, taken over, deleted),
+		// or to be recreated: decide from what it is now.
+		if p, err = r.read(ctx, st); err != nil || p.done {
+			return err
+		}
+		if recreate && p.live != nil {
+			applied, err = r.recreate(ctx, st.obj, p.live, refused)
+		} else {
+			applied, err = r.apply(ctx, st.obj, p.live, force)
+		}
+	}
 	if err != nil {
 		return err
 	}
-	ref := RefOf(st.obj)
-	r.res.Deployed = append(r.res.Deployed, ref)
-	r.res.version(ref, Version{UID: applied.GetUID(), ResourceVersion: applied.GetResourceVersion()})
-	if p.preempted != nil {
-		r.res.Preempted = append(r.res.Preempted, *p.preempted)
-	}
+	r.deployed(st.obj, applied, p.preempted)
 	return nil
+}
+
+// deployed adds obj, as the API server answered its apply, to the result.
+func (r *run) deployed(obj, applied *unstructured.Unstructured, preempted *Preemption) {
+	ref := RefOf(obj)
+	r.res.Deployed = append(r.res.Deployed, ref)
+	r.res.version(ref, versionOf(applied))
+	if preempted != nil {
+		r.res.Preempted = append(r.res.Preempted, *preempted)
+	}
+}
+
+// versionOf is the Version of u.
+func versionOf(u *unstructured.Unstructured) Version {
+	return Version{UID: u.GetUID(), ResourceVersion: u.GetResourceVersion(),
+		Hash: u.GetAnnotations()[libv1beta1.HashAnnotation]}
+}
+
+// applyUnread server-side applies obj on condition that the object is still
+// at resourceVersion (the API server compares it with the stored object's and
+// answers 409 Conflict when they differ). When the object no longer exists the
+// API server ignores the resourceVersion and creates it, which is what reading
+// it first would have led to as well.
+func (r *run) applyUnread(ctx context.Context, obj *unstructured.Unstructured, resourceVersion string) (*unstructured.Unstructured, error) {
+	at := obj.DeepCopy()
+	at.SetResourceVersion(resourceVersion)
+	return r.serverSideApply(ctx, at)
+}
+
+// changedSinceRecorded tells whether an apply conditioned on a recorded
+// resourceVersion failed because the object is no longer that version: it
+// changed (409 Conflict) or went away while the request was served (404).
+func changedSinceRecorded(err error) bool {
+	return apierrors.IsConflict(err) || apierrors.IsNotFound(err)
 }
 
 // prepare returns the object to apply: patched, without excluded paths, with the
@@ -397,7 +482,7 @@ func (r *run) ensureNamespace(ctx context.Context, ns string, forRef ObjectRef) 
 	nsObj.SetAPIVersion("v1")
 	nsObj.SetKind("Namespace")
 	nsObj.SetName(ns)
-	err := r.c.Get(ctx, client.ObjectKey{Name: ns}, nsObj)
+	err := r.get(ctx, client.ObjectKey{Name: ns}, nsObj)
 	switch {
 	case err == nil:
 		if nsObj.GetDeletionTimestamp() != nil {
@@ -449,18 +534,27 @@ func (r *run) conflict(ref ObjectRef, h holder, ours int32) error {
 // change of an immutable field, the live object is deleted and obj created anew.
 // It returns the object as the API server answered.
 func (r *run) apply(ctx context.Context, obj, live *unstructured.Unstructured, force bool) (*unstructured.Unstructured, error) {
-	ref := RefOf(obj)
 	applied, err := r.serverSideApply(ctx, obj)
 	if err != nil && force && live != nil && isImmutableError(err) {
-		uid := live.GetUID()
-		r.res.Writes++
-		delErr := r.c.Delete(ctx, live, client.Preconditions{UID: &uid},
-			client.PropagationPolicy(metav1.DeletePropagationBackground))
-		if delErr != nil && !apierrors.IsNotFound(delErr) {
-			return nil, fmt.Errorf("applying %s: %w; deleting it to recreate it: %w", ref, err, delErr)
-		}
-		applied, err = r.serverSideApply(ctx, obj)
+		return r.recreate(ctx, obj, live, err)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("applying %s: %w", RefOf(obj), err)
+	}
+	return applied, nil
+}
+
+// recreate deletes live, whose update to obj the API server refused (an
+// immutable field), and applies obj anew.
+func (r *run) recreate(ctx context.Context, obj, live *unstructured.Unstructured, refused error) (*unstructured.Unstructured, error) {
+	ref := RefOf(obj)
+	uid := live.GetUID()
+	r.res.Writes++
+	err := r.c.Delete(ctx, live, client.Preconditions{UID: &uid}, client.PropagationPolicy(metav1.DeletePropagationBackground))
+	if err != nil && !apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("applying %s: %w; deleting it to recreate it: %w", ref, refused, err)
+	}
+	applied, err := r.serverSideApply(ctx, obj)
 	if err != nil {
 		return nil, fmt.Errorf("applying %s: %w", ref, err)
 	}
@@ -522,6 +616,7 @@ func (r *run) cleanStale(ctx context.Context) error {
 // getOwned reads ref and returns it when it exists and carries the request's
 // owner and feature; nil otherwise.
 func (r *run) getOwned(ctx context.Context, ref ObjectRef) (*unstructured.Unstructured, error) {
+	r.res.Reads++
 	return getOwned(ctx, r.c, ref, r.req.Owner, string(r.req.Feature))
 }
 

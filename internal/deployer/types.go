@@ -124,6 +124,15 @@ type Request struct {
 	// Previous is what this (owner, feature) deployed last time; those no longer
 	// desired are deleted after a successful apply (stale cleanup).
 	Previous []ObjectRef
+	// Recorded are the objects the caller recorded as deployed by this (owner,
+	// feature), with the Version Apply last reported for each. A desired object
+	// recorded with a resourceVersion and a hash other than its desired hash is
+	// applied without reading it first, on condition that it is still at that
+	// resourceVersion (the API server refuses the apply otherwise); when it
+	// changed since, or is gone, it is read and handled as any other object.
+	// Objects recorded with the desired hash, or without a version, are read
+	// first. Not used in a dry run or with Reapply.
+	Recorded []Recorded
 
 	SkipNamespaceCreation bool
 	Force                 bool
@@ -151,10 +160,14 @@ type Request struct {
 	BeforeWrite func(ctx context.Context, refs []ObjectRef) error
 }
 
-// Version is what identifies one state of an object: its UID and resourceVersion.
+// Version is what identifies one state of an object: its UID and
+// resourceVersion, and the hash annotation it was applied with.
 type Version struct {
 	UID             types.UID
 	ResourceVersion string
+	// Hash is the object's hash annotation (libv1beta1.HashAnnotation) in that
+	// state: what this owner applied.
+	Hash string
 }
 
 // Recorded is an object the caller recorded as deployed, with the Version Apply
@@ -233,6 +246,9 @@ type Result struct {
 	// Writes counts write requests sent to the API server (creates, applies,
 	// patches, deletes); always 0 for a dry run.
 	Writes int
+	// Reads counts read requests sent to the API server (the objects and
+	// namespaces read before applying, the stale objects read before deleting).
+	Reads int
 	// Report says, for a dry run, what would happen to each object.
 	Report []configv1beta1.ResourceReport
 }

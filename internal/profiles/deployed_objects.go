@@ -1,6 +1,8 @@
 package profiles
 
 import (
+	"slices"
+
 	"k8s.io/apimachinery/pkg/types"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
@@ -80,7 +82,7 @@ func refOfRecorded(o configv1beta1.DeployedObject) deployer.ObjectRef {
 
 func recordedObject(ref deployer.ObjectRef, v deployer.Version) configv1beta1.DeployedObject {
 	return configv1beta1.DeployedObject{APIVersion: ref.APIVersion, Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name,
-		UID: string(v.UID), ResourceVersion: v.ResourceVersion}
+		UID: string(v.UID), ResourceVersion: v.ResourceVersion, Hash: v.Hash}
 }
 
 // recordedRefs are the objects of a record.
@@ -92,12 +94,13 @@ func recordedRefs(objs []configv1beta1.DeployedObject) []deployer.ObjectRef {
 	return out
 }
 
-// recordedVersions are the objects of a record with their versions, for WithdrawRecorded.
+// recordedVersions are the objects of a record with their versions, for
+// WithdrawRecorded and Request.Recorded.
 func recordedVersions(objs []configv1beta1.DeployedObject) []deployer.Recorded {
 	out := make([]deployer.Recorded, len(objs))
 	for i, o := range objs {
 		out[i] = deployer.Recorded{Ref: refOfRecorded(o),
-			Version: deployer.Version{UID: types.UID(o.UID), ResourceVersion: o.ResourceVersion}}
+			Version: deployer.Version{UID: types.UID(o.UID), ResourceVersion: o.ResourceVersion, Hash: o.Hash}}
 	}
 	return out
 }
@@ -134,6 +137,28 @@ func withoutRefs(objs []configv1beta1.DeployedObject, refs []deployer.ObjectRef)
 	for _, o := range objs {
 		if !gone[objectKey(refOfRecorded(o))] {
 			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// withVersionsOf is objs with the versions a failed Apply reported for the
+// objects it deployed; an object another profile keeps (a conflict) loses its
+// version, so that it is read rather than applied on condition of a version
+// that is no longer this profile's.
+func withVersionsOf(objs []configv1beta1.DeployedObject, res deployer.Result) []configv1beta1.DeployedObject {
+	versions := make(map[string]deployer.Version, len(res.Versions)+len(res.Conflicts))
+	for ref, v := range res.Versions {
+		versions[objectKey(ref)] = v
+	}
+	for _, c := range res.Conflicts {
+		versions[objectKey(c.Object)] = deployer.Version{}
+	}
+	out := slices.Clone(objs)
+	for i, o := range out {
+		ref := refOfRecorded(o)
+		if v, ok := versions[objectKey(ref)]; ok {
+			out[i] = recordedObject(ref, v)
 		}
 	}
 	return out

@@ -282,6 +282,8 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, run *featureRun, 
 		}
 		req := base
 		req.Objects, req.Previous = target.objects, previous
+		// Recorded objects whose content changed are applied without reading them.
+		req.Recorded = recordedVersions(recorded(s, feature, local))
 		req.BeforeWrite = func(ctx context.Context, refs []deployer.ObjectRef) error {
 			return run.recordAhead(ctx, feature, local, previous, refs)
 		}
@@ -297,7 +299,7 @@ func (r *SummaryReconciler) deployObjects(ctx context.Context, run *featureRun, 
 				// cleanup deleted is gone.
 				objs, _ := withRefs(recorded(s, feature, local), previous)
 				objs, _ = withRefs(objs, res.Deployed)
-				setRecorded(s, feature, local, withoutRefs(objs, res.Removed))
+				setRecorded(s, feature, local, withoutRefs(withVersionsOf(objs, res), res.Removed))
 			} else {
 				setRecorded(s, feature, local, deployedRecord(res))
 			}

@@ -207,10 +207,7 @@ func (r *Registry) reportAnswer(cluster libv1beta1.ClusterID) {
 func (r *Registry) askProbe(cluster libv1beta1.ClusterID) {
 	sc := &libv1beta1.SveltosCluster{}
 	sc.Namespace, sc.Name = cluster.Namespace, cluster.Name
-	select {
-	case r.troubles <- event.GenericEvent{Object: sc}:
-	default:
-	}
+	Nudge(r.troubles, sc)
 }
 
 // SubscribeReturns has fn told of every cluster that answers again after

@@ -160,10 +160,9 @@ func (w *driftWatcher) deployedDrifted(cluster libv1beta1.ClusterID, obj *unstru
 func (w *driftWatcher) enqueue(key types.NamespacedName) {
 	s := &configv1beta1.ClusterSummary{}
 	s.Namespace, s.Name = key.Namespace, key.Name
-	select {
-	case w.events <- event.GenericEvent{Object: s}:
-	default: // the controller is behind; the summary is marked and its next reconcile repairs it
-	}
+	// Dropped when the controller is behind: the summary is marked and its
+	// next reconcile repairs it.
+	clusters.Nudge(w.events, s)
 }
 
 // watchHelm records that summary manages the release in the cluster and makes

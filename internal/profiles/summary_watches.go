@@ -191,10 +191,5 @@ func (r *SummaryReconciler) list(ctx context.Context, opts ...client.ListOption)
 
 // requeue brings another summary back to its controller (e.g. the loser of a conflict).
 func (r *SummaryReconciler) requeue(key types.NamespacedName) {
-	s := &configv1beta1.ClusterSummary{}
-	s.Namespace, s.Name = key.Namespace, key.Name
-	select {
-	case r.drift.events <- event.GenericEvent{Object: s}:
-	default:
-	}
+	r.drift.enqueue(key)
 }

@@ -210,13 +210,19 @@ func (r *report) dashboardSection(p func(string, ...any)) {
 	p("without features on every cluster, beside whatever earlier phases left). Each page fetched %d times over HTTP with the", dashboardSamples)
 	p("bearer token, one after the other, as a browser fetches it: time to the last byte.")
 	p("")
+	d.tables(p, ", as the page's script does")
+}
+
+// tables writes the per-page table and the live-update table of a dashboard
+// run; how says how a page is fetched again on a change notice.
+func (d *dashboardResult) tables(p func(string, ...any), how string) {
 	p("| page | what | n | p50 | p90 | max | failures | bytes |")
 	p("| --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, pg := range d.pages {
 		p("| `%s` | %s | %s | %d |", pg.path, pg.what, pg.times.row3(), pg.bytes)
 	}
 	p("")
-	p("Live: a label change on a cluster → its open page (fetched again on each `change` notice of `/updates`, as the page's script does) shows the label:")
+	p("Live: a label change on a cluster → its open page (fetched again on each `change` notice of `/updates`%s) shows the label:", how)
 	p("")
 	p("| n | p50 | p90 | max | failures |")
 	p("| --- | --- | --- | --- | --- |")

@@ -152,18 +152,7 @@ func dashboardDirect(ctx context.Context, cfg config) (string, error) {
 	p("the dashboard phase's run above (200 clusters, 2,003 summaries, same pages and method). The cluster page reads no")
 	p("managed cluster here (there is none), so it times the summaries' part only.")
 	p("")
-	p("| page | what | n | p50 | p90 | max | failures | bytes |")
-	p("| --- | --- | --- | --- | --- | --- | --- | --- |")
-	for _, pg := range res.pages {
-		p("| `%s` | %s | %s | %d |", pg.path, pg.what, pg.times.row3(), pg.bytes)
-	}
-	p("")
-	p("Live: a label change on a cluster → its open page (fetched again on each `change` notice of `/updates`) shows the label:")
-	p("")
-	p("| n | p50 | p90 | max | failures |")
-	p("| --- | --- | --- | --- | --- |")
-	p("| %s |", res.live.row3())
-	p("")
+	res.tables(p, "")
 	p("The whole run took %s.", ms(time.Since(start)))
 	return b.String(), nil
 }

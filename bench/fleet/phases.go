@@ -98,6 +98,18 @@ type rollout struct {
 	objectsOnly bool
 }
 
+// record takes into the rollout, started at start, what the tracker saw: each
+// cluster's time, how many clusters did not finish and, when all did, the
+// time until the last one.
+func (r *rollout) record(t *tracker, start time.Time) {
+	var last time.Time
+	r.perCluster, last = t.perCluster(start)
+	r.incomplete = r.perCluster.failures
+	if r.incomplete == 0 {
+		r.converged = last.Sub(start)
+	}
+}
+
 // measureRollout runs trigger (which creates the profile or labels clusters) and
 // waits until every one of clusterNames has the profile's k objects and a
 // Provisioned summary.
@@ -135,12 +147,7 @@ func (h *harness) measureRollout(ctx context.Context, r *rollout, profile string
 	}
 	stopProfile()
 	h.rep.loadAt(fmt.Sprintf("%s, N=%d", r.what, r.n))
-	var last time.Time
-	r.perCluster, last = t.perCluster(start)
-	r.incomplete = r.perCluster.failures
-	if r.incomplete == 0 {
-		r.converged = last.Sub(start)
-	}
+	r.record(t, start)
 	// Let trailing requests land before counting.
 	time.Sleep(2 * time.Second)
 	r.writes = h.managerWrites(ctx) - w0

@@ -197,16 +197,10 @@ func (r *report) markdown() string {
 	p("")
 	p("## Setup")
 	p("")
-	for _, s := range r.setup {
-		p("- %s", s)
-	}
-	p("- every profile templates the target namespace from the cluster name (`{{ .Cluster.metadata.name }}`, policy ConfigMap annotated `projectsveltos.io/template`), so the %d registrations of one API server never collide", r.cfg.perServer)
-	p("- fan-out objects (K=%d per profile): per 10 objects 5 ConfigMaps, 2 Secrets, 1 ServiceAccount, 1 headless Service, 1 Deployment", r.cfg.objects)
-	p("- times are measured by the harness from the moment it sends the triggering request until its own watch (no polling) delivers the awaited event; \"converged\" also requires the ClusterSummary status Resources=Provisioned")
-	for _, n := range r.notes {
-		p("- %s", n)
-	}
-	p("")
+	r.setupList(p,
+		fmt.Sprintf("every profile templates the target namespace from the cluster name (`{{ .Cluster.metadata.name }}`, policy ConfigMap annotated `projectsveltos.io/template`), so the %d registrations of one API server never collide", r.cfg.perServer),
+		fmt.Sprintf("fan-out objects (K=%d per profile): per 10 objects 5 ConfigMaps, 2 Secrets, 1 ServiceAccount, 1 headless Service, 1 Deployment", r.cfg.objects),
+		"times are measured by the harness from the moment it sends the triggering request until its own watch (no polling) delivers the awaited event; \"converged\" also requires the ClusterSummary status Resources=Provisioned")
 	r.targets(p)
 	r.analysis(p)
 
@@ -656,5 +650,20 @@ func goToolBlock(p func(string, ...any), args []string) {
 	}
 	p("%s", strings.TrimRight(string(out), "\n"))
 	p("```")
+	p("")
+}
+
+// setupList writes the setup of the run as a list: the phases' setup lines,
+// then about (what this report adds on how the run was made), then the notes.
+func (r *report) setupList(p func(string, ...any), about ...string) {
+	for _, s := range r.setup {
+		p("- %s", s)
+	}
+	for _, s := range about {
+		p("- %s", s)
+	}
+	for _, n := range r.notes {
+		p("- %s", n)
+	}
 	p("")
 }

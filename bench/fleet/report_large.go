@@ -234,14 +234,7 @@ func (r *report) largeMarkdown(p func(string, ...any)) {
 	p("")
 	p("### Setup")
 	p("")
-	for _, s := range r.setup {
-		p("- %s", s)
-	}
-	p("- fan-out objects (K=%d per profile): per 10 objects 5 ConfigMaps, 2 Secrets, 1 ServiceAccount, 1 headless Service, 1 Deployment; namespace templated from the cluster name", r.cfg.objects)
-	for _, s := range r.notes {
-		p("- %s", s)
-	}
-	p("")
+	r.setupList(p, fmt.Sprintf("fan-out objects (K=%d per profile): per 10 objects 5 ConfigMaps, 2 Secrets, 1 ServiceAccount, 1 headless Service, 1 Deployment; namespace templated from the cluster name", r.cfg.objects))
 	p("### Targets (issue 18)")
 	p("")
 	p("| target | measured (baseline of the same run, ratio) | |")

@@ -184,12 +184,7 @@ func (h *harness) shardRollout(ctx context.Context, profile string, names []stri
 		return nil, ctx.Err()
 	}
 	h.rep.loadAt(fmt.Sprintf("%s, N=%d", r.what, r.n))
-	var last time.Time
-	r.perCluster, last = t.perCluster(start)
-	r.incomplete = r.perCluster.failures
-	if r.incomplete == 0 {
-		r.converged = last.Sub(start)
-	}
+	r.record(t, start)
 	time.Sleep(2 * time.Second)
 	c1, err := h.serverCounts(ctx)
 	if err != nil {

@@ -132,13 +132,6 @@ metadata: {name: validatehealth-no-kind}
 spec:
   validateHealths:
   - {name: web, featureID: Helm, version: v1, script: "function evaluate() return {healthy=true} end"}`, `version and kind are required unless metricSource or jobCheck is set`},
-		{"helm signatureVerification Keyless without trustedRootSecretRef", `
-apiVersion: config.projectsveltos.io/v1beta1
-kind: ClusterProfile
-metadata: {name: signatureverification-keyless-no-trustedroot}
-spec:
-  helmCharts:
-  - {repositoryURL: "oci://example.com/charts", repositoryName: r, chartName: c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, signatureVerification: {provider: Keyless, matchOIDCIdentity: [{issuer: "^https://token.actions.githubusercontent.com$", subject: "^https://github.com/org/.*$"}]}}`, `provider Keyless needs trustedRootSecretRef`},
 		{"helm signatureVerification Keyless without matchOIDCIdentity", `
 apiVersion: config.projectsveltos.io/v1beta1
 kind: ClusterProfile

@@ -321,7 +321,6 @@ const (
 
 // SignatureVerification is Cosign verification of an OCI chart.
 // +kubebuilder:validation:XValidation:rule="self.provider != 'PublicKey' || has(self.secretRef)",message="signatureVerification provider PublicKey needs secretRef, the Secret holding the public key (cosign.pub)"
-// +kubebuilder:validation:XValidation:rule="self.provider != 'Keyless' || has(self.trustedRootSecretRef)",message="signatureVerification provider Keyless needs trustedRootSecretRef, the Secret holding the trusted Fulcio certificates (fulcio.pem) and Rekor public keys (rekor.pub): this version of Tugboat does not fetch the Sigstore trust root from the internet"
 // +kubebuilder:validation:XValidation:rule="self.provider != 'Keyless' || (has(self.matchOIDCIdentity) && size(self.matchOIDCIdentity) > 0)",message="signatureVerification provider Keyless needs matchOIDCIdentity, the signer identities (issuer and subject regular expressions) to accept"
 type SignatureVerification struct {
 	// Provider is how the signature is checked. PublicKey: the signature must
@@ -330,14 +329,16 @@ type SignatureVerification struct {
 	// dev.sigstore.cosign/certificate, intermediates in
 	// dev.sigstore.cosign/chain) and a Rekor bundle
 	// (dev.sigstore.cosign/bundle), and Tugboat checks, offline: the
-	// certificate chains to a CA of trustedRootSecretRef (fulcio.pem) at the
+	// certificate chains to a trusted Fulcio CA (fulcio.pem of
+	// trustedRootSecretRef, else the built-in Sigstore public-good root) at the
 	// time Rekor recorded the signature (integratedTime) and allows code
 	// signing; its OIDC issuer (extension 1.3.6.1.4.1.57264.1.8, or the
 	// legacy 1.3.6.1.4.1.57264.1.1) and its subject (the email or URI
 	// subject alternative name) match one entry of matchOIDCIdentity; the
 	// signature over the payload verifies with the certificate's key; the
 	// bundle's signed entry timestamp verifies with a Rekor key of
-	// trustedRootSecretRef (rekor.pub) whose log ID is the bundle's, and the
+	// trusted Rekor key (rekor.pub, else the public-good log's) whose log ID
+	// is the bundle's, and the
 	// recorded hashedrekord entry names the same signature, certificate and
 	// payload hash. The Rekor server is not contacted.
 	Provider SignatureProvider `json:"provider"`
@@ -360,16 +361,17 @@ type SignatureVerification struct {
 	MatchOIDCIdentity []OIDCIdentityMatch `json:"matchOIDCIdentity,omitempty"`
 
 	// TrustedRootSecretRef (a Tugboat addition; Sveltos fetches the Sigstore
-	// public-good trust root over the internet, Tugboat does not) names a
+	// public-good trust root over the internet, Tugboat never does) names a
 	// Secret of the management cluster holding the trust root for provider
 	// Keyless: key fulcio.pem holds the PEM certificates of the trusted Fulcio
 	// CAs (roots, and intermediates if they are not in the signature's chain);
 	// key rekor.pub holds the PEM public keys of the trusted Rekor logs (one
 	// or more PUBLIC KEY blocks; a log's ID is the SHA-256 of its key's DER
-	// encoding). For the Sigstore public-good instance, put its Fulcio root and
-	// intermediate and its Rekor key there (from its trusted_root.json). An
-	// empty namespace means the cluster's namespace. Required with Keyless;
-	// ignored with PublicKey.
+	// encoding). Without it, Keyless trusts the Sigstore public-good instance
+	// built into Tugboat: the Fulcio root and intermediate in use since
+	// April 2022 and the Rekor log key (log ID c0d23d6a…). Set it for a private
+	// Sigstore, or when the public-good root rotates. An empty namespace means
+	// the cluster's namespace. Ignored with PublicKey.
 	// +optional
 	TrustedRootSecretRef *corev1.SecretReference `json:"trustedRootSecretRef,omitempty"`
 }

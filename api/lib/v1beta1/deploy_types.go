@@ -336,11 +336,10 @@ type SignatureVerification struct {
 	// legacy 1.3.6.1.4.1.57264.1.1) and its subject (the email or URI
 	// subject alternative name) match one entry of matchOIDCIdentity; the
 	// signature over the payload verifies with the certificate's key; the
-	// bundle's signed entry timestamp verifies with a Rekor key of
-	// trusted Rekor key (rekor.pub, else the public-good log's) whose log ID
-	// is the bundle's, and the
-	// recorded hashedrekord entry names the same signature, certificate and
-	// payload hash. The Rekor server is not contacted.
+	// bundle's signed entry timestamp verifies with the trusted Rekor key
+	// (rekor.pub, else the public-good log's) whose log ID is the bundle's;
+	// the recorded hashedrekord entry names the same signature, certificate
+	// and payload hash. The Rekor server is not contacted.
 	Provider SignatureProvider `json:"provider"`
 
 	// SecretRef names a Secret of the management cluster holding the trusted

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -163,6 +164,37 @@ func setPolicy(t *testing.T, profile, version string) {
 	if err != nil {
 		t.Fatalf("writing policy %s: %v", profile, err)
 	}
+}
+
+// firstRollout creates ClusterProfile <profile> at version v0 on every cluster
+// of the fleet and waits until it converges, undisturbed: window is how long
+// that took, the span the kills of a chaos scenario land in. check(version)
+// is the convergence check of the profile at that version.
+func firstRollout(t *testing.T, f *fleet, profile string) (check func(version string) func(context.Context) (tally, error), window time.Duration) {
+	t.Helper()
+	check = func(version string) func(context.Context) (tally, error) {
+		return func(ctx context.Context) (tally, error) { return f.check(ctx, profile, version, f.clusters) }
+	}
+	start := time.Now()
+	createProfile(t, f, profile, "v0", nil)
+	if got, _ := converge(t, "first rollout", start, check("v0")); !got.converged() {
+		t.FailNow()
+	}
+	return check, time.Since(start)
+}
+
+// rolloutToKill starts the rollout of one seed (the profile's policy changes
+// to version seed-<seed>) and returns at the point of it where the scenario
+// kills: killAfter, drawn from the seed within window. stream keeps each
+// scenario's draws its own; rng serves the scenario's further draws.
+func rolloutToKill(t *testing.T, profile string, seed int64, stream uint64, window time.Duration) (rng *rand.Rand, version string, killAfter time.Duration) {
+	t.Helper()
+	rng = rand.New(rand.NewPCG(uint64(seed), stream))
+	version = fmt.Sprintf("seed-%d", seed)
+	killAfter = time.Duration(rng.Int64N(int64(window)))
+	setPolicy(t, profile, version)
+	time.Sleep(killAfter)
+	return rng, version, killAfter
 }
 
 // createProfile creates ClusterProfile <profile> deploying its policy to the

@@ -3,7 +3,6 @@ package chaos_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
@@ -40,22 +39,10 @@ func TestLeaderKilledMidRollout(t *testing.T) {
 
 	f := registerFleet(t, "leader", s.size.clusters, managed...)
 	const profile = "chaos-leader"
-	check := func(version string) func(context.Context) (tally, error) {
-		return func(ctx context.Context) (tally, error) { return f.check(ctx, profile, version, f.clusters) }
-	}
-	start := time.Now()
-	createProfile(t, f, profile, "v0", nil)
-	if got, _ := converge(t, "first rollout", start, check("v0")); !got.converged() {
-		t.FailNow()
-	}
-	window := time.Since(start)
+	check, window := firstRollout(t, f, profile)
 
 	for _, seed := range s.size.seeds {
-		rng := rand.New(rand.NewPCG(uint64(seed), 23))
-		version := fmt.Sprintf("seed-%d", seed)
-		killAfter := time.Duration(rng.Int64N(int64(window)))
-		setPolicy(t, profile, version)
-		time.Sleep(killAfter)
+		_, version, killAfter := rolloutToKill(t, profile, seed, 23, window)
 		leader := leading(replicas)
 		if leader == nil {
 			t.Fatal("no replica says it holds the Lease")

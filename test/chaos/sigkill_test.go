@@ -3,7 +3,6 @@ package chaos_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -20,25 +19,11 @@ func TestManagerKilledMidRollout(t *testing.T) {
 	mgr := sc.startManager("manager", managerFlags{})
 	f := registerFleet(t, "kill", s.size.clusters, managed...)
 	const profile = "chaos-kill"
-	check := func(version string) func(context.Context) (tally, error) {
-		return func(ctx context.Context) (tally, error) { return f.check(ctx, profile, version, f.clusters) }
-	}
-
-	// A first rollout, undisturbed, measures how long a rollout takes: the kills land within it.
-	start := time.Now()
-	createProfile(t, f, profile, "v0", nil)
-	if got, _ := converge(t, "first rollout", start, check("v0")); !got.converged() {
-		t.FailNow()
-	}
-	window := time.Since(start)
+	check, window := firstRollout(t, f, profile)
 	t.Logf("an undisturbed rollout to %d clusters × %d objects took %s", len(f.clusters), s.size.objects, window.Round(time.Millisecond))
 
 	for _, seed := range s.size.seeds {
-		rng := rand.New(rand.NewPCG(uint64(seed), 22))
-		version := fmt.Sprintf("seed-%d", seed)
-		killAfter := time.Duration(rng.Int64N(int64(window)))
-		setPolicy(t, profile, version)
-		time.Sleep(killAfter)
+		rng, version, killAfter := rolloutToKill(t, profile, seed, 22, window)
 		mgr.kill()
 		before, _ := f.check(context.Background(), profile, version, f.clusters)
 		writesAtKill, err := managedWrites(context.Background())

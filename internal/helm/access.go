@@ -370,12 +370,23 @@ func resolveSignatureKeys(ctx context.Context, reader client.Reader, sv *libv1be
 }
 
 // resolveKeylessTrust reads the trust root of provider Keyless (fulcio.pem and
-// rekor.pub of trustedRootSecretRef) and compiles matchOIDCIdentity. data is
+// rekor.pub of trustedRootSecretRef, else the built-in Sigstore public-good
+// root) and compiles matchOIDCIdentity. data is
 // what was read and the identities (for the fingerprint).
 func resolveKeylessTrust(ctx context.Context, reader client.Reader, sv *libv1beta1.SignatureVerification, defaultNamespace string) (*KeylessTrust, []byte, error) {
 	const field = "signatureVerification.trustedRootSecretRef"
+	identities := func(data []byte) []byte {
+		for _, m := range sv.MatchOIDCIdentity {
+			data = append(append(append(append(data, m.Issuer...), 0), m.Subject...), 0)
+		}
+		return data
+	}
 	if sv.TrustedRootSecretRef == nil {
-		return nil, nil, errors.New(field + ": provider Keyless needs the Secret holding the trusted Fulcio CAs (fulcio.pem) and Rekor keys (rekor.pub)")
+		trust, err := PublicGoodKeylessTrust(sv.MatchOIDCIdentity)
+		if err != nil {
+			return nil, nil, fmt.Errorf("signatureVerification (Keyless, %s): %w", PublicGoodSource, err)
+		}
+		return trust, identities([]byte("keyless public-good\x00")), nil
 	}
 	s, err := readSecret(ctx, reader, *sv.TrustedRootSecretRef, defaultNamespace, field)
 	if err != nil {
@@ -392,8 +403,5 @@ func resolveKeylessTrust(ctx context.Context, reader client.Reader, sv *libv1bet
 	}
 	data := append(append([]byte("keyless\x00"), s.Data[libv1beta1.TrustedRootFulcioKey]...), 0)
 	data = append(append(data, s.Data[libv1beta1.TrustedRootRekorKey]...), 0)
-	for _, m := range sv.MatchOIDCIdentity {
-		data = append(append(append(append(data, m.Issuer...), 0), m.Subject...), 0)
-	}
-	return trust, data, nil
+	return trust, identities(data), nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
+	_ "embed" // the Sigstore public-good trust root
 	"encoding/asn1"
 	"encoding/base64"
 	"encoding/hex"
@@ -104,6 +105,32 @@ type KeylessTrust struct {
 	roots      *x509.CertPool
 	rekorKeys  map[string]SignatureKey // by log ID
 	identities []identityMatch
+	// fulcioSource and rekorSource name where the CAs and the log keys come
+	// from, for messages.
+	fulcioSource, rekorSource string
+}
+
+// The Sigstore public-good trust root, from its trusted_root.json: the Fulcio
+// root CA "sigstore" (2021-10-07 to 2031-10-05) and intermediate
+// "sigstore-intermediate" issuing since 2022-04-13, and the key of the Rekor
+// log rekor.sigstore.dev (log ID c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d).
+// TestUnitSigstorePublicGoodTrustRoot checks the intermediate is signed by the
+// root and the key hashes to that log ID.
+var (
+	//go:embed sigstore-public-good/fulcio.pem
+	publicGoodFulcioPEM string
+	//go:embed sigstore-public-good/rekor.pub
+	publicGoodRekorPEM string
+)
+
+// PublicGoodSource names the built-in Sigstore public-good trust root in messages.
+const PublicGoodSource = "the built-in Sigstore public-good trust root"
+
+// PublicGoodKeylessTrust is the trust of provider Keyless without
+// trustedRootSecretRef: the Sigstore public-good Fulcio CAs and Rekor log,
+// and the matchOIDCIdentity entries.
+func PublicGoodKeylessTrust(identities []libv1beta1.OIDCIdentityMatch) (*KeylessTrust, error) {
+	return parseKeylessTrust([]byte(publicGoodFulcioPEM), []byte(publicGoodRekorPEM), PublicGoodSource+" (Fulcio)", PublicGoodSource+" (Rekor)", identities)
 }
 
 type identityMatch struct {
@@ -115,13 +142,17 @@ type identityMatch struct {
 // matchOIDCIdentity entries (each regular expression anchored to the whole
 // value). Errors name what does not parse.
 func ParseKeylessTrust(fulcioPEM, rekorPEM []byte, identities []libv1beta1.OIDCIdentityMatch) (*KeylessTrust, error) {
-	t := &KeylessTrust{roots: x509.NewCertPool(), rekorKeys: map[string]SignatureKey{}}
+	return parseKeylessTrust(fulcioPEM, rekorPEM, libv1beta1.TrustedRootFulcioKey, libv1beta1.TrustedRootRekorKey, identities)
+}
+
+func parseKeylessTrust(fulcioPEM, rekorPEM []byte, fulcioSource, rekorSource string, identities []libv1beta1.OIDCIdentityMatch) (*KeylessTrust, error) {
+	t := &KeylessTrust{roots: x509.NewCertPool(), rekorKeys: map[string]SignatureKey{}, fulcioSource: fulcioSource, rekorSource: rekorSource}
 	certs, err := parsePEMCertificates(fulcioPEM)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", libv1beta1.TrustedRootFulcioKey, err)
+		return nil, fmt.Errorf("%s: %w", fulcioSource, err)
 	}
 	if len(certs) == 0 {
-		return nil, fmt.Errorf("%s holds no PEM certificate", libv1beta1.TrustedRootFulcioKey)
+		return nil, fmt.Errorf("%s holds no PEM certificate", fulcioSource)
 	}
 	for _, c := range certs {
 		t.roots.AddCert(c)
@@ -135,16 +166,16 @@ func ParseKeylessTrust(fulcioPEM, rekorPEM []byte, identities []libv1beta1.OIDCI
 		}
 		key, err := ParseSignaturePublicKey(pem.EncodeToMemory(block))
 		if err != nil {
-			return nil, fmt.Errorf("%s: key %d: %w", libv1beta1.TrustedRootRekorKey, i, err)
+			return nil, fmt.Errorf("%s: key %d: %w", rekorSource, i, err)
 		}
 		id, err := RekorLogID(key)
 		if err != nil {
-			return nil, fmt.Errorf("%s: key %d: %w", libv1beta1.TrustedRootRekorKey, i, err)
+			return nil, fmt.Errorf("%s: key %d: %w", rekorSource, i, err)
 		}
-		t.rekorKeys[id] = SignatureKey{Source: fmt.Sprintf("Rekor key %d of %s (log ID %s)", i, libv1beta1.TrustedRootRekorKey, id), Key: key}
+		t.rekorKeys[id] = SignatureKey{Source: fmt.Sprintf("Rekor key %d of %s (log ID %s)", i, rekorSource, id), Key: key}
 	}
 	if len(t.rekorKeys) == 0 {
-		return nil, fmt.Errorf("%s holds no PEM public key", libv1beta1.TrustedRootRekorKey)
+		return nil, fmt.Errorf("%s holds no PEM public key", rekorSource)
 	}
 	if len(identities) == 0 {
 		return nil, errors.New("matchOIDCIdentity is empty: provider Keyless needs the signer identities to accept")
@@ -258,7 +289,7 @@ func (t *KeylessTrust) verifyKeylessLayer(annotations map[string]string, payload
 		CurrentTime:   signedAt,
 		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
 	}); err != nil {
-		return "", fmt.Sprintf("certificate chain: the certificate (issued by %q) does not chain to a Fulcio CA of %s at %s: %v", leaf.Issuer.String(), libv1beta1.TrustedRootFulcioKey, signedAt.Format(time.RFC3339), err)
+		return "", fmt.Sprintf("certificate chain: the certificate (issued by %q) does not chain to a Fulcio CA of %s at %s: %v", leaf.Issuer.String(), t.fulcioSource, signedAt.Format(time.RFC3339), err)
 	}
 
 	// (b) the identity.
@@ -298,7 +329,7 @@ func (t *KeylessTrust) identityAccepted(issuer, subject string) bool {
 func (t *KeylessTrust) verifyRekorBundle(bundle RekorBundle, leaf *x509.Certificate, payload, sig []byte) string {
 	key, ok := t.rekorKeys[bundle.Payload.LogID]
 	if !ok {
-		return fmt.Sprintf("Rekor bundle: log ID %s is not the ID of a Rekor key of %s", bundle.Payload.LogID, libv1beta1.TrustedRootRekorKey)
+		return fmt.Sprintf("Rekor bundle: log ID %s is not the ID of a Rekor key of %s", bundle.Payload.LogID, t.rekorSource)
 	}
 	canonical, err := json.Marshal(bundle.Payload)
 	if err != nil {

@@ -3,6 +3,7 @@ package helm_test
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -97,13 +98,18 @@ func (f *keylessFixture) sign(signedDigest string, k chartrepo.KeylessSignature)
 func (f *keylessFixture) access(ids ...libv1beta1.OIDCIdentityMatch) helm.Access {
 	f.t.Helper()
 	if len(ids) == 0 {
-		ids = []libv1beta1.OIDCIdentityMatch{{Issuer: strings.ReplaceAll(keylessIssuer, ".", `\.`), Subject: strings.ReplaceAll(keylessSubject, ".", `\.`)}}
+		ids = f.identities()
 	}
 	trust, err := helm.ParseKeylessTrust(f.ca.RootPEM, f.log.PublicKeyPEM, ids)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	return helm.Access{Keyless: trust}
+}
+
+// identities accept keylessIssuer and keylessSubject exactly.
+func (f *keylessFixture) identities() []libv1beta1.OIDCIdentityMatch {
+	return []libv1beta1.OIDCIdentityMatch{{Issuer: regexp.QuoteMeta(keylessIssuer), Subject: regexp.QuoteMeta(keylessSubject)}}
 }
 
 func (f *keylessFixture) verify(a helm.Access) error {

@@ -327,23 +327,37 @@ func (r *ClusterRow) text() string {
 	return r.ID + " " + r.Status + " " + r.Version + " " + strings.Join(r.Labels, " ")
 }
 
+// listSummaries lists the ClusterSummaries the page shows. A list the
+// viewer may not read is left out of the page (and said so on it): the page
+// then shows no summaries rather than failing.
+func (s *Server) listSummaries(req *http.Request, opts ...client.ListOption) ([]configv1beta1.ClusterSummary, error) {
+	list := &configv1beta1.ClusterSummaryList{}
+	if err := s.fleet(req).Reader.List(req.Context(), list, opts...); err != nil {
+		err = fmt.Errorf("listing ClusterSummaries: %w", err)
+		if leaveOut(req, err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return list.Items, nil
+}
+
 type clustersData struct {
 	Rows  []ClusterRow
 	Pager Pager
 }
 
 func (s *Server) clustersPage(req *http.Request) (string, any, error) {
-	ctx := req.Context()
 	fleet, err := s.listClusters(req, "")
 	if err != nil {
 		return "Clusters", nil, err
 	}
-	summaries := &configv1beta1.ClusterSummaryList{}
-	if err := s.fleet(req).Reader.List(ctx, summaries, readOnly); err != nil && !leaveOut(req, fmt.Errorf("listing ClusterSummaries: %w", err)) {
-		return "Clusters", nil, fmt.Errorf("listing ClusterSummaries: %w", err)
+	summaries, err := s.listSummaries(req, readOnly)
+	if err != nil {
+		return "Clusters", nil, err
 	}
 	d := clustersData{}
-	d.Rows, d.Pager = paginate(req, clusterRows(fleet, summaries.Items), (*ClusterRow).text, s.pageSize())
+	d.Rows, d.Pager = paginate(req, clusterRows(fleet, summaries), (*ClusterRow).text, s.pageSize())
 	return "Clusters", d, nil
 }
 
@@ -370,17 +384,16 @@ func (s *Server) clusterPage(req *http.Request) (string, any, error) {
 	if err != nil {
 		return title, nil, err
 	}
-	summaries := &configv1beta1.ClusterSummaryList{}
-	if err := s.fleet(req).Reader.List(ctx, summaries, client.InNamespace(id.Namespace), readOnly); err != nil &&
-		!leaveOut(req, fmt.Errorf("listing ClusterSummaries: %w", err)) {
-		return title, nil, fmt.Errorf("listing ClusterSummaries: %w", err)
+	summaries, err := s.listSummaries(req, client.InNamespace(id.Namespace), readOnly)
+	if err != nil {
+		return title, nil, err
 	}
 	var mine []configv1beta1.ClusterSummary
 	var rows []SummaryRow
-	for i := range summaries.Items {
-		if summaries.Items[i].Cluster() == id {
-			mine = append(mine, summaries.Items[i])
-			rows = append(rows, summaryRow(&summaries.Items[i]))
+	for i := range summaries {
+		if summaries[i].Cluster() == id {
+			mine = append(mine, summaries[i])
+			rows = append(rows, summaryRow(&summaries[i]))
 		}
 	}
 	d := clusterData{Cluster: clusterRows([]selection.Cluster{c}, mine)[0], Objects: s.deployedObjects(req, id, mine)}
@@ -516,12 +529,12 @@ func (s *Server) profilesPage(req *http.Request) (string, any, error) {
 	if err != nil {
 		return "Profiles", nil, err
 	}
-	summaries := &configv1beta1.ClusterSummaryList{}
-	if err := s.fleet(req).Reader.List(req.Context(), summaries, readOnly); err != nil && !leaveOut(req, fmt.Errorf("listing ClusterSummaries: %w", err)) {
-		return "Profiles", nil, fmt.Errorf("listing ClusterSummaries: %w", err)
+	summaries, err := s.listSummaries(req, readOnly)
+	if err != nil {
+		return "Profiles", nil, err
 	}
 	d := profilesData{}
-	d.Rows, d.Pager = paginate(req, profileRows(profiles, summaries.Items), (*ProfileRow).text, s.pageSize())
+	d.Rows, d.Pager = paginate(req, profileRows(profiles, summaries), (*ProfileRow).text, s.pageSize())
 	return "Profiles", d, nil
 }
 
@@ -553,18 +566,18 @@ func (s *Server) profilePage(req *http.Request) (string, any, error) {
 		}
 		return title, nil, fmt.Errorf("reading %s: %w", ref, err)
 	}
-	summaries := &configv1beta1.ClusterSummaryList{}
-	if err := s.fleet(req).Reader.List(ctx, summaries, opts...); err != nil && !leaveOut(req, fmt.Errorf("listing ClusterSummaries: %w", err)) {
-		return title, nil, fmt.Errorf("listing ClusterSummaries: %w", err)
+	summaries, err := s.listSummaries(req, opts...)
+	if err != nil {
+		return title, nil, err
 	}
-	d := profileData{Profile: profileRows([]configv1beta1.ProfileObject{p}, summaries.Items)[0], Spec: p.GetSpec(),
+	d := profileData{Profile: profileRows([]configv1beta1.ProfileObject{p}, summaries)[0], Spec: p.GetSpec(),
 		Failed: p.GetStatus().FailedClusters}
 	if sel, err := metav1.LabelSelectorAsSelector(&p.GetSpec().ClusterSelector.LabelSelector); err == nil {
 		d.Selector = sel.String()
 	}
-	rows := make([]SummaryRow, len(summaries.Items))
-	for i := range summaries.Items {
-		rows[i] = summaryRow(&summaries.Items[i])
+	rows := make([]SummaryRow, len(summaries))
+	for i := range summaries {
+		rows[i] = summaryRow(&summaries[i])
 	}
 	sortSummaries(rows)
 	d.Summaries, d.Pager = paginate(req, rows, (*SummaryRow).text, s.pageSize())
@@ -652,12 +665,10 @@ func (s *Server) eventsPage(req *http.Request) (string, any, error) {
 	}
 	var summaries []configv1beta1.ClusterSummary
 	if len(generated.Items) > 0 {
-		list := &configv1beta1.ClusterSummaryList{}
-		if err := s.fleet(req).Reader.List(ctx, list, client.HasLabels{configv1beta1.ClusterProfileNameLabel}, readOnly); err != nil &&
-			!leaveOut(req, fmt.Errorf("listing ClusterSummaries: %w", err)) {
-			return "Events", nil, fmt.Errorf("listing ClusterSummaries: %w", err)
+		var err error
+		if summaries, err = s.listSummaries(req, client.HasLabels{configv1beta1.ClusterProfileNameLabel}, readOnly); err != nil {
+			return "Events", nil, err
 		}
-		summaries = list.Items
 	}
 	reports := &libv1beta1.EventReportList{}
 	if err := s.fleet(req).Reader.List(ctx, reports, readOnly); err != nil && !leaveOut(req, fmt.Errorf("listing EventReports: %w", err)) {

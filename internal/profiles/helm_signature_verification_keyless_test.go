@@ -2,17 +2,22 @@ package profiles_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/helm"
 	"github.com/tugboat-dev/tugboat/internal/helm/chartrepo"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 // signatureVerification provider Keyless: a chart signed as cosign sign does
@@ -21,7 +26,10 @@ import (
 // certificate's identity matches matchOIDCIdentity; a profile accepting only
 // another identity is Failed with the identity step in its message and nothing
 // installed, until its matchOIDCIdentity is fixed; a trust root whose
-// fulcio.pem does not parse fails naming the profile, the field and the Secret.
+// fulcio.pem does not parse fails naming the profile, the field and the Secret;
+// without trustedRootSecretRef only the built-in Sigstore public-good root is
+// trusted, so the test CA's certificate is refused naming it. The identity
+// refusal is also an Event on the ClusterSummary.
 func TestHelmSignatureVerificationKeyless(t *testing.T) {
 	ctx := context.Background()
 	const (
@@ -61,9 +69,11 @@ func TestHelmSignatureVerificationKeyless(t *testing.T) {
 		hc.ChartName = chartName
 		hc.RegistryCredentialsConfig = &libv1beta1.RegistryCredentialsConfig{PlainHTTP: true}
 		hc.SignatureVerification = &libv1beta1.SignatureVerification{
-			Provider:             libv1beta1.SignatureProviderKeyless,
-			MatchOIDCIdentity:    []libv1beta1.OIDCIdentityMatch{id},
-			TrustedRootSecretRef: &corev1.SecretReference{Namespace: "fleet", Name: secret},
+			Provider:          libv1beta1.SignatureProviderKeyless,
+			MatchOIDCIdentity: []libv1beta1.OIDCIdentityMatch{id},
+		}
+		if secret != "" {
+			hc.SignatureVerification.TrustedRootSecretRef = &corev1.SecretReference{Namespace: "fleet", Name: secret}
 		}
 		return hc
 	}
@@ -71,15 +81,32 @@ func TestHelmSignatureVerificationKeyless(t *testing.T) {
 		chart("keyless-good", "sigstore-trust", accepted),
 		chart("keyless-other-identity", "sigstore-trust", other),
 		chart("keyless-bad-root", "sigstore-garbage", accepted),
+		chart("keyless-public-good", "", accepted),
 	)
 	verifiedChartOutcome(t, "keyless-good", "keyless", nil)
 	verifiedChartOutcome(t, "keyless-other-identity", "keyless", []string{
 		"signature verification failed", "keyless: identity", subject, "matches no entry of matchOIDCIdentity"})
 	verifiedChartOutcome(t, "keyless-bad-root", "keyless", []string{
 		"ClusterProfile keyless-bad-root", "signatureVerification", "Secret fleet/sigstore-garbage", "fulcio.pem holds no PEM certificate"})
+	verifiedChartOutcome(t, "keyless-public-good", "keyless", []string{
+		"keyless: certificate chain", "does not chain to a Fulcio CA of " + helm.PublicGoodSource})
 	if n := repo.OCIPulls(chartName, version); n != 1 {
 		t.Errorf("the chart layer was pulled %d times, want once (for keyless-good only)", n)
 	}
+
+	summary := configv1beta1.ClusterSummaryName(configv1beta1.ClusterProfileKind, "keyless-other-identity", "app-2")
+	testenv.Eventually(t, "an Event on ClusterSummary "+summary, func() error {
+		events := &corev1.EventList{}
+		if err := mgmt.List(ctx, events, client.InNamespace("fleet")); err != nil {
+			return err
+		}
+		for _, e := range events.Items {
+			if e.InvolvedObject.Kind == "ClusterSummary" && e.InvolvedObject.Name == summary && strings.Contains(e.Message, "keyless: identity") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no Event on %s says keyless: identity", summary)
+	})
 
 	// Fixing the identity installs the chart.
 	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {

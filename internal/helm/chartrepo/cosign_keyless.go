@@ -161,7 +161,9 @@ func NewRekorLog() (*RekorLog, error) {
 
 // Record records a hashedrekord entry of sig over payload by the certificate
 // certPEM at integratedTime and returns the bundle cosign stores (JSON).
-func (l *RekorLog) Record(payload, sig, certPEM []byte, integratedTime time.Time) (string, error) {
+// alter, when not nil, changes the entry before the log signs it (a log that
+// recorded something else than what the layer carries).
+func (l *RekorLog) Record(payload, sig, certPEM []byte, integratedTime time.Time, alter func(*helm.RekorHashedRekord)) (string, error) {
 	var entry helm.RekorHashedRekord
 	entry.APIVersion, entry.Kind = "0.0.1", "hashedrekord"
 	sum := sha256.Sum256(payload)
@@ -169,6 +171,9 @@ func (l *RekorLog) Record(payload, sig, certPEM []byte, integratedTime time.Time
 	entry.Spec.Data.Hash.Value = hex.EncodeToString(sum[:])
 	entry.Spec.Signature.Content = sig
 	entry.Spec.Signature.PublicKey.Content = certPEM
+	if alter != nil {
+		alter(&entry)
+	}
 	body, err := json.Marshal(entry)
 	if err != nil {
 		return "", err
@@ -198,6 +203,8 @@ type KeylessSignature struct {
 	Signer         *KeylessSigner
 	Log            *RekorLog
 	IntegratedTime time.Time
+	// AlterEntry, when not nil, changes the entry the log records (RekorLog.Record).
+	AlterEntry func(*helm.RekorHashedRekord)
 }
 
 // CosignSignKeyless stores in chart's repository, under the signature tag of
@@ -213,7 +220,7 @@ func (s *Server) CosignSignKeyless(ctx context.Context, chart, manifestDigest, s
 	if err != nil {
 		return err
 	}
-	bundle, err := k.Log.Record(payload, sig, k.Signer.CertPEM, k.IntegratedTime)
+	bundle, err := k.Log.Record(payload, sig, k.Signer.CertPEM, k.IntegratedTime, k.AlterEntry)
 	if err != nil {
 		return err
 	}

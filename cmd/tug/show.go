@@ -51,6 +51,20 @@ func addClusterFlags(cmd *cobra.Command, f *clusterFilter) {
 	cmd.Flags().StringVar(&f.name, "cluster", "", "only clusters with this name")
 }
 
+// selectedProfile is the profile that made obj, a ClusterSummary or a
+// ClusterReport of the cluster clusterNamespace/clusterName, when both that
+// cluster and that profile are among those asked for.
+func selectedProfile(obj metav1.Object, clusterNamespace, clusterName string, clusters clusterFilter, pf profileFilter) (configv1beta1.ProfileRef, bool) {
+	if !clusters.matches(clusterNamespace, clusterName) {
+		return configv1beta1.ProfileRef{}, false
+	}
+	prof, ok := configv1beta1.ProfileOf(obj)
+	if !ok || !pf.matches(prof) {
+		return configv1beta1.ProfileRef{}, false
+	}
+	return prof, true
+}
+
 func (f clusterFilter) matches(namespace, name string) bool {
 	return (f.namespace == "" || f.namespace == namespace) && (f.name == "" || f.name == name)
 }
@@ -194,11 +208,8 @@ func listAddons(ctx context.Context, c client.Client, cc *clusterClients, namesp
 	unreachable := map[libv1beta1.ClusterID]bool{}
 	for i := range summaries.Items {
 		s := &summaries.Items[i]
-		if !clusters.matches(s.Spec.ClusterNamespace, s.Spec.ClusterName) {
-			continue
-		}
-		prof, ok := configv1beta1.ProfileOf(s)
-		if !ok || !pf.matches(prof) {
+		prof, ok := selectedProfile(s, s.Spec.ClusterNamespace, s.Spec.ClusterName, clusters, pf)
+		if !ok {
 			continue
 		}
 		name := s.Cluster().String()
@@ -602,11 +613,8 @@ func listDryRun(ctx context.Context, c client.Client, namespace string, clusters
 	var rows []dryRunRow
 	for i := range reports.Items {
 		r := &reports.Items[i]
-		if !clusters.matches(r.Spec.ClusterNamespace, r.Spec.ClusterName) {
-			continue
-		}
-		prof, ok := configv1beta1.ProfileOf(r)
-		if !ok || !pf.matches(prof) {
+		prof, ok := selectedProfile(r, r.Spec.ClusterNamespace, r.Spec.ClusterName, clusters, pf)
+		if !ok {
 			continue
 		}
 		var all []configv1beta1.ResourceReport

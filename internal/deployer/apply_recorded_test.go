@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -49,13 +48,7 @@ func (l *objectRequests) Take() []string {
 func newRecordingClient(t *testing.T, ns string) (client.Client, *objectRequests) {
 	t.Helper()
 	log := &objectRequests{path: "/api/v1/namespaces/" + ns + "/configmaps/"}
-	cfg := rest.CopyConfig(env.Cluster("managed").Config)
-	cfg.Wrap(log.RoundTrip)
-	c, err := client.New(cfg, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, log
+	return clientThrough(t, log.RoundTrip), log
 }
 
 // withRecord is req with the objects first deployed, as the caller recorded them.

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -71,13 +70,7 @@ func (p *pairing) max() int {
 
 func pairingClient(t *testing.T, p *pairing) client.Client {
 	t.Helper()
-	cfg := rest.CopyConfig(env.Cluster("managed").Config)
-	cfg.Wrap(p.RoundTrip)
-	c, err := client.New(cfg, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return clientThrough(t, p.RoundTrip)
 }
 
 // The namespaced objects between two objects that must go alone are applied

@@ -69,13 +69,22 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 func newClient(t *testing.T) (client.Client, *requestLog) {
 	t.Helper()
 	log := &requestLog{}
+	return clientThrough(t, log.RoundTrip), log
+}
+
+// clientThrough is a live client for the managed cluster whose requests pass
+// through wraps (each wraps the transport, as rest.Config.Wrap does).
+func clientThrough(t *testing.T, wraps ...func(http.RoundTripper) http.RoundTripper) client.Client {
+	t.Helper()
 	cfg := rest.CopyConfig(env.Cluster("managed").Config)
-	cfg.Wrap(log.RoundTrip)
+	for _, w := range wraps {
+		cfg.Wrap(w)
+	}
 	c, err := client.New(cfg, client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, log
+	return c
 }
 
 // uniqueName is a DNS label unique to this test run, derived from the test name.

@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
 )
@@ -31,13 +28,7 @@ func recordedOf(res deployer.Result) []deployer.Recorded {
 func TestWithdrawRecordedSendsOneDeletePerObject(t *testing.T) {
 	reads := &readCounter{}
 	log := &requestLog{}
-	cfg := rest.CopyConfig(env.Cluster("managed").Config)
-	cfg.Wrap(reads.RoundTrip)
-	cfg.Wrap(log.RoundTrip)
-	c, err := client.New(cfg, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := clientThrough(t, reads.RoundTrip, log.RoundTrip)
 	ns := uniqueName(t)
 	a, b, taken := configMap(t, ns, "a", "1"), configMap(t, ns, "b", "1"), configMap(t, ns, "taken", "1")
 	res := mustApply(t, c, request(profile("cp", 0), fromSource("src", a, b, taken)...))
@@ -75,12 +66,7 @@ func TestWithdrawRecordedSendsOneDeletePerObject(t *testing.T) {
 // With leave, WithdrawRecorded releases each object with one PATCH and no read.
 func TestWithdrawRecordedLeaveReleasesWithoutReading(t *testing.T) {
 	reads := &readCounter{}
-	cfg := rest.CopyConfig(env.Cluster("managed").Config)
-	cfg.Wrap(reads.RoundTrip)
-	c, err := client.New(cfg, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := clientThrough(t, reads.RoundTrip)
 	ns := uniqueName(t)
 	cm := configMap(t, ns, "kept", "value")
 	res := mustApply(t, c, request(profile("cp", 0), fromSource("src", cm)...))

@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/deployer"
@@ -90,12 +88,7 @@ func TestWithdrawLeaveStripsOwnership(t *testing.T) {
 // is deleted, one taken over by another profile is left alone.
 func TestWithdrawOwnedDeletesFromTheListWithoutReading(t *testing.T) {
 	reads := &readCounter{}
-	cfg := rest.CopyConfig(env.Cluster("managed").Config)
-	cfg.Wrap(reads.RoundTrip)
-	c, err := client.New(cfg, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := clientThrough(t, reads.RoundTrip)
 	ns := uniqueName(t)
 	a, b := configMap(t, ns, "a", "1"), configMap(t, ns, "b", "1")
 	remade, taken := configMap(t, ns, "remade", "1"), configMap(t, ns, "taken", "1")

@@ -109,24 +109,18 @@ func TestHelmOptions(t *testing.T) {
 		{name: "helm-opt-upown", chart: "grow-app", opts: libv1beta1.HelmOptions{UpgradeOptions: libv1beta1.HelmUpgradeOptions{TakeOwnership: true}}},
 		{name: "helm-opt-upnoown", chart: "grow-app"},
 	}
-	labels := map[string]string{}
+	var profiles []*configv1beta1.ClusterProfile
 	for _, c := range cases {
 		hc := tinyHelmChart(repo.URL, c.chart, c.name, c.name)
 		hc.Values = c.values
 		opts := c.opts
 		hc.Options = &opts
 		p := &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: c.name}}
-		p.Spec.ClusterSelector.MatchLabels = map[string]string{c.name: "yes"}
 		p.Spec.HelmCharts = []libv1beta1.HelmChart{hc}
 		p.Spec.Patches = c.patches
-		if err := mgmt.Create(ctx, p); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = mgmt.Delete(context.Background(), p) })
-		labels[c.name] = "yes"
+		profiles = append(profiles, p)
 	}
-	setLabels(t, "app-1", labels)
-	t.Cleanup(func() { unsetLabels(t, "app-1", labels) })
+	createProfilesSelecting(t, "app-1", profiles...)
 	for _, c := range cases {
 		if c.fails != nil {
 			waitSummary(t, c.name, "app-1", helmFailedWith(c.fails...))

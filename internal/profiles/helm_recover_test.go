@@ -24,22 +24,16 @@ func TestHelmRecoverAfterConsecutiveFailures(t *testing.T) {
 	}
 	repo := serveRepo(t, packageRepo(t, tinyChart(t, t.TempDir(), "fragile-app", "0.1.0", files)), chartrepo.ServeOptions{})
 	cases := map[string]int32{"helm-recover": 1, "helm-norecover": 0}
-	labels := map[string]string{}
+	var profiles []*configv1beta1.ClusterProfile
 	for name, after := range cases {
 		hc := tinyHelmChart(repo.URL, "fragile-app", name, name)
 		hc.Values = "key: \"not a valid key!\"\n" // the API server refuses the ConfigMap
 		hc.Options = &libv1beta1.HelmOptions{InstallOptions: libv1beta1.HelmInstallOptions{RecoverAfterConsecutiveFailures: &after}}
 		p := &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: name}}
-		p.Spec.ClusterSelector.MatchLabels = map[string]string{name: "yes"}
 		p.Spec.HelmCharts = []libv1beta1.HelmChart{hc}
-		if err := mgmt.Create(ctx, p); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = mgmt.Delete(context.Background(), p) })
-		labels[name] = "yes"
+		profiles = append(profiles, p)
 	}
-	setLabels(t, "app-1", labels)
-	t.Cleanup(func() { unsetLabels(t, "app-1", labels) })
+	createProfilesSelecting(t, "app-1", profiles...)
 
 	hr := helmReader(t)
 	cfg := env.Cluster("app-1").Config

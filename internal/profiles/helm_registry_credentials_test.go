@@ -1,7 +1,6 @@
 package profiles_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -33,7 +32,6 @@ import (
 // without credentials the feature fails with the repository's 401, without the
 // CA with the certificate error.
 func TestHelmRegistryCredentials(t *testing.T) {
-	ctx := context.Background()
 	caPEM, serverCert := privateCA(t)
 	dir := packageRepo(t, tinyChart(t, t.TempDir(), "private-app", "0.1.0", configMapChart("private")))
 	repo := serveRepo(t, dir, chartrepo.ServeOptions{Username: "fleet", Password: "s3cret",
@@ -87,7 +85,7 @@ func TestHelmRegistryCredentials(t *testing.T) {
 			want []string
 		}{"helm-creds-repohost", libv1beta1.RegistryCredentialsConfig{CredentialsSecretRef: ref("helm-creds-basic")}, []string{"localhost", "401"}},
 	)
-	labels := map[string]string{}
+	var profiles []*configv1beta1.ClusterProfile
 	for _, c := range cases {
 		hc := tinyHelmChart(repo.URL, "private-app", c.name, c.name)
 		if c.name == "helm-creds-passall" || c.name == "helm-creds-repohost" {
@@ -97,16 +95,10 @@ func TestHelmRegistryCredentials(t *testing.T) {
 		rc := c.rc
 		hc.RegistryCredentialsConfig = &rc
 		p := &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: c.name}}
-		p.Spec.ClusterSelector.MatchLabels = map[string]string{c.name: "yes"}
 		p.Spec.HelmCharts = []libv1beta1.HelmChart{hc}
-		if err := mgmt.Create(ctx, p); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = mgmt.Delete(context.Background(), p) })
-		labels[c.name] = "yes"
+		profiles = append(profiles, p)
 	}
-	setLabels(t, "app-1", labels)
-	t.Cleanup(func() { unsetLabels(t, "app-1", labels) })
+	createProfilesSelecting(t, "app-1", profiles...)
 
 	for _, c := range cases {
 		if c.want == nil {

@@ -27,21 +27,15 @@ func TestHelmRunTests(t *testing.T) {
 	repo := serveRepo(t, packageRepo(t, tinyChart(t, t.TempDir(), "tested-app", "0.1.0", files)), chartrepo.ServeOptions{})
 
 	names := []string{"helm-tests-pass", "helm-tests-fail"}
-	labels := map[string]string{}
+	var profiles []*configv1beta1.ClusterProfile
 	for _, name := range names {
 		hc := tinyHelmChart(repo.URL, "tested-app", name, name)
 		hc.Options = &libv1beta1.HelmOptions{RunTests: true}
 		p := &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: name}}
-		p.Spec.ClusterSelector.MatchLabels = map[string]string{name: "yes"}
 		p.Spec.HelmCharts = []libv1beta1.HelmChart{hc}
-		if err := mgmt.Create(ctx, p); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = mgmt.Delete(context.Background(), p) })
-		labels[name] = "yes"
+		profiles = append(profiles, p)
 	}
-	setLabels(t, "app-2", labels)
-	t.Cleanup(func() { unsetLabels(t, "app-2", labels) })
+	createProfilesSelecting(t, "app-2", profiles...)
 
 	app2 := managedClient(t, "app-2")
 	// playKubelet waits for the test Pod of release (another one than the Pod

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
@@ -19,6 +20,106 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/helm"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
+
+// selectCluster creates ClusterProfile p, selecting the clusters labelled
+// label=yes, and labels cluster so; the label comes off when the test ends.
+func selectCluster(t *testing.T, p *configv1beta1.ClusterProfile, cluster, label string) {
+	t.Helper()
+	p.Spec.ClusterSelector.MatchLabels = map[string]string{label: "yes"}
+	if err := mgmt.Create(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	setLabels(t, cluster, map[string]string{label: "yes"})
+	t.Cleanup(func() { setLabels(t, cluster, map[string]string{label: ""}) })
+}
+
+// createProfilesSelecting creates profiles, each selecting the clusters
+// labelled <its name>=yes and deleted when the test ends, and labels cluster
+// with all those labels (taken off when the test ends, before the deletions).
+func createProfilesSelecting(t *testing.T, cluster string, profiles ...*configv1beta1.ClusterProfile) {
+	t.Helper()
+	labels := map[string]string{}
+	for _, p := range profiles {
+		p.Spec.ClusterSelector.MatchLabels = map[string]string{p.Name: "yes"}
+		if err := mgmt.Create(context.Background(), p); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = mgmt.Delete(context.Background(), p) })
+		labels[p.Name] = "yes"
+	}
+	setLabels(t, cluster, labels)
+	t.Cleanup(func() { unsetLabels(t, cluster, labels) })
+}
+
+// kustomizeSource creates ConfigMap name in default holding files (path →
+// content) as a kustomize.tar.gz, the source of a kustomizationRef.
+func kustomizeSource(t *testing.T, name string, files map[string]string) {
+	t.Helper()
+	if err := mgmt.Create(context.Background(), &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
+		BinaryData: map[string][]byte{"kustomize.tar.gz": testenv.TarGz(t, files)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// failedWithoutDeploying waits until the profile's summary for cluster fails
+// with a message holding summaryPart and a DeployFailed Event holding
+// eventPart, and checks that the ConfigMap namespace/name was not deployed.
+func failedWithoutDeploying(t *testing.T, profile, cluster, summaryPart, eventPart, namespace, name string) {
+	t.Helper()
+	waitSummary(t, profile, cluster, failedWith(summaryPart))
+	waitEvent(t, "fleet", configv1beta1.ClusterSummaryName(configv1beta1.ClusterProfileKind, profile, cluster), "DeployFailed", eventPart)
+	if err := managedClient(t, cluster).Get(context.Background(), types.NamespacedName{Namespace: namespace, Name: name}, &corev1.ConfigMap{}); err == nil {
+		t.Fatalf("ConfigMap %s/%s deployed although the profile failed", namespace, name)
+	}
+}
+
+// waitEvent waits for an Event about the named object in namespace with the
+// reason and a note containing part.
+func waitEvent(t *testing.T, namespace, name, reason, part string) {
+	t.Helper()
+	testenv.Eventually(t, fmt.Sprintf("Event %s about %s/%s", reason, namespace, name), func() error {
+		list := &eventsv1.EventList{}
+		if err := mgmt.List(context.Background(), list, client.InNamespace(namespace)); err != nil {
+			return err
+		}
+		var seen []string
+		for _, e := range list.Items {
+			if e.Regarding.Name != name {
+				continue
+			}
+			if e.Reason == reason && strings.Contains(e.Note, part) {
+				return nil
+			}
+			seen = append(seen, e.Reason+": "+e.Note)
+		}
+		return fmt.Errorf("events seen: %v", seen)
+	})
+}
+
+// createSelecting creates ClusterProfile p, which selects the clusters
+// labelled label=yes, and labels cluster so. When the test ends it takes the
+// label off, deletes p, waits until p is gone, and deletes also (what p used).
+func createSelecting(t *testing.T, p *configv1beta1.ClusterProfile, cluster, label string, also ...client.Object) {
+	t.Helper()
+	ctx := context.Background()
+	p.Spec.ClusterSelector.MatchLabels = map[string]string{label: "yes"}
+	if err := mgmt.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	setLabels(t, cluster, map[string]string{label: "yes"})
+	t.Cleanup(func() {
+		setLabels(t, cluster, map[string]string{label: ""})
+		_ = mgmt.Delete(ctx, p)
+		testenv.Eventually(t, "the profile gone", func() error {
+			return notFound(mgmt, &configv1beta1.ClusterProfile{}, types.NamespacedName{Name: p.Name})
+		})
+		for _, o := range also {
+			_ = mgmt.Delete(ctx, o)
+		}
+	})
+}
 
 // setLabels sets (or, with an empty value, removes) labels of a managed cluster's SveltosCluster.
 func setLabels(t *testing.T, cluster string, labels map[string]string) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,31 +18,6 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
-// archiveServer serves one body over HTTPS to a bearer token, or an error status.
-type archiveServer struct {
-	mu     sync.Mutex
-	body   []byte
-	status int
-}
-
-func (a *archiveServer) set(body []byte, status int) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.body, a.status = body, status
-}
-
-func (a *archiveServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Authorization") != "Bearer kustomize-token" {
-		http.Error(w, "who are you", http.StatusUnauthorized)
-		return
-	}
-	a.mu.Lock()
-	body, status := a.body, a.status
-	a.mu.Unlock()
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
 // kustomizationRefs[].remoteURL: a real HTTPS server (its own CA trusted
 // through the Secret's ca.crt, a bearer token from the same Secret) serves a
 // tar.gz of a base and an overlay; the overlay at path is built with a
@@ -54,7 +28,7 @@ func (a *archiveServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Event on the summary), and what was deployed stays.
 func TestKustomizationRefRemoteURL(t *testing.T) {
 	ctx := context.Background()
-	server := &archiveServer{}
+	server := &testenv.ContentServer{Authorized: testenv.BearerToken("kustomize-token")}
 	srv := httptest.NewTLSServer(server)
 	t.Cleanup(srv.Close)
 	archive := func(level string) []byte {
@@ -65,7 +39,7 @@ func TestKustomizationRefRemoteURL(t *testing.T) {
 			"components/audit/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nlabels:\n- pairs:\n    audit: enabled\n",
 		})
 	}
-	server.set(archive("prod-v1"), http.StatusOK)
+	server.Set(archive("prod-v1"), http.StatusOK)
 
 	if err := mgmt.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "kustomize-remote-access"},
@@ -78,7 +52,6 @@ func TestKustomizationRefRemoteURL(t *testing.T) {
 	}
 	url := srv.URL + "/app.tar.gz"
 	p := &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: "kustomize-remote"}}
-	p.Spec.ClusterSelector.MatchLabels = map[string]string{"kustomize-remote": "yes"}
 	p.Spec.KustomizationRefs = []libv1beta1.KustomizationRef{{
 		Kind: "ConfigMap", Namespace: "default", Name: "kustomize-remote-app", Path: "overlays/prod",
 		TargetNamespace: "kustomize-remote", Components: []string{"../../components/audit"},
@@ -88,18 +61,8 @@ func TestKustomizationRefRemoteURL(t *testing.T) {
 			SecretRef: &corev1.SecretReference{Namespace: "default", Name: "kustomize-remote-access"},
 		},
 	}}
-	if err := mgmt.Create(ctx, p); err != nil {
-		t.Fatal(err)
-	}
-	setLabels(t, "app-1", map[string]string{"kustomize-remote": "yes"})
-	t.Cleanup(func() {
-		setLabels(t, "app-1", map[string]string{"kustomize-remote": ""})
-		_ = mgmt.Delete(ctx, p)
-		testenv.Eventually(t, "the profile gone", func() error {
-			return notFound(mgmt, &configv1beta1.ClusterProfile{}, types.NamespacedName{Name: p.Name})
-		})
-		_ = mgmt.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "kustomize-remote-access"}})
-	})
+	createSelecting(t, p, "app-1", "kustomize-remote",
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "kustomize-remote-access"}})
 
 	deployed := func(level string) func() error {
 		return configMapHas("app-1", "kustomize-remote", "remote-settings", map[string]string{"region": "app-1-west", "level": level})
@@ -116,7 +79,7 @@ func TestKustomizationRefRemoteURL(t *testing.T) {
 		return nil
 	})
 
-	server.set(archive("prod-v2"), http.StatusOK)
+	server.Set(archive("prod-v2"), http.StatusOK)
 	testenv.Eventually(t, "the new archive deployed at the next fetch", deployed("prod-v2"))
 
 	summary := configv1beta1.ClusterSummaryName(configv1beta1.ClusterProfileKind, p.Name, "app-1")
@@ -125,15 +88,15 @@ func TestKustomizationRefRemoteURL(t *testing.T) {
 		change func()
 		want   []string
 	}{
-		{"not an archive", func() { server.set([]byte("apiVersion: v1\nkind: ConfigMap\n"), http.StatusOK) },
+		{"not an archive", func() { server.Set([]byte("apiVersion: v1\nkind: ConfigMap\n"), http.StatusOK) },
 			[]string{"kustomizationRefs[0].remoteURL", url, "not a tar archive"}},
 		{"missing path", func() {
-			server.set(archive("prod-v2"), http.StatusOK)
+			server.Set(archive("prod-v2"), http.StatusOK)
 			updateClusterProfile(t, p.Name, func(p *configv1beta1.ClusterProfile) { p.Spec.KustomizationRefs[0].Path = "overlays/staging" })
 		}, []string{"kustomizationRefs[0] remoteURL " + url, `no folder "overlays/staging"`, "overlays/prod"}},
 		{"404", func() {
 			updateClusterProfile(t, p.Name, func(p *configv1beta1.ClusterProfile) { p.Spec.KustomizationRefs[0].Path = "overlays/prod" })
-			server.set([]byte("gone"), http.StatusNotFound)
+			server.Set([]byte("gone"), http.StatusNotFound)
 		}, []string{"kustomizationRefs[0].remoteURL", url, "404 Not Found"}},
 	} {
 		bad.change()

@@ -20,30 +20,19 @@ import (
 // what was deployed stays.
 func TestKustomizeComponents(t *testing.T) {
 	ctx := context.Background()
-	archive := testenv.TarGz(t, map[string]string{
+	kustomizeSource(t, "components-src", map[string]string{
 		"base/kustomization.yaml": "resources:\n- settings.yaml\n",
 		"base/settings.yaml":      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: comp-settings\n  namespace: components\ndata:\n  tier: base\n",
 		"components/monitoring/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n" +
 			"labels:\n- pairs:\n    monitoring: enabled\n" +
 			"patches:\n- patch: |-\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: comp-settings\n      namespace: components\n    data:\n      scrape: \"true\"\n",
 	})
-	if err := mgmt.Create(ctx, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "components-src"},
-		BinaryData: map[string][]byte{"kustomize.tar.gz": archive},
-	}); err != nil {
-		t.Fatal(err)
-	}
 	p := &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: "kustomize-components"}}
-	p.Spec.ClusterSelector.MatchLabels = map[string]string{"kustomize-components": "yes"}
 	p.Spec.KustomizationRefs = []libv1beta1.KustomizationRef{{
 		Kind: "ConfigMap", Namespace: "default", Name: "components-src", Path: "base",
 		Components: []string{"../components/monitoring"},
 	}}
-	if err := mgmt.Create(ctx, p); err != nil {
-		t.Fatal(err)
-	}
-	setLabels(t, "app-1", map[string]string{"kustomize-components": "yes"})
-	t.Cleanup(func() { setLabels(t, "app-1", map[string]string{"kustomize-components": ""}) })
+	selectCluster(t, p, "app-1", "kustomize-components")
 
 	waitSummary(t, p.Name, "app-1", featureStatus(libv1beta1.FeatureKustomize, libv1beta1.FeatureStatusProvisioned))
 	key := types.NamespacedName{Namespace: "components", Name: "comp-settings"}

@@ -19,17 +19,11 @@ import (
 // every matching cluster, and is withdrawn on unmatch.
 func TestKustomizeOverlayWithValuesFrom(t *testing.T) {
 	ctx := context.Background()
-	archive := testenv.TarGz(t, map[string]string{
+	kustomizeSource(t, "overlay-src", map[string]string{
 		"base/kustomization.yaml":          "resources:\n- settings.yaml\n",
 		"base/settings.yaml":               "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  tier: base\n  region: \"{{ .Region }}\"\n",
 		"overlays/prod/kustomization.yaml": "resources:\n- ../../base\nnamePrefix: prod-\npatches:\n- patch: |-\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: settings\n    data:\n      tier: prod\n",
 	})
-	if err := mgmt.Create(ctx, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "overlay-src"},
-		BinaryData: map[string][]byte{"kustomize.tar.gz": archive},
-	}); err != nil {
-		t.Fatal(err)
-	}
 	if err := mgmt.Create(ctx, &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "overlay-values"},
 		Data:       map[string]string{"Region": "{{ .Cluster.metadata.name }}-west"},

@@ -1,7 +1,6 @@
 package profiles_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -11,7 +10,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -25,7 +23,6 @@ import (
 // the summary comes back and fetches again by itself: the server sees new
 // requests and their new body is deployed.
 func TestPolicyRefRemoteURLFetchedOncePerInterval(t *testing.T) {
-	ctx := context.Background()
 	var requests atomic.Int32
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		n := requests.Add(1)
@@ -38,25 +35,14 @@ func TestPolicyRefRemoteURLFetchedOncePerInterval(t *testing.T) {
 	}
 	policyConfigMap(t, "remote-once-local", local("v0"))
 	p := &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: "remote-once"}}
-	p.Spec.ClusterSelector.MatchLabels = map[string]string{"remote-once": "yes"}
 	p.Spec.PolicyRefs = []libv1beta1.PolicyRef{
 		{Kind: "ConfigMap", Namespace: "default", Name: "remote-once-remote", RemoteURL: &libv1beta1.RemoteURL{
 			URL: srv.URL + "/app.yaml", InsecureSkipTLSVerify: true, Interval: &metav1.Duration{Duration: time.Hour},
 		}},
 		{Kind: "ConfigMap", Namespace: "default", Name: "remote-once-local"},
 	}
-	if err := mgmt.Create(ctx, p); err != nil {
-		t.Fatal(err)
-	}
-	setLabels(t, "app-1", map[string]string{"remote-once": "yes"})
-	t.Cleanup(func() {
-		setLabels(t, "app-1", map[string]string{"remote-once": ""})
-		_ = mgmt.Delete(ctx, p)
-		testenv.Eventually(t, "the profile gone", func() error {
-			return notFound(mgmt, &configv1beta1.ClusterProfile{}, types.NamespacedName{Name: p.Name})
-		})
-		_ = mgmt.Delete(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "remote-once-local"}})
-	})
+	createSelecting(t, p, "app-1", "remote-once",
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "remote-once-local"}})
 
 	testenv.Eventually(t, "the fetched content deployed", configMapHas("app-1", "remote-once", "fetched", map[string]string{"fetch": "1"}))
 	for i := 1; i <= 3; i++ {

@@ -5,7 +5,6 @@ import (
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,37 +21,6 @@ import (
 // is fetched again, and how long a fetch may wait for an answer.
 const remoteInterval = time.Second
 
-// remoteContent is what the test's HTTPS server answers: a body, or an HTTP
-// error status, or no answer at all (hang) until the client gives up.
-type remoteContent struct {
-	mu     sync.Mutex
-	body   string
-	status int
-	hang   bool
-}
-
-func (c *remoteContent) set(body string, status int, hang bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.body, c.status, c.hang = body, status, hang
-}
-
-func (c *remoteContent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if user, pass, ok := r.BasicAuth(); !ok || user != "deployer" || pass != "s3cret" {
-		http.Error(w, "who are you", http.StatusUnauthorized)
-		return
-	}
-	c.mu.Lock()
-	body, status, hang := c.body, c.status, c.hang
-	c.mu.Unlock()
-	if hang {
-		<-r.Context().Done()
-		return
-	}
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(body))
-}
-
 // policyRefs[].remoteURL: a real HTTPS server (its own CA, trusted through the
 // Secret's ca.crt; basic auth from the same Secret) serves a template; it is
 // deployed rendered for the cluster, and fetched again every interval — a new
@@ -61,13 +29,13 @@ func (c *remoteContent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the URL, and the last good content stays deployed.
 func TestPolicyRefRemoteURL(t *testing.T) {
 	ctx := context.Background()
-	content := &remoteContent{}
+	content := &testenv.ContentServer{Authorized: testenv.BasicAuth("deployer", "s3cret")}
 	srv := httptest.NewTLSServer(content)
 	t.Cleanup(srv.Close)
 	object := func(value string) string {
 		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fetched\n  namespace: remote-url\ndata:\n  cluster: '{{ .Cluster.metadata.name }}'\n  value: " + value + "\n"
 	}
-	content.set(object("v1"), http.StatusOK, false)
+	content.Set([]byte(object("v1")), http.StatusOK)
 
 	if err := mgmt.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "remote-url-access"},
@@ -100,7 +68,7 @@ func TestPolicyRefRemoteURL(t *testing.T) {
 	}
 	testenv.Eventually(t, "the fetched template deployed, rendered", deployed("v1"))
 
-	content.set(object("v2"), http.StatusOK, false)
+	content.Set([]byte(object("v2")), http.StatusOK)
 	testenv.Eventually(t, "the new body deployed at the next fetch", deployed("v2"))
 
 	for _, bad := range []struct {
@@ -114,7 +82,11 @@ func TestPolicyRefRemoteURL(t *testing.T) {
 		{"no answer", "", 0, true, []string{"policyRefs[0].remoteURL", url, "no answer within"}},
 		{"not YAML", "kind: [unclosed", http.StatusOK, false, []string{"remoteURL " + url}},
 	} {
-		content.set(bad.body, bad.status, bad.hang)
+		if bad.hang {
+			content.Hang()
+		} else {
+			content.Set([]byte(bad.body), bad.status)
+		}
 		waitSummary(t, p.Name, "app-1", failedWith(bad.wantMessages...))
 		if err := deployed("v2")(); err != nil {
 			t.Errorf("%s: the last good content was not kept: %v", bad.name, err)

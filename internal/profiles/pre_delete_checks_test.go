@@ -87,24 +87,14 @@ func TestPreDeleteChecksHoldWithdrawal(t *testing.T) {
 // profile deploys — every feature Failed naming the field, the check and the
 // error, with an Event — and nothing is deployed that they would hold.
 func TestWithdrawalChecksBadInput(t *testing.T) {
-	ctx := context.Background()
 	policyConfigMap(t, "delete-checks-bad-cm", `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "never", "namespace": "delete-checks-bad"}, "data": {"a": "b"}}`)
 	p := &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: "delete-checks-bad"}, Spec: configv1beta1.Spec{
 		PolicyRefs: []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: "delete-checks-bad-cm"}},
 		PreDeleteChecks: []libv1beta1.ValidateHealth{{Name: "typo", FeatureID: libv1beta1.FeatureResources,
 			Version: "v1", Kind: "ConfigMap", EvaluateCEL: []libv1beta1.CELRule{{Name: "half", Rule: "resource.data.x =="}}}},
 	}}
-	p.Spec.ClusterSelector.MatchLabels = map[string]string{"delete-checks-bad": "yes"}
-	if err := mgmt.Create(ctx, p); err != nil {
-		t.Fatal(err)
-	}
-	setLabels(t, "app-1", map[string]string{"delete-checks-bad": "yes"})
-	t.Cleanup(func() { setLabels(t, "app-1", map[string]string{"delete-checks-bad": ""}) })
-	waitSummary(t, "delete-checks-bad", "app-1", failedWith("preDeleteChecks[0] typo: evaluateCEL[0] half:"))
-	waitEvent(t, "fleet", configv1beta1.ClusterSummaryName(configv1beta1.ClusterProfileKind, "delete-checks-bad", "app-1"), "DeployFailed", "preDeleteChecks[0] typo")
-	if err := managedClient(t, "app-1").Get(ctx, types.NamespacedName{Namespace: "delete-checks-bad", Name: "never"}, &corev1.ConfigMap{}); err == nil {
-		t.Fatal("deployed although its preDeleteChecks do not compile")
-	}
+	selectCluster(t, p, "app-1", "delete-checks-bad")
+	failedWithoutDeploying(t, "delete-checks-bad", "app-1", "preDeleteChecks[0] typo: evaluateCEL[0] half:", "preDeleteChecks[0] typo", "delete-checks-bad", "never")
 
 	// Fixed, it deploys.
 	updateClusterProfile(t, "delete-checks-bad", func(p *configv1beta1.ClusterProfile) {

@@ -3,15 +3,12 @@ package profiles_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	eventsv1 "k8s.io/api/events/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -31,12 +28,7 @@ func TestPreDeployChecksHoldDeploymentUntilTheyPass(t *testing.T) {
 			Group: "storage.k8s.io", Version: "v1", Kind: "StorageClass",
 			LabelFilters: []libv1beta1.LabelFilter{{Key: "tier", Operation: libv1beta1.OperationEqual, Value: "ssd"}}}},
 	}}
-	p.Spec.ClusterSelector.MatchLabels = map[string]string{"predeploy": "yes"}
-	if err := mgmt.Create(ctx, p); err != nil {
-		t.Fatal(err)
-	}
-	setLabels(t, "app-1", map[string]string{"predeploy": "yes"})
-	t.Cleanup(func() { setLabels(t, "app-1", map[string]string{"predeploy": ""}) })
+	selectCluster(t, p, "app-1", "predeploy")
 	app1 := managedClient(t, "app-1")
 
 	want := "waiting for preDeployChecks: preDeployChecks[0] ssd: no StorageClass with labels tier=ssd in the cluster"
@@ -58,24 +50,14 @@ func TestPreDeployChecksHoldDeploymentUntilTheyPass(t *testing.T) {
 // A preDeployChecks script that does not compile fails the feature it gates,
 // naming the field, the check and the error, with an Event; nothing is deployed.
 func TestPreDeployChecksBadInput(t *testing.T) {
-	ctx := context.Background()
 	policyConfigMap(t, "predeploy-bad-cm", `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "never", "namespace": "predeploy-bad"}, "data": {"a": "b"}}`)
 	p := &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: "predeploy-bad"}, Spec: configv1beta1.Spec{
 		PolicyRefs: []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: "predeploy-bad-cm"}},
 		PreDeployChecks: []libv1beta1.ValidateHealth{{Name: "broken", FeatureID: libv1beta1.FeatureResources,
 			Version: "v1", Kind: "Namespace", Script: "function evaluate( return end"}},
 	}}
-	p.Spec.ClusterSelector.MatchLabels = map[string]string{"predeploy-bad": "yes"}
-	if err := mgmt.Create(ctx, p); err != nil {
-		t.Fatal(err)
-	}
-	setLabels(t, "app-2", map[string]string{"predeploy-bad": "yes"})
-	t.Cleanup(func() { setLabels(t, "app-2", map[string]string{"predeploy-bad": ""}) })
-	waitSummary(t, "predeploy-bad", "app-2", failedWith("preDeployChecks[0] broken: script:"))
-	waitEvent(t, "fleet", configv1beta1.ClusterSummaryName(configv1beta1.ClusterProfileKind, "predeploy-bad", "app-2"), "DeployFailed", "preDeployChecks[0] broken: script:")
-	if err := managedClient(t, "app-2").Get(ctx, types.NamespacedName{Namespace: "predeploy-bad", Name: "never"}, &corev1.ConfigMap{}); err == nil {
-		t.Fatal("deployed although its preDeployChecks do not compile")
-	}
+	selectCluster(t, p, "app-2", "predeploy-bad")
+	failedWithoutDeploying(t, "predeploy-bad", "app-2", "preDeployChecks[0] broken: script:", "preDeployChecks[0] broken: script:", "predeploy-bad", "never")
 }
 
 // provisioningWith accepts a summary whose feature is Provisioning with exactly the message.
@@ -89,27 +71,4 @@ func provisioningWith(id libv1beta1.FeatureID, want string) func(*configv1beta1.
 		}
 		return nil
 	}
-}
-
-// waitEvent waits for an Event about the named object in namespace with the
-// reason and a note containing part.
-func waitEvent(t *testing.T, namespace, name, reason, part string) {
-	t.Helper()
-	testenv.Eventually(t, fmt.Sprintf("Event %s about %s/%s", reason, namespace, name), func() error {
-		list := &eventsv1.EventList{}
-		if err := mgmt.List(context.Background(), list, client.InNamespace(namespace)); err != nil {
-			return err
-		}
-		var seen []string
-		for _, e := range list.Items {
-			if e.Regarding.Name != name {
-				continue
-			}
-			if e.Reason == reason && strings.Contains(e.Note, part) {
-				return nil
-			}
-			seen = append(seen, e.Reason+": "+e.Note)
-		}
-		return fmt.Errorf("events seen: %v", seen)
-	})
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,31 +17,6 @@ import (
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
-
-// rolesServer serves one body over HTTPS to a bearer token, or an error status.
-type rolesServer struct {
-	mu     sync.Mutex
-	body   string
-	status int
-}
-
-func (s *rolesServer) set(body string, status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.body, s.status = body, status
-}
-
-func (s *rolesServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Authorization") != "Bearer roles-token" {
-		http.Error(w, "who are you", http.StatusUnauthorized)
-		return
-	}
-	s.mu.Lock()
-	body, status := s.body, s.status
-	s.mu.Unlock()
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(body))
-}
 
 func remoteClusterRole(name, resource string) string {
 	return "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: " + name +
@@ -58,10 +32,10 @@ func remoteClusterRole(name, resource string) string {
 // granted stays.
 func TestRoleRequestRemoteURL(t *testing.T) {
 	ctx := context.Background()
-	server := &rolesServer{}
+	server := &testenv.ContentServer{Authorized: testenv.BearerToken("roles-token")}
 	srv := httptest.NewTLSServer(server)
 	t.Cleanup(srv.Close)
-	server.set(remoteClusterRole("remote-read-nodes", "nodes"), http.StatusOK)
+	server.Set([]byte(remoteClusterRole("remote-read-nodes", "nodes")), http.StatusOK)
 	create(t, mgmt, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "roles-server"},
 		Data: map[string][]byte{
@@ -107,13 +81,13 @@ func TestRoleRequestRemoteURL(t *testing.T) {
 	}
 	testenv.Eventually(t, "the fetched role granted in a1", granted("remote-read-nodes"))
 
-	server.set(remoteClusterRole("remote-read-pods", "pods"), http.StatusOK)
+	server.Set([]byte(remoteClusterRole("remote-read-pods", "pods")), http.StatusOK)
 	testenv.Eventually(t, "the new body granted at the next fetch", granted("remote-read-pods"))
 	testenv.Eventually(t, "the role no longer served withdrawn", func() error {
 		return gone(ctx, a1, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "remote-read-nodes"}})
 	})
 
-	server.set("gone", http.StatusNotFound)
+	server.Set([]byte("gone"), http.StatusNotFound)
 	waitClusterFailure(t, rr.Name, "a1", "roleRefs[0].remoteURL: GET "+url+": 404 Not Found", true)
 	if err := granted("remote-read-pods")(); err != nil {
 		t.Errorf("what was granted did not stay: %v", err)

@@ -29,7 +29,8 @@ import (
 // fulcio.pem does not parse fails naming the profile, the field and the Secret;
 // without trustedRootSecretRef only the built-in Sigstore public-good root is
 // trusted, so the test CA's certificate is refused naming it. The identity
-// refusal is also an Event on the ClusterSummary.
+// refusal is also an Event on the ClusterSummary. Fixing the trust root Secret
+// installs the chart (the Secret is watched).
 func TestHelmSignatureVerificationKeyless(t *testing.T) {
 	ctx := context.Background()
 	const (
@@ -120,4 +121,8 @@ func TestHelmSignatureVerificationKeyless(t *testing.T) {
 		t.Fatal(err)
 	}
 	verifiedChartOutcome(t, "keyless-other-identity", "keyless", nil)
+
+	// The trust root Secret is watched: fixing its fulcio.pem installs the chart.
+	createSecret(t, "fleet", "sigstore-garbage", map[string][]byte{"fulcio.pem": ca.RootPEM, "rekor.pub": rekor.PublicKeyPEM})
+	verifiedChartOutcome(t, "keyless-bad-root", "keyless", nil)
 }

@@ -10,12 +10,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tugboat-dev/tugboat/internal/templating"
@@ -66,18 +62,6 @@ func eventsEndpoint(dep *appsv1.Deployment) endpoint {
 	return e
 }
 
-// checkEventsService checks that svc sends port to the container port "events"
-// of the manager's pods.
-func checkEventsService(t *testing.T, svc *corev1.Service, dep *appsv1.Deployment, port int32) {
-	t.Helper()
-	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != port || svc.Spec.Ports[0].TargetPort != intstr.FromString("events") {
-		t.Errorf("Service %s ports %+v, want %d → events", svc.Name, svc.Spec.Ports, port)
-	}
-	if len(svc.Spec.Selector) == 0 || !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(dep.Spec.Template.Labels)) {
-		t.Errorf("Service %s selector %v does not select the manager's pods %v", svc.Name, svc.Spec.Selector, dep.Spec.Template.Labels)
-	}
-}
-
 // decode finds the object of kind named name among objs and converts it into out.
 func decode(t *testing.T, objs []*unstructured.Unstructured, kind, name string, out any) bool {
 	t.Helper()
@@ -111,18 +95,11 @@ func renderObjects(t *testing.T, values map[string]any) []*unstructured.Unstruct
 // The release installed by the other tests leaves the endpoint off.
 func TestChartEventsEndpointOffByDefault(t *testing.T) {
 	installChart(t)
-	ctx := context.Background()
-	dep := &appsv1.Deployment{}
-	if err := kc.Get(ctx, types.NamespacedName{Namespace: chartNamespace, Name: chartFullname + "-manager"}, dep); err != nil {
-		t.Fatal(err)
-	}
+	dep := managerDeployment(t, chartNamespace, chartFullname)
 	if e := eventsEndpoint(dep); e.args != nil || e.port != nil || e.mounts != nil || e.volumes != nil {
 		t.Errorf("endpoint configured although events.enabled is false: %+v", e)
 	}
-	err := kc.Get(ctx, types.NamespacedName{Namespace: chartNamespace, Name: chartFullname + "-events"}, &corev1.Service{})
-	if !apierrors.IsNotFound(err) {
-		t.Errorf("Service %s-events: %v, want not found", chartFullname, err)
-	}
+	checkNoService(t, chartNamespace, chartFullname+"-events")
 }
 
 // A release with the endpoint enabled over HTTPS with a token and client
@@ -136,11 +113,7 @@ func TestChartEventsEndpointInstalled(t *testing.T) {
 	if err := helmInstall(context.Background(), eventsRelease, eventsNamespace, values); err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	dep := &appsv1.Deployment{}
-	if err := kc.Get(ctx, types.NamespacedName{Namespace: eventsNamespace, Name: eventsFullname + "-manager"}, dep); err != nil {
-		t.Fatal(err)
-	}
+	dep := managerDeployment(t, eventsNamespace, eventsFullname)
 	e := eventsEndpoint(dep)
 	wantArgs := []string{"--events-bind-address=:9443", "--events-token-secret=" + eventsNamespace + "/portal-token",
 		"--events-tls-cert-file=/etc/tugboat/events-tls/tls.crt", "--events-tls-key-file=/etc/tugboat/events-tls/tls.key",
@@ -157,11 +130,8 @@ func TestChartEventsEndpointInstalled(t *testing.T) {
 	if len(e.volumes) != 1 || e.volumes[0].Secret == nil || e.volumes[0].Secret.SecretName != "events-cert" {
 		t.Errorf("TLS volume %+v, want the Secret events-cert", e.volumes)
 	}
-	svc := &corev1.Service{}
-	if err := kc.Get(ctx, types.NamespacedName{Namespace: eventsNamespace, Name: eventsFullname + "-events"}, svc); err != nil {
-		t.Fatal(err)
-	}
-	checkEventsService(t, svc, dep, 443)
+	svc := getService(t, eventsNamespace, eventsFullname+"-events")
+	checkManagerService(t, svc, dep, 443, "events")
 	if svc.Spec.Ports[0].Name != "https" {
 		t.Errorf("Service port named %q, want https", svc.Spec.Ports[0].Name)
 	}
@@ -171,11 +141,7 @@ func TestChartEventsEndpointInstalled(t *testing.T) {
 
 func TestChartEventsValues(t *testing.T) {
 	// Plain HTTP with a token: the Service port defaults to the container port.
-	objs := renderObjects(t, map[string]any{"events": map[string]any{"enabled": true}})
-	dep, svc := &appsv1.Deployment{}, &corev1.Service{}
-	if !decode(t, objs, "Deployment", "render-tugboat-manager", dep) || !decode(t, objs, "Service", "render-tugboat-events", svc) {
-		t.Fatal("the Deployment or the events Service is not rendered")
-	}
+	dep, svc := renderManagerAndService(t, map[string]any{"events": map[string]any{"enabled": true}}, "events")
 	e := eventsEndpoint(dep)
 	if want := []string{"--events-bind-address=:8443", "--events-token-secret=somewhere/tugboat-events-token"}; !slices.Equal(e.args, want) {
 		t.Errorf("manager args %v, want %v", e.args, want)
@@ -183,10 +149,10 @@ func TestChartEventsValues(t *testing.T) {
 	if e.port == nil || e.port.ContainerPort != 8443 || e.mounts != nil || e.volumes != nil {
 		t.Errorf("endpoint %+v, want port 8443 and no TLS volume", e)
 	}
-	checkEventsService(t, svc, dep, 8443)
+	checkManagerService(t, svc, dep, 8443, "events")
 
 	// Without the Service.
-	objs = renderObjects(t, map[string]any{"events": map[string]any{"enabled": true, "service": map[string]any{"enabled": false}}})
+	objs := renderObjects(t, map[string]any{"events": map[string]any{"enabled": true, "service": map[string]any{"enabled": false}}})
 	if decode(t, objs, "Service", "render-tugboat-events", &corev1.Service{}) {
 		t.Error("events Service rendered although events.service.enabled is false")
 	}
@@ -253,7 +219,7 @@ func TestKustomizeEvents(t *testing.T) {
 	if len(e.mounts) != 1 || len(e.volumes) != 1 || e.volumes[0].Secret == nil || e.volumes[0].Secret.SecretName != "tugboat-events-tls" {
 		t.Errorf("TLS mount %+v and volume %+v, want the Secret tugboat-events-tls", e.mounts, e.volumes)
 	}
-	checkEventsService(t, svc, dep, 8443)
+	checkManagerService(t, svc, dep, 8443, "events")
 	if svc.Namespace != "projectsveltos" {
 		t.Errorf("Service namespace %q, want projectsveltos", svc.Namespace)
 	}

@@ -26,10 +26,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -87,6 +90,59 @@ func installChart(t *testing.T) {
 }
 
 // helmInstall installs charts/tugboat as release into namespace (created) with values.
+// managerDeployment is the manager's Deployment of the release fullname in namespace.
+func managerDeployment(t *testing.T, namespace, fullname string) *appsv1.Deployment {
+	t.Helper()
+	dep := &appsv1.Deployment{}
+	if err := kc.Get(context.Background(), types.NamespacedName{Namespace: namespace, Name: fullname + "-manager"}, dep); err != nil {
+		t.Fatal(err)
+	}
+	return dep
+}
+
+// getService is the Service name in namespace.
+func getService(t *testing.T, namespace, name string) *corev1.Service {
+	t.Helper()
+	svc := &corev1.Service{}
+	if err := kc.Get(context.Background(), types.NamespacedName{Namespace: namespace, Name: name}, svc); err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// checkNoService checks that the release installed no Service name in namespace.
+func checkNoService(t *testing.T, namespace, name string) {
+	t.Helper()
+	if err := kc.Get(context.Background(), types.NamespacedName{Namespace: namespace, Name: name}, &corev1.Service{}); !apierrors.IsNotFound(err) {
+		t.Errorf("Service %s: %v, want not found", name, err)
+	}
+}
+
+// checkManagerService checks that svc, the Service of one of the manager's
+// endpoints, serves port on the manager's container port named target and
+// selects the manager's pods.
+func checkManagerService(t *testing.T, svc *corev1.Service, dep *appsv1.Deployment, port int32, target string) {
+	t.Helper()
+	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != port || svc.Spec.Ports[0].TargetPort != intstr.FromString(target) {
+		t.Errorf("Service %s ports %+v, want %d → %s", svc.Name, svc.Spec.Ports, port, target)
+	}
+	if len(svc.Spec.Selector) == 0 || !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(dep.Spec.Template.Labels)) {
+		t.Errorf("Service %s selector %v does not select the manager's pods %v", svc.Name, svc.Spec.Selector, dep.Spec.Template.Labels)
+	}
+}
+
+// renderManagerAndService renders the chart with values and decodes the
+// manager's Deployment and the Service of its endpoint (dashboard, events).
+func renderManagerAndService(t *testing.T, values map[string]any, endpoint string) (*appsv1.Deployment, *corev1.Service) {
+	t.Helper()
+	objs := renderObjects(t, values)
+	dep, svc := &appsv1.Deployment{}, &corev1.Service{}
+	if !decode(t, objs, "Deployment", "render-tugboat-manager", dep) || !decode(t, objs, "Service", "render-tugboat-"+endpoint, svc) {
+		t.Fatalf("the Deployment or the %s Service is not rendered", endpoint)
+	}
+	return dep, svc
+}
+
 func helmInstall(ctx context.Context, release, namespace string, values map[string]any) error {
 	ch, err := loader.Load(chartDir)
 	if err != nil {

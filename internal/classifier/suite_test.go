@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/tugboat-dev/tugboat/api"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/manager/managertest"
@@ -58,11 +57,7 @@ func start(ctx context.Context, env *testenv.Env) error {
 // managedClient is a direct client of one of the managed clusters.
 func managedClient(t *testing.T, name string) client.Client {
 	t.Helper()
-	c, err := client.New(env.Cluster(name).Config, client.Options{Scheme: api.NewScheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testenv.ClusterClient(t, env, name)
 }
 
 func clusterKey(name string) types.NamespacedName {

@@ -30,10 +30,7 @@ var (
 	mgmt client.Client
 
 	// running is the manager of the tests; the restart test replaces it.
-	running struct {
-		sync.Mutex
-		stop func()
-	}
+	running managertest.Stopper
 )
 
 // The managed cluster "workload" is registered in fleetNamespace with label env=health.
@@ -71,29 +68,17 @@ func startManager(ctx context.Context) error {
 		return err
 	}
 	_ = mgr
-	running.Lock()
-	running.stop = cancel
-	running.Unlock()
+	running.Set(cancel)
 	return nil
 }
 
 func stopManager() {
-	running.Lock()
-	stop := running.stop
-	running.stop = nil
-	running.Unlock()
-	if stop != nil {
-		stop()
-	}
+	running.Stop()
 }
 
 func workloadClient(t *testing.T) client.Client {
 	t.Helper()
-	c, err := client.New(env.Cluster(workload).Config, client.Options{Scheme: api.NewScheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testenv.ClusterClient(t, env, workload)
 }
 
 func create(t *testing.T, c client.Client, objs ...client.Object) {

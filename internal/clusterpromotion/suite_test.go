@@ -16,7 +16,6 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/tugboat-dev/tugboat/api"
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
@@ -54,11 +53,7 @@ func start(ctx context.Context, env *testenv.Env) error {
 // clusterClient is a direct client of a managed cluster.
 func clusterClient(t *testing.T, name string) client.Client {
 	t.Helper()
-	c, err := client.New(env.Cluster(name).Config, client.Options{Scheme: api.NewScheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testenv.ClusterClient(t, env, name)
 }
 
 // policy creates (or replaces the content of) a ConfigMap in the management

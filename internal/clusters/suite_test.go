@@ -17,7 +17,6 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/tugboat-dev/tugboat/api"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/manager"
@@ -122,11 +121,7 @@ var errNotYet = errors.New("not yet")
 // clientFor is a direct admin client of one of the test clusters.
 func clientFor(t *testing.T, cluster string) client.Client {
 	t.Helper()
-	c, err := client.New(env.Cluster(cluster).Config, client.Options{Scheme: api.NewScheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testenv.ClusterClient(t, env, cluster)
 }
 
 // waitForEvent waits for an Event about the SveltosCluster with the reason and

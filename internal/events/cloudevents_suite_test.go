@@ -169,7 +169,6 @@ func postEvent(t *testing.T, path, token string, header http.Header, body []byte
 // clusters labelled <name>=source; extra adjusts the trigger before it is created.
 func cloudEventTrigger(t *testing.T, name string, criteria libv1beta1.MessagingMatchCriteria, action, manifest string, extra func(*libv1beta1.EventTrigger)) {
 	t.Helper()
-	ctx := context.Background()
 	template := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name, Annotations: map[string]string{libv1beta1.InstantiateAnnotation: "ok"}},
 		Data:       map[string]string{"resource.yaml": manifest},
@@ -178,24 +177,12 @@ func cloudEventTrigger(t *testing.T, name string, criteria libv1beta1.MessagingM
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec:       libv1beta1.EventSourceSpec{MessagingMatchCriteria: []libv1beta1.MessagingMatchCriteria{criteria}},
 	}
-	trigger := &libv1beta1.EventTrigger{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: libv1beta1.EventTriggerSpec{
-			SourceClusterSelector: libv1beta1.Selector{LabelSelector: metav1.LabelSelector{MatchLabels: map[string]string{name: "source"}}},
-			EventSourceName:       name,
-			OneForEvent:           true,
-			CloudEventAction:      action,
-			PolicyRefs:            []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: name}},
-		},
-	}
+	trigger := sourcedTrigger(name, name, true)
+	trigger.Spec.CloudEventAction = action
 	if extra != nil {
 		extra(trigger)
 	}
-	for _, o := range []client.Object{template, source, trigger} {
-		if err := mgmt.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createAll(t, template, source, trigger)
 	t.Cleanup(func() {
 		for _, o := range []client.Object{trigger, source, template} {
 			_ = mgmt.Delete(context.Background(), o)

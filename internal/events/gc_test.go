@@ -22,7 +22,6 @@ import (
 // instantiates a ConfigMap listing the matching resources' names.
 func perClusterTrigger(t *testing.T, name string) {
 	t.Helper()
-	ctx := context.Background()
 	template := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name + "-template",
 			Annotations: map[string]string{libv1beta1.InstantiateAnnotation: "ok", libv1beta1.TemplateAnnotation: "ok"}},
@@ -37,26 +36,9 @@ data:
   target: "{{ "{{" }} .Cluster.metadata.name {{ "}}" }}"
 `},
 	}
-	source := &libv1beta1.EventSource{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: libv1beta1.EventSourceSpec{CollectResources: true, ResourceSelectors: []libv1beta1.ResourceSelector{{
-			Version: "v1", Kind: "ConfigMap",
-			LabelFilters: []libv1beta1.LabelFilter{{Key: "events-test", Operation: libv1beta1.OperationEqual, Value: name}},
-		}}},
-	}
-	trigger := &libv1beta1.EventTrigger{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: libv1beta1.EventTriggerSpec{
-			SourceClusterSelector: libv1beta1.Selector{LabelSelector: metav1.LabelSelector{MatchLabels: map[string]string{name: "source"}}},
-			EventSourceName:       name,
-			PolicyRefs:            []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: name + "-template"}},
-		},
-	}
-	for _, o := range []client.Object{template, source, trigger} {
-		if err := mgmt.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	source := labelledConfigMapsSource(name, "")
+	source.Spec.CollectResources = true
+	createAll(t, template, source, sourcedTrigger(name, name+"-template", false))
 }
 
 func createSourceConfigMap(t *testing.T, c client.Client, label, name, value string) *corev1.ConfigMap {

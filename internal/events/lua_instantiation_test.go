@@ -52,22 +52,9 @@ func TestLuaInstantiation(t *testing.T) {
 			Annotations: map[string]string{libv1beta1.InstantiateAnnotation: "ok", libv1beta1.LuaAnnotation: "ok"}},
 		Data: map[string]string{"lua.yaml": luaTemplate},
 	}
-	source := &libv1beta1.EventSource{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: libv1beta1.EventSourceSpec{CollectResources: true, ResourceSelectors: []libv1beta1.ResourceSelector{{
-			Version: "v1", Kind: "ConfigMap",
-			LabelFilters: []libv1beta1.LabelFilter{{Key: "events-test", Operation: libv1beta1.OperationEqual, Value: name}},
-		}}},
-	}
-	trigger := &libv1beta1.EventTrigger{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: libv1beta1.EventTriggerSpec{
-			SourceClusterSelector: libv1beta1.Selector{LabelSelector: metav1.LabelSelector{MatchLabels: map[string]string{name: "source"}}},
-			EventSourceName:       name,
-			OneForEvent:           true,
-			PolicyRefs:            []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: name}},
-		},
-	}
+	source := labelledConfigMapsSource(name, "")
+	source.Spec.CollectResources = true
+	trigger := sourcedTrigger(name, name, true)
 	// A secretGenerator's source may hold Lua too.
 	generatorSource := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name + "-gen", Annotations: map[string]string{libv1beta1.LuaAnnotation: "ok"}},
@@ -76,11 +63,7 @@ func TestLuaInstantiation(t *testing.T) {
 end`)},
 	}
 	trigger.Spec.SecretGenerator = []libv1beta1.GeneratorReference{{Namespace: "default", Name: name + "-gen", NameFormat: "{{ .MatchingResource.Name }}-token"}}
-	for _, o := range []client.Object{template, generatorSource, source, trigger} {
-		if err := mgmt.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createAll(t, template, generatorSource, source, trigger)
 	services := clusterClient(t, "services")
 	createSourceConfigMap(t, services, name, name+"-app", "hello")
 	setLabels(t, "services", map[string]string{name: "source"})

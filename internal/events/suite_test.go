@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"testing"
 
 	"go.uber.org/zap/zapcore"
@@ -21,6 +20,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/events"
 	"github.com/tugboat-dev/tugboat/internal/manager"
+	"github.com/tugboat-dev/tugboat/internal/manager/managertest"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
@@ -29,10 +29,7 @@ var (
 	mgmt client.Client // direct client of the management cluster
 
 	// running is the manager of the tests; restart_test.go replaces it.
-	running struct {
-		sync.Mutex
-		stop func()
-	}
+	running managertest.Stopper
 )
 
 // fleetNamespace is where the services and workload clusters are registered.
@@ -95,21 +92,13 @@ func startManager(ctx context.Context) error {
 			fmt.Fprintln(os.Stderr, "manager stopped:", err)
 		}
 	}()
-	running.Lock()
-	running.stop = func() { cancel(); <-done }
-	running.Unlock()
+	running.Set(func() { cancel(); <-done })
 	return nil
 }
 
 // stopManager stops the running manager and waits until it has stopped.
 func stopManager() {
-	running.Lock()
-	stop := running.stop
-	running.stop = nil
-	running.Unlock()
-	if stop != nil {
-		stop()
-	}
+	running.Stop()
 }
 
 func updateLabels(ctx context.Context, cluster types.NamespacedName, labels map[string]string) error {
@@ -127,11 +116,7 @@ func setLabels(t *testing.T, cluster string, labels map[string]string) {
 // clusterClient is a direct client of one of the test clusters.
 func clusterClient(t *testing.T, name string) client.Client {
 	t.Helper()
-	c, err := client.New(env.Cluster(name).Config, client.Options{Scheme: api.NewScheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testenv.ClusterClient(t, env, name)
 }
 
 // applyYAML creates every document of a manifest in the management cluster.
@@ -176,6 +161,44 @@ func ensureNamespace(t *testing.T, c client.Client, name string) {
 	}
 }
 
+// labelledConfigMapsSource is EventSource name, selecting the ConfigMaps
+// labelled events-test=<name> in namespace (any when empty).
+func labelledConfigMapsSource(name, namespace string) *libv1beta1.EventSource {
+	return &libv1beta1.EventSource{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: libv1beta1.EventSourceSpec{ResourceSelectors: []libv1beta1.ResourceSelector{{
+			Version: "v1", Kind: "ConfigMap", Namespace: namespace,
+			LabelFilters: []libv1beta1.LabelFilter{{Key: "events-test", Operation: libv1beta1.OperationEqual, Value: name}},
+		}}},
+	}
+}
+
+// sourcedTrigger is EventTrigger name on EventSource name, sourcing the
+// clusters labelled <name>=source (no destination: the source cluster) and
+// instantiating the ConfigMap default/<policy>, once per event with
+// oneForEvent.
+func sourcedTrigger(name, policy string, oneForEvent bool) *libv1beta1.EventTrigger {
+	return &libv1beta1.EventTrigger{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: libv1beta1.EventTriggerSpec{
+			SourceClusterSelector: libv1beta1.Selector{LabelSelector: metav1.LabelSelector{MatchLabels: map[string]string{name: "source"}}},
+			EventSourceName:       name,
+			OneForEvent:           oneForEvent,
+			PolicyRefs:            []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: policy}},
+		},
+	}
+}
+
+// createAll creates objs in the management cluster, in order.
+func createAll(t *testing.T, objs ...client.Object) {
+	t.Helper()
+	for _, o := range objs {
+		if err := mgmt.Create(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // oneForEventTrigger creates, under name, a ConfigMap template generating a
 // ConfigMap <matching resource>-<suffix>, an EventSource matching ConfigMaps
 // labelled events-test=<name> (in sourceNamespace, any when empty) and an
@@ -183,7 +206,6 @@ func ensureNamespace(t *testing.T, c client.Client, name string) {
 // returns the template.
 func oneForEventTrigger(t *testing.T, name, suffix, sourceNamespace string) *corev1.ConfigMap {
 	t.Helper()
-	ctx := context.Background()
 	template := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name, Annotations: map[string]string{libv1beta1.InstantiateAnnotation: "ok"}},
 		Data: map[string]string{"cm.yaml": `apiVersion: v1
@@ -193,27 +215,7 @@ metadata:
   namespace: default
 `},
 	}
-	source := &libv1beta1.EventSource{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: libv1beta1.EventSourceSpec{ResourceSelectors: []libv1beta1.ResourceSelector{{
-			Version: "v1", Kind: "ConfigMap", Namespace: sourceNamespace,
-			LabelFilters: []libv1beta1.LabelFilter{{Key: "events-test", Operation: libv1beta1.OperationEqual, Value: name}},
-		}}},
-	}
-	trigger := &libv1beta1.EventTrigger{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: libv1beta1.EventTriggerSpec{
-			SourceClusterSelector: libv1beta1.Selector{LabelSelector: metav1.LabelSelector{MatchLabels: map[string]string{name: "source"}}},
-			EventSourceName:       name,
-			OneForEvent:           true,
-			PolicyRefs:            []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: name}},
-		},
-	}
-	for _, o := range []client.Object{template, source, trigger} {
-		if err := mgmt.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createAll(t, template, labelledConfigMapsSource(name, sourceNamespace), sourcedTrigger(name, name, true))
 	return template
 }
 

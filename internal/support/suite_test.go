@@ -16,7 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/tugboat-dev/tugboat/api"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/manager/managertest"
 	"github.com/tugboat-dev/tugboat/internal/support"
@@ -91,11 +90,7 @@ func (b *lockedBuffer) Since(offset int) ([]byte, int) {
 // clusterClient is a direct client of one of the test clusters.
 func clusterClient(t *testing.T, name string) client.Client {
 	t.Helper()
-	c, err := client.New(env.Cluster(name).Config, client.Options{Scheme: api.NewScheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testenv.ClusterClient(t, env, name)
 }
 
 // create creates objects, failing the test on error; they are deleted at the end.

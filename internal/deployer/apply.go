@@ -43,6 +43,13 @@ func (e *ConflictError) Error() string { return e.Conflict.Message }
 // ContinueOnError, written concurrently, at most Deployer.Parallelism at a time;
 // without it they are written one by one and the first failure stops the rest.
 // Result lists objects in the order given whatever order they were sent in.
+//
+// An object of req.Recorded whose recorded hash differs from the desired one
+// is not read: it is applied on condition of its recorded resourceVersion, and
+// read only when the API server refuses that (it changed since), then decided
+// on as any other object. Its conflict, if any, is therefore found when its
+// turn to be written comes, and stops what follows as a conflict found by a
+// read does.
 func (d *Deployer) Apply(ctx context.Context, c client.Client, req Request) (Result, error) {
 	if req.Owner.Kind == "" || req.Owner.Name == "" {
 		return Result{}, errors.New("deployer: request has no owner kind and name")
@@ -149,8 +156,9 @@ func (r *run) prepareStep(want *Desired) step {
 }
 
 // segment applies steps: the namespaces they need first, in order; then it
-// reads the live objects (concurrently: nothing is written yet), so that a
-// conflict stops the objects after it before any of them is written; then it
+// plans them, reading the live objects (concurrently: nothing is written yet;
+// recorded objects with new content are not read), so that a conflict stops
+// the objects after it before any of them is written; then it
 // writes them, concurrently with ContinueOnError, else one by one up to the
 // first failure. It returns the errors in the order of the steps.
 func (r *run) segment(ctx context.Context, steps []step) []error {

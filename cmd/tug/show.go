@@ -72,6 +72,15 @@ func (f clusterFilter) matches(namespace, name string) bool {
 // inNamespace is the namespace filter: everything when it is empty.
 func inNamespace(filter, namespace string) bool { return filter == "" || filter == namespace }
 
+// listing checks the output format of a command that lists, then connects
+// to the management cluster.
+func (g *globalOptions) listing(output string) (client.Client, error) {
+	if err := checkOutput(output); err != nil {
+		return nil, err
+	}
+	return g.client()
+}
+
 // profileListing checks the output format and the --profile filter of a
 // command that lists what profiles did, then connects to the management cluster.
 func (g *globalOptions) profileListing(output, profile string) (client.Client, profileFilter, error) {
@@ -343,10 +352,7 @@ column: the object's namespace; cluster-scoped objects have none and are then
 left out) select objects; --cluster-namespace and --cluster select clusters.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			c, err := g.client()
+			c, err := g.listing(output)
 			if err != nil {
 				return err
 			}
@@ -417,10 +423,7 @@ the Profile, ConfigMap or Secret (ClusterProfiles have none and are then left
 out).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			c, err := g.client()
+			c, err := g.listing(output)
 			if err != nil {
 				return err
 			}
@@ -461,27 +464,27 @@ func listUsage(ctx context.Context, c client.Client) ([]usageRow, error) {
 			used[k][cluster] = true
 		}
 	}
+	// A profile is used in the clusters it matches (and listed without any).
+	useMatching := func(kind string, p configv1beta1.ProfileObject) {
+		k := key{kind, p.GetNamespace(), p.GetName()}
+		use(k, "")
+		for _, ref := range p.GetStatus().MatchingClusterRefs {
+			use(k, clusterName(ref.Namespace, ref.Name))
+		}
+	}
 	cps := &configv1beta1.ClusterProfileList{}
 	if err := c.List(ctx, cps); err != nil {
 		return nil, fmt.Errorf("listing ClusterProfiles: %w", err)
 	}
-	for _, p := range cps.Items {
-		k := key{configv1beta1.ClusterProfileKind, "", p.Name}
-		use(k, "")
-		for _, ref := range p.Status.MatchingClusterRefs {
-			use(k, clusterName(ref.Namespace, ref.Name))
-		}
+	for i := range cps.Items {
+		useMatching(configv1beta1.ClusterProfileKind, &cps.Items[i])
 	}
 	ps := &configv1beta1.ProfileList{}
 	if err := c.List(ctx, ps); err != nil {
 		return nil, fmt.Errorf("listing Profiles: %w", err)
 	}
-	for _, p := range ps.Items {
-		k := key{configv1beta1.ProfileKind, p.Namespace, p.Name}
-		use(k, "")
-		for _, ref := range p.Status.MatchingClusterRefs {
-			use(k, clusterName(ref.Namespace, ref.Name))
-		}
+	for i := range ps.Items {
+		useMatching(configv1beta1.ProfileKind, &ps.Items[i])
 	}
 	summaries := &configv1beta1.ClusterSummaryList{}
 	if err := c.List(ctx, summaries); err != nil {

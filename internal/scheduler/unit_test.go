@@ -467,7 +467,7 @@ func TestConfigSchemas(t *testing.T) {
 func TestFixtureTemplatesRender(t *testing.T) {
 	fixtures := mustLoad(t, "../../examples/kalypso/templates")
 	m := Merge(seedEnv(t, "dev"), fixtures)
-	over, err := LoadBytes("cc.yaml", []byte(`apiVersion: scheduler.kalypso.io/v1alpha1
+	res := scheduleDevWith(t, m, "cc.yaml", `apiVersion: scheduler.kalypso.io/v1alpha1
 kind: ClusterType
 metadata: {name: command-center, labels: {restricted: "true", edge: "true"}}
 spec: {reconciler: argocd, namespaceService: default, configType: configmap}
@@ -476,11 +476,7 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: pull-secrets, labels: {platform-config: "true", cluster-type: command-center}}
 data: {imagePullSecrets: regcred}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := Schedule(context.Background(), "dev", Merge(m, over), seedSource())
+`)
 	if err := res.Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -509,17 +505,13 @@ data: {imagePullSecrets: regcred}
 
 func TestWorkloadFetchFailureIsolated(t *testing.T) {
 	m := seedEnv(t, "dev")
-	over, err := LoadBytes("reg.yaml", []byte(`apiVersion: scheduler.kalypso.io/v1alpha1
+	res := scheduleDevWith(t, m, "reg.yaml", `apiVersion: scheduler.kalypso.io/v1alpha1
 kind: WorkloadRegistration
 metadata: {name: ghost}
 spec:
   workload: {repo: https://example.invalid/ghost, branch: main, path: .}
   workspace: ghosts
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := Schedule(context.Background(), "dev", Merge(m, over), seedSource())
+`)
 	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Error(), "WorkloadRegistration/ghost") {
 		t.Fatalf("errors %v", res.Errors)
 	}
@@ -534,7 +526,7 @@ spec:
 
 func TestShellContentType(t *testing.T) {
 	m := seedEnv(t, "dev")
-	over, err := LoadBytes("sh.yaml", []byte(`apiVersion: scheduler.kalypso.io/v1alpha1
+	res := scheduleDevWith(t, m, "sh.yaml", `apiVersion: scheduler.kalypso.io/v1alpha1
 kind: Template
 metadata: {name: arc-flux}
 spec:
@@ -544,11 +536,7 @@ spec:
     - "echo {{ .DeploymentTargetName }}"
     - "{{ if false }}skipped{{ end }}"
     - "echo {{ .ClusterType }}"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := Schedule(context.Background(), "dev", Merge(m, over), seedSource())
+`)
 	if err := res.Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -564,4 +552,15 @@ func TestCleanRepoPath(t *testing.T) {
 			t.Errorf("CleanRepoPath(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// scheduleDevWith schedules environment dev of m with the manifests of doc
+// (loaded as file name) merged over it, from the seed's workload source.
+func scheduleDevWith(t *testing.T, m *Manifests, name, doc string) *Result {
+	t.Helper()
+	over, err := LoadBytes(name, []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Schedule(context.Background(), "dev", Merge(m, over), seedSource())
 }

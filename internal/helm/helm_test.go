@@ -133,6 +133,18 @@ func releaseSecrets(t *testing.T, cfg *rest.Config, ns, release string) []string
 	return names
 }
 
+// uninstallFromBoth uninstalls release namespace/name from the clusters
+// services and services-b, which share a chart cache in the tests that use
+// both.
+func uninstallFromBoth(t *testing.T, c *helm.Client, name, namespace string) {
+	t.Helper()
+	for _, cluster := range []string{"services", "services-b"} {
+		if err := c.Uninstall(context.Background(), env.Cluster(cluster).Config, name, namespace, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func apply(t *testing.T, c *helm.Client, cfg *rest.Config, hc libv1beta1.HelmChart, values map[string]any, want helm.Action) *helm.Release {
 	t.Helper()
 	res, err := c.Apply(context.Background(), cfg, hc, values)
@@ -400,11 +412,7 @@ func TestOneDownloadServesEveryCluster(t *testing.T) {
 	if got := repo.Downloads("cloudnative-pg", "0.27.1"); got != 1 {
 		t.Fatalf("chart downloaded %d times with a warm disk cache, want 1", got)
 	}
-	for _, name := range []string{"services", "services-b"} {
-		if err := c2.Uninstall(context.Background(), env.Cluster(name).Config, "shared", "shared-download", false); err != nil {
-			t.Fatal(err)
-		}
-	}
+	uninstallFromBoth(t, c2, "shared", "shared-download")
 }
 
 func TestOCIRegistry(t *testing.T) {
@@ -444,11 +452,7 @@ func TestOCIRegistry(t *testing.T) {
 		t.Fatalf("missing OCI tag: %v", err)
 	}
 	t.Logf("missing OCI tag: %v", err)
-	for _, name := range []string{"services", "services-b"} {
-		if err := c.Uninstall(context.Background(), env.Cluster(name).Config, "oci", "oci-install", false); err != nil {
-			t.Fatal(err)
-		}
-	}
+	uninstallFromBoth(t, c, "oci", "oci-install")
 }
 
 func TestFailedUpgradeKeepsDeployedObjects(t *testing.T) {

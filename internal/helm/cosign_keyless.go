@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -135,6 +136,8 @@ func PublicGoodKeylessTrust(identities []libv1beta1.OIDCIdentityMatch) (*Keyless
 
 type identityMatch struct {
 	issuer, subject *regexp.Regexp
+	// issuerPattern and subjectPattern are the expressions as written.
+	issuerPattern, subjectPattern string
 }
 
 // ParseKeylessTrust builds the trust of provider Keyless from the PEM
@@ -189,7 +192,7 @@ func parseKeylessTrust(fulcioPEM, rekorPEM []byte, fulcioSource, rekorSource str
 		if err != nil {
 			return nil, fmt.Errorf("matchOIDCIdentity[%d].subject %q is not a regular expression: %w", i, m.Subject, err)
 		}
-		t.identities = append(t.identities, identityMatch{issuer: issuer, subject: subject})
+		t.identities = append(t.identities, identityMatch{issuer: issuer, subject: subject, issuerPattern: m.Issuer, subjectPattern: m.Subject})
 	}
 	return t, nil
 }
@@ -299,7 +302,7 @@ func (t *KeylessTrust) verifyKeylessLayer(annotations map[string]string, payload
 	}
 	signer = fmt.Sprintf("%s (issuer %s)", subject, issuer)
 	if !t.identityAccepted(issuer, subject) {
-		return signer, fmt.Sprintf("identity: the signer %s (issuer %s) matches no entry of matchOIDCIdentity", subject, issuer)
+		return signer, fmt.Sprintf("identity: the signer %s (issuer %s) matches no entry of matchOIDCIdentity %s", subject, issuer, t.identityList())
 	}
 
 	// (c) the signature over the payload, with the certificate's key.
@@ -312,6 +315,15 @@ func (t *KeylessTrust) verifyKeylessLayer(annotations map[string]string, payload
 		return signer, reason
 	}
 	return signer, ""
+}
+
+// identityList is matchOIDCIdentity as written, for messages.
+func (t *KeylessTrust) identityList() string {
+	parts := make([]string, len(t.identities))
+	for i, m := range t.identities {
+		parts[i] = fmt.Sprintf("{issuer: %s, subject: %s}", m.issuerPattern, m.subjectPattern)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 func (t *KeylessTrust) identityAccepted(issuer, subject string) bool {

@@ -79,6 +79,18 @@ func (h *harness) clusterNames(n int) []string {
 	return out
 }
 
+// await waits until done is closed or the run's timeout passes (nil: the
+// phase then reports what it saw as incomplete), or until ctx ends (its error).
+func (h *harness) await(ctx context.Context, done <-chan struct{}) error {
+	select {
+	case <-done:
+	case <-time.After(h.cfg.timeout):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
+}
+
 // rollout is one measured profile rollout.
 type rollout struct {
 	what        string
@@ -140,11 +152,7 @@ func (h *harness) measureRollout(ctx context.Context, r *rollout, profile string
 	if r.isLabel {
 		r.labelled = time.Since(start)
 	}
-	select {
-	case <-t.done:
-	case <-time.After(h.cfg.timeout):
-	case <-ctx.Done():
-	}
+	_ = h.await(ctx, t.done) // a cancelled run still stops the profile and reports what it saw
 	stopProfile()
 	h.rep.loadAt(fmt.Sprintf("%s, N=%d", r.what, r.n))
 	r.record(t, start)

@@ -120,11 +120,8 @@ func (h *harness) driftEverywhere(ctx context.Context, n int) error {
 		return fmt.Errorf("drifting: %w", err)
 	}
 	res := &driftResult{n: n, sent: time.Since(start)}
-	select {
-	case <-done:
-	case <-time.After(h.cfg.timeout):
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := h.await(ctx, done); err != nil {
+		return err
 	}
 	h.rep.loadAt(fmt.Sprintf("drift on %d clusters at once", n))
 	mu.Lock()
@@ -234,11 +231,8 @@ func (h *harness) eventStorm(ctx context.Context) error {
 		return fmt.Errorf("creating the storm's objects: %w", err)
 	}
 	res := &stormResult{n: n, created: time.Since(start)}
-	select {
-	case <-all:
-	case <-time.After(h.cfg.timeout):
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := h.await(ctx, all); err != nil {
+		return err
 	}
 	h.rep.loadAt(fmt.Sprintf("event storm of %d events", n))
 	mu.Lock()

@@ -177,11 +177,8 @@ func (h *harness) shardRollout(ctx context.Context, profile string, names []stri
 	if err := h.mgmt.Create(ctx, h.clusterProfile(profile, map[string]string{shardFanLabel: "yes"}, libv1beta1.SyncModeContinuous, "bench-"+profile)); err != nil {
 		return nil, err
 	}
-	select {
-	case <-t.done:
-	case <-time.After(h.cfg.timeout):
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := h.await(ctx, t.done); err != nil {
+		return nil, err
 	}
 	h.rep.loadAt(fmt.Sprintf("%s, N=%d", r.what, r.n))
 	r.record(t, start)

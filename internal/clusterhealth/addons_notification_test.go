@@ -9,7 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -124,17 +123,7 @@ func addNotification(t *testing.T, chcName string, n libv1beta1.Notification) {
 // updateClusterHealthCheck changes the spec, again on conflicts with the controller's status writes.
 func updateClusterHealthCheck(t *testing.T, name string, change func(*libv1beta1.ClusterHealthCheck)) {
 	t.Helper()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		chc := &libv1beta1.ClusterHealthCheck{}
-		if err := mgmt.Get(context.Background(), types.NamespacedName{Name: name}, chc); err != nil {
-			return err
-		}
-		change(chc)
-		return mgmt.Update(context.Background(), chc)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	testenv.Update(t, mgmt, types.NamespacedName{Name: name}, &libv1beta1.ClusterHealthCheck{}, change)
 }
 
 // waitDelivered waits until notification n is Delivered for the workload cluster.

@@ -10,7 +10,6 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -80,17 +79,7 @@ func TestBadInput(t *testing.T) {
 
 func updateHealthCheck(t *testing.T, name string, change func(*libv1beta1.HealthCheck)) {
 	t.Helper()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		hc := &libv1beta1.HealthCheck{}
-		if err := mgmt.Get(context.Background(), types.NamespacedName{Name: name}, hc); err != nil {
-			return err
-		}
-		change(hc)
-		return mgmt.Update(context.Background(), hc)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	testenv.Update(t, mgmt, types.NamespacedName{Name: name}, &libv1beta1.HealthCheck{}, change)
 }
 
 // waitEvent waits for an Event regarding the object named name whose note holds part.

@@ -13,7 +13,6 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -103,17 +102,7 @@ func deref(s *string) string {
 // updateCluster changes a SveltosCluster, retrying when the controller wrote it in between.
 func updateCluster(t *testing.T, namespace, name string, change func(*libv1beta1.SveltosCluster)) {
 	t.Helper()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		sc := &libv1beta1.SveltosCluster{}
-		if err := mgmt.Get(context.Background(), types.NamespacedName{Namespace: namespace, Name: name}, sc); err != nil {
-			return err
-		}
-		change(sc)
-		return mgmt.Update(context.Background(), sc)
-	})
-	if err != nil {
-		t.Fatalf("updating SveltosCluster %s/%s: %v", namespace, name, err)
-	}
+	testenv.Update(t, mgmt, types.NamespacedName{Namespace: namespace, Name: name}, &libv1beta1.SveltosCluster{}, change)
 }
 
 var errNotYet = errors.New("not yet")

@@ -10,7 +10,6 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tugboat-dev/tugboat/api"
@@ -244,17 +243,7 @@ func extraChart(repoURL, name, ns string) libv1beta1.HelmChart {
 // updateClusterProfile changes a ClusterProfile, retrying on conflicts.
 func updateClusterProfile(t *testing.T, name string, change func(*configv1beta1.ClusterProfile)) {
 	t.Helper()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		p := &configv1beta1.ClusterProfile{}
-		if err := mgmt.Get(context.Background(), types.NamespacedName{Name: name}, p); err != nil {
-			return err
-		}
-		change(p)
-		return mgmt.Update(context.Background(), p)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	testenv.Update(t, mgmt, types.NamespacedName{Name: name}, &configv1beta1.ClusterProfile{}, change)
 }
 
 func configMapIn(cluster, namespace, name string) func() error {

@@ -145,18 +145,9 @@ func (r *TriggerReconciler) allTriggers(ctx context.Context, _ client.Object) []
 
 // triggersOfClusterSet maps a ClusterSet to the triggers naming it in clusterSetRefs.
 func (r *TriggerReconciler) triggersOfClusterSet(ctx context.Context, o client.Object) []reconcile.Request {
-	list := &libv1beta1.EventTriggerList{}
-	if err := r.Client.List(ctx, list); err != nil {
-		log.FromContext(ctx).Error(err, "listing EventTriggers")
-		return nil
-	}
-	var out []reconcile.Request
-	for i := range list.Items {
-		if slices.Contains(list.Items[i].Spec.ClusterSetRefs, o.GetName()) {
-			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: list.Items[i].Name}})
-		}
-	}
-	return out
+	return clusters.ListRequests(ctx, r.Client, &libv1beta1.EventTriggerList{}, func(t client.Object) bool {
+		return slices.Contains(t.(*libv1beta1.EventTrigger).Spec.ClusterSetRefs, o.GetName())
+	})
 }
 
 // setClusters are the clusters the ClusterSets named in clusterSetRefs
@@ -187,18 +178,9 @@ func (r *TriggerReconciler) referencing(kind string) handler.MapFunc {
 		if reqs := byOriginLabel(ctx, o); len(reqs) > 0 {
 			return reqs
 		}
-		list := &libv1beta1.EventTriggerList{}
-		if err := r.Client.List(ctx, list); err != nil {
-			log.FromContext(ctx).Error(err, "listing EventTriggers")
-			return nil
-		}
-		var out []reconcile.Request
-		for i := range list.Items {
-			if mayReference(&list.Items[i].Spec, kind, o.GetName()) {
-				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: list.Items[i].Name}})
-			}
-		}
-		return out
+		return clusters.ListRequests(ctx, r.Client, &libv1beta1.EventTriggerList{}, func(t client.Object) bool {
+			return mayReference(&t.(*libv1beta1.EventTrigger).Spec, kind, o.GetName())
+		})
 	}
 }
 

@@ -146,6 +146,20 @@ metadata: {name: signatureverification-no-secretref}
 spec:
   helmCharts:
   - {repositoryURL: "oci://example.com/charts", repositoryName: r, chartName: c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, signatureVerification: {provider: PublicKey}}`, `provider PublicKey needs secretRef`},
+		{"helm signatureVerification PublicKey with matchOIDCIdentity", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: signatureverification-publickey-identity}
+spec:
+  helmCharts:
+  - {repositoryURL: "oci://example.com/charts", repositoryName: r, chartName: c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, signatureVerification: {provider: PublicKey, secretRef: {name: keys}, matchOIDCIdentity: [{issuer: "https://issuer", subject: "me@example.com"}]}}`, `apply to provider Keyless only`},
+		{"helm signatureVerification Keyless with secretRef", `
+apiVersion: config.projectsveltos.io/v1beta1
+kind: ClusterProfile
+metadata: {name: signatureverification-keyless-secretref}
+spec:
+  helmCharts:
+  - {repositoryURL: "oci://example.com/charts", repositoryName: r, chartName: c, chartVersion: "1.0.0", releaseName: c, releaseNamespace: c, signatureVerification: {provider: Keyless, secretRef: {name: keys}, matchOIDCIdentity: [{issuer: "https://issuer", subject: "me@example.com"}]}}`, `applies to provider PublicKey only`},
 		{"helm dependencyUpdate", `
 apiVersion: config.projectsveltos.io/v1beta1
 kind: ClusterProfile

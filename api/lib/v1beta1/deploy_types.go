@@ -322,6 +322,8 @@ const (
 // SignatureVerification is Cosign verification of an OCI chart.
 // +kubebuilder:validation:XValidation:rule="self.provider != 'PublicKey' || has(self.secretRef)",message="signatureVerification provider PublicKey needs secretRef, the Secret holding the public key (cosign.pub)"
 // +kubebuilder:validation:XValidation:rule="self.provider != 'Keyless' || (has(self.matchOIDCIdentity) && size(self.matchOIDCIdentity) > 0)",message="signatureVerification provider Keyless needs matchOIDCIdentity, the signer identities (issuer and subject regular expressions) to accept"
+// +kubebuilder:validation:XValidation:rule="self.provider != 'PublicKey' || (!has(self.matchOIDCIdentity) && !has(self.trustedRootSecretRef))",message="signatureVerification matchOIDCIdentity and trustedRootSecretRef apply to provider Keyless only; with provider PublicKey the keys of secretRef decide"
+// +kubebuilder:validation:XValidation:rule="self.provider != 'Keyless' || !has(self.secretRef)",message="signatureVerification secretRef (public keys) applies to provider PublicKey only; with provider Keyless matchOIDCIdentity and the trust root decide"
 type SignatureVerification struct {
 	// Provider is how the signature is checked. PublicKey: the signature must
 	// be made by a key of the Secret secretRef names. Keyless: the signature
@@ -346,7 +348,8 @@ type SignatureVerification struct {
 	// public keys: every data key ending in .pub (cosign.pub, as cosign
 	// generate-key-pair writes it) is a PEM public key (ECDSA, RSA or Ed25519);
 	// a signature made by any of them is accepted. An empty namespace means the
-	// cluster's namespace. Required with provider PublicKey.
+	// cluster's namespace. Required with provider PublicKey, rejected with
+	// Keyless.
 	// +optional
 	SecretRef *corev1.SecretReference `json:"secretRef,omitempty"`
 
@@ -355,7 +358,7 @@ type SignatureVerification struct {
 	// matches issuer and its subject (email or URI subject alternative name)
 	// matches subject of at least one entry. Both are Go regular expressions
 	// matched against the whole value (implicitly anchored). Required with
-	// Keyless; ignored with PublicKey.
+	// Keyless; rejected with PublicKey.
 	// +optional
 	MatchOIDCIdentity []OIDCIdentityMatch `json:"matchOIDCIdentity,omitempty"`
 
@@ -370,7 +373,7 @@ type SignatureVerification struct {
 	// built into Tugboat: the Fulcio root and intermediate in use since
 	// April 2022 and the Rekor log key (log ID c0d23d6a…). Set it for a private
 	// Sigstore, or when the public-good root rotates. An empty namespace means
-	// the cluster's namespace. Ignored with PublicKey.
+	// the cluster's namespace. Rejected with PublicKey.
 	// +optional
 	TrustedRootSecretRef *corev1.SecretReference `json:"trustedRootSecretRef,omitempty"`
 }

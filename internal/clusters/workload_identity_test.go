@@ -110,14 +110,7 @@ func TestWorkloadIdentityRunsTheProviderPlugin(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(filepath.Dir(execPlugin), "token-eks-test"), []byte(token), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := mgmt.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
-	}
-	ca := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "eks-ca"},
-		Data: map[string][]byte{"ca.crt": env.Cluster("workload").Config.CAData}}
-	if err := mgmt.Create(ctx, ca); err != nil {
-		t.Fatal(err)
-	}
+	ca := workloadCASecret(t, ns)
 	sc := &libv1beta1.SveltosCluster{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: libv1beta1.SveltosClusterSpec{WorkloadIdentity: &libv1beta1.WorkloadIdentityConfig{
@@ -147,14 +140,7 @@ func TestWorkloadIdentityRunsTheProviderPlugin(t *testing.T) {
 func TestWorkloadIdentityPluginFailure(t *testing.T) {
 	ctx := context.Background()
 	const ns = "workload-identity-bad"
-	if err := mgmt.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
-	}
-	ca := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "eks-ca"},
-		Data: map[string][]byte{"ca.crt": env.Cluster("workload").Config.CAData}}
-	if err := mgmt.Create(ctx, ca); err != nil {
-		t.Fatal(err)
-	}
+	ca := workloadCASecret(t, ns)
 	for _, tc := range []struct {
 		name string
 		ca   *corev1.LocalObjectReference
@@ -186,4 +172,20 @@ func TestWorkloadIdentityPluginFailure(t *testing.T) {
 			})
 		})
 	}
+}
+
+// workloadCASecret creates namespace ns (when missing) and in it the Secret
+// eks-ca holding the workload cluster's CA, what caSecretRef names.
+func workloadCASecret(t *testing.T, ns string) *corev1.Secret {
+	t.Helper()
+	ctx := context.Background()
+	if err := mgmt.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	ca := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "eks-ca"},
+		Data: map[string][]byte{"ca.crt": env.Cluster("workload").Config.CAData}}
+	if err := mgmt.Create(ctx, ca); err != nil {
+		t.Fatal(err)
+	}
+	return ca
 }

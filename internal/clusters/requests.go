@@ -13,10 +13,10 @@ import (
 
 // ListRequests lists the objects of list's kind and returns a reconcile request
 // for each one keep accepts (nil keeps all): what a controller enqueues when a
-// cluster, Secret or report it depends on changes. A failed list is logged and
-// enqueues nothing.
-func ListRequests(ctx context.Context, reader client.Reader, list client.ObjectList, keep func(client.Object) bool) []reconcile.Request {
-	if err := reader.List(ctx, list); err != nil {
+// cluster, Secret or report it depends on changes. opts narrow the list (a
+// namespace). A failed list is logged and enqueues nothing.
+func ListRequests(ctx context.Context, reader client.Reader, list client.ObjectList, keep func(client.Object) bool, opts ...client.ListOption) []reconcile.Request {
+	if err := reader.List(ctx, list, opts...); err != nil {
 		log.FromContext(ctx).Error(err, "listing objects to reconcile", "list", fmt.Sprintf("%T", list))
 		return nil
 	}

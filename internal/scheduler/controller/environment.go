@@ -86,17 +86,10 @@ func (r *EnvironmentReconciler) SetupWithManager(mgr ctrl.Manager) error {
 // previousEnvironments: an approval lands on the next environment; the one
 // promoting into it decides.
 func (r *EnvironmentReconciler) previousEnvironments(ctx context.Context, obj client.Object) []reconcile.Request {
-	list := &v1alpha1.EnvironmentList{}
-	if err := r.Client.List(ctx, list, client.InNamespace(obj.GetNamespace())); err != nil {
-		return nil
-	}
-	var out []reconcile.Request
-	for _, e := range list.Items {
-		if e.Spec.Promotion != nil && e.Spec.Promotion.Next == obj.GetName() {
-			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: e.Namespace, Name: e.Name}})
-		}
-	}
-	return out
+	return clusters.ListRequests(ctx, r.Client, &v1alpha1.EnvironmentList{}, func(o client.Object) bool {
+		p := o.(*v1alpha1.Environment).Spec.Promotion
+		return p != nil && p.Next == obj.GetName()
+	}, client.InNamespace(obj.GetNamespace()))
 }
 
 func (r *EnvironmentReconciler) environmentOfRepo(ctx context.Context, obj client.Object) []reconcile.Request {
@@ -130,17 +123,9 @@ func (r *EnvironmentReconciler) environmentsOfCluster(ctx context.Context, obj c
 	if env == "" {
 		return nil
 	}
-	list := &v1alpha1.EnvironmentList{}
-	if err := r.Client.List(ctx, list); err != nil {
-		return nil
-	}
-	var out []reconcile.Request
-	for _, e := range list.Items {
-		if e.Name == env {
-			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: e.Namespace, Name: e.Name}})
-		}
-	}
-	return out
+	return clusters.ListRequests(ctx, r.Client, &v1alpha1.EnvironmentList{}, func(o client.Object) bool {
+		return o.GetName() == env
+	})
 }
 
 func (r *EnvironmentReconciler) now() time.Time {

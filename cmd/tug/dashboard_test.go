@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"html"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,24 +27,6 @@ import (
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
-
-// lockedBuffer is an output tug writes to while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 var (
 	dashboardURL = regexp.MustCompile(`http://127\.0\.0\.1:\d+/clusters`)
@@ -123,7 +103,7 @@ func TestDashboardCommand(t *testing.T) {
 // printed, then interrupts it as Ctrl-C does and checks that it exited 0.
 func serveAs(t *testing.T, kubeconfig, context string, check func(base string)) {
 	t.Helper()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr testenv.LockedBuffer
 	cmd := exec.Command(os.Args[0], "dashboard", "--kubeconfig", kubeconfig, "--context", context)
 	cmd.Env = append(os.Environ(), runAsTug+"=1")
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -1,12 +1,10 @@
 package support_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"go.uber.org/zap/zapcore"
@@ -28,7 +26,7 @@ var (
 	// levels is the manager's log level table; logs is everything it logged
 	// (JSON lines), to check which V() levels came through.
 	levels *support.LogLevels
-	logs   = &lockedBuffer{}
+	logs   = &testenv.LockedBuffer{}
 	// archiveDir is the manager's --techsupport-dir.
 	archiveDir string
 )
@@ -65,26 +63,6 @@ func setup(ctx context.Context, env *testenv.Env) error {
 		return err
 	}
 	return nil
-}
-
-// lockedBuffer is a bytes.Buffer safe for the manager's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// Since returns what was written after offset, and the new offset.
-func (b *lockedBuffer) Since(offset int) ([]byte, int) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	data := b.buf.Bytes()
-	return bytes.Clone(data[offset:]), len(data)
 }
 
 // clusterClient is a direct client of one of the test clusters.

@@ -1,12 +1,10 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -59,27 +57,4 @@ func grantChartRights(ctx context.Context, c client.Client) error {
 		}
 	}
 	return nil
-}
-
-// logBuffer keeps everything written to it; safe for concurrent writers.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// Lines returns the lines written so far.
-func (b *logBuffer) Lines() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var lines []string
-	for _, l := range bytes.Split(b.buf.Bytes(), []byte("\n")) {
-		lines = append(lines, string(l))
-	}
-	return lines
 }

@@ -36,7 +36,7 @@ var (
 	// clusterNames are the test's API servers, the management cluster first.
 	clusterNames = []string{"mgmt", "services", "workload", "workload2"}
 	// managerLog holds every line the manager logged, at the most verbose level.
-	managerLog = &logBuffer{}
+	managerLog = &testenv.LockedBuffer{}
 	logLevels  = support.NewLogLevels()
 	// dashboardURL is the manager's dashboard; dashboardToken logs in to it.
 	dashboardURL, dashboardToken string

@@ -210,12 +210,34 @@ metadata: {name: workloadidentity-and-kubeconfig, namespace: default}
 spec:
   kubeconfigName: x
   workloadIdentity: {provider: AWS, endpoint: "https://example.com", aws: {clusterName: c}}`, `workloadIdentity, kubeconfigName: conflict`},
-		{"unsupported SveltosCluster pullMode", `
+		{"SveltosCluster pullMode with kubeconfigName", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: SveltosCluster
-metadata: {name: unsupported-pullmode, namespace: default}
+metadata: {name: pullmode-and-kubeconfigname, namespace: default}
 spec:
-  pullMode: true`, `pullMode is not supported`},
+  pullMode: true
+  kubeconfigName: x`, `pullMode, kubeconfigName: conflict`},
+		{"SveltosCluster pullMode with kubeconfigKeyName", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: SveltosCluster
+metadata: {name: pullmode-and-kubeconfigkeyname, namespace: default}
+spec:
+  pullMode: true
+  kubeconfigKeyName: x`, `pullMode, kubeconfigKeyName: conflict`},
+		{"SveltosCluster pullMode with workloadIdentity", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: SveltosCluster
+metadata: {name: pullmode-and-workloadidentity, namespace: default}
+spec:
+  pullMode: true
+  workloadIdentity: {provider: AWS, endpoint: "https://example.com", aws: {clusterName: c}}`, `pullMode, workloadIdentity: conflict`},
+		{"SveltosCluster pullMode with tokenRequestRenewalOption", `
+apiVersion: lib.projectsveltos.io/v1beta1
+kind: SveltosCluster
+metadata: {name: pullmode-and-tokenrequestrenewaloption, namespace: default}
+spec:
+  pullMode: true
+  tokenRequestRenewalOption: {renewTokenRequestInterval: 1h}`, `pullMode, tokenRequestRenewalOption: conflict`},
 		{"EventTrigger without sourceClusterSelector", `
 apiVersion: lib.projectsveltos.io/v1beta1
 kind: EventTrigger

@@ -215,6 +215,10 @@ type WorkloadIdentityConfig struct {
 
 // SveltosClusterSpec defines how to reach a managed cluster.
 // +kubebuilder:validation:XValidation:rule="!has(self.workloadIdentity) || !has(self.kubeconfigName)",message="workloadIdentity, kubeconfigName: conflict"
+// +kubebuilder:validation:XValidation:rule="!(has(self.pullMode) && self.pullMode) || !has(self.kubeconfigName)",message="pullMode, kubeconfigName: conflict (a pull-mode cluster is reached through its agent, not a kubeconfig)"
+// +kubebuilder:validation:XValidation:rule="!(has(self.pullMode) && self.pullMode) || !has(self.kubeconfigKeyName)",message="pullMode, kubeconfigKeyName: conflict (a pull-mode cluster is reached through its agent, not a kubeconfig)"
+// +kubebuilder:validation:XValidation:rule="!(has(self.pullMode) && self.pullMode) || !has(self.workloadIdentity)",message="pullMode, workloadIdentity: conflict (a pull-mode cluster is reached through its agent)"
+// +kubebuilder:validation:XValidation:rule="!(has(self.pullMode) && self.pullMode) || !has(self.tokenRequestRenewalOption)",message="pullMode, tokenRequestRenewalOption: conflict (a pull-mode cluster has no kubeconfig token to renew)"
 type SveltosClusterSpec struct {
 	// KubeconfigName is the Secret, in the cluster's namespace, holding the kubeconfig.
 	// Defaults to <cluster name>-sveltos-kubeconfig.
@@ -262,10 +266,24 @@ type SveltosClusterSpec struct {
 	// +optional
 	LivenessChecks []ClusterCheck `json:"livenessChecks,omitempty"`
 
-	// PullMode would have the cluster pull its configuration through an agent.
-	// Not supported by this version of Tugboat (it deploys agentless): pullMode:
-	// true is rejected.
-	// +kubebuilder:validation:XValidation:rule="!self",message="pullMode is not supported by this version of Tugboat: Tugboat reaches clusters agentless, through their kubeconfig"
+	// PullMode reaches the cluster through an agent that runs in (or beside)
+	// it and dials out to the manager, instead of the manager connecting to
+	// the cluster's API server: the agent ("tug agent", set up by "tug
+	// register cluster --pull-mode") opens an HTTPS connection to the
+	// manager's pull-mode hub (manager flag --pullmode-hub-address),
+	// authenticates with a management-cluster ServiceAccount token that may
+	// "connect" sveltosclusters/agent for this cluster, and from then on
+	// carries the manager's Kubernetes API requests to its local API server
+	// with its own local credentials. The management cluster needs no
+	// kubeconfig Secret and no network route to the managed cluster, and every
+	// feature (resources, Helm, Kustomize, drift, validateHealths, events,
+	// classifiers, readiness and liveness checks) works unchanged through the
+	// agent. While the agent is not connected the cluster is not ready and
+	// status.failureMessage says so. Mutually exclusive with kubeconfigName,
+	// kubeconfigKeyName, workloadIdentity and tokenRequestRenewalOption.
+	// Tugboat addition vs Sveltos: Sveltos' pull-mode agent pulls
+	// ConfigurationGroups and applies them itself; Tugboat's agent only
+	// carries the manager's requests, so deployment logic stays in the manager.
 	// +optional
 	PullMode bool `json:"pullMode,omitempty"`
 
@@ -282,7 +300,8 @@ type SveltosClusterStatus struct {
 	// +optional
 	Version string `json:"version,omitempty"`
 
-	// Ready is true when the cluster is reachable with its kubeconfig.
+	// Ready is true when the cluster is reachable (with its kubeconfig, its
+	// workload identity, or through its agent in pull mode).
 	// +optional
 	Ready bool `json:"ready,omitempty"`
 
@@ -302,8 +321,9 @@ type SveltosClusterStatus struct {
 	// +optional
 	LastReconciledTokenRequestAt string `json:"lastReconciledTokenRequestAt,omitempty"`
 
-	// AgentLastReportTime is never set by Tugboat: it is the heartbeat of the
-	// agent of a cluster in pull mode, which Tugboat does not support.
+	// AgentLastReportTime is, for a cluster in pull mode, when its agent last
+	// connected to the manager or a probe through the agent last succeeded.
+	// Not set for other clusters.
 	// +optional
 	AgentLastReportTime *metav1.Time `json:"agentLastReportTime,omitempty"`
 

@@ -62,6 +62,9 @@ type report struct {
 
 	steady *steady
 	mem    []memRow
+	// oneManagerMem, when positive, is the index in mem of the last reading
+	// taken while one manager ran in the process (before the restart phase).
+	oneManagerMem int
 
 	// Issue 18's scale phases and the sharded run.
 	loads     []loadRow

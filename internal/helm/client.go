@@ -345,40 +345,59 @@ func waitStrategy(opts *libv1beta1.HelmOptions) kube.WaitStrategy {
 
 func newInstall(cfg *action.Configuration, hc libv1beta1.HelmChart, opts *libv1beta1.HelmOptions, labels map[string]string) *action.Install {
 	in := action.NewInstall(cfg)
+	setSharedReleaseOptions(opts, opts.InstallOptions.DisableHooks, opts.InstallOptions.TakeOwnership, labels, sharedReleaseFields{
+		&in.Timeout, &in.WaitStrategy, &in.WaitForJobs, &in.RollbackOnFailure, &in.SkipCRDs, &in.DisableHooks,
+		&in.TakeOwnership, &in.SkipSchemaValidation, &in.DisableOpenAPIValidation, &in.Description, &in.Labels,
+	})
 	in.ReleaseName = hc.ReleaseName
 	in.Namespace = hc.ReleaseNamespace
 	in.CreateNamespace = opts.InstallOptions.CreateNamespaceOrDefault()
 	in.Replace = opts.InstallOptions.ReplaceOrDefault()
-	in.Timeout = timeoutOf(opts)
-	in.WaitStrategy = waitStrategy(opts)
-	in.WaitForJobs = opts.WaitForJobs
-	in.RollbackOnFailure = opts.Atomic
-	in.SkipCRDs = opts.SkipCRDs
-	in.DisableHooks = opts.DisableHooks || opts.InstallOptions.DisableHooks
-	in.TakeOwnership = opts.InstallOptions.TakeOwnership
-	in.SkipSchemaValidation = opts.SkipSchemaValidation
-	in.DisableOpenAPIValidation = opts.DisableOpenAPIValidation
-	in.Description = opts.Description
-	in.Labels = labels
 	return in
+}
+
+// sharedReleaseFields points at the fields that action.Install and action.Upgrade
+// both have and both fill from HelmOptions the same way.
+type sharedReleaseFields struct {
+	timeout                  *time.Duration
+	waitStrategy             *kube.WaitStrategy
+	waitForJobs              *bool
+	rollbackOnFailure        *bool
+	skipCRDs                 *bool
+	disableHooks             *bool
+	takeOwnership            *bool
+	skipSchemaValidation     *bool
+	disableOpenAPIValidation *bool
+	description              *string
+	labels                   *map[string]string
+}
+
+// setSharedReleaseOptions is the one mapping of the HelmOptions that install and
+// upgrade read alike: timeout, wait, atomic, CRDs, hooks (disabled by the general
+// or the action's own option), ownership, validation, description and labels.
+func setSharedReleaseOptions(opts *libv1beta1.HelmOptions, actionDisableHooks, takeOwnership bool, labels map[string]string, f sharedReleaseFields) {
+	*f.timeout = timeoutOf(opts)
+	*f.waitStrategy = waitStrategy(opts)
+	*f.waitForJobs = opts.WaitForJobs
+	*f.rollbackOnFailure = opts.Atomic
+	*f.skipCRDs = opts.SkipCRDs
+	*f.disableHooks = opts.DisableHooks || actionDisableHooks
+	*f.takeOwnership = takeOwnership
+	*f.skipSchemaValidation = opts.SkipSchemaValidation
+	*f.disableOpenAPIValidation = opts.DisableOpenAPIValidation
+	*f.description = opts.Description
+	*f.labels = labels
 }
 
 func newUpgrade(cfg *action.Configuration, hc libv1beta1.HelmChart, opts *libv1beta1.HelmOptions, labels map[string]string) *action.Upgrade {
 	up := action.NewUpgrade(cfg)
-	up.Namespace = hc.ReleaseNamespace
-	up.Timeout = timeoutOf(opts)
-	up.WaitStrategy = waitStrategy(opts)
-	up.WaitForJobs = opts.WaitForJobs
-	up.RollbackOnFailure = opts.Atomic
-	up.SkipCRDs = opts.SkipCRDs
-	up.DisableHooks = opts.DisableHooks || opts.UpgradeOptions.DisableHooks
-	up.TakeOwnership = opts.UpgradeOptions.TakeOwnership
+	setSharedReleaseOptions(opts, opts.UpgradeOptions.DisableHooks, opts.UpgradeOptions.TakeOwnership, labels, sharedReleaseFields{
+		&up.Timeout, &up.WaitStrategy, &up.WaitForJobs, &up.RollbackOnFailure, &up.SkipCRDs, &up.DisableHooks,
+		&up.TakeOwnership, &up.SkipSchemaValidation, &up.DisableOpenAPIValidation, &up.Description, &up.Labels,
+	})
 	// Adopting an object means taking over the fields its creator set too.
 	up.ForceConflicts = opts.UpgradeOptions.TakeOwnership
-	up.SkipSchemaValidation = opts.SkipSchemaValidation
-	up.DisableOpenAPIValidation = opts.DisableOpenAPIValidation
-	up.Description = opts.Description
-	up.Labels = labels
+	up.Namespace = hc.ReleaseNamespace
 	uo := opts.UpgradeOptions
 	up.MaxHistory = uo.MaxHistoryOrDefault()
 	up.ReuseValues = uo.ReuseValues

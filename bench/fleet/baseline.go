@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tugboat-dev/tugboat/internal/templating"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 // The baseline of a fan-out is the harness doing the same work without Tugboat:
@@ -48,7 +49,7 @@ func (h *harness) baselineApply(ctx context.Context, cls []fleetCluster, k, work
 	profile := fmt.Sprintf("base-n%d", n)
 	b := &baseline{n: n, k: k, workers: workers, clusters: cls}
 	start := time.Now()
-	err := parallel(ctx, workers, n, func(i int) error {
+	err := testenv.Parallel(ctx, workers, n, func(i int) error {
 		c := cls[i]
 		objs, err := baselineObjects(profile, c.name, k)
 		if err != nil {
@@ -77,7 +78,7 @@ func (h *harness) baselineApply(ctx context.Context, cls []fleetCluster, k, work
 func (h *harness) baselineDelete(ctx context.Context, b *baseline) error {
 	profile := fmt.Sprintf("base-n%d", b.n)
 	start := time.Now()
-	err := parallel(ctx, b.workers, b.n, func(i int) error {
+	err := testenv.Parallel(ctx, b.workers, b.n, func(i int) error {
 		c := b.clusters[i]
 		objs, err := baselineObjects(profile, c.name, b.k)
 		if err != nil {

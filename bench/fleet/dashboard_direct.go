@@ -21,6 +21,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/dashboard"
 	"github.com/tugboat-dev/tugboat/internal/localkube"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 // The dashboard-direct mode (-dashboard-direct) measures the dashboard's list
@@ -169,7 +170,7 @@ func (h *harness) writeDirectFleet(ctx context.Context, n, perCluster int) (dire
 	names := directNames{first: name(0), last: name(n - 1), profile: "dash-p01"}
 	now := metav1.Now()
 	logf("dashboard-direct: writing %d SveltosClusters", n)
-	if err := parallel(ctx, 16, n, func(i int) error {
+	if err := testenv.Parallel(ctx, 16, n, func(i int) error {
 		c := name(i)
 		if err := h.mgmt.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: c}}); err != nil {
 			return err
@@ -203,7 +204,7 @@ func (h *harness) writeDirectFleet(ctx context.Context, n, perCluster int) (dire
 		}
 	}
 	logf("dashboard-direct: writing %d ClusterSummaries", n*perCluster)
-	return names, parallel(ctx, 16, n*perCluster, func(k int) error {
+	return names, testenv.Parallel(ctx, 16, n*perCluster, func(k int) error {
 		i, p := k/perCluster, profiles[k%perCluster]
 		id := libv1beta1.SveltosClusterID(name(i), name(i))
 		s := &configv1beta1.ClusterSummary{

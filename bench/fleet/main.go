@@ -27,7 +27,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -49,6 +48,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/gitserver"
 	"github.com/tugboat-dev/tugboat/internal/localkube"
 	"github.com/tugboat-dev/tugboat/internal/manager"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 // profileLabel marks every object the benchmark profiles deploy with the profile's name.
@@ -512,7 +512,7 @@ func (h *harness) register(ctx context.Context) error {
 	}
 	logf("registering %d SveltosClusters", total)
 	t0 := time.Now()
-	err := parallel(ctx, 8, len(h.clusters), func(i int) error {
+	err := testenv.Parallel(ctx, 8, len(h.clusters), func(i int) error {
 		c := h.clusters[i]
 		labels := map[string]string{"bench.tugboat.dev/apiserver": c.server.name}
 		for _, n := range h.cfg.sizes {
@@ -569,39 +569,6 @@ func (h *harness) driftClusters() int {
 // waitFor polls check every 200 ms.
 func (h *harness) waitFor(ctx context.Context, what string, timeout time.Duration, check func() (bool, error)) error {
 	return h.waitForEvery(ctx, what, timeout, 200*time.Millisecond, check)
-}
-
-// parallel runs fn(0..n-1) on workers goroutines and returns the first error.
-func parallel(ctx context.Context, workers, n int, fn func(int) error) error {
-	var wg sync.WaitGroup
-	next := make(chan int)
-	errs := make(chan error, n)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if err := fn(i); err != nil {
-					errs <- err
-				}
-			}
-		}()
-	}
-loop:
-	for i := range n {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break loop
-		}
-	}
-	close(next)
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return err
-	}
-	return ctx.Err()
 }
 
 // managerWrites sums the write requests the manager sent to managed clusters

@@ -24,6 +24,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/manager"
 	"github.com/tugboat-dev/tugboat/internal/templating"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 func mustJSON(v any) []byte {
@@ -202,7 +203,7 @@ func (h *harness) labelChange(ctx context.Context, n int) error {
 	time.Sleep(time.Second) // the profile controller sees a profile matching nothing
 	r := &rollout{what: "label change (cluster labels written)", n: n, k: h.cfg.objects, isLabel: true}
 	return h.measureRollout(ctx, r, name, func() error {
-		return parallel(ctx, 16, n, func(i int) error {
+		return testenv.Parallel(ctx, 16, n, func(i int) error {
 			return h.setClusterLabels(ctx, h.clusters[i], map[string]string{name: "on"})
 		})
 	})

@@ -21,6 +21,7 @@ import (
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 // The phases issue 18 added for fleets of 1,000 and more: a content change on
@@ -108,7 +109,7 @@ func (h *harness) driftEverywhere(ctx context.Context, n int) error {
 	w0 := h.managerWrites(ctx)
 	logf("drift everywhere: changing drift-cm in %d clusters", n)
 	start := time.Now()
-	err := parallel(ctx, 16, n, func(i int) error {
+	err := testenv.Parallel(ctx, 16, n, func(i int) error {
 		c := h.clusters[i]
 		mu.Lock()
 		sentAt[c.name] = time.Now()
@@ -167,30 +168,12 @@ func (h *harness) eventStorm(ctx context.Context) error {
 			return err
 		}
 	}
-	template := &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: stormName, Annotations: map[string]string{libv1beta1.InstantiateAnnotation: "ok"}},
-		Data: map[string]string{"cm.yaml": fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"{{ .MatchingResource.Name }}-copy\"\n  namespace: %s\n  labels:\n    %s: %s\n",
-			stormCopies, profileLabel, stormCopyLabel)},
+	storm := testenv.EventStorm{
+		Name: stormName, SourceNamespace: stormSource, SourceLabel: stormClusterLabel,
+		CopiesNamespace: stormCopies, CopyLabel: profileLabel, CopyValue: stormCopyLabel,
+		Clusters: libv1beta1.Selector{LabelSelector: metav1.LabelSelector{MatchLabels: map[string]string{stormClusterLabel: "yes"}}},
 	}
-	source := &libv1beta1.EventSource{
-		ObjectMeta: metav1.ObjectMeta{Name: stormName},
-		Spec: libv1beta1.EventSourceSpec{ResourceSelectors: []libv1beta1.ResourceSelector{{
-			Version: "v1", Kind: "ConfigMap", Namespace: stormSource,
-			LabelFilters: []libv1beta1.LabelFilter{{Key: stormClusterLabel, Operation: libv1beta1.OperationEqual, Value: "yes"}},
-		}}},
-	}
-	selector := libv1beta1.Selector{LabelSelector: metav1.LabelSelector{MatchLabels: map[string]string{stormClusterLabel: "yes"}}}
-	trigger := &libv1beta1.EventTrigger{
-		ObjectMeta: metav1.ObjectMeta{Name: stormName},
-		Spec: libv1beta1.EventTriggerSpec{
-			SourceClusterSelector:      selector,
-			DestinationClusterSelector: selector,
-			EventSourceName:            stormName,
-			OneForEvent:                true,
-			PolicyRefs:                 []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: stormName}},
-		},
-	}
-	for _, o := range []client.Object{template, source, trigger} {
+	for _, o := range storm.Objects() {
 		if err := h.mgmt.Create(ctx, o); err != nil {
 			return fmt.Errorf("creating %T %s: %w", o, o.GetName(), err)
 		}
@@ -221,11 +204,8 @@ func (h *harness) eventStorm(ctx context.Context) error {
 	}
 	logf("event storm: creating %d matching ConfigMaps in %s of %s", n, stormSource, c.name)
 	start := time.Now()
-	err = parallel(ctx, 16, n, func(i int) error {
-		return src.c.Create(ctx, &corev1.ConfigMap{
-			ObjectMeta: metav1.ObjectMeta{Namespace: stormSource, Name: fmt.Sprintf("storm-%04d", i), Labels: map[string]string{stormClusterLabel: "yes"}},
-			Data:       map[string]string{"i": strconv.Itoa(i)},
-		})
+	err = testenv.Parallel(ctx, 16, n, func(i int) error {
+		return src.c.Create(ctx, storm.Matching(fmt.Sprintf("storm-%04d", i), strconv.Itoa(i)))
 	})
 	if err != nil {
 		return fmt.Errorf("creating the storm's objects: %w", err)

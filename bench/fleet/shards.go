@@ -15,6 +15,7 @@ import (
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 // The sharded run: -shards manager processes (cmd/manager, built once) with
@@ -82,7 +83,7 @@ func (h *harness) shardedRun(ctx context.Context) error {
 	}
 	logf("sharded run: registering %d SveltosClusters over %d shards", total, res.shards)
 	start := time.Now()
-	err := parallel(ctx, 16, total, func(i int) error {
+	err := testenv.Parallel(ctx, 16, total, func(i int) error {
 		c := fleet[i]
 		shard := fmt.Sprintf("shard-%d", i%res.shards+1)
 		labels := map[string]string{"bench.tugboat.dev/apiserver": c.server.name, shardFanLabel: "yes"}

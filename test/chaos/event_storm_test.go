@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 const (
@@ -46,7 +48,8 @@ func TestEventStorm(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	stormTrigger(t, f)
+	storm := chaosStorm(f)
+	stormTrigger(t, storm)
 
 	n := s.size.storm
 	names := make([]string, n)
@@ -56,9 +59,8 @@ func TestEventStorm(t *testing.T) {
 	live := map[string]bool{}
 	burst := func(what string, batch []string, create bool) {
 		t.Helper()
-		err := parallel(16, len(batch), func(i int) error {
-			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: stormSource, Name: batch[i], Labels: map[string]string{stormLabel: "yes"}},
-				Data: map[string]string{"i": batch[i]}}
+		err := testenv.Parallel(ctx, 16, len(batch), func(i int) error {
+			cm := storm.Matching(batch[i], batch[i])
 			if create {
 				return src.Create(ctx, cm)
 			}
@@ -110,48 +112,30 @@ func TestEventStorm(t *testing.T) {
 	phase("all deleted")
 }
 
+// chaosStorm is the storm's fixture: one generated profile per matching object
+// in stormSource of the fleet's clusters, each deploying a copy of it to
+// stormCopies.
+func chaosStorm(f *fleet) testenv.EventStorm {
+	return testenv.EventStorm{
+		Name: stormName, SourceNamespace: stormSource, SourceLabel: stormLabel,
+		CopiesNamespace: stormCopies, CopyLabel: profileLabel, CopyValue: stormCopyLabel,
+		Clusters: libv1beta1.Selector{LabelSelector: metav1.LabelSelector{MatchLabels: map[string]string{fleetLabel: f.name}}},
+	}
+}
+
 // stormTrigger creates the template, EventSource and EventTrigger of the storm
-// (one generated profile per matching object, deploying a copy of it to the
-// fleet) and deletes them when the test ends.
-func stormTrigger(t *testing.T, f *fleet) {
+// and deletes them when the test ends.
+func stormTrigger(t *testing.T, storm testenv.EventStorm) {
 	t.Helper()
 	ctx := context.Background()
-	template := &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: stormName, Annotations: map[string]string{libv1beta1.InstantiateAnnotation: "ok"}},
-		Data: map[string]string{"cm.yaml": fmt.Sprintf(`apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: "{{ .MatchingResource.Name }}-copy"
-  namespace: %s
-  labels:
-    %s: %s
-`, stormCopies, profileLabel, stormCopyLabel)},
-	}
-	source := &libv1beta1.EventSource{
-		ObjectMeta: metav1.ObjectMeta{Name: stormName},
-		Spec: libv1beta1.EventSourceSpec{ResourceSelectors: []libv1beta1.ResourceSelector{{
-			Version: "v1", Kind: "ConfigMap", Namespace: stormSource,
-			LabelFilters: []libv1beta1.LabelFilter{{Key: stormLabel, Operation: libv1beta1.OperationEqual, Value: "yes"}},
-		}}},
-	}
-	selector := libv1beta1.Selector{LabelSelector: metav1.LabelSelector{MatchLabels: map[string]string{fleetLabel: f.name}}}
-	trigger := &libv1beta1.EventTrigger{
-		ObjectMeta: metav1.ObjectMeta{Name: stormName},
-		Spec: libv1beta1.EventTriggerSpec{
-			SourceClusterSelector:      selector,
-			DestinationClusterSelector: selector,
-			EventSourceName:            stormName,
-			OneForEvent:                true,
-			PolicyRefs:                 []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: stormName}},
-		},
-	}
-	for _, o := range []client.Object{template, source, trigger} {
+	objects := storm.Objects()
+	for _, o := range objects {
 		if err := s.mgmt.Create(ctx, o); err != nil {
 			t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
 		}
 	}
 	t.Cleanup(func() {
-		for _, o := range []client.Object{trigger, source, template} {
+		for _, o := range slices.Backward(objects) {
 			if err := s.mgmt.Delete(context.Background(), o); err != nil && !apierrors.IsNotFound(err) {
 				t.Errorf("deleting %T %s: %v", o, o.GetName(), err)
 			}

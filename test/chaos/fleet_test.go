@@ -2,11 +2,9 @@ package chaos_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 // profileLabel marks every object a chaos profile deploys with the profile's name.
@@ -54,7 +53,7 @@ func registerFleet(t *testing.T, name string, n int, servers ...string) *fleet {
 	for i := range n {
 		f.clusters = append(f.clusters, fleetCluster{name: fmt.Sprintf("%s-%03d", name, i+1), server: servers[i%len(servers)]})
 	}
-	err := parallel(8, len(f.clusters), func(i int) error {
+	err := testenv.Parallel(ctx, 8, len(f.clusters), func(i int) error {
 		c := f.clusters[i]
 		_, err := clusters.Register(ctx, s.mgmt, clusters.Registration{Namespace: c.name, Name: c.name,
 			Kubeconfig: s.env.Cluster(c.server).Kubeconfig, Labels: map[string]string{fleetLabel: name}})
@@ -87,7 +86,7 @@ func registerFleet(t *testing.T, name string, n int, servers ...string) *fleet {
 // ClusterSummary of them is left, so that the next scenario starts clean.
 func (f *fleet) deregister(t *testing.T) {
 	ctx := context.Background()
-	err := parallel(8, len(f.clusters), func(i int) error {
+	err := testenv.Parallel(ctx, 8, len(f.clusters), func(i int) error {
 		c := f.clusters[i]
 		return clusters.Deregister(ctx, s.mgmt, types.NamespacedName{Namespace: c.name, Name: c.name})
 	})
@@ -445,33 +444,6 @@ func managedClient(server string) (client.Client, error) {
 	}
 	s.clients[server] = c
 	return c, nil
-}
-
-// parallel runs fn(0..n-1) on workers goroutines and joins the errors.
-func parallel(workers, n int, fn func(int) error) error {
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var errs []error
-	next := make(chan int)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if err := fn(i); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return errors.Join(errs...)
 }
 
 // objectMeta is the metadata naming key.

@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/version"
 	k8sversion "k8s.io/apimachinery/pkg/version"
@@ -86,6 +87,9 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &libv1beta1.SveltosCluster{}, kubeconfigSecretIndex,
 		func(o client.Object) []string {
 			sc := o.(*libv1beta1.SveltosCluster)
+			if sc.Spec.PullMode {
+				return nil // reached through its agent, no Secret
+			}
 			if w := sc.Spec.WorkloadIdentity; w != nil {
 				if w.CASecretRef != nil {
 					return []string{w.CASecretRef.Name}
@@ -173,6 +177,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	var info *k8sversion.Info
 	info, probeErr = r.Registry.Probe(ctx, id)
 	recordProbe(sc, info, probeErr)
+	if sc.Spec.PullMode && probeErr == nil {
+		// The probe went through the agent: it reported.
+		sc.Status.AgentLastReportTime = &metav1.Time{Time: now}
+	}
 	next := r.ProbeInterval
 	if probeErr != nil {
 		next = r.RetryInterval

@@ -67,12 +67,18 @@ func Register(ctx context.Context, c client.Client, reg Registration) (*libv1bet
 	return sc, nil
 }
 
-// Deregister deletes a cluster's SveltosCluster and its kubeconfig Secret. A
-// cluster that is not registered is not an error.
+// Deregister deletes a cluster's SveltosCluster and its kubeconfig Secret;
+// for a cluster in pull mode, its agent's ServiceAccount, Role, RoleBinding
+// and token Secret instead. A cluster that is not registered is not an error.
 func Deregister(ctx context.Context, c client.Client, cluster types.NamespacedName) error {
 	sc := &libv1beta1.SveltosCluster{}
 	secretName := cluster.Name + libv1beta1.KubeconfigSecretSuffix
 	switch err := c.Get(ctx, cluster, sc); {
+	case err == nil && sc.Spec.PullMode:
+		if err := c.Delete(ctx, sc); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting SveltosCluster %s: %w", cluster, err)
+		}
+		return deregisterAgent(ctx, c, cluster)
 	case err == nil:
 		secretName = sc.KubeconfigSecretName()
 		if err := c.Delete(ctx, sc); err != nil && !apierrors.IsNotFound(err) {

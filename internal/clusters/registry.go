@@ -79,6 +79,8 @@ type Registry struct {
 
 	// workloadIdentity are the credential plugins of spec.workloadIdentity.
 	workloadIdentity WorkloadIdentityCommands
+	// pullMode reaches the clusters in pull mode (nil: the manager's hub is off).
+	pullMode PullModeHub
 
 	// watches is the one watch facility over the registry's connections.
 	watches *Watches
@@ -127,6 +129,11 @@ type RegistryOptions struct {
 	// WorkloadIdentityCommands are the credential plugins run for clusters
 	// with spec.workloadIdentity (empty fields: DefaultWorkloadIdentityCommands).
 	WorkloadIdentityCommands WorkloadIdentityCommands
+	// PullMode, when set, reaches the clusters in pull mode through their
+	// agents; each agent's connection and disconnection asks for a probe of
+	// its cluster at once. Without it, a pull-mode cluster fails its probe
+	// with a ConfigError.
+	PullMode PullModeHub
 	// Log receives the watch facility's messages (default: controller-runtime's logger).
 	Log logr.Logger
 }
@@ -146,6 +153,7 @@ func NewRegistry(opts RegistryOptions) *Registry {
 		managementConfig: opts.ManagementConfig,
 		probeTimeout:     opts.ProbeTimeout,
 		workloadIdentity: opts.WorkloadIdentityCommands,
+		pullMode:         opts.PullMode,
 		conns:            map[libv1beta1.ClusterID]*Connection{},
 		endpoints:        map[string]*Endpoint{},
 		troubles:         make(chan event.GenericEvent, 256),
@@ -153,6 +161,10 @@ func NewRegistry(opts RegistryOptions) *Registry {
 		unanswered:       map[libv1beta1.ClusterID]bool{},
 	}
 	r.watches = newWatches(r, opts.Log.WithName("cluster-watches"))
+	if opts.PullMode != nil {
+		// The cluster's state follows its agent within a probe.
+		opts.PullMode.Subscribe(func(cluster libv1beta1.ClusterID, _ bool) { r.askProbe(cluster) })
+	}
 	return r
 }
 
@@ -442,7 +454,7 @@ func (r *Registry) restConfig(ctx context.Context, cluster libv1beta1.ClusterID)
 	if r.IsManagement(cluster) {
 		return rest.CopyConfig(r.managementConfig), "management", nil
 	}
-	return restConfigFromSecret(ctx, r.mgmt, cluster, r.workloadIdentity)
+	return restConfigFromSecret(ctx, r.mgmt, cluster, r.workloadIdentity, pullModeThrough(r.pullMode))
 }
 
 // kubeconfigData picks the kubeconfig out of its Secret: the named key, else

@@ -20,10 +20,47 @@ import (
 // SveltosCluster and kubeconfig Secret in the management cluster, exactly as the
 // Registry does, for callers (such as the command line) that want a one-off
 // client rather than a shared Connection (workload identity runs the default
-// credential plugins). Registration problems are ConfigErrors.
+// credential plugins). Registration problems are ConfigErrors; a cluster in
+// pull mode is one too, since only the manager reaches it (through its agent).
 func RESTConfigFor(ctx context.Context, reader client.Reader, cluster libv1beta1.ClusterID) (*rest.Config, error) {
-	cfg, _, err := restConfigFromSecret(ctx, reader, cluster, DefaultWorkloadIdentityCommands())
+	cfg, _, err := restConfigFromSecret(ctx, reader, cluster, DefaultWorkloadIdentityCommands(), pullModeOutOfManager)
 	return cfg, err
+}
+
+// PullModeHub reaches the clusters in pull mode (spec.pullMode) through their
+// agents: internal/pullmode's Hub.
+type PullModeHub interface {
+	// RESTConfig is the client configuration that reaches cluster through its
+	// agent (it works across the agent's reconnections).
+	RESTConfig(cluster libv1beta1.ClusterID) *rest.Config
+	// Subscribe has fn told when the agent of a cluster connects or disconnects.
+	Subscribe(fn func(cluster libv1beta1.ClusterID, connected bool))
+}
+
+// pullModeFingerprint is the fingerprint of every pull-mode configuration:
+// it depends on nothing the SveltosCluster or a Secret says.
+const pullModeFingerprint = "pullmode"
+
+// pullModeConfig builds the configuration of a pull-mode cluster.
+type pullModeConfig func(cluster libv1beta1.ClusterID) (*rest.Config, string, error)
+
+// pullModeOutOfManager is what a caller other than the manager gets for a
+// pull-mode cluster: it cannot reach it.
+func pullModeOutOfManager(cluster libv1beta1.ClusterID) (*rest.Config, string, error) {
+	return nil, "", configErrorf("SveltosCluster %s is in pull mode: only the manager reaches it, through its agent", cluster)
+}
+
+// pullModeThrough is the configuration of a pull-mode cluster reached through
+// hub, or a ConfigError when the manager has no hub.
+func pullModeThrough(hub PullModeHub) pullModeConfig {
+	return func(cluster libv1beta1.ClusterID) (*rest.Config, string, error) {
+		if hub == nil {
+			return nil, "", configErrorf("SveltosCluster %s is in pull mode, but pull mode is not enabled on this manager (--pullmode-hub-address)", cluster)
+		}
+		cfg := hub.RESTConfig(cluster)
+		cfg.QPS, cfg.Burst = 100, 200
+		return cfg, pullModeFingerprint, nil
+	}
 }
 
 // restConfigFromSecret reads the kubeconfig of a cluster and returns the client
@@ -32,8 +69,9 @@ func RESTConfigFor(ctx context.Context, reader client.Reader, cluster libv1beta1
 // <name>-kubeconfig, key "value" (the Cluster itself is not read: its Secret
 // is what Cluster API writes once the cluster can be reached). A
 // SveltosCluster with spec.workloadIdentity has no Secret: its configuration
-// runs the provider's credential plugin of commands.
-func restConfigFromSecret(ctx context.Context, reader client.Reader, cluster libv1beta1.ClusterID, commands WorkloadIdentityCommands) (*rest.Config, string, error) {
+// runs the provider's credential plugin of commands. A SveltosCluster in pull
+// mode has none either: pullMode builds its configuration.
+func restConfigFromSecret(ctx context.Context, reader client.Reader, cluster libv1beta1.ClusterID, commands WorkloadIdentityCommands, pullMode pullModeConfig) (*rest.Config, string, error) {
 	secretName, keyName := cluster.Name+libv1beta1.CAPIKubeconfigSuffix, libv1beta1.CAPIKubeconfigSecretKey
 	if !cluster.IsCAPI() {
 		sc := &libv1beta1.SveltosCluster{}
@@ -42,6 +80,9 @@ func restConfigFromSecret(ctx context.Context, reader client.Reader, cluster lib
 				return nil, "", configErrorf("SveltosCluster %s not found", cluster)
 			}
 			return nil, "", fmt.Errorf("reading SveltosCluster %s: %w", cluster, err)
+		}
+		if sc.Spec.PullMode {
+			return pullMode(cluster)
 		}
 		if sc.Spec.WorkloadIdentity != nil {
 			return restConfigForWorkloadIdentity(ctx, reader, sc, commands)

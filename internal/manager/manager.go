@@ -42,6 +42,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/metrics"
 	"github.com/tugboat-dev/tugboat/internal/postgreswriter"
 	"github.com/tugboat-dev/tugboat/internal/profiles"
+	"github.com/tugboat-dev/tugboat/internal/pullmode"
 	schedulercontroller "github.com/tugboat-dev/tugboat/internal/scheduler/controller"
 	"github.com/tugboat-dev/tugboat/internal/support"
 	"github.com/tugboat-dev/tugboat/internal/tenancy"
@@ -124,6 +125,12 @@ type Options struct {
 	// (POST /events/<namespace>/<cluster>).
 	Events *events.HTTPOptions
 
+	// PullMode, when set, serves the pull-mode hub (internal/pullmode) that
+	// the agents of SveltosClusters with spec.pullMode connect to; nil: such
+	// clusters fail their probe, saying pull mode is off. Its Namespace
+	// defaults to Namespace.
+	PullMode *pullmode.HubOptions
+
 	// Dashboard, when set, serves the read-only web dashboard (internal/dashboard);
 	// its TokenSecret defaults to Namespace/tugboat-dashboard.
 	Dashboard *dashboard.Options
@@ -164,8 +171,10 @@ type Manager struct {
 	Events *events.HTTPEndpoint
 	// Dashboard is the web dashboard (nil unless Options.Dashboard is set).
 	Dashboard *dashboard.Server
-	opts      Options
-	config    *rest.Config
+	// PullModeHub is the pull-mode hub (nil unless Options.PullMode is set).
+	PullModeHub *pullmode.Hub
+	opts        Options
+	config      *rest.Config
 }
 
 // New creates the manager and registers every controller.
@@ -202,6 +211,23 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		return nil, err
 	}
 
+	var hub *pullmode.Hub
+	var pullModeHub clusters.PullModeHub // a nil *pullmode.Hub must stay a nil interface
+	if opts.PullMode != nil {
+		hubOpts := *opts.PullMode
+		if hubOpts.Namespace == "" {
+			hubOpts.Namespace = opts.Namespace
+		}
+		if err := hubOpts.Check(); err != nil {
+			return nil, err
+		}
+		hub = &pullmode.Hub{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Options: hubOpts, ShardKey: opts.ShardKey,
+			Elected: mgr.Elected(), Log: mgr.GetLogger().WithName("pullmode-hub")}
+		if err := mgr.Add(hub); err != nil {
+			return nil, fmt.Errorf("setting up the pull-mode hub: %w", err)
+		}
+		pullModeHub = hub
+	}
 	registry := clusters.NewRegistry(clusters.RegistryOptions{
 		Reader:            mgr.GetClient(),
 		Scheme:            scheme,
@@ -209,6 +235,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		ManagementConfig:  cfg,
 
 		WorkloadIdentityCommands: opts.WorkloadIdentityCommands,
+		PullMode:                 pullModeHub,
 	})
 	if err := (&clusters.Reconciler{
 		Client:        mgr.GetClient(),
@@ -373,7 +400,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 			return nil, fmt.Errorf("setting up the PostgresWriter controller: %w", err)
 		}
 	}
-	return &Manager{Manager: mgr, Registry: registry, Metrics: tugMetrics, Events: endpoint, Dashboard: board, opts: opts, config: cfg}, nil
+	return &Manager{Manager: mgr, Registry: registry, Metrics: tugMetrics, Events: endpoint, Dashboard: board, PullModeHub: hub, opts: opts, config: cfg}, nil
 }
 
 // durationOrNil is nil for zero, so that controller-runtime applies its default.

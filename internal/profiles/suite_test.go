@@ -11,6 +11,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/manager"
 	"github.com/tugboat-dev/tugboat/internal/manager/managertest"
+	"github.com/tugboat-dev/tugboat/internal/pullmode"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
@@ -39,6 +40,9 @@ func start(ctx context.Context, env *testenv.Env) error {
 	// A gate's failed health Job runs again after 500ms here (10s by default).
 	opts.HealthJobRetry = 500 * time.Millisecond
 	opts.SummaryRateLimiter = summaryRetries
+	// The pull-mode hub listens on a loopback port of its own
+	// (pull_mode_cluster_test.go connects an agent to it).
+	opts.PullMode = &pullmode.HubOptions{Address: "127.0.0.1:0"}
 	if mgr, mgmt, err = managertest.Start(ctx, env, opts); err != nil {
 		return err
 	}

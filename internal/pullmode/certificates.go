@@ -102,6 +102,11 @@ func (h *Hub) ensureCA(ctx context.Context) (*x509.Certificate, *ecdsa.PrivateKe
 		if err != nil {
 			return nil, nil, err
 		}
+		ns := &corev1.Namespace{}
+		ns.Name = key.Namespace
+		if err := h.Client.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+			return nil, nil, fmt.Errorf("creating the namespace %s of the pull-mode hub CA Secret: %w", key.Namespace, err)
+		}
 		secret = &corev1.Secret{Data: map[string][]byte{CACertKey: certPEM, caKeyKey: keyPEM}}
 		secret.Namespace, secret.Name = key.Namespace, key.Name
 		secret.Labels = map[string]string{"app.kubernetes.io/managed-by": "tugboat"}

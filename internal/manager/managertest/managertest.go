@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"go.uber.org/zap/zapcore"
 	"k8s.io/client-go/rest"
@@ -95,4 +96,20 @@ func start(ctx context.Context, env *testenv.Env, cfg *rest.Config, opts manager
 		}
 	}()
 	return mgr, mgmt, nil
+}
+
+// PullModeHubURL waits until the manager's pull-mode hub (Options.PullMode,
+// e.g. on "127.0.0.1:0") listens and returns the URL agents connect to.
+func PullModeHubURL(ctx context.Context, mgr *manager.Manager) (string, error) {
+	if mgr.PullModeHub == nil {
+		return "", fmt.Errorf("the manager has no pull-mode hub (Options.PullMode)")
+	}
+	for mgr.PullModeHub.Addr() == nil {
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return "https://" + mgr.PullModeHub.Addr().String(), nil
 }

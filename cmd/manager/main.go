@@ -20,6 +20,7 @@ import (
 	"github.com/tugboat-dev/tugboat/internal/events"
 	"github.com/tugboat-dev/tugboat/internal/manager"
 	"github.com/tugboat-dev/tugboat/internal/postgreswriter"
+	"github.com/tugboat-dev/tugboat/internal/pullmode"
 	"github.com/tugboat-dev/tugboat/internal/support"
 )
 
@@ -61,6 +62,11 @@ func main() {
 	fs.StringVar(&evOpts.TLSCertFile, "events-tls-cert-file", "", "certificate the CloudEvents endpoint serves HTTPS with")
 	fs.StringVar(&evOpts.TLSKeyFile, "events-tls-key-file", "", "key of --events-tls-cert-file")
 	fs.StringVar(&evOpts.ClientCAFile, "events-client-ca-file", "", "CA bundle: a client certificate it signed authenticates a caller of the CloudEvents endpoint (mutual TLS)")
+	hubOpts := pullmode.HubOptions{}
+	fs.StringVar(&hubOpts.Address, "pullmode-hub-address", "", "address where the agents of SveltosClusters in pull mode connect (HTTPS), e.g. :8443 (empty: pull mode is off, such clusters fail their probe saying so)")
+	fs.StringVar(&hubOpts.TLSCertFile, "pullmode-hub-cert-file", "", "certificate the pull-mode hub serves (default: one of its own, signed by the CA in Secret <namespace>/tugboat-pullmode-hub, created at the first start)")
+	fs.StringVar(&hubOpts.TLSKeyFile, "pullmode-hub-key-file", "", "key of --pullmode-hub-cert-file")
+	fs.StringSliceVar(&hubOpts.Hosts, "pullmode-hub-host", nil, "DNS name or IP address agents reach the hub by, added to its own certificate (repeatable; localhost and 127.0.0.1 are always in it)")
 	var dashboardAddress, dashboardTokenSecret, dashboardAuth string
 	fs.StringVar(&dashboardAddress, "dashboard-bind-address", "", "address serving the read-only web dashboard, e.g. 127.0.0.1:8090 (empty: none)")
 	fs.StringVar(&dashboardAuth, "dashboard-auth", dashboard.AuthToken, "how dashboard users log in: \"token\" (the shared token of --dashboard-token-secret) or \"kubernetes\" (each user's own bearer token, checked with a TokenReview; every read checked with a SubjectAccessReview for that user)")
@@ -97,6 +103,9 @@ func main() {
 			os.Exit(2)
 		}
 		opts.Events = &evOpts
+	}
+	if hubOpts.Address != "" {
+		opts.PullMode = &hubOpts
 	}
 	if dashboardAddress != "" {
 		if dashboardAuth != dashboard.AuthToken && dashboardAuth != dashboard.AuthKubernetes {

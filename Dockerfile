@@ -18,7 +18,8 @@ COPY . .
 ARG TARGETOS=linux
 ARG TARGETARCH=amd64
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags="-s -w" -o /out/manager ./cmd/manager
+    GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags="-s -w" -o /out/manager ./cmd/manager && \
+    GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags="-s -w" -o /out/tug ./cmd/tug
 
 # --- run ---
 FROM gcr.io/distroless/static-debian12:nonroot
@@ -27,6 +28,8 @@ LABEL org.opencontainers.image.source="https://github.com/tugboat-dev/tugboat" \
       org.opencontainers.image.description="Tugboat control plane (Sveltos APIs)"
 WORKDIR /
 COPY --from=build /out/manager /manager
+# tug runs the pull-mode agent in managed clusters (tug agent --from-secret).
+COPY --from=build /out/tug /tug
 USER 65532:65532
 EXPOSE 8080 8081
 ENTRYPOINT ["/manager"]

@@ -68,6 +68,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(
 		newRegisterCommand(g),
 		newDeregisterCommand(g),
+		newAgentCommand(g),
 		newVersionCommand(g),
 		newScheduleCommand(g),
 		newPromoteCommand(g),

@@ -135,12 +135,7 @@ func tokenKubeconfig(cfg *rest.Config, contextName, userName, token string) ([]b
 		contextName = "cluster"
 	}
 	out := clientcmdapi.NewConfig()
-	out.Clusters[contextName] = &clientcmdapi.Cluster{
-		Server:                   cfg.Host,
-		CertificateAuthorityData: cfg.CAData,
-		InsecureSkipTLSVerify:    cfg.Insecure,
-		TLSServerName:            cfg.ServerName,
-	}
+	out.Clusters[contextName] = clusters.KubeconfigCluster(cfg)
 	out.AuthInfos[userName] = &clientcmdapi.AuthInfo{Token: token}
 	out.Contexts[contextName] = &clientcmdapi.Context{Cluster: contextName, AuthInfo: userName}
 	out.CurrentContext = contextName

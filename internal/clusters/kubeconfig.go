@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
@@ -34,6 +35,18 @@ func KubeconfigForContext(cfg *clientcmdapi.Config, contextName string) ([]byte,
 		return nil, fmt.Errorf("context %q is incomplete: %w", contextName, err)
 	}
 	return clientcmd.Write(*out)
+}
+
+// KubeconfigCluster is the kubeconfig cluster entry that reaches the API server
+// of cfg as cfg does: its address, CA data, TLS server name and whether TLS is
+// verified. The CA is taken from CAData: load cfg's TLS files first.
+func KubeconfigCluster(cfg *rest.Config) *clientcmdapi.Cluster {
+	return &clientcmdapi.Cluster{
+		Server:                   cfg.Host,
+		CertificateAuthorityData: cfg.CAData,
+		InsecureSkipTLSVerify:    cfg.Insecure,
+		TLSServerName:            cfg.ServerName,
+	}
 }
 
 // ParseLabels parses "k=v,k2=v2" into labels, rejecting malformed pairs, invalid

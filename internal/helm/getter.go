@@ -10,6 +10,8 @@ import (
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/tugboat-dev/tugboat/internal/clusters"
 )
 
 // RESTClientGetter hands Helm clients for one cluster described by a *rest.Config.
@@ -81,12 +83,7 @@ func (m memoryClientConfig) RawConfig() (clientcmdapi.Config, error) {
 	cfg := m.getter.config
 	const name = "tugboat"
 	raw := clientcmdapi.NewConfig()
-	raw.Clusters[name] = &clientcmdapi.Cluster{
-		Server:                   cfg.Host,
-		CertificateAuthorityData: cfg.CAData,
-		InsecureSkipTLSVerify:    cfg.Insecure,
-		TLSServerName:            cfg.ServerName,
-	}
+	raw.Clusters[name] = clusters.KubeconfigCluster(cfg)
 	raw.AuthInfos[name] = &clientcmdapi.AuthInfo{
 		ClientCertificateData: cfg.CertData,
 		ClientKeyData:         cfg.KeyData,

@@ -9,18 +9,32 @@ import (
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/pullmode"
+	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 // The hub accepts only an agent whose token is valid and allowed to connect
 // as that very cluster's agent, and only for a cluster in pull mode: a bad
 // token is 401, the token of cluster B's agent connecting as A is 403 naming
-// the user, a cluster not in pull mode is 409, an unknown cluster 404.
+// the user, a cluster not in pull mode is 409, another shard's cluster 421, a
+// deleted cluster 404.
 func TestAgentAuthorization(t *testing.T) {
 	tokenA := registerPullCluster(t, "authz", "cluster-a", true)
 	tokenB := registerPullCluster(t, "authz", "cluster-b", true)
 	tokenPush := registerPullCluster(t, "authz", "pushed", false)
-	_ = tokenA
+	tokenOther := registerPullCluster(t, "authz", "other-shard", true)
+	tokenGone := registerPullCluster(t, "authz", "gone", true)
+	mgmt := testenv.ClusterClient(t, env, "mgmt")
+	ctx := context.Background()
+	testenv.Update(t, mgmt, clusterKey("authz", "other-shard"), &libv1beta1.SveltosCluster{}, func(sc *libv1beta1.SveltosCluster) {
+		sc.Annotations = map[string]string{libv1beta1.ShardAnnotation: "eu"}
+	})
+	if err := mgmt.Delete(ctx, &libv1beta1.SveltosCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "authz", Name: "gone"}}); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name, cluster, token string
 		status               int
@@ -29,6 +43,8 @@ func TestAgentAuthorization(t *testing.T) {
 		{"bad token", "cluster-a", "not-a-token", http.StatusUnauthorized, "not valid"},
 		{"another cluster's agent", "cluster-a", tokenB, http.StatusForbidden, "system:serviceaccount:authz:cluster-b-agent may not connect as the agent of SveltosCluster authz/cluster-a"},
 		{"not in pull mode", "pushed", tokenPush, http.StatusConflict, "not in pull mode"},
+		{"another shard's cluster", "other-shard", tokenOther, http.StatusMisdirectedRequest, `belongs to shard "eu", this manager serves shard ""`},
+		{"no such cluster", "gone", tokenGone, http.StatusNotFound, "SveltosCluster authz/gone not found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, body := connectOnce(t, "authz", tc.cluster, tc.token)

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tugboat-dev/tugboat/internal/devplatform"
 )
 
 // starter is the layout `tug init platform` writes: README.md and platform/.
@@ -73,49 +75,31 @@ overwritten unless --force is given.`,
 // given) in place of starterChartRepository. Without force, it writes nothing
 // when any of its files exists (a usageError naming them).
 func initPlatform(dir string, force bool, chartRepository string, out io.Writer) error {
-	layout := starterLayout()
-	files := map[string][]byte{}
-	var names []string
-	err := fs.WalkDir(layout, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	var rewrite func([]byte) []byte
+	if chartRepository != "" {
+		rewrite = func(data []byte) []byte {
+			return []byte(strings.ReplaceAll(string(data), starterChartRepository, chartRepository))
 		}
-		data, err := fs.ReadFile(layout, p)
-		if err != nil {
-			return err
-		}
-		if chartRepository != "" && strings.HasSuffix(p, ".yaml") {
-			data = []byte(strings.ReplaceAll(string(data), starterChartRepository, chartRepository))
-		}
-		files[p] = data
-		names = append(names, p)
-		return nil
-	})
+	}
+	files, err := devplatform.ReadLayout(starterLayout(), rewrite)
 	if err != nil {
 		return fmt.Errorf("reading the starter layout: %w", err)
 	}
 	if !force {
 		var existing []string
-		for _, name := range names {
-			if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(name))); err == nil {
-				existing = append(existing, name)
+		for _, f := range files {
+			if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(f.Path))); err == nil {
+				existing = append(existing, f.Path)
 			} else if !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("checking %s: %w", filepath.Join(dir, name), err)
+				return fmt.Errorf("checking %s: %w", filepath.Join(dir, f.Path), err)
 			}
 		}
 		if len(existing) > 0 {
 			return usageError{fmt.Errorf("%s already holds %s: not overwritten (use --force to overwrite)", dir, strings.Join(existing, ", "))}
 		}
 	}
-	for _, name := range names {
-		target := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return fmt.Errorf("creating %s: %w", filepath.Dir(target), err)
-		}
-		if err := os.WriteFile(target, files[name], 0o644); err != nil {
-			return fmt.Errorf("writing %s: %w", target, err)
-		}
-		fmt.Fprintf(out, "wrote %s\n", target)
+	if err := devplatform.WriteLayout(dir, files, func(target string) { fmt.Fprintf(out, "wrote %s\n", target) }); err != nil {
+		return err
 	}
 	fmt.Fprintf(out, `
 Next: commit and push %[1]s to a Git repository, then

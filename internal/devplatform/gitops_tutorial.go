@@ -337,24 +337,11 @@ func sortedKeys(m map[string]string) []string {
 // repositoryURL pointed at chartRepo, and pushes it to main; it returns the commit.
 func pushPlatform(repo string, layout fs.FS, chartRepo string) (string, error) {
 	repoURL := regexp.MustCompile(`(repositoryURL:\s*)\S+`)
-	err := fs.WalkDir(layout, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := fs.ReadFile(layout, p)
-		if err != nil {
-			return err
-		}
-		if strings.HasSuffix(p, ".yaml") {
-			data = repoURL.ReplaceAll(data, []byte("${1}"+chartRepo))
-		}
-		target := filepath.Join(repo, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
+	files, err := ReadLayout(layout, func(data []byte) []byte { return repoURL.ReplaceAll(data, []byte("${1}"+chartRepo)) })
 	if err != nil {
+		return "", fmt.Errorf("reading the starter layout: %w", err)
+	}
+	if err := WriteLayout(repo, files, nil); err != nil {
 		return "", fmt.Errorf("writing the starter layout: %w", err)
 	}
 	for _, args := range [][]string{

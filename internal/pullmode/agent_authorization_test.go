@@ -63,10 +63,17 @@ func TestAgentAuthorization(t *testing.T) {
 // and returns the hub's status and message (closing an accepted connection).
 func connectOnce(t *testing.T, namespace, name, token string) (int, string) {
 	t.Helper()
+	return connectOnceTo(t, hubURL(), namespace, name, token)
+}
+
+// connectOnceTo is connectOnce against the hub at url (trusting the CA of the
+// hub's CA Secret).
+func connectOnceTo(t *testing.T, url, namespace, name, token string) (int, string) {
+	t.Helper()
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(hubCA(t))
 	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, hubURL()+pullmode.ConnectPath+namespace+"/"+name, nil)
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, url+pullmode.ConnectPath+namespace+"/"+name, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

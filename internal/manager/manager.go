@@ -222,7 +222,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 			return nil, err
 		}
 		hub = &pullmode.Hub{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Options: hubOpts, ShardKey: opts.ShardKey,
-			Elected: mgr.Elected(), Log: mgr.GetLogger().WithName("pullmode-hub")}
+			Elected: mgr.Elected(), Log: mgr.GetLogger().WithName("pullmode-hub"), Recorder: mgr.GetEventRecorder("tugboat-pullmode-hub")}
 		if err := mgr.Add(hub); err != nil {
 			return nil, fmt.Errorf("setting up the pull-mode hub: %w", err)
 		}

@@ -53,6 +53,12 @@ func TestAgentAuthorization(t *testing.T) {
 			}
 		})
 	}
+	// The refusal of cluster-b's agent as cluster-a shows in cluster-a's dial
+	// errors (and so in its status), not the bad token's.
+	_, err := hub.RESTConfig(libv1beta1.SveltosClusterID("authz", "cluster-a")).Dial(ctx, "tcp", "cluster-a")
+	if err == nil || !strings.Contains(err.Error(), "was refused: 403 system:serviceaccount:authz:cluster-b-agent may not connect") {
+		t.Fatalf("dialing cluster-a after the refusal: got %v", err)
+	}
 	// An authorized agent is switched to the session protocol.
 	if status, body := connectOnce(t, "authz", "cluster-a", tokenA); status != http.StatusSwitchingProtocols {
 		t.Fatalf("cluster-a's own agent: got %d %q, want 101", status, body)

@@ -35,8 +35,10 @@ import (
 	"github.com/hashicorp/yamux"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -111,6 +113,9 @@ type Hub struct {
 	Elected <-chan struct{}
 	// Log receives connections and disconnections.
 	Log logr.Logger
+	// Recorder, when set, reports each refused agent of an existing
+	// SveltosCluster in a Warning Event AgentRefused on it.
+	Recorder events.EventRecorder
 
 	listening httpserve.Address
 
@@ -118,7 +123,10 @@ type Hub struct {
 	sessions map[libv1beta1.ClusterID]*yamux.Session
 	// lastConnected is when each cluster's agent last connected.
 	lastConnected map[libv1beta1.ClusterID]time.Time
-	subscribers   []func(cluster libv1beta1.ClusterID, connected bool)
+	// lastRefused is the last refusal of each cluster's agent, told by dial
+	// errors (and so by the cluster's status) while it is not connected.
+	lastRefused map[libv1beta1.ClusterID]refusal
+	subscribers []func(cluster libv1beta1.ClusterID, connected bool)
 }
 
 // NeedLeaderElection is false: every replica serves, only the leader accepts.
@@ -161,16 +169,27 @@ func (h *Hub) RESTConfig(cluster libv1beta1.ClusterID) *rest.Config {
 	}
 }
 
+// refusal is an agent's connection the hub did not accept.
+type refusal struct {
+	at      time.Time
+	status  int
+	message string
+}
+
 // dial opens a stream to cluster's agent.
 func (h *Hub) dial(ctx context.Context, cluster libv1beta1.ClusterID) (net.Conn, error) {
 	h.mu.Lock()
 	sess, ok := h.sessions[cluster]
 	last, seen := h.lastConnected[cluster]
+	refused, wasRefused := h.lastRefused[cluster]
 	h.mu.Unlock()
 	if !ok {
 		when := "never"
 		if seen {
 			when = last.UTC().Format(time.RFC3339)
+		}
+		if wasRefused && (!seen || refused.at.After(last)) {
+			when += fmt.Sprintf("; its last attempt, at %s, was refused: %d %s", refused.at.UTC().Format(time.RFC3339), refused.status, refused.message)
 		}
 		return nil, fmt.Errorf("the agent of pull-mode cluster %s/%s is not connected (last connected %s)", cluster.Namespace, cluster.Name, when)
 	}
@@ -264,29 +283,51 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "a bearer token is required", http.StatusUnauthorized)
 		return
 	}
+	sc := &libv1beta1.SveltosCluster{}
+	getErr := h.Client.Get(ctx, cluster.Key(), sc)
+	if getErr != nil {
+		sc = nil
+	}
 	status, msg := h.authorize(ctx, token, cluster)
 	if status != 0 {
-		http.Error(w, msg, status)
+		h.refuse(w, cluster, sc, status, msg)
 		return
 	}
-	sc := &libv1beta1.SveltosCluster{}
-	if err := h.Client.Get(ctx, cluster.Key(), sc); err != nil {
-		if apierrors.IsNotFound(err) {
-			http.Error(w, fmt.Sprintf("SveltosCluster %s/%s not found", cluster.Namespace, cluster.Name), http.StatusNotFound)
-			return
-		}
-		http.Error(w, fmt.Sprintf("reading SveltosCluster %s/%s: %v", cluster.Namespace, cluster.Name, err), http.StatusServiceUnavailable)
+	switch {
+	case apierrors.IsNotFound(getErr):
+		h.refuse(w, cluster, nil, http.StatusNotFound, fmt.Sprintf("SveltosCluster %s/%s not found", cluster.Namespace, cluster.Name))
+	case getErr != nil:
+		h.refuse(w, cluster, nil, http.StatusServiceUnavailable, fmt.Sprintf("reading SveltosCluster %s/%s: %v", cluster.Namespace, cluster.Name, getErr))
+	case !sc.Spec.PullMode:
+		h.refuse(w, cluster, sc, http.StatusConflict, fmt.Sprintf("SveltosCluster %s/%s is not in pull mode (spec.pullMode is false)", cluster.Namespace, cluster.Name))
+	case sc.Annotations[libv1beta1.ShardAnnotation] != h.ShardKey:
+		h.refuse(w, cluster, sc, http.StatusMisdirectedRequest, fmt.Sprintf("SveltosCluster %s/%s belongs to shard %q, this manager serves shard %q",
+			cluster.Namespace, cluster.Name, sc.Annotations[libv1beta1.ShardAnnotation], h.ShardKey))
+	default:
+		h.accept(w, cluster)
+	}
+}
+
+// refuse answers an agent's connection with status and msg. A refusal of an
+// authenticated agent of a pull-mode cluster of this shard is remembered for
+// the cluster's dial errors (and so its status.failureMessage) and reported
+// in a Warning Event AgentRefused on it.
+func (h *Hub) refuse(w http.ResponseWriter, cluster libv1beta1.ClusterID, sc *libv1beta1.SveltosCluster, status int, msg string) {
+	http.Error(w, msg, status)
+	h.Log.Info("pull-mode agent refused", "cluster", cluster.String(), "status", status, "reason", msg)
+	// Whoever presents no valid token leaves no trace but the log.
+	if status == http.StatusUnauthorized || sc == nil || !sc.Spec.PullMode || sc.Annotations[libv1beta1.ShardAnnotation] != h.ShardKey {
 		return
 	}
-	if !sc.Spec.PullMode {
-		http.Error(w, fmt.Sprintf("SveltosCluster %s/%s is not in pull mode (spec.pullMode is false)", cluster.Namespace, cluster.Name), http.StatusConflict)
-		return
+	h.mu.Lock()
+	if h.lastRefused == nil {
+		h.lastRefused = map[libv1beta1.ClusterID]refusal{}
 	}
-	if shard := sc.Annotations[libv1beta1.ShardAnnotation]; shard != h.ShardKey {
-		http.Error(w, fmt.Sprintf("SveltosCluster %s/%s belongs to shard %q, this manager serves shard %q", cluster.Namespace, cluster.Name, shard, h.ShardKey), http.StatusMisdirectedRequest)
-		return
+	h.lastRefused[cluster] = refusal{at: time.Now(), status: status, message: msg}
+	h.mu.Unlock()
+	if h.Recorder != nil {
+		h.Recorder.Eventf(sc, nil, corev1.EventTypeWarning, "AgentRefused", "Connect", "spec.pullMode: the agent's connection was refused (%d): %s", status, msg)
 	}
-	h.accept(w, cluster)
 }
 
 // headerHasToken reports whether a comma-separated header holds token.

@@ -46,12 +46,7 @@ func start(ctx context.Context, env *testenv.Env) error {
 	if _, mgmt, err = managertest.Start(ctx, env, managertest.Options(env)); err != nil {
 		return err
 	}
-	for _, name := range managed {
-		if _, err := clusters.Register(ctx, mgmt, clusters.Registration{Namespace: fleetNamespace, Name: name, Kubeconfig: env.Cluster(name).Kubeconfig}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return managertest.RegisterFleet(ctx, mgmt, env, fleetNamespace, managed, nil)
 }
 
 // managedClient is a direct client of one of the managed clusters.

@@ -18,7 +18,6 @@ import (
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
-	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/manager/managertest"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
@@ -41,13 +40,7 @@ func start(ctx context.Context, env *testenv.Env) error {
 	if _, mgmt, err = managertest.Start(ctx, env, managertest.Options(env)); err != nil {
 		return err
 	}
-	for _, name := range managed {
-		if _, err := clusters.Register(ctx, mgmt, clusters.Registration{Namespace: "fleet", Name: name,
-			Kubeconfig: env.Cluster(name).Kubeconfig, Labels: map[string]string{"env": name}}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return managertest.RegisterFleet(ctx, mgmt, env, "fleet", managed, func(name string) map[string]string { return map[string]string{"env": name} })
 }
 
 // clusterClient is a direct client of a managed cluster.

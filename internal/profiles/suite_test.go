@@ -8,7 +8,6 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/manager"
 	"github.com/tugboat-dev/tugboat/internal/manager/managertest"
 	"github.com/tugboat-dev/tugboat/internal/pullmode"
@@ -46,10 +45,5 @@ func start(ctx context.Context, env *testenv.Env) error {
 	if mgr, mgmt, err = managertest.Start(ctx, env, opts); err != nil {
 		return err
 	}
-	for _, name := range managed {
-		if _, err := clusters.Register(ctx, mgmt, clusters.Registration{Namespace: "fleet", Name: name, Kubeconfig: env.Cluster(name).Kubeconfig}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return managertest.RegisterFleet(ctx, mgmt, env, "fleet", managed, nil)
 }

@@ -6,12 +6,10 @@ package gitops_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/gitserver"
 	"github.com/tugboat-dev/tugboat/internal/manager/managertest"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
@@ -31,22 +29,12 @@ func TestMain(m *testing.M) {
 }
 
 func start(ctx context.Context, env *testenv.Env) error {
-	// Flux's CRDs go in before the manager starts, so that it watches the sources.
-	if _, err := env.StartSourceController(ctx); err != nil {
-		return err
-	}
 	var err error
-	if git, err = gitserver.Start(filepath.Join(env.Dir(), "git"), "127.0.0.1:0"); err != nil {
+	if git, err = testenv.StartGitOps(ctx, env); err != nil {
 		return err
 	}
 	if _, mgmt, err = managertest.Start(ctx, env, managertest.Options(env)); err != nil {
 		return err
 	}
-	for _, name := range managed {
-		if _, err := clusters.Register(ctx, mgmt, clusters.Registration{Namespace: "fleet", Name: name,
-			Kubeconfig: env.Cluster(name).Kubeconfig, Labels: map[string]string{"env": "prod"}}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return managertest.RegisterFleet(ctx, mgmt, env, "fleet", managed, func(string) map[string]string { return map[string]string{"env": "prod"} })
 }

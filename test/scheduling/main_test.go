@@ -10,7 +10,6 @@ package scheduling_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -50,11 +49,8 @@ func TestMain(m *testing.M) {
 }
 
 func start(ctx context.Context, env *testenv.Env) error {
-	if _, err := env.StartSourceController(ctx); err != nil {
-		return err
-	}
 	var err error
-	if git, err = gitserver.Start(filepath.Join(env.Dir(), "git"), "127.0.0.1:0"); err != nil {
+	if git, err = testenv.StartGitOps(ctx, env); err != nil {
 		return err
 	}
 	opts := managertest.Options(env)

@@ -120,10 +120,11 @@ func (a *Agent) hubClient() (*http.Client, error) {
 		tlsConfig.RootCAs = pool
 	}
 	return &http.Client{Transport: &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		TLSClientConfig:     tlsConfig,
-		TLSHandshakeTimeout: 10 * time.Second,
-		ForceAttemptHTTP2:   false,
+		Proxy:                 http.ProxyFromEnvironment,
+		TLSClientConfig:       tlsConfig,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second, // the hub answers once it reviewed the token
+		ForceAttemptHTTP2:     false,
 	}}, nil
 }
 

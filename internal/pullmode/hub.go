@@ -387,6 +387,7 @@ func (h *Hub) accept(w http.ResponseWriter, cluster libv1beta1.ClusterID) {
 		h.Log.Error(err, "upgrading an agent's connection", "cluster", cluster.String())
 		return
 	}
+	_ = conn.SetDeadline(time.Time{}) // the session lives as long as the agent; yamux keepalives watch it
 	if _, err := io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: "+UpgradeProtocol+"\r\n\r\n"); err != nil {
 		_ = conn.Close()
 		return

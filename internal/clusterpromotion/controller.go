@@ -235,13 +235,7 @@ func (r *Reconciler) rollout(ctx context.Context, p *configv1beta1.ClusterPromot
 		setDescription(ss, msg, now)
 		conditions.MarkReconciling(p, ReasonPostDelayChecks, "%s", msg)
 		r.event(p, corev1.EventTypeNormal, ReasonPostDelayChecks, "stage %s: the delay has passed, deploying %d preHealthCheckDeployment source(s) and running %d post-delay health check(s)", stage.Name, len(pre), len(checks))
-		if err := patcher.Flush(ctx); err != nil {
-			return ctrl.Result{}, err
-		}
-		if err := r.ensureStageProfiles(ctx, p, stage, now); err != nil {
-			return ctrl.Result{}, err
-		}
-		return ctrl.Result{}, nil
+		return ctrl.Result{}, r.recordThenEnsureProfiles(ctx, patcher, p, stage, now)
 	}
 	if !decision.Open {
 		setDescription(ss, decision.Message, now)
@@ -259,16 +253,23 @@ func (r *Reconciler) rollout(ctx context.Context, p *configv1beta1.ClusterPromot
 	conditions.MarkReconciling(p, conditions.Progressing, "%s", decision.Message)
 	log.Info("promoted", "from", stage.Name, "to", next.Name, "revision", promotion.Short(revision(specHash)))
 	r.event(p, corev1.EventTypeNormal, ReasonPromoted, "%s", decision.Message)
-	if err := patcher.Flush(ctx); err != nil {
-		return ctrl.Result{}, err
-	}
-	if err := r.ensureStageProfiles(ctx, p, next, now); err != nil {
+	if err := r.recordThenEnsureProfiles(ctx, patcher, p, next, now); err != nil {
 		return ctrl.Result{}, err
 	}
 	if err := r.consumeApprovals(ctx, p, idx+1); err != nil {
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{}, nil
+}
+
+// recordThenEnsureProfiles writes the promotion's status now, through the
+// reconcile's status writer, and only then the profiles stage wants: no profile
+// is written ahead of the status that records why (a crash cannot promote twice).
+func (r *Reconciler) recordThenEnsureProfiles(ctx context.Context, patcher *conditions.StatusPatcher, p *configv1beta1.ClusterPromotion, stage *configv1beta1.Stage, now time.Time) error {
+	if err := patcher.Flush(ctx); err != nil {
+		return err
+	}
+	return r.ensureStageProfiles(ctx, p, stage, now)
 }
 
 // ensureStageProfiles writes the profiles a stage wants: its ClusterProfile,

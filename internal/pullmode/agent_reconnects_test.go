@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -21,8 +22,11 @@ import (
 // reconnection.
 func TestAgentReconnects(t *testing.T) {
 	ctx := context.Background()
-	token := registerPullCluster(t, "reconnect", "edge-2", true)
-	id := libv1beta1.SveltosClusterID("reconnect", "edge-2")
+	// A name of its own at each run: the package's hub remembers when each
+	// cluster's agent last connected, and this test starts from "never".
+	name := fmt.Sprintf("edge-%d", time.Now().UnixNano())
+	token := registerPullCluster(t, "reconnect", name, true)
+	id := libv1beta1.SveltosClusterID("reconnect", name)
 	var mu sync.Mutex
 	var seen []bool
 	hub.Subscribe(func(cluster libv1beta1.ClusterID, connected bool) {
@@ -51,20 +55,20 @@ func TestAgentReconnects(t *testing.T) {
 		return err
 	}
 
-	if err := namespaces(); err == nil || !strings.Contains(err.Error(), "the agent of pull-mode cluster reconnect/edge-2 is not connected (last connected never)") {
+	if err := namespaces(); err == nil || !strings.Contains(err.Error(), "the agent of pull-mode cluster reconnect/"+name+" is not connected (last connected never)") {
 		t.Fatalf("before any agent: got %v, want the never-connected error", err)
 	}
-	first := startAgent(t, "reconnect", "edge-2", token)
+	first := startAgent(t, "reconnect", name, token)
 	testenv.Eventually(t, "requests through the first agent", namespaces)
 	first.stop()
 	testenv.Eventually(t, "the stopped agent is reported", func() error {
 		err := namespaces()
-		if err == nil || !strings.Contains(err.Error(), "the agent of pull-mode cluster reconnect/edge-2 is not connected (last connected 2") {
+		if err == nil || !strings.Contains(err.Error(), "the agent of pull-mode cluster reconnect/"+name+" is not connected (last connected 2") {
 			return fmt.Errorf("got %v", err)
 		}
 		return nil
 	})
-	startAgent(t, "reconnect", "edge-2", token)
+	startAgent(t, "reconnect", name, token)
 	testenv.Eventually(t, "requests through the second agent", namespaces)
 	testenv.Eventually(t, "Subscribe saw connect, disconnect, connect", connectedDisconnectedConnected)
 }

@@ -128,40 +128,35 @@ func (e *Endpoint) httpClientLocked() (*http.Client, error) {
 // RESTMapper is the endpoint's REST mapper, discovering lazily, shared by
 // every registration on the endpoint.
 func (e *Endpoint) RESTMapper() (meta.RESTMapper, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.mapper != nil {
-		return e.mapper, nil
-	}
-	hc, err := e.httpClientLocked()
-	if err != nil {
-		return nil, err
-	}
-	m, err := apiutil.NewDynamicRESTMapper(e.config, hc)
-	if err != nil {
-		return nil, fmt.Errorf("creating REST mapper for %s: %w", e.config.Host, err)
-	}
-	e.mapper = m
-	return m, nil
+	return madeOnce(e, &e.mapper, "REST mapper", apiutil.NewDynamicRESTMapper)
 }
 
 // dynamicClient is the dynamic client of the endpoint's informers.
 func (e *Endpoint) dynamicClient() (dynamic.Interface, error) {
+	return madeOnce(e, &e.dynamic, "dynamic client", func(cfg *rest.Config, hc *http.Client) (dynamic.Interface, error) {
+		return dynamic.NewForConfigAndClient(cfg, hc)
+	})
+}
+
+// madeOnce returns *slot, made the first time by build from the endpoint's
+// configuration and shared HTTP client; what names it in the error.
+func madeOnce[T comparable](e *Endpoint, slot *T, what string, build func(*rest.Config, *http.Client) (T, error)) (T, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.dynamic != nil {
-		return e.dynamic, nil
+	var none T
+	if *slot != none {
+		return *slot, nil
 	}
 	hc, err := e.httpClientLocked()
 	if err != nil {
-		return nil, err
+		return none, err
 	}
-	d, err := dynamic.NewForConfigAndClient(e.config, hc)
+	made, err := build(e.config, hc)
 	if err != nil {
-		return nil, fmt.Errorf("creating dynamic client for %s: %w", e.config.Host, err)
+		return none, fmt.Errorf("creating %s for %s: %w", what, e.config.Host, err)
 	}
-	e.dynamic = d
-	return d, nil
+	*slot = made
+	return made, nil
 }
 
 // observing wraps the endpoint's transport: it counts reads and watches and

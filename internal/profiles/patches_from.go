@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -32,16 +31,7 @@ func (r *SummaryReconciler) patchesFrom(ctx context.Context, s *configv1beta1.Cl
 		return nil, err
 	}
 	pc := templating.NewProfileContext(clusterMap, nil)
-	render := func(what, v string) (string, error) {
-		if !strings.Contains(v, "{{") {
-			return v, nil
-		}
-		out, err := pc.Render(what, v)
-		if err != nil {
-			return "", renderError{err}
-		}
-		return out, nil
-	}
+	render := func(what, v string) (string, error) { return renderIfTemplate(pc, what, v) }
 	defaultNS := cluster.ID.Namespace
 	if refNS != "" {
 		defaultNS = refNS

@@ -63,6 +63,20 @@ type renderError struct{ error }
 
 func (e renderError) Unwrap() error { return e.error }
 
+// renderIfTemplate renders v, the field of the spec named where, through pc
+// when it holds a template ("{{"), and returns it as is otherwise; a failure is
+// a renderError.
+func renderIfTemplate(pc templating.ProfileContext, where, v string) (string, error) {
+	if !strings.Contains(v, "{{") {
+		return v, nil
+	}
+	out, err := pc.Render(where, v)
+	if err != nil {
+		return "", renderError{err}
+	}
+	return out, nil
+}
+
 // collect reads the referenced objects of a summary. referenceNamespace is where
 // references with an empty namespace resolve (the cluster's namespace for a
 // ClusterProfile, the profile's own for a Profile).
@@ -78,16 +92,7 @@ func (r *SummaryReconciler) collect(ctx context.Context, run *featureRun) (*inpu
 		defaultNS = profileNamespace
 	}
 	plain := templating.NewProfileContext(clusterMap, nil)
-	renderName := func(what, v string) (string, error) {
-		if !strings.Contains(v, "{{") {
-			return v, nil
-		}
-		out, err := plain.Render(what, v)
-		if err != nil {
-			return "", renderError{err}
-		}
-		return out, nil
-	}
+	renderName := func(what, v string) (string, error) { return renderIfTemplate(plain, what, v) }
 
 	spec := &s.Spec.ClusterProfileSpec
 	for i, tr := range spec.TemplateResourceRefs {

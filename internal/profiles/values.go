@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -68,16 +67,7 @@ func (r *SummaryReconciler) renderValuesFrom(ctx context.Context, pc templating.
 // readValuesFrom reads one valuesFrom object (its name and namespace are
 // templates). found is false for a missing optional one.
 func (r *SummaryReconciler) readValuesFrom(ctx context.Context, pc templating.ProfileContext, where string, vf libv1beta1.ValueFrom, defaultNS string) (valuesSource, bool, error) {
-	renderName := func(field, v string) (string, error) {
-		if !strings.Contains(v, "{{") {
-			return v, nil
-		}
-		out, err := pc.Render(where+"."+field, v)
-		if err != nil {
-			return "", renderError{err}
-		}
-		return out, nil
-	}
+	renderName := func(field, v string) (string, error) { return renderIfTemplate(pc, where+"."+field, v) }
 	name, err := renderName("name", vf.Name)
 	if err != nil {
 		return valuesSource{}, false, err

@@ -166,6 +166,7 @@ func playTokenController(t *testing.T, namespace, name string) func() string {
 	tokens := make(chan string, 1)
 	go func() {
 		defer close(done)
+		defer close(tokens)
 		for ctx.Err() == nil {
 			secret := &corev1.Secret{}
 			if err := mgmt.Get(ctx, id.TokenSecret, secret); err != nil {
@@ -185,14 +186,7 @@ func playTokenController(t *testing.T, namespace, name string) func() string {
 			return
 		}
 	}()
-	return func() string {
-		select {
-		case tok := <-tokens:
-			return tok
-		case <-done:
-			return ""
-		}
-	}
+	return func() string { return <-tokens } // "" when the player gave up
 }
 
 // tugStdout runs tug in-process and returns its stdout alone (stderr goes to

@@ -104,6 +104,9 @@ func TestPullModeCluster(t *testing.T) {
 	}
 
 	policyConfigMap(t, "pull-cm", `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "pulled", "namespace": "default"}, "data": {"a": "1"}}`)
+	t.Cleanup(func() {
+		_ = mgmt.Delete(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "pull-cm"}})
+	})
 	p := &configv1beta1.ClusterProfile{ObjectMeta: metav1.ObjectMeta{Name: "pull"}, Spec: configv1beta1.Spec{
 		SyncMode:   libv1beta1.SyncModeContinuousWithDriftDetection,
 		PolicyRefs: []libv1beta1.PolicyRef{{Kind: "ConfigMap", Namespace: "default", Name: "pull-cm"}},

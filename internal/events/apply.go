@@ -12,7 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -51,6 +51,25 @@ func owned(trigger string, o client.Object) error {
 	return nil
 }
 
+// readOwned reads the object named like want into have, whose kind is gvk. found
+// is false when there is none: want is then created. An existing object that
+// trigger did not generate is an error.
+func (r *TriggerReconciler) readOwned(ctx context.Context, trigger string, want, have client.Object, gvk schema.GroupVersionKind) (found bool, err error) {
+	key := client.ObjectKeyFromObject(want)
+	if err := r.Client.Get(ctx, key, have); err != nil {
+		if apierrors.IsNotFound(err) {
+			return false, r.create(ctx, want.DeepCopyObject().(client.Object))
+		}
+		name := key.String()
+		if key.Namespace == "" {
+			name = key.Name
+		}
+		return false, fmt.Errorf("reading %s %s: %w", gvk.Kind, name, err)
+	}
+	have.GetObjectKind().SetGroupVersionKind(gvk)
+	return true, owned(trigger, have)
+}
+
 func (r *TriggerReconciler) create(ctx context.Context, obj client.Object) error {
 	obj.SetAnnotations(stamped(obj.GetAnnotations()))
 	err := r.Client.Create(ctx, obj)
@@ -70,14 +89,7 @@ func (r *TriggerReconciler) create(ctx context.Context, obj client.Object) error
 
 func (r *TriggerReconciler) applyConfigMap(ctx context.Context, trigger string, want *corev1.ConfigMap) error {
 	have := &corev1.ConfigMap{}
-	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(want), have); err != nil {
-		if apierrors.IsNotFound(err) {
-			return r.create(ctx, want.DeepCopy())
-		}
-		return fmt.Errorf("reading ConfigMap %s: %w", client.ObjectKeyFromObject(want), err)
-	}
-	have.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
-	if err := owned(trigger, have); err != nil {
+	if found, err := r.readOwned(ctx, trigger, want, have, corev1.SchemeGroupVersion.WithKind("ConfigMap")); !found || err != nil {
 		return err
 	}
 	if equality.Semantic.DeepEqual(have.Labels, want.Labels) && sameAnnotations(have.Annotations, want.Annotations) &&
@@ -93,14 +105,7 @@ func (r *TriggerReconciler) applyConfigMap(ctx context.Context, trigger string, 
 
 func (r *TriggerReconciler) applySecret(ctx context.Context, trigger string, want *corev1.Secret) error {
 	have := &corev1.Secret{}
-	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(want), have); err != nil {
-		if apierrors.IsNotFound(err) {
-			return r.create(ctx, want.DeepCopy())
-		}
-		return fmt.Errorf("reading Secret %s: %w", client.ObjectKeyFromObject(want), err)
-	}
-	have.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	if err := owned(trigger, have); err != nil {
+	if found, err := r.readOwned(ctx, trigger, want, have, corev1.SchemeGroupVersion.WithKind("Secret")); !found || err != nil {
 		return err
 	}
 	if equality.Semantic.DeepEqual(have.Labels, want.Labels) && sameAnnotations(have.Annotations, want.Annotations) &&
@@ -123,14 +128,7 @@ func (r *TriggerReconciler) applySecret(ctx context.Context, trigger string, wan
 
 func (r *TriggerReconciler) applyProfile(ctx context.Context, trigger string, want *configv1beta1.ClusterProfile) error {
 	have := &configv1beta1.ClusterProfile{}
-	if err := r.Client.Get(ctx, types.NamespacedName{Name: want.Name}, have); err != nil {
-		if apierrors.IsNotFound(err) {
-			return r.create(ctx, want.DeepCopy())
-		}
-		return fmt.Errorf("reading ClusterProfile %s: %w", want.Name, err)
-	}
-	have.SetGroupVersionKind(configv1beta1.GroupVersion.WithKind(configv1beta1.ClusterProfileKind))
-	if err := owned(trigger, have); err != nil {
+	if found, err := r.readOwned(ctx, trigger, want, have, configv1beta1.GroupVersion.WithKind(configv1beta1.ClusterProfileKind)); !found || err != nil {
 		return err
 	}
 	if have.Annotations[SpecHashAnnotation] == want.Annotations[SpecHashAnnotation] && equality.Semantic.DeepEqual(have.Labels, want.Labels) {

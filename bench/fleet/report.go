@@ -261,16 +261,7 @@ func (r *report) markdown() string {
 	p("workers, each cluster's objects in order, the namespace made sure of first; no Tugboat). It is what these API")
 	p("servers on this machine take at all; \"× baseline\" is Tugboat's converged time over it.")
 	p("")
-	r.rolloutTable(p, r.rollouts)
-	r.deletionTable(p)
-	if len(r.withdrawals) > 0 {
-		p("")
-		p("Withdrawals between the phases (each label-change phase starts from clusters without summaries):")
-		p("")
-		for _, w := range r.withdrawals {
-			p("- %s", w)
-		}
-	}
+	r.rolloutTables(p, "Withdrawals between the phases (each label-change phase starts from clusters without summaries):")
 	p("")
 	p("## 4. API cost on the managed clusters")
 	p("")
@@ -669,4 +660,22 @@ func (r *report) setupList(p func(string, ...any), about ...string) {
 		p("- %s", n)
 	}
 	p("")
+}
+
+// rolloutTables prints the rollout and deletion tables, then the withdrawals
+// between the phases as a list, under intro when it is not empty.
+func (r *report) rolloutTables(p func(string, ...any), intro string) {
+	r.rolloutTable(p, r.rollouts)
+	r.deletionTable(p)
+	if len(r.withdrawals) == 0 {
+		return
+	}
+	p("")
+	if intro != "" {
+		p("%s", intro)
+		p("")
+	}
+	for _, w := range r.withdrawals {
+		p("- %s", w)
+	}
 }

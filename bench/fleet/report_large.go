@@ -263,14 +263,7 @@ func (r *report) largeMarkdown(p func(string, ...any)) {
 	p("As in sections 3 and 4: converged when the last cluster has its summary Provisioned and every object (content change:")
 	p("every object at the new revision); baseline: the harness's own server-side applies and DELETEs of the same objects.")
 	p("")
-	r.rolloutTable(p, r.rollouts)
-	r.deletionTable(p)
-	if len(r.withdrawals) > 0 {
-		p("")
-		for _, w := range r.withdrawals {
-			p("- %s", w)
-		}
-	}
+	r.rolloutTables(p, "")
 	p("")
 	apiCostTable(p, r.rollouts)
 	r.steadyTable(p)

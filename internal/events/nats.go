@@ -199,23 +199,22 @@ func (m *messaging) connect(cluster libv1beta1.ClusterID, value []byte) ([]*nats
 		}
 		return nil, err
 	}
-	if cfg.NATS != nil {
-		nc, err := m.dial(cluster, cfg.NATS.Configuration)
+	// receiveFrom dials one configured server and starts receiving from it.
+	receiveFrom := func(c natsConfiguration, receive func(libv1beta1.ClusterID, *nats.Conn, []string) error) error {
+		nc, err := m.dial(cluster, c)
 		if err != nil {
-			return fail(fmt.Errorf("%s: nats: %w", where, err))
+			return err
 		}
 		conns = append(conns, nc)
-		if err := m.subscribe(cluster, nc, cfg.NATS.Configuration.Subjects); err != nil {
+		return receive(cluster, nc, c.Subjects)
+	}
+	if cfg.NATS != nil {
+		if err := receiveFrom(cfg.NATS.Configuration, m.subscribe); err != nil {
 			return fail(fmt.Errorf("%s: nats: %w", where, err))
 		}
 	}
 	if cfg.JetStream != nil {
-		nc, err := m.dial(cluster, cfg.JetStream.Configuration)
-		if err != nil {
-			return fail(fmt.Errorf("%s: jetstream: %w", where, err))
-		}
-		conns = append(conns, nc)
-		if err := m.consume(cluster, nc, cfg.JetStream.Configuration.Subjects); err != nil {
+		if err := receiveFrom(cfg.JetStream.Configuration, m.consume); err != nil {
 			return fail(fmt.Errorf("%s: jetstream: %w", where, err))
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"sigs.k8s.io/yaml"
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
@@ -164,18 +162,8 @@ func parseClusterID(s string) (libv1beta1.ClusterID, error) {
 // printExplanation writes the explanation: a headline and a table of steps,
 // or the Explanation as JSON or YAML.
 func printExplanation(w io.Writer, e *explain.Explanation, format string) error {
-	switch format {
-	case outputJSON:
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(e)
-	case outputYAML:
-		out, err := yaml.Marshal(e)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(out)
-		return err
+	if format == outputJSON || format == outputYAML {
+		return printStructured(w, format, e)
 	}
 	fmt.Fprintln(w, headline(e))
 	fmt.Fprintln(w)

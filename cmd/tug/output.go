@@ -32,6 +32,21 @@ func checkOutput(format string) error {
 	return usageError{fmt.Errorf("unknown output format %q: use table, yaml or json", format)}
 }
 
+// printStructured writes v as YAML, or as indented JSON when format is json.
+func printStructured(w io.Writer, format string, v any) error {
+	if format == outputJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	out, err := yaml.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(out)
+	return err
+}
+
 // table is a list to print: column headers, one row struct per line (what yaml
 // and json print) and the cells of each row (what the table prints).
 type table[T any] struct {
@@ -48,17 +63,8 @@ func (t table[T]) print(w io.Writer, format string) error {
 		rows = []T{} // an empty list, not null
 	}
 	switch format {
-	case outputYAML:
-		out, err := yaml.Marshal(rows)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(out)
-		return err
-	case outputJSON:
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+	case outputYAML, outputJSON:
+		return printStructured(w, format, rows)
 	case outputTable, "":
 		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 		headers := make([]string, len(t.headers))

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -181,9 +180,9 @@ func (t *Tutorial) RunEnvironments(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	chartRepo, err := os.ReadFile(filepath.Join(t.Options.Dir, "chartrepo.url"))
+	chartRepo, err := t.chartRepository()
 	if err != nil {
-		return fmt.Errorf("the local platform's chart repository is unknown (is `tug dev up` running?): %w", err)
+		return err
 	}
 	url, _, err := t.Options.createOrReuseRepo(platformName)
 	if err != nil {
@@ -194,7 +193,7 @@ func (t *Tutorial) RunEnvironments(ctx context.Context) error {
 		return err
 	}
 	defer removeClone()
-	commit, err := pushPlatform(repo, t.Platform, strings.TrimSpace(string(chartRepo)))
+	commit, err := pushPlatform(repo, t.Platform, chartRepo)
 	if err != nil {
 		return err
 	}
@@ -336,8 +335,7 @@ func sortedKeys(m map[string]string) []string {
 // pushPlatform writes the starter layout into the clone repo, with every
 // repositoryURL pointed at chartRepo, and pushes it to main; it returns the commit.
 func pushPlatform(repo string, layout fs.FS, chartRepo string) (string, error) {
-	repoURL := regexp.MustCompile(`(repositoryURL:\s*)\S+`)
-	files, err := ReadLayout(layout, func(data []byte) []byte { return repoURL.ReplaceAll(data, []byte("${1}"+chartRepo)) })
+	files, err := ReadLayout(layout, func(data []byte) []byte { return pointChartsAt(data, chartRepo) })
 	if err != nil {
 		return "", fmt.Errorf("reading the starter layout: %w", err)
 	}

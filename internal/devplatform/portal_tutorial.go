@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -69,25 +67,14 @@ func (t *Tutorial) RunPortal(ctx context.Context, team string) error {
 	if err != nil {
 		return err
 	}
-	repoURL, err := os.ReadFile(filepath.Join(t.Options.Dir, "chartrepo.url"))
+	repoURL, err := t.chartRepository()
 	if err != nil {
-		return fmt.Errorf("the local platform's chart repository is unknown (is `tug dev up` running?): %w", err)
+		return err
 	}
 
 	t.say("1. the database operator's chart on the services cluster and the tutorial's credential triggers (cloudnative-pg.yaml, fetch-postgres-data.yaml)")
-	cnpg, err := t.manifest("cloudnative-pg.yaml")
-	if err != nil {
+	if err := t.applyManifests(ctx, mgmt, repoURL, "cloudnative-pg.yaml", "fetch-postgres-data.yaml"); err != nil {
 		return err
-	}
-	cnpg = regexp.MustCompile(`(repositoryURL:\s*)\S+`).ReplaceAll(cnpg, []byte("${1}"+strings.TrimSpace(string(repoURL))))
-	fetch, err := t.manifest("fetch-postgres-data.yaml")
-	if err != nil {
-		return err
-	}
-	for _, m := range [][]byte{cnpg, fetch} {
-		if err := apply(ctx, mgmt, m); err != nil {
-			return err
-		}
 	}
 	if err := t.wait(ctx, "cnpg chart Provisioned on services", func() error {
 		return provisioned(ctx, mgmt, "services", configv1beta1.ClusterSummaryName(configv1beta1.ClusterProfileKind, "deploy-cnpg", "services"), libv1beta1.FeatureHelm)

@@ -50,19 +50,14 @@ func (t *Tutorial) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	repoURL, err := os.ReadFile(filepath.Join(t.Options.Dir, "chartrepo.url"))
-	if err != nil {
-		return fmt.Errorf("the local platform's chart repository is unknown (is `tug dev up` running?): %w", err)
-	}
-
-	t.say("1. management cluster mgmt/mgmt labelled type=mgmt, services cluster labelled type=services (done by tug dev up)")
-	t.say("2. cloudnative-pg.yaml: the database operator's chart for every type=services cluster (chart from %s)", strings.TrimSpace(string(repoURL)))
-	cnpg, err := t.manifest("cloudnative-pg.yaml")
+	repoURL, err := t.chartRepository()
 	if err != nil {
 		return err
 	}
-	cnpg = regexp.MustCompile(`(repositoryURL:\s*)\S+`).ReplaceAll(cnpg, []byte("${1}"+strings.TrimSpace(string(repoURL))))
-	if err := apply(ctx, mgmt, cnpg); err != nil {
+
+	t.say("1. management cluster mgmt/mgmt labelled type=mgmt, services cluster labelled type=services (done by tug dev up)")
+	t.say("2. cloudnative-pg.yaml: the database operator's chart for every type=services cluster (chart from %s)", repoURL)
+	if err := t.applyManifests(ctx, mgmt, repoURL, "cloudnative-pg.yaml"); err != nil {
 		return err
 	}
 	if err := t.wait(ctx, "cnpg chart Provisioned on services", func() error {
@@ -72,14 +67,8 @@ func (t *Tutorial) Run(ctx context.Context) error {
 	}
 
 	t.say("3. auto-deploy-postgres-cluster.yaml + fetch-postgres-data.yaml; the workload cluster asks for a database (postgres=required)")
-	for _, f := range []string{"auto-deploy-postgres-cluster.yaml", "fetch-postgres-data.yaml"} {
-		m, err := t.manifest(f)
-		if err != nil {
-			return err
-		}
-		if err := apply(ctx, mgmt, m); err != nil {
-			return err
-		}
+	if err := t.applyManifests(ctx, mgmt, repoURL, "auto-deploy-postgres-cluster.yaml", "fetch-postgres-data.yaml"); err != nil {
+		return err
 	}
 	if err := label(ctx, mgmt, "workload", "workload", "postgres", "required"); err != nil {
 		return err
@@ -98,11 +87,7 @@ func (t *Tutorial) Run(ctx context.Context) error {
 	}
 
 	t.say("5. job-to-create-table.yaml; the workload cluster becomes an app cluster (type=app)")
-	m, err := t.manifest("job-to-create-table.yaml")
-	if err != nil {
-		return err
-	}
-	if err := apply(ctx, mgmt, m); err != nil {
+	if err := t.applyManifests(ctx, mgmt, repoURL, "job-to-create-table.yaml"); err != nil {
 		return err
 	}
 	if err := label(ctx, mgmt, "workload", "workload", "type", "app"); err != nil {
@@ -149,6 +134,39 @@ func (t *Tutorial) client(cluster string) (client.Client, error) {
 		return nil, fmt.Errorf("reading the kubeconfig of %s (is `tug dev up` running?): %w", cluster, err)
 	}
 	return client.New(cfg, client.Options{Scheme: api.NewScheme()})
+}
+
+// chartRepository is the URL of the local platform's chart repository, which
+// tug dev up writes into chartrepo.url.
+func (t *Tutorial) chartRepository() (string, error) {
+	url, err := os.ReadFile(filepath.Join(t.Options.Dir, "chartrepo.url"))
+	if err != nil {
+		return "", fmt.Errorf("the local platform's chart repository is unknown (is `tug dev up` running?): %w", err)
+	}
+	return strings.TrimSpace(string(url)), nil
+}
+
+// chartRepositoryURL matches a Helm chart's repositoryURL field and its value.
+var chartRepositoryURL = regexp.MustCompile(`(repositoryURL:\s*)\S+`)
+
+// pointChartsAt points every repositoryURL of the YAML data at chartRepo.
+func pointChartsAt(data []byte, chartRepo string) []byte {
+	return chartRepositoryURL.ReplaceAll(data, []byte("${1}"+chartRepo))
+}
+
+// applyManifests applies the tutorial's manifests named, in order, to mgmt,
+// with their charts' repositoryURL pointed at chartRepo.
+func (t *Tutorial) applyManifests(ctx context.Context, mgmt client.Client, chartRepo string, names ...string) error {
+	for _, name := range names {
+		m, err := t.manifest(name)
+		if err != nil {
+			return err
+		}
+		if err := apply(ctx, mgmt, pointChartsAt(m, chartRepo)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (t *Tutorial) manifest(name string) ([]byte, error) {

@@ -163,15 +163,7 @@ func ProfileScope(namespace string, spec *configv1beta1.Spec, setSelected map[st
 // Eligible clusters (ready, not deleting) and, for a namespaced scope, those
 // in its namespace. The result is deduplicated and sorted by namespace, name.
 func MatchingClusters(scope Scope, clusters []Cluster) ([]corev1.ObjectReference, error) {
-	found, err := match(scope, clusters, (*Cluster).Eligible)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]corev1.ObjectReference, len(found))
-	for i, c := range found {
-		out[i] = c.Ref()
-	}
-	return out, nil
+	return matchRefs(scope, clusters, (*Cluster).Eligible)
 }
 
 // SelectedClusters returns the clusters scope selects whatever their readiness
@@ -179,7 +171,12 @@ func MatchingClusters(scope Scope, clusters []Cluster) ([]corev1.ObjectReference
 // unreachable for a while — keeps its summaries: nothing is withdrawn from it
 // because of an outage, and its summaries wait for it.
 func SelectedClusters(scope Scope, clusters []Cluster) ([]corev1.ObjectReference, error) {
-	found, err := match(scope, clusters, func(c *Cluster) bool { return !c.Deleting })
+	return matchRefs(scope, clusters, func(c *Cluster) bool { return !c.Deleting })
+}
+
+// matchRefs is match, as references.
+func matchRefs(scope Scope, clusters []Cluster, keep func(*Cluster) bool) ([]corev1.ObjectReference, error) {
+	found, err := match(scope, clusters, keep)
 	if err != nil {
 		return nil, err
 	}

@@ -83,18 +83,7 @@ func ReportErrors(ctx context.Context, tr Tracker, env string, pr *PullRequest, 
 	}
 	hash := ErrorsHash(errs)
 	if pr != nil {
-		state, err := lastReport(ctx, tr, env, pr.Number, pr.Body)
-		if err != nil {
-			return nil, fmt.Errorf("reading pull request #%d: %w", pr.Number, err)
-		}
-		if state == hash {
-			return &Report{Number: pr.Number, URL: pr.URL}, nil
-		}
-		c, err := tr.CreateComment(ctx, pr.Number, errorsBody(env, hash, errs, "This pull request"))
-		if err != nil {
-			return nil, fmt.Errorf("commenting on pull request #%d: %w", pr.Number, err)
-		}
-		return &Report{Action: ReportCommented, Number: pr.Number, URL: c.URL}, nil
+		return commentUnlessReported(ctx, tr, env, hash, "pull request", pr.Number, pr.Body, pr.URL, errorsBody(env, hash, errs, "This pull request"))
 	}
 	own, err := ownIssues(ctx, tr, env)
 	if err != nil {
@@ -111,18 +100,25 @@ func ReportErrors(ctx context.Context, tr Tracker, env string, pr *PullRequest, 
 		return &Report{Action: ReportOpened, Number: issue.Number, URL: issue.URL}, nil
 	}
 	issue := own[0]
-	state, err := lastReport(ctx, tr, env, issue.Number, issue.Body)
+	return commentUnlessReported(ctx, tr, env, hash, "issue", issue.Number, issue.Body, issue.URL, errorsBody(env, hash, errs, "The environment branch"))
+}
+
+// commentUnlessReported comments comment on pull request or issue number (what
+// names which; body and url are its own) unless the last report there already
+// has hash.
+func commentUnlessReported(ctx context.Context, tr Tracker, env, hash, what string, number int, body, url, comment string) (*Report, error) {
+	state, err := lastReport(ctx, tr, env, number, body)
 	if err != nil {
-		return nil, fmt.Errorf("reading issue #%d: %w", issue.Number, err)
+		return nil, fmt.Errorf("reading %s #%d: %w", what, number, err)
 	}
 	if state == hash {
-		return &Report{Number: issue.Number, URL: issue.URL}, nil
+		return &Report{Number: number, URL: url}, nil
 	}
-	c, err := tr.CreateComment(ctx, issue.Number, errorsBody(env, hash, errs, "The environment branch"))
+	c, err := tr.CreateComment(ctx, number, comment)
 	if err != nil {
-		return nil, fmt.Errorf("commenting on issue #%d: %w", issue.Number, err)
+		return nil, fmt.Errorf("commenting on %s #%d: %w", what, number, err)
 	}
-	return &Report{Action: ReportCommented, Number: issue.Number, URL: c.URL}, nil
+	return &Report{Action: ReportCommented, Number: number, URL: c.URL}, nil
 }
 
 func reportResolved(ctx context.Context, tr Tracker, env string, pr *PullRequest) (*Report, error) {

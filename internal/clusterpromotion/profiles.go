@@ -268,28 +268,15 @@ type stageState struct {
 // health checks passed) is True for its generation; Failed when a cluster failed
 // or the profile is stalled; Provisioning otherwise.
 func (r *Reconciler) observeStage(ctx context.Context, p *configv1beta1.ClusterPromotion, stage *configv1beta1.Stage) (stageState, error) {
-	name := ProfileName(p.Name, stage.Name)
-	profile := &configv1beta1.ClusterProfile{}
-	if err := r.Client.Get(ctx, types.NamespacedName{Name: name}, profile); err != nil {
-		if apierrors.IsNotFound(err) {
-			return stageState{Phase: configv1beta1.StageProvisioning, Message: "ClusterProfile " + name + " is being created"}, nil
-		}
-		return stageState{}, fmt.Errorf("reading ClusterProfile %s of stage %s: %w", name, stage.Name, err)
-	}
-	state := stateOf(profile, revision(hashOf(desiredSpec(p, stage))))
-	if state.Phase == configv1beta1.StageFailed || !verificationWanted(p, stage) {
-		return state, nil
+	state, found, err := r.profileState(ctx, ProfileName(p.Name, stage.Name), stage, desiredSpec(p, stage))
+	if err != nil || !found || state.Phase == configv1beta1.StageFailed || !verificationWanted(p, stage) {
+		return state, err
 	}
 	// The preHealthCheckDeployment must be deployed too.
-	vname := VerificationProfileName(p.Name, stage.Name)
-	verification := &configv1beta1.ClusterProfile{}
-	if err := r.Client.Get(ctx, types.NamespacedName{Name: vname}, verification); err != nil {
-		if apierrors.IsNotFound(err) {
-			return stageState{Phase: configv1beta1.StageProvisioning, Message: "ClusterProfile " + vname + " is being created"}, nil
-		}
-		return stageState{}, fmt.Errorf("reading ClusterProfile %s of stage %s: %w", vname, stage.Name, err)
+	vstate, found, err := r.profileState(ctx, VerificationProfileName(p.Name, stage.Name), stage, verificationSpec(p, stage))
+	if err != nil || !found {
+		return vstate, err
 	}
-	vstate := stateOf(verification, revision(hashOf(verificationSpec(p, stage))))
 	if vstate.Phase == configv1beta1.StageProvisioned {
 		return state, nil
 	}
@@ -300,6 +287,20 @@ func (r *Reconciler) observeStage(ctx context.Context, p *configv1beta1.ClusterP
 		return stageState{Phase: configv1beta1.StageProvisioning, Message: "preHealthCheckDeployment: " + vstate.Message}, nil
 	}
 	return state, nil
+}
+
+// profileState reads the ClusterProfile name that stage generates and judges it
+// against the spec it should hold (stateOf). found is false while it does not
+// exist: the state then says it is being created.
+func (r *Reconciler) profileState(ctx context.Context, name string, stage *configv1beta1.Stage, spec configv1beta1.Spec) (stageState, bool, error) {
+	profile := &configv1beta1.ClusterProfile{}
+	if err := r.Client.Get(ctx, types.NamespacedName{Name: name}, profile); err != nil {
+		if apierrors.IsNotFound(err) {
+			return stageState{Phase: configv1beta1.StageProvisioning, Message: "ClusterProfile " + name + " is being created"}, false, nil
+		}
+		return stageState{}, false, fmt.Errorf("reading ClusterProfile %s of stage %s: %w", name, stage.Name, err)
+	}
+	return stateOf(profile, revision(hashOf(spec))), true, nil
 }
 
 // stateOf is observeStage's verdict on a profile (pure).

@@ -38,6 +38,7 @@ func main() {
 	fs.DurationVar(&opts.ProbeInterval, "cluster-probe-interval", opts.ProbeInterval, "how often healthy clusters are probed")
 	fs.DurationVar(&opts.HealthMetricsInterval, "health-metrics-interval", opts.HealthMetricsInterval, "how often health checks with a metricSource query Prometheus and run again")
 	fs.IntVar(&opts.Concurrency, "concurrency", opts.Concurrency, "objects reconciled at once per controller")
+	fs.DurationVar(&opts.CacheSyncTimeout, "cache-sync-timeout", opts.CacheSyncTimeout, "how long controllers wait for their caches of the management cluster to fill at start before the manager exits (a large, busy management cluster takes longer than controller-runtime's 2m)")
 	wi := clusters.DefaultWorkloadIdentityCommands()
 	fs.StringVar(&opts.WorkloadIdentityCommands.AWS, "workload-identity-aws-command", wi.AWS, "credential plugin run for SveltosClusters with workloadIdentity provider AWS (as \"aws eks get-token\")")
 	fs.StringVar(&opts.WorkloadIdentityCommands.GCP, "workload-identity-gcp-command", wi.GCP, "credential plugin run for SveltosClusters with workloadIdentity provider GCP")

@@ -89,6 +89,11 @@ type Options struct {
 	Clock clock.PassiveClock
 	// Concurrency is the number of objects each controller reconciles at once.
 	Concurrency int
+	// CacheSyncTimeout is how long a controller waits for its caches of the
+	// management cluster to fill before the manager gives up and exits (zero:
+	// controller-runtime's 2 minutes). A management cluster with thousands of
+	// clusters and summaries, busy with registrations, can take longer.
+	CacheSyncTimeout time.Duration
 	// SummaryRateLimiter spaces the ClusterSummary controller's retries of
 	// failed reconciles (nil: controller-runtime's default); tests make it huge
 	// to show what does not wait for it.
@@ -158,6 +163,7 @@ func DefaultOptions() Options {
 		ProbeInterval:           time.Minute,
 		HealthMetricsInterval:   profiles.DefaultHealthMetricsInterval,
 		Concurrency:             10,
+		CacheSyncTimeout:        10 * time.Minute,
 	}
 }
 
@@ -194,7 +200,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		LeaseDuration:                 durationOrNil(opts.LeaseDuration),
 		RenewDeadline:                 durationOrNil(opts.RenewDeadline),
 		RetryPeriod:                   durationOrNil(opts.RetryPeriod),
-		Controller:                    config.Controller{SkipNameValidation: &opts.SkipControllerNameValidation},
+		Controller:                    config.Controller{SkipNameValidation: &opts.SkipControllerNameValidation, CacheSyncTimeout: opts.CacheSyncTimeout},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)

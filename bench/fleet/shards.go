@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -98,7 +100,11 @@ func (h *harness) shardedRun(ctx context.Context) error {
 		return fmt.Errorf("registering: %w", err)
 	}
 	res.registered = time.Since(start)
+	var exitedEarly error // stops the wait: a manager that exited makes no cluster ready
 	err = h.waitForEvery(ctx, "every sharded SveltosCluster ready", 15*time.Minute, time.Second, func() (bool, error) {
+		if exitedEarly = allRunning(procs); exitedEarly != nil {
+			return true, nil
+		}
 		list := &libv1beta1.SveltosClusterList{}
 		if err := h.mgmt.List(ctx, list); err != nil {
 			return false, err
@@ -111,7 +117,7 @@ func (h *harness) shardedRun(ctx context.Context) error {
 		}
 		return ready >= total, nil
 	})
-	if err != nil {
+	if err = errors.Join(err, exitedEarly); err != nil {
 		return err
 	}
 	res.ready = time.Since(start)
@@ -240,6 +246,23 @@ func exited(p *shardProcess) bool {
 	default:
 		return false
 	}
+}
+
+// allRunning is an error naming the first shard manager that exited, with the
+// last line it logged: nothing would make its clusters ready any more.
+func allRunning(procs []*shardProcess) error {
+	for _, p := range procs {
+		if !exited(p) {
+			continue
+		}
+		last := ""
+		if out, err := os.ReadFile(p.log.Name()); err == nil {
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			last = lines[len(lines)-1]
+		}
+		return fmt.Errorf("manager %s exited (%s): %s", p.key, p.log.Name(), last)
+	}
+	return nil
 }
 
 // shardMemory reads every shard process's VmRSS and VmHWM.

@@ -44,25 +44,39 @@ func Register(ctx context.Context, c client.Client, reg Registration) (*libv1bet
 	}); err != nil {
 		return nil, fmt.Errorf("writing kubeconfig Secret %s/%s: %w", secret.Namespace, secret.Name, err)
 	}
-	sc := &libv1beta1.SveltosCluster{ObjectMeta: metav1.ObjectMeta{Namespace: reg.Namespace, Name: reg.Name}}
+	// A cluster registered by the CLI uses the default Secret name and key
+	// (and a cluster registered again with a kubeconfig leaves pull mode).
+	sc, err := writeSveltosCluster(ctx, c, reg.Namespace, reg.Name, reg.Labels, func(spec *libv1beta1.SveltosClusterSpec) {
+		spec.KubeconfigName, spec.KubeconfigKeyName = "", ""
+		spec.PullMode = false
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// writeSveltosCluster creates or updates the SveltosCluster namespace/name,
+// adding labels to its own and letting setSpec set the fields registration owns.
+func writeSveltosCluster(ctx context.Context, c client.Client, namespace, name string, labels map[string]string,
+	setSpec func(*libv1beta1.SveltosClusterSpec)) (*libv1beta1.SveltosCluster, error) {
+	sc := &libv1beta1.SveltosCluster{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
 	// The cluster controller labels the object too: retry on a conflicting write.
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		_, err := controllerutil.CreateOrUpdate(ctx, c, sc, func() error {
 			if sc.Labels == nil {
 				sc.Labels = map[string]string{}
 			}
-			for k, v := range reg.Labels {
+			for k, v := range labels {
 				sc.Labels[k] = v
 			}
-			// A cluster registered by the CLI uses the default Secret name and key.
-			sc.Spec.KubeconfigName = ""
-			sc.Spec.KubeconfigKeyName = ""
+			setSpec(&sc.Spec)
 			return nil
 		})
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("writing SveltosCluster %s/%s: %w", reg.Namespace, reg.Name, err)
+		return nil, fmt.Errorf("writing SveltosCluster %s/%s: %w", namespace, name, err)
 	}
 	return sc, nil
 }

@@ -11,7 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -62,24 +61,13 @@ func RegisterPullMode(ctx context.Context, c client.Client, reg PullModeRegistra
 	if err := EnsureNamespace(ctx, c, reg.Namespace); err != nil {
 		return nil, err
 	}
-	sc := &libv1beta1.SveltosCluster{ObjectMeta: metav1.ObjectMeta{Namespace: reg.Namespace, Name: reg.Name}}
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		_, err := controllerutil.CreateOrUpdate(ctx, c, sc, func() error {
-			if sc.Labels == nil {
-				sc.Labels = map[string]string{}
-			}
-			for k, v := range reg.Labels {
-				sc.Labels[k] = v
-			}
-			sc.Spec.PullMode = true
-			sc.Spec.KubeconfigName, sc.Spec.KubeconfigKeyName = "", ""
-			sc.Spec.WorkloadIdentity, sc.Spec.TokenRequestRenewalOption = nil, nil
-			return nil
-		})
-		return err
+	sc, err := writeSveltosCluster(ctx, c, reg.Namespace, reg.Name, reg.Labels, func(spec *libv1beta1.SveltosClusterSpec) {
+		spec.PullMode = true
+		spec.KubeconfigName, spec.KubeconfigKeyName = "", ""
+		spec.WorkloadIdentity, spec.TokenRequestRenewalOption = nil, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("writing SveltosCluster %s/%s: %w", reg.Namespace, reg.Name, err)
+		return nil, err
 	}
 	id := AgentIdentityOf(types.NamespacedName{Namespace: reg.Namespace, Name: reg.Name})
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: id.ServiceAccount.Namespace, Name: id.ServiceAccount.Name}}

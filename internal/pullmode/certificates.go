@@ -137,26 +137,33 @@ func ReadCA(ctx context.Context, reader client.Reader, namespace string) ([]byte
 }
 
 func parseCA(certPEM, keyPEM []byte) (*x509.Certificate, *ecdsa.PrivateKey, error) {
-	cb, _ := pem.Decode(certPEM)
-	if cb == nil {
-		return nil, nil, fmt.Errorf("%s holds no PEM certificate", CACertKey)
-	}
-	cert, err := x509.ParseCertificate(cb.Bytes)
+	cert, err := parsePEM(certPEM, CACertKey, "certificate", x509.ParseCertificate)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", CACertKey, err)
+		return nil, nil, err
 	}
-	kb, _ := pem.Decode(keyPEM)
-	if kb == nil {
-		return nil, nil, fmt.Errorf("%s holds no PEM key", caKeyKey)
-	}
-	key, err := x509.ParseECPrivateKey(kb.Bytes)
+	key, err := parsePEM(keyPEM, caKeyKey, "key", x509.ParseECPrivateKey)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", caKeyKey, err)
+		return nil, nil, err
 	}
 	if time.Now().After(cert.NotAfter) {
 		return nil, nil, fmt.Errorf("%s expired on %s", CACertKey, cert.NotAfter.UTC().Format(time.RFC3339))
 	}
 	return cert, key, nil
+}
+
+// parsePEM parses the first PEM block of data, the value of the Secret key
+// name holding a what, with parse.
+func parsePEM[T any](data []byte, name, what string, parse func([]byte) (T, error)) (T, error) {
+	var zero T
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return zero, fmt.Errorf("%s holds no PEM %s", name, what)
+	}
+	v, err := parse(block.Bytes)
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", name, err)
+	}
+	return v, nil
 }
 
 func newCA() (certPEM, keyPEM []byte, cert *x509.Certificate, key *ecdsa.PrivateKey, err error) {

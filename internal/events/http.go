@@ -192,17 +192,7 @@ func (e *HTTPEndpoint) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
-func (e *HTTPEndpoint) leading() bool {
-	if e.Elected == nil {
-		return true
-	}
-	select {
-	case <-e.Elected:
-		return true
-	default:
-		return false
-	}
-}
+func (e *HTTPEndpoint) leading() bool { return httpserve.Leading(e.Elected) }
 
 // authenticate returns 0 when the caller presented a verified client
 // certificate or the bearer token; else the status and message to answer.

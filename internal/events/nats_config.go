@@ -3,7 +3,6 @@ package events
 import (
 	"bytes"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
+
+	"github.com/tugboat-dev/tugboat/internal/httpserve"
 )
 
 // natsSecret is the JSON held under the key sveltos-nats of the Secret
@@ -134,13 +135,9 @@ func (c natsConfiguration) options() ([]nats.Option, error) {
 		opts = append(opts, nats.Nkey(pub, kp.Sign))
 	}
 	if a.ClientCert != nil || len(a.RootCA) > 0 {
-		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-		if len(a.RootCA) > 0 {
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(a.RootCA) {
-				return nil, fmt.Errorf("authorization.rootCA holds no PEM certificate")
-			}
-			cfg.RootCAs = pool
+		cfg, ok := httpserve.ClientTLS(a.RootCA)
+		if !ok {
+			return nil, fmt.Errorf("authorization.rootCA holds no PEM certificate")
 		}
 		if a.ClientCert != nil {
 			cert, err := tls.X509KeyPair(a.ClientCert.CertPem, a.ClientCert.KeyPem)

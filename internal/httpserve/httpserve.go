@@ -1,10 +1,13 @@
 // Package httpserve holds what Tugboat's HTTP endpoints (the dashboard, the
-// CloudEvents endpoint) share: serving until the manager stops, and the address
-// a started endpoint listens on.
+// CloudEvents endpoint, the pull-mode hub) and their clients share: serving
+// until the manager stops, the address a started endpoint listens on, whether
+// this replica leads, and a client's TLS configuration.
 package httpserve
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
@@ -50,4 +53,33 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// Leading tells whether this replica leads: elected (the manager's Elected
+// channel) is closed, or nil when there is no leader election.
+func Leading(elected <-chan struct{}) bool {
+	if elected == nil {
+		return true
+	}
+	select {
+	case <-elected:
+		return true
+	default:
+		return false
+	}
+}
+
+// ClientTLS is a TLS 1.2+ client configuration that trusts the PEM
+// certificates of rootCA, or the system's roots when rootCA is empty; false
+// when rootCA is given but holds no PEM certificate.
+func ClientTLS(rootCA []byte) (*tls.Config, bool) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if len(rootCA) > 0 {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(rootCA) {
+			return nil, false
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, true
 }

@@ -2,8 +2,6 @@ package pullmode
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/httpserve"
 )
 
 // Agent is the managed cluster's side of pull mode: it connects to the hub
@@ -111,13 +110,9 @@ func (a *Agent) connectURL() (string, error) {
 // hubClient is the HTTP/1.1 client the agent connects with (an upgrade
 // cannot go over HTTP/2).
 func (a *Agent) hubClient() (*http.Client, error) {
-	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
-	if len(a.CAData) > 0 {
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(a.CAData) {
-			return nil, fmt.Errorf("the hub CA holds no PEM certificate")
-		}
-		tlsConfig.RootCAs = pool
+	tlsConfig, ok := httpserve.ClientTLS(a.CAData)
+	if !ok {
+		return nil, fmt.Errorf("the hub CA holds no PEM certificate")
 	}
 	return &http.Client{Transport: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,

@@ -242,17 +242,7 @@ func (h *Hub) closeAll() {
 	}
 }
 
-func (h *Hub) leading() bool {
-	if h.Elected == nil {
-		return true
-	}
-	select {
-	case <-h.Elected:
-		return true
-	default:
-		return false
-	}
-}
+func (h *Hub) leading() bool { return httpserve.Leading(h.Elected) }
 
 // ServeHTTP accepts an agent: GET /pullmode/v1/connect/<namespace>/<name>,
 // upgraded to UpgradeProtocol, with a bearer token allowed to connect

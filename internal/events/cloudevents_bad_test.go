@@ -2,17 +2,14 @@ package events_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/nats-io/nats.go/jetstream"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
-	"github.com/tugboat-dev/tugboat/internal/events"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
@@ -117,22 +114,5 @@ metadata:
 	testenv.Eventually(t, "a CloudEventInvalid Event on the workload cluster", func() error {
 		return hasEvent("workload", "CloudEventInvalid", "dropped: not a CloudEvent")
 	})
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	testenv.Eventually(t, "the poison message acknowledged", func() error {
-		cons, err := js.Consumer(ctx, testStream, events.ConsumerName(libv1beta1.SveltosClusterID(fleetNamespace, "workload")))
-		if err != nil {
-			return err
-		}
-		info, err := cons.Info(ctx)
-		if err != nil {
-			return err
-		}
-		if info.NumPending != 0 || info.NumAckPending != 0 {
-			return fmt.Errorf("%d pending, %d awaiting acknowledgement", info.NumPending, info.NumAckPending)
-		}
-		return nil
-	})
+	awaitWorkloadConsumerDrained(ctx, t, nc, "the poison message acknowledged")
 }

@@ -6,12 +6,10 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/nats-io/nats.go/jetstream"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
-	"github.com/tugboat-dev/tugboat/internal/events"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
@@ -78,22 +76,5 @@ data:
 	if _, ok := before["red"]; !ok {
 		t.Fatalf("no profile for red before the restart: %v", before)
 	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	testenv.Eventually(t, "every message acknowledged", func() error {
-		cons, err := js.Consumer(ctx, testStream, events.ConsumerName(libv1beta1.SveltosClusterID(fleetNamespace, "workload")))
-		if err != nil {
-			return err
-		}
-		info, err := cons.Info(ctx)
-		if err != nil {
-			return err
-		}
-		if info.NumPending != 0 || info.NumAckPending != 0 {
-			return fmt.Errorf("%d pending, %d awaiting acknowledgement", info.NumPending, info.NumAckPending)
-		}
-		return nil
-	})
+	awaitWorkloadConsumerDrained(ctx, t, nc, "every message acknowledged")
 }

@@ -23,6 +23,7 @@ import (
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
+	"github.com/tugboat-dev/tugboat/internal/events"
 	"github.com/tugboat-dev/tugboat/internal/localkube"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
@@ -255,4 +256,28 @@ func hasEvent(regarding, reason, text string) error {
 		}
 	}
 	return fmt.Errorf("no Event %s about %s mentioning %q", reason, regarding, text)
+}
+
+// awaitWorkloadConsumerDrained waits until the JetStream consumer of the
+// workload cluster has nothing pending and nothing awaiting acknowledgement.
+func awaitWorkloadConsumerDrained(ctx context.Context, t *testing.T, nc *nats.Conn, what string) {
+	t.Helper()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, what, func() error {
+		cons, err := js.Consumer(ctx, testStream, events.ConsumerName(libv1beta1.SveltosClusterID(fleetNamespace, "workload")))
+		if err != nil {
+			return err
+		}
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.NumPending != 0 || info.NumAckPending != 0 {
+			return fmt.Errorf("%d pending, %d awaiting acknowledgement", info.NumPending, info.NumAckPending)
+		}
+		return nil
+	})
 }

@@ -58,7 +58,7 @@ func pullModeThrough(hub PullModeHub) pullModeConfig {
 			return nil, "", configErrorf("SveltosCluster %s is in pull mode, but pull mode is not enabled on this manager (--pullmode-hub-address)", cluster)
 		}
 		cfg := hub.RESTConfig(cluster)
-		cfg.QPS, cfg.Burst = 100, 200
+		limitRequests(cfg)
 		return cfg, pullModeFingerprint, nil
 	}
 }
@@ -108,6 +108,12 @@ func restConfigFromSecret(ctx context.Context, reader client.Reader, cluster lib
 	return cfg, hex.EncodeToString(sum[:]), nil
 }
 
+// limitRequests sets the rate at which Tugboat may send requests to one managed
+// cluster (client-go's limiter), whichever way the cluster is reached.
+func limitRequests(cfg *rest.Config) {
+	cfg.QPS, cfg.Burst = 100, 200
+}
+
 // restConfigFromKubeconfig parses a kubeconfig (its current context) into the
 // connection settings Tugboat uses; where names it in errors.
 func restConfigFromKubeconfig(where string, raw []byte) (*rest.Config, error) {
@@ -118,6 +124,6 @@ func restConfigFromKubeconfig(where string, raw []byte) (*rest.Config, error) {
 	if cfg.Host == "" {
 		return nil, configErrorf("%s names no server", where)
 	}
-	cfg.QPS, cfg.Burst = 100, 200
+	limitRequests(cfg)
 	return cfg, nil
 }

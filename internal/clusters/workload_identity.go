@@ -126,7 +126,7 @@ func restConfigForWorkloadIdentity(ctx context.Context, reader client.Reader, sc
 	if _, err := rest.HTTPClientFor(cfg); err != nil {
 		return nil, "", configErrorf("SveltosCluster %s: spec.workloadIdentity: %v", id, err)
 	}
-	cfg.QPS, cfg.Burst = 100, 200
+	limitRequests(cfg)
 	spec, err := json.Marshal(w)
 	if err != nil {
 		return nil, "", err

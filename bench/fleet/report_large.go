@@ -285,12 +285,15 @@ func (r *report) shardedSection(p func(string, ...any)) {
 	p("### Sharded run: %d manager processes", s.shards)
 	p("")
 	p("cmd/manager built once (`-manager-binary`), one process per shard key (`--shard-key=shard-N --leader-elect=false`,")
-	p("metrics and probes off, `--zap-log-level=error`, default --kube-api-qps 100), after the in-process manager stopped.")
+	p("metrics and probes off, `--zap-log-level=error`, default --kube-api-qps 100), after the in-process manager stopped,")
+	p("and one without a shard key: it selects for every shard (profiles, the ClusterSummaries of every cluster, labelled")
+	p("with the cluster's shard) and takes over the unsharded clusters the in-process phases left; each shard manager caches")
+	p("only the summaries labelled with its shard and deploys them.")
 	p("%d SveltosClusters per shard (%d in all), annotated %s=shard-N, registered over the same managed API servers.", s.perShard, s.shards*s.perShard, "sharding.projectsveltos.io/key")
 	p("")
 	p("| | |")
 	p("| --- | --- |")
-	p("| registered (16 writers: namespace, Secret, SveltosCluster, annotation) | %s |", ms(s.registered))
+	p("| registered (16 writers: namespace, Secret, SveltosCluster created annotated with its shard) | %s |", ms(s.registered))
 	p("| all ready (from the first registration) | %s |", ms(s.ready))
 	if ro := s.fanout; ro != nil {
 		p("| fan-out of %d objects to %d clusters converged | %s (per-cluster p50 %s, p99 %s) |", s.k, ro.n, convStr(ro), ms(ro.perCluster.quantile(.5)), ms(ro.perCluster.quantile(.99)))
@@ -310,6 +313,8 @@ func (r *report) shardedSection(p func(string, ...any)) {
 		head += fmt.Sprintf(" shard-%d |", i+1)
 		sep += " --- |"
 	}
+	head += " unsharded (selects) |"
+	sep += " --- |"
 	p("%s sum |", head)
 	p("%s --- |", sep)
 	for _, row := range s.mem {
@@ -324,6 +329,14 @@ func (r *report) shardedSection(p func(string, ...any)) {
 	p("")
 	for _, n := range s.notes {
 		p("- %s", n)
+	}
+	for _, hp := range s.heaps {
+		p("### Heap of the shard-1 manager, %s", hp.when)
+		p("")
+		args := []string{"tool", "pprof", "-top", "-sample_index=inuse_space", "-nodecount=15", hp.path}
+		p("Taken after a GC through `--pprof-bind-address`; `go %s`:", strings.Join(args, " "))
+		p("")
+		goToolBlock(p, args)
 	}
 }
 
@@ -379,7 +392,7 @@ func keptBetween(s, begin, end string) string {
 // after its clusters were registered, and how many clusters each holds.
 func (s *shardedResult) peakRSS() (peak uint64, clusters int, ok bool) {
 	for _, row := range s.mem[min(1, len(s.mem)):] { // the first reading is before any cluster
-		for _, rss := range row.rss {
+		for _, rss := range row.rss[:min(s.shards, len(row.rss))] { // the shard managers, not the selecting one
 			peak, ok = max(peak, rss), true
 		}
 	}

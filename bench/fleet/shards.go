@@ -1,9 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,16 +16,14 @@ import (
 	"syscall"
 	"time"
 
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
 	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 // The sharded run: -shards manager processes (cmd/manager, built once) with
-// --shard-key=shard-1…N against the management API server, and
+// --shard-key=shard-1…N and one without a shard key (which selects: profiles
+// and the ClusterSummaries of every shard) against the management API server, and
 // -shards × -shard-clusters new SveltosClusters annotated
 // sharding.projectsveltos.io/key=shard-N over the same managed API servers.
 // It times registration, a fan-out to every sharded cluster and its withdrawal,
@@ -33,10 +35,16 @@ const shardFanLabel = "shard-fan"
 
 // shardProcess is one manager process of the sharded run.
 type shardProcess struct {
-	key  string
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  *os.File
+	key   string
+	cmd   *exec.Cmd
+	done  chan struct{}
+	log   *os.File
+	pprof string // the address of its /debug/pprof/, or ""
+}
+
+// heapProfile is a heap profile of a shard manager saved at one moment.
+type heapProfile struct {
+	when, path string
 }
 
 // shardMemRow is every shard process's memory at one moment.
@@ -53,6 +61,7 @@ type shardedResult struct {
 	fanoutBase          *baseline
 	withdrawn           time.Duration // 0 when it did not finish
 	mem                 []shardMemRow
+	heaps               []heapProfile // shard-1's
 	notes               []string
 }
 
@@ -69,12 +78,28 @@ func (h *harness) shardedRun(ctx context.Context) error {
 	logDir := filepath.Dir(h.cfg.managerBinary)
 	for i := range res.shards {
 		key := fmt.Sprintf("shard-%d", i+1)
-		p, err := startShard(h.cfg.managerBinary, h.env.Management().KubeconfigPath, key, filepath.Join(logDir, "manager-"+key+".log"))
+		var extra []string
+		if i == 0 { // shard-1's heap is profiled (shardHeap)
+			addr, err := freeLoopbackAddr()
+			if err != nil {
+				return err
+			}
+			extra = append(extra, "--pprof-bind-address="+addr)
+		}
+		p, err := startShard(h.cfg.managerBinary, h.env.Management().KubeconfigPath, key, filepath.Join(logDir, "manager-"+key+".log"), extra...)
 		if err != nil {
 			return err
 		}
 		procs = append(procs, p)
 	}
+	// The manager without a shard key selects for every shard (profiles and
+	// ClusterSummaries); it also takes over the unsharded clusters the in-process
+	// phases left registered. It comes last in the memory table.
+	selector, err := startShard(h.cfg.managerBinary, h.env.Management().KubeconfigPath, "", filepath.Join(logDir, "manager-unsharded.log"))
+	if err != nil {
+		return err
+	}
+	procs = append(procs, selector)
 	res.mem = append(res.mem, shardMemory("started, no cluster yet", procs))
 
 	// Registration: namespaces s<shard>-c<i>, servers round-robin.
@@ -85,16 +110,13 @@ func (h *harness) shardedRun(ctx context.Context) error {
 	}
 	logf("sharded run: registering %d SveltosClusters over %d shards", total, res.shards)
 	start := time.Now()
-	err := testenv.Parallel(ctx, 16, total, func(i int) error {
+	err = testenv.Parallel(ctx, 16, total, func(i int) error {
 		c := fleet[i]
 		shard := fmt.Sprintf("shard-%d", i%res.shards+1)
 		labels := map[string]string{"bench.tugboat.dev/apiserver": c.server.name, shardFanLabel: "yes"}
-		sc, err := clusters.Register(ctx, h.mgmt, clusters.Registration{Namespace: c.name, Name: c.name, Kubeconfig: c.server.cluster.Kubeconfig, Labels: labels})
-		if err != nil {
-			return err
-		}
-		patch := mustJSON(map[string]any{"metadata": map[string]any{"annotations": map[string]string{libv1beta1.ShardAnnotation: shard}}})
-		return h.mgmt.Patch(ctx, sc, client.RawPatch(types.MergePatchType, patch))
+		_, err := clusters.Register(ctx, h.mgmt, clusters.Registration{Namespace: c.name, Name: c.name, Kubeconfig: c.server.cluster.Kubeconfig,
+			Labels: labels, ShardKey: shard})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("registering: %w", err)
@@ -123,6 +145,7 @@ func (h *harness) shardedRun(ctx context.Context) error {
 	res.ready = time.Since(start)
 	logf("sharded run: %d clusters registered in %s, ready after %s", total, ms(res.registered), ms(res.ready))
 	res.mem = append(res.mem, shardMemory(fmt.Sprintf("%d clusters registered and ready", total), procs))
+	res.shardHeap(procs[0], "registered and ready", filepath.Join(logDir, "heap-shard-1-ready.pprof"))
 	h.rep.serverMem = append(h.rep.serverMem, childMemory(fmt.Sprintf("sharded run, %d more clusters registered", total)))
 
 	// Fan-out to every sharded cluster, then its baseline.
@@ -140,6 +163,7 @@ func (h *harness) shardedRun(ctx context.Context) error {
 	}
 	res.fanout = r
 	res.mem = append(res.mem, shardMemory(fmt.Sprintf("fan-out of %d objects to %d clusters converged", res.k, total), procs))
+	res.shardHeap(procs[0], "fan-out converged", filepath.Join(logDir, "heap-shard-1-fanout.pprof"))
 	if res.fanoutBase, err = h.baselineApply(ctx, fleet, res.k, res.shards*h.workers); err != nil {
 		return err
 	}
@@ -157,7 +181,7 @@ func (h *harness) shardedRun(ctx context.Context) error {
 	res.mem = append(res.mem, shardMemory("after the withdrawal", procs))
 	for _, p := range procs {
 		if exited(p) {
-			res.notes = append(res.notes, fmt.Sprintf("manager %s exited during the run (see %s)", p.key, p.log.Name()))
+			res.notes = append(res.notes, fmt.Sprintf("manager %s exited during the run (see %s)", p.name(), p.log.Name()))
 		}
 	}
 	return nil
@@ -200,8 +224,48 @@ func (h *harness) shardRollout(ctx context.Context, profile string, names []stri
 	return r, nil
 }
 
-// startShard starts one manager process for a shard key, its output into logPath.
-func startShard(binary, kubeconfig, key, logPath string) (*shardProcess, error) {
+// shardHeap saves the heap profile of p (after a GC) into path, for the report.
+func (res *shardedResult) shardHeap(p *shardProcess, when, path string) {
+	if p.pprof == "" {
+		return
+	}
+	if err := saveURL("http://"+p.pprof+"/debug/pprof/heap?gc=1", path); err != nil {
+		res.notes = append(res.notes, fmt.Sprintf("heap profile of %s (%s): %v", p.name(), when, err))
+		return
+	}
+	res.heaps = append(res.heaps, heapProfile{when: when, path: path})
+}
+
+// saveURL writes the body of a GET of url into path.
+func saveURL(url, path string) error {
+	resp, err := http.Get(url) //nolint:gosec // a loopback address the harness chose
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, body, 0o644)
+}
+
+// freeLoopbackAddr is a loopback address with a port free at the time of asking.
+func freeLoopbackAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// startShard starts one manager process for a shard key (empty: the unsharded
+// one), its output into logPath, with extra flags.
+func startShard(binary, kubeconfig, key, logPath string, extra ...string) (*shardProcess, error) {
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		return nil, err
 	}
@@ -209,8 +273,9 @@ func startShard(binary, kubeconfig, key, logPath string) (*shardProcess, error) 
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(binary, "--kubeconfig="+kubeconfig, "--shard-key="+key, "--leader-elect=false",
-		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--zap-log-level=error")
+	args := append([]string{"--kubeconfig=" + kubeconfig, "--shard-key=" + key, "--leader-elect=false",
+		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--zap-log-level=error"}, extra...)
+	cmd := exec.Command(binary, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -218,6 +283,11 @@ func startShard(binary, kubeconfig, key, logPath string) (*shardProcess, error) 
 		return nil, fmt.Errorf("starting manager %s (%s): %w", key, binary, err)
 	}
 	p := &shardProcess{key: key, cmd: cmd, done: make(chan struct{}), log: log}
+	for _, a := range extra {
+		if v, ok := strings.CutPrefix(a, "--pprof-bind-address="); ok {
+			p.pprof = v
+		}
+	}
 	go func() {
 		_ = cmd.Wait()
 		close(p.done)
@@ -238,6 +308,9 @@ func (p *shardProcess) stop() {
 	}
 	p.log.Close()
 }
+
+// name is the process's shard key, or "unsharded".
+func (p *shardProcess) name() string { return cmp.Or(p.key, "unsharded") }
 
 func exited(p *shardProcess) bool {
 	select {
@@ -260,7 +333,7 @@ func allRunning(procs []*shardProcess) error {
 			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 			last = lines[len(lines)-1]
 		}
-		return fmt.Errorf("manager %s exited (%s): %s", p.key, p.log.Name(), last)
+		return fmt.Errorf("manager %s exited (%s): %s", p.name(), p.log.Name(), last)
 	}
 	return nil
 }

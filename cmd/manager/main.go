@@ -29,10 +29,11 @@ func main() {
 	var mgmtNamespace, mgmtName string
 	fs := pflag.CommandLine
 	fs.StringVar(&opts.MetricsAddr, "metrics-bind-address", opts.MetricsAddr, "address of the Prometheus metrics endpoint (0 disables it)")
+	fs.StringVar(&opts.PprofAddr, "pprof-bind-address", opts.PprofAddr, "address serving Go's /debug/pprof/ profiles, for measuring (empty: not served)")
 	fs.StringVar(&opts.ProbeAddr, "health-probe-bind-address", opts.ProbeAddr, "address of /healthz and /readyz (0 disables them)")
 	fs.BoolVar(&opts.LeaderElection, "leader-elect", opts.LeaderElection, "elect one active replica through a Lease")
 	fs.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", opts.LeaderElectionNamespace, "namespace of the leader election Lease")
-	fs.StringVar(&opts.ShardKey, "shard-key", opts.ShardKey, "handle only clusters annotated sharding.projectsveltos.io/key=<key> (empty: the unsharded ones)")
+	fs.StringVar(&opts.ShardKey, "shard-key", opts.ShardKey, "handle only clusters annotated sharding.projectsveltos.io/key=<key> (empty: the unsharded ones, and selection — profiles and their ClusterSummaries — for every shard)")
 	fs.StringVar(&mgmtNamespace, "management-cluster-namespace", opts.ManagementCluster.Namespace, "namespace of the SveltosCluster standing for the management cluster")
 	fs.StringVar(&mgmtName, "management-cluster-name", opts.ManagementCluster.Name, "name of the SveltosCluster standing for the management cluster")
 	fs.DurationVar(&opts.ProbeInterval, "cluster-probe-interval", opts.ProbeInterval, "how often healthy clusters are probed")

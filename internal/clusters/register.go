@@ -22,6 +22,9 @@ type Registration struct {
 	Kubeconfig []byte
 	// Labels are set on the SveltosCluster (labels not named here are kept).
 	Labels map[string]string
+	// ShardKey, when set, is the SveltosCluster's sharding.projectsveltos.io/key
+	// from its creation on: only the manager of that shard ever handles it.
+	ShardKey string
 }
 
 // Register creates or updates the namespace, the kubeconfig Secret and the
@@ -46,7 +49,7 @@ func Register(ctx context.Context, c client.Client, reg Registration) (*libv1bet
 	}
 	// A cluster registered by the CLI uses the default Secret name and key
 	// (and a cluster registered again with a kubeconfig leaves pull mode).
-	sc, err := writeSveltosCluster(ctx, c, reg.Namespace, reg.Name, reg.Labels, func(spec *libv1beta1.SveltosClusterSpec) {
+	sc, err := writeSveltosCluster(ctx, c, reg.Namespace, reg.Name, reg.Labels, reg.ShardKey, func(spec *libv1beta1.SveltosClusterSpec) {
 		spec.KubeconfigName, spec.KubeconfigKeyName = "", ""
 		spec.PullMode = false
 	})
@@ -57,8 +60,9 @@ func Register(ctx context.Context, c client.Client, reg Registration) (*libv1bet
 }
 
 // writeSveltosCluster creates or updates the SveltosCluster namespace/name,
-// adding labels to its own and letting setSpec set the fields registration owns.
-func writeSveltosCluster(ctx context.Context, c client.Client, namespace, name string, labels map[string]string,
+// adding labels to its own, annotating it with shardKey (when set) and letting
+// setSpec set the fields registration owns.
+func writeSveltosCluster(ctx context.Context, c client.Client, namespace, name string, labels map[string]string, shardKey string,
 	setSpec func(*libv1beta1.SveltosClusterSpec)) (*libv1beta1.SveltosCluster, error) {
 	sc := &libv1beta1.SveltosCluster{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
 	// The cluster controller labels the object too: retry on a conflicting write.
@@ -69,6 +73,12 @@ func writeSveltosCluster(ctx context.Context, c client.Client, namespace, name s
 			}
 			for k, v := range labels {
 				sc.Labels[k] = v
+			}
+			if shardKey != "" {
+				if sc.Annotations == nil {
+					sc.Annotations = map[string]string{}
+				}
+				sc.Annotations[libv1beta1.ShardAnnotation] = shardKey
 			}
 			setSpec(&sc.Spec)
 			return nil

@@ -61,7 +61,7 @@ func RegisterPullMode(ctx context.Context, c client.Client, reg PullModeRegistra
 	if err := EnsureNamespace(ctx, c, reg.Namespace); err != nil {
 		return nil, err
 	}
-	sc, err := writeSveltosCluster(ctx, c, reg.Namespace, reg.Name, reg.Labels, func(spec *libv1beta1.SveltosClusterSpec) {
+	sc, err := writeSveltosCluster(ctx, c, reg.Namespace, reg.Name, reg.Labels, "", func(spec *libv1beta1.SveltosClusterSpec) {
 		spec.PullMode = true
 		spec.KubeconfigName, spec.KubeconfigKeyName = "", ""
 		spec.WorkloadIdentity, spec.TokenRequestRenewalOption = nil, nil

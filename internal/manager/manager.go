@@ -14,12 +14,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -56,6 +58,9 @@ type Options struct {
 	MetricsAddr string
 	// ProbeAddr is where /healthz and /readyz are served ("0" disables).
 	ProbeAddr string
+	// PprofAddr is where Go's /debug/pprof/ profiles are served (empty or "0":
+	// not served); for measuring, not for production.
+	PprofAddr string
 
 	// High-availability options
 	LeaderElection          bool
@@ -193,6 +198,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		Scheme:                        scheme,
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:        opts.ProbeAddr,
+		PprofBindAddress:              opts.PprofAddr,
 		LeaderElection:                opts.LeaderElection,
 		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
 		LeaderElectionID:              opts.LeaderElectionID,
@@ -201,6 +207,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		RenewDeadline:                 durationOrNil(opts.RenewDeadline),
 		RetryPeriod:                   durationOrNil(opts.RetryPeriod),
 		Controller:                    config.Controller{SkipNameValidation: &opts.SkipControllerNameValidation, CacheSyncTimeout: opts.CacheSyncTimeout},
+		Cache:                         shardCache(opts.ShardKey),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
@@ -270,20 +277,27 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 	if err := (&clusters.CAPIReconciler{Fleet: fleet, Registry: registry}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the Cluster API cluster controller: %w", err)
 	}
-	for _, namespaced := range []bool{false, true} {
-		if err := (&clusters.SetReconciler{Client: mgr.GetClient(), Fleet: fleet, Namespaced: namespaced}).SetupWithManager(mgr); err != nil {
-			return nil, fmt.Errorf("setting up the set controller: %w", err)
+	shard := clusters.Shard{Key: opts.ShardKey}
+	// Selection looks at the whole fleet: only the manager without a shard key
+	// runs it (sets, profiles and the ClusterSummaries of every cluster, of every
+	// shard); each shard manager deploys the summaries of its own clusters. Several
+	// managers writing one profile's status would fight over it.
+	if shard.Selects() {
+		for _, namespaced := range []bool{false, true} {
+			if err := (&clusters.SetReconciler{Client: mgr.GetClient(), Fleet: fleet, Namespaced: namespaced}).SetupWithManager(mgr); err != nil {
+				return nil, fmt.Errorf("setting up the set controller: %w", err)
+			}
 		}
-	}
-	for _, kind := range []string{configv1beta1.ClusterProfileKind, configv1beta1.ProfileKind} {
-		if err := (&profiles.ProfileReconciler{
-			Client:      mgr.GetClient(),
-			Recorder:    mgr.GetEventRecorder("tugboat-profile-controller"),
-			Kind:        kind,
-			Fleet:       fleet,
-			Concurrency: opts.Concurrency,
-		}).SetupWithManager(mgr); err != nil {
-			return nil, fmt.Errorf("setting up the %s controller: %w", kind, err)
+		for _, kind := range []string{configv1beta1.ClusterProfileKind, configv1beta1.ProfileKind} {
+			if err := (&profiles.ProfileReconciler{
+				Client:      mgr.GetClient(),
+				Recorder:    mgr.GetEventRecorder("tugboat-profile-controller"),
+				Kind:        kind,
+				Fleet:       fleet,
+				Concurrency: opts.Concurrency,
+			}).SetupWithManager(mgr); err != nil {
+				return nil, fmt.Errorf("setting up the %s controller: %w", kind, err)
+			}
 		}
 	}
 	if opts.HelmCacheDir == "" {
@@ -327,12 +341,14 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 	}
 	// ClusterPromotions roll a profile's content out stage by stage: they only
 	// generate ClusterProfiles, which the controllers above deploy.
-	if err := (&clusterpromotion.Reconciler{
-		Client:      mgr.GetClient(),
-		Recorder:    mgr.GetEventRecorder("tugboat-clusterpromotion-controller"),
-		Concurrency: opts.Concurrency,
-	}).SetupWithManager(mgr); err != nil {
-		return nil, fmt.Errorf("setting up the ClusterPromotion controller: %w", err)
+	if shard.Selects() {
+		if err := (&clusterpromotion.Reconciler{
+			Client:      mgr.GetClient(),
+			Recorder:    mgr.GetEventRecorder("tugboat-clusterpromotion-controller"),
+			Concurrency: opts.Concurrency,
+		}).SetupWithManager(mgr); err != nil {
+			return nil, fmt.Errorf("setting up the ClusterPromotion controller: %w", err)
+		}
 	}
 	// Classification, fleet health, tenancy and support: each package registers
 	// its own controllers with the same shared pieces.
@@ -407,6 +423,19 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) 
 		}
 	}
 	return &Manager{Manager: mgr, Registry: registry, Metrics: tugMetrics, Events: endpoint, Dashboard: board, PullModeHub: hub, opts: opts, config: cfg}, nil
+}
+
+// shardCache scopes a shard manager's cache of ClusterSummaries to those of its
+// clusters (clusters.ShardLabel, written by the selecting manager): its memory and
+// watch traffic follow its share of the fleet. The manager without a shard key
+// caches them all, since profiles' status counts every summary.
+func shardCache(key string) cache.Options {
+	if key == "" {
+		return cache.Options{}
+	}
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&configv1beta1.ClusterSummary{}: {Label: labels.SelectorFromSet(labels.Set{clusters.ShardLabel: key})},
+	}}
 }
 
 // durationOrNil is nil for zero, so that controller-runtime applies its default.

@@ -19,11 +19,13 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -84,14 +86,44 @@ func (r *ProfileReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("profile-"+r.Kind).
 		For(r.newObject(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Watches(&configv1beta1.ClusterSummary{}, handler.EnqueueRequestsFromMapFunc(r.summaryOwner)).
+		Watches(&configv1beta1.ClusterSummary{}, r.summaryEvents()).
 		Watches(&libv1beta1.ClusterSet{}, all).
 		Watches(&libv1beta1.Set{}, all).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency})
-	// Only the cluster changes that can change matching: labels, readiness, deletion.
+	// Only the cluster changes that can change matching (labels, readiness,
+	// deletion) or a summary's shard label.
 	return r.Fleet.Watch(b, all, clusters.ViewChanged(func(o, n selection.Cluster) bool {
-		return !equalMaps(o.Labels, n.Labels) || o.Eligible() != n.Eligible()
+		return !equalMaps(o.Labels, n.Labels) || o.Eligible() != n.Eligible() || clusters.KeyOf(o.Object) != clusters.KeyOf(n.Object)
 	})).Complete(r)
+}
+
+// summaryStatusDelay is how long a change of a summary's status waits before
+// its profile is reconciled: the changes of that while are folded into one
+// reconcile. Fanning a profile out to N clusters changes N summaries' status,
+// each of which would otherwise recompute and patch a status listing N
+// clusters — O(N²) work, and on a thousand clusters a write of a megabyte
+// object many times a second.
+const summaryStatusDelay = time.Second
+
+// summaryEvents brings a profile back on its summaries' events: at once when one
+// appears, goes or changes spec, after summaryStatusDelay when only its status
+// changed.
+func (r *ProfileReconciler) summaryEvents() handler.EventHandler {
+	now := handler.EnqueueRequestsFromMapFunc(r.summaryOwner)
+	return handler.Funcs{
+		CreateFunc:  now.Create,
+		DeleteFunc:  now.Delete,
+		GenericFunc: now.Generic,
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			if e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() || !e.ObjectNew.GetDeletionTimestamp().IsZero() {
+				now.Update(ctx, e, q)
+				return
+			}
+			for _, req := range r.summaryOwner(ctx, e.ObjectNew) {
+				q.AddAfter(req, summaryStatusDelay)
+			}
+		},
+	}
 }
 
 // summaryOwner maps a summary to its profile, so that failedClusters follows the summaries.
@@ -211,6 +243,13 @@ func (r *ProfileReconciler) reconcileSummaries(ctx context.Context, profile prof
 		}
 	}
 	held := false
+	// Each summary carries its cluster's shard key, for the shard manager's cache.
+	shardOf := map[corev1.ObjectReference]string{}
+	for _, c := range candidates {
+		if k := clusters.KeyOf(c.Object); k != "" {
+			shardOf[c.Ref()] = k
+		}
+	}
 	// The summaries to write or delete, written concurrently once all are known.
 	var ensure []func(context.Context) error
 	for _, cl := range matching {
@@ -224,7 +263,7 @@ func (r *ProfileReconciler) reconcileSummaries(ctx context.Context, profile prof
 			updating = append(updating, cl)
 		}
 		ensure = append(ensure, func(ctx context.Context) error {
-			return r.ensureSummary(ctx, profile, cl, name, byKey[cl.Namespace+"/"+name])
+			return r.ensureSummary(ctx, profile, cl, shardOf[cl], name, byKey[cl.Namespace+"/"+name])
 		})
 	}
 	for i := range existing {
@@ -287,16 +326,18 @@ func (r *ProfileReconciler) clusterCandidates(ctx context.Context, profile profi
 	return fleet, setSelected, nil
 }
 
-// ensureSummary creates or updates the summary of the profile in one cluster.
-// existing is the summary as last seen (nil if none): when it is already what
-// the profile wants, nothing is done — a profile with N clusters is reconciled on
-// every summary status change, so this keeps that O(N) cheap checks.
-func (r *ProfileReconciler) ensureSummary(ctx context.Context, profile profileObject, cl corev1.ObjectReference, name string, existing *configv1beta1.ClusterSummary) error {
+// ensureSummary creates or updates the summary of the profile in one cluster
+// (of shard key shard, empty when unsharded). existing is the summary as last
+// seen (nil if none): when it is already what the profile wants, nothing is
+// done — a profile with N clusters is reconciled on its summaries' status
+// changes, so this keeps that O(N) cheap checks.
+func (r *ProfileReconciler) ensureSummary(ctx context.Context, profile profileObject, cl corev1.ObjectReference, shard, name string, existing *configv1beta1.ClusterSummary) error {
 	id, _ := libv1beta1.ClusterIDFromRef(cl, "")
 	if existing != nil && existing.DeletionTimestamp.IsZero() &&
 		existing.Labels[configv1beta1.ProfileLabel(r.Kind)] == profile.GetName() &&
 		existing.Labels[configv1beta1.ClusterNameLabel] == cl.Name &&
 		existing.Labels[configv1beta1.ClusterTypeLabel] == string(id.Type) &&
+		existing.Labels[clusters.ShardLabel] == shard &&
 		len(existing.OwnerReferences) == 1 && existing.OwnerReferences[0].UID == profile.GetUID() &&
 		equality.Semantic.DeepEqual(existing.Spec.ClusterProfileSpec, *profile.GetSpec()) {
 		return nil
@@ -309,6 +350,11 @@ func (r *ProfileReconciler) ensureSummary(ctx context.Context, profile profileOb
 		s.Labels[configv1beta1.ProfileLabel(r.Kind)] = profile.GetName()
 		s.Labels[configv1beta1.ClusterNameLabel] = cl.Name
 		s.Labels[configv1beta1.ClusterTypeLabel] = string(id.Type)
+		if shard != "" {
+			s.Labels[clusters.ShardLabel] = shard
+		} else {
+			delete(s.Labels, clusters.ShardLabel)
+		}
 		s.Spec.ClusterNamespace = cl.Namespace
 		s.Spec.ClusterName = cl.Name
 		s.Spec.ClusterType = id.Type

@@ -11,11 +11,13 @@ import (
 
 	configv1beta1 "github.com/tugboat-dev/tugboat/api/config/v1beta1"
 	libv1beta1 "github.com/tugboat-dev/tugboat/api/lib/v1beta1"
+	"github.com/tugboat-dev/tugboat/internal/clusters"
 	"github.com/tugboat-dev/tugboat/internal/testenv"
 )
 
 // A cluster annotated with a shard key belongs to the manager started with that
-// key: this (unsharded) manager does not deploy there, until the annotation goes.
+// key: this (unsharded) manager writes its summary, labelled with the shard, but
+// does not deploy there, until the annotation goes.
 func TestShardedClusterIsLeftToItsManager(t *testing.T) {
 	ctx := context.Background()
 	annotate := func(value string) {
@@ -55,14 +57,25 @@ func TestShardedClusterIsLeftToItsManager(t *testing.T) {
 	policyConfigMap(t, "shard-cm", `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "sharded", "namespace": "shards"}}`)
 	clusterProfile(t, "sharded", "shard-test", "yes", 100, "", "shard-cm")
 	setLabels(t, "app-2", map[string]string{"shard-test": "yes"})
-	waitSummary(t, "sharded", "app-2", func(*configv1beta1.ClusterSummary) error { return nil })
+	// This manager writes the summary of every cluster, labelled with its shard.
+	waitSummary(t, "sharded", "app-2", func(s *configv1beta1.ClusterSummary) error {
+		if k := s.Labels[clusters.ShardLabel]; k != "elsewhere" {
+			return fmt.Errorf("summary labelled %s=%q, want elsewhere", clusters.ShardLabel, k)
+		}
+		return nil
+	})
 	time.Sleep(2 * time.Second) // a chance to (wrongly) deploy
 	if err := configMapIn("app-2", "shards", "sharded")(); err == nil {
 		t.Fatal("deployed to a cluster of another shard")
 	}
 	annotate("")
-	// Removing the annotation changes no label or readiness: nudge the summary as the
-	// other shard's manager would have, by touching the profile.
-	updateClusterProfile(t, "sharded", func(p *configv1beta1.ClusterProfile) { p.Spec.ExtraLabels = map[string]string{"shard": "none"} })
+	// The summary's shard label follows the annotation: that change alone hands
+	// the summary over to this manager.
 	testenv.Eventually(t, "deployed once unsharded", configMapIn("app-2", "shards", "sharded"))
+	waitSummary(t, "sharded", "app-2", func(s *configv1beta1.ClusterSummary) error {
+		if k, ok := s.Labels[clusters.ShardLabel]; ok {
+			return fmt.Errorf("summary still labelled %s=%s", clusters.ShardLabel, k)
+		}
+		return nil
+	})
 }

@@ -174,10 +174,6 @@ func (r *SummaryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (re
 // are applied through patcher's Flush (the deferred write comes only after the
 // apply).
 func (r *SummaryReconciler) deploy(ctx context.Context, s *configv1beta1.ClusterSummary, patcher *conditions.StatusPatcher, followUps *[]types.NamespacedName) (ctrl.Result, error) {
-	prof := profileOf(s)
-	if paused, err := r.profilePaused(ctx, prof); err != nil || paused {
-		return ctrl.Result{}, err
-	}
 	clusterKey := s.Cluster()
 	cluster, err := r.Fleet.Get(ctx, clusterKey)
 	if err != nil {
@@ -187,14 +183,20 @@ func (r *SummaryReconciler) deploy(ctx context.Context, s *configv1beta1.Cluster
 		}
 		return ctrl.Result{}, err
 	}
+	if !r.Shard.Owns(cluster.Object) {
+		// Another manager's shard deploys to this cluster and writes this
+		// summary's status: not a word from this one.
+		return ctrl.Result{}, nil
+	}
+	prof := profileOf(s)
+	if paused, err := r.profilePaused(ctx, prof); err != nil || paused {
+		return ctrl.Result{}, err
+	}
 	if !cluster.Eligible() {
 		// Nothing is pushed to (or withdrawn from) a cluster that is not ready;
 		// the cluster watch brings the summary back when it is.
 		s.Status.FailureMessage = ptr(fmt.Sprintf("cluster %s is not ready", clusterKey))
 		return ctrl.Result{}, nil
-	}
-	if !r.Shard.Owns(cluster.Object) {
-		return ctrl.Result{}, nil // another manager's shard deploys to this cluster
 	}
 	if cluster.Paused {
 		return ctrl.Result{}, nil

@@ -106,9 +106,10 @@ func (r *SummaryReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 		// Templates see the whole cluster object (.Cluster): any change of its
 		// spec (SveltosCluster spec.data, a Cluster API Cluster's topology) counts.
 		// A connection coming back (Down → Healthy) brings the summaries back at
-		// once, rather than when their retry backoff says.
+		// once, rather than when their retry backoff says. A cluster moving into
+		// this manager's shard is handed over at once.
 		return !equalMaps(o.Labels, n.Labels) || o.Eligible() != n.Eligible() || o.Paused != n.Paused || o.Down != n.Down ||
-			o.Object.GetGeneration() != n.Object.GetGeneration()
+			o.Object.GetGeneration() != n.Object.GetGeneration() || clusters.KeyOf(o.Object) != clusters.KeyOf(n.Object)
 	}))
 	c, err := b.
 		For(&configv1beta1.ClusterSummary{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).

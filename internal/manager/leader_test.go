@@ -48,14 +48,21 @@ type replica struct {
 func startReplica(t *testing.T, name string) *replica {
 	t.Helper()
 	opts := manager.DefaultOptions()
-	opts.MetricsAddr, opts.ProbeAddr = "0", "0"
 	opts.LeaderElection = true
 	opts.LeaderElectionNamespace = leaseNamespace
 	// Short leases so that the test does not wait for the defaults; the takeover
 	// itself comes from the leader releasing the Lease when its context ends.
 	opts.LeaseDuration, opts.RenewDeadline, opts.RetryPeriod = 4*time.Second, 3*time.Second, 500*time.Millisecond
+	return runManager(t, name, opts)
+}
+
+// runManager runs a manager with opts (metrics and probes off, clusters probed
+// every second) until the test ends.
+func runManager(t *testing.T, name string, opts manager.Options) *replica {
+	t.Helper()
+	opts.MetricsAddr, opts.ProbeAddr = "0", "0"
 	opts.ProbeInterval = time.Second
-	opts.SkipControllerNameValidation = true // two managers in one process
+	opts.SkipControllerNameValidation = true // several managers in one process
 	opts.HelmCacheDir = t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	mgr, err := manager.New(ctx, env.Management().Config, opts)

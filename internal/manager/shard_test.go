@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,28 +25,17 @@ import (
 func startManager(t *testing.T, shardKey string) (mgr *manager.Manager, stop func()) {
 	t.Helper()
 	opts := manager.DefaultOptions()
-	opts.MetricsAddr, opts.ProbeAddr, opts.LeaderElection = "0", "0", false
+	opts.LeaderElection = false
 	opts.ShardKey = shardKey
-	opts.ProbeInterval = time.Second
-	opts.SkipControllerNameValidation = true // several managers in one process
-	opts.HelmCacheDir = t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	mgr, err := manager.New(ctx, env.Management().Config, opts)
-	if err != nil {
-		cancel()
-		t.Fatalf("creating the manager of shard %q: %v", shardKey, err)
-	}
-	stopped := make(chan error, 1)
-	go func() { stopped <- mgr.Start(ctx) }()
+	r := runManager(t, "of shard "+shardKey, opts)
 	var once sync.Once
-	stop = func() {
+	return r.mgr, func() {
 		once.Do(func() {
-			cancel()
-			<-stopped
+			r.cancel()
+			err := <-r.stopped
+			r.stopped <- err // for the cleanup
 		})
 	}
-	t.Cleanup(stop)
-	return mgr, stop
 }
 
 // The manager without a shard key selects for the whole fleet: it writes the
